@@ -1,0 +1,360 @@
+"""Probability distributions, written in business terms or native ones.
+
+A scenario writes a distribution as a one-key mapping naming its family::
+
+    cycle: {lognormal: {median: 30 days, p90: 90 days}}
+    deal_size: {gamma: {mean: 24k, cv: 0.6}}
+    handle_time: 12 min                       # a bare value is ``fixed``
+
+The same families serve durations, money and plain numbers: the field's type
+says which (``Distribution[DurationValue]`` and so on). This module is the one
+place where a written distribution becomes a numpy sampler; samplers work in
+base units (calendar days for durations, the scenario currency for money) and
+carry their analytic mean and variance so tests can hold samples against them.
+
+>>> import numpy as np
+>>> spec = Distribution[float].model_validate({"gamma": {"mean": 10, "cv": 0.5}})
+>>> sampler = spec.sampler()
+>>> sampler.mean
+10.0
+>>> bool(abs(sampler.sample(np.random.default_rng(1), 100_000).mean() - 10) < 0.1)
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
+from scipy import special, stats
+
+from salesim.scenario.units import Duration
+
+Q = TypeVar("Q")
+
+# z such that P(Z <= z) = 0.9 for a standard normal
+_Z90 = float(special.ndtri(0.9))
+
+
+def base_value(value: Any) -> float:
+    """A parameter in base units: durations in calendar days, everything else as a float."""
+    return value.days if isinstance(value, Duration) else float(value)
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Exponential(_Params, Generic[Q]):
+    mean: Q
+
+    @model_validator(mode="after")
+    def _positive(self) -> Exponential[Q]:
+        _require_positive(self, "mean")
+        return self
+
+
+class Gamma(_Params, Generic[Q]):
+    """Either ``mean`` with ``cv`` (or ``sd``), or native ``shape`` with ``scale``."""
+
+    mean: Q | None = None
+    cv: float | None = Field(default=None, gt=0)
+    sd: Q | None = None
+    shape: float | None = Field(default=None, gt=0)
+    scale: Q | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Gamma[Q]:
+        _require_one_form(self, [("mean", "cv"), ("mean", "sd"), ("shape", "scale")])
+        _require_positive(self, "mean", "sd", "scale")
+        return self
+
+
+class LogNormal(_Params, Generic[Q]):
+    """``median`` with ``p90`` (or ``sigma``), ``mean`` with ``cv``, or native ``mu``/``sigma``.
+
+    ``mu`` is the mean of the log of the value in base units (days, currency).
+    """
+
+    median: Q | None = None
+    p90: Q | None = None
+    mean: Q | None = None
+    cv: float | None = Field(default=None, gt=0)
+    mu: float | None = None
+    sigma: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> LogNormal[Q]:
+        form = _require_one_form(
+            self, [("median", "p90"), ("median", "sigma"), ("mean", "cv"), ("mu", "sigma")]
+        )
+        _require_positive(self, "median", "mean")
+        if form == ("median", "p90") and base_value(self.p90) <= base_value(self.median):
+            raise ValueError("p90 must be greater than the median")
+        return self
+
+
+class Normal(_Params, Generic[Q]):
+    """A normal distribution truncated at zero (no negative durations or deal sizes)."""
+
+    mean: Q
+    sd: Q
+
+
+class Triangular(_Params, Generic[Q]):
+    low: Q
+    mode: Q
+    high: Q
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular[Q]:
+        low, mode, high = (base_value(v) for v in (self.low, self.mode, self.high))
+        if not low <= mode <= high or low == high:
+            raise ValueError("needs low <= mode <= high with low < high")
+        return self
+
+
+class Uniform(_Params, Generic[Q]):
+    low: Q
+    high: Q
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform[Q]:
+        if base_value(self.low) >= base_value(self.high):
+            raise ValueError("needs low < high")
+        return self
+
+
+class Empirical(_Params, Generic[Q]):
+    """Observed values, with optional weights (equal weights when left out)."""
+
+    values: list[Q] = Field(min_length=1)
+    weights: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _weights_fit(self) -> Empirical[Q]:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"has {len(self.values)} values but {len(self.weights)} weights"
+                )
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError("weights must be non-negative with a positive sum")
+        return self
+
+
+FAMILIES = ("fixed", "exponential", "gamma", "lognormal", "normal", "triangular", "uniform",
+            "empirical")
+
+
+def _require_positive(model: BaseModel, *names: str) -> None:
+    for name in names:
+        value = getattr(model, name)
+        if value is not None and base_value(value) <= 0:
+            raise ValueError(f"{name} must be greater than zero")
+
+
+def _require_one_form(model: BaseModel, forms: list[tuple[str, ...]]) -> tuple[str, ...]:
+    given = {name for name, value in model if value is not None}
+    for form in forms:
+        if given == set(form):
+            return form
+    written = " or ".join("{" + ", ".join(form) + "}" for form in forms)
+    raise ValueError(f"give exactly one parameter set: {written}; got {sorted(given) or 'none'}")
+
+
+class Distribution(BaseModel, Generic[Q]):
+    """A distribution of a quantity ``Q``: exactly one family key is set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fixed: Q | None = None
+    exponential: Exponential[Q] | None = None
+    gamma: Gamma[Q] | None = None
+    lognormal: LogNormal[Q] | None = None
+    normal: Normal[Q] | None = None
+    triangular: Triangular[Q] | None = None
+    uniform: Uniform[Q] | None = None
+    empirical: Empirical[Q] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_value_is_fixed(cls, data: Any) -> Any:
+        if isinstance(data, dict | BaseModel):
+            return data
+        return {"fixed": data}
+
+    @model_validator(mode="after")
+    def _exactly_one_family(self) -> Distribution[Q]:
+        chosen = [name for name in FAMILIES if getattr(self, name) is not None]
+        if len(chosen) != 1:
+            raise ValueError(
+                f"name exactly one distribution family ({', '.join(FAMILIES)}); "
+                f"got {', '.join(chosen) if chosen else 'none'}"
+            )
+        return self
+
+    @property
+    def family(self) -> str:
+        return next(name for name in FAMILIES if getattr(self, name) is not None)
+
+    def sampler(self) -> Sampler:
+        """The numpy sampler for this distribution, in base units."""
+        return _build_sampler(self.family, getattr(self, self.family))
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Written back as ``{family: params}``, or the bare value for ``fixed``."""
+        dumped = handler(self)
+        family = self.family
+        if family == "fixed":
+            return dumped["fixed"]
+        params = dumped[family]
+        if isinstance(params, dict):
+            params = {k: v for k, v in params.items() if v is not None}
+        return {family: params}
+
+
+@dataclass(frozen=True, slots=True)
+class Sampler:
+    """Draws blocks of samples in base units; knows its analytic mean and variance.
+
+    Distributions that cannot go negative by construction (gamma, lognormal,
+    exponential) never do; ``normal`` is truncated at zero.
+    """
+
+    family: Literal["fixed", "exponential", "gamma", "lognormal", "normal", "triangular",
+                    "uniform", "empirical"]
+    a: float = 0.0
+    b: float = 0.0
+    c: float = 0.0
+    values: tuple[float, ...] = ()
+    probabilities: tuple[float, ...] = ()
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        match self.family:
+            case "fixed":
+                return np.full(size, self.a)
+            case "exponential":
+                return rng.exponential(self.a, size)
+            case "gamma":
+                return rng.gamma(self.a, self.b, size)
+            case "lognormal":
+                return rng.lognormal(self.a, self.b, size)
+            case "normal":
+                if self.b == 0:
+                    return np.full(size, max(self.a, 0.0))
+                low = -self.a / self.b
+                uniforms = rng.uniform(special.ndtr(low), 1.0, size)
+                return np.maximum(self.a + self.b * special.ndtri(uniforms), 0.0)
+            case "triangular":
+                return rng.triangular(self.a, self.b, self.c, size)
+            case "uniform":
+                return rng.uniform(self.a, self.b, size)
+            case "empirical":
+                return rng.choice(np.asarray(self.values), size=size, p=self.probabilities)
+        raise AssertionError(self.family)  # pragma: no cover
+
+    @property
+    def mean(self) -> float:
+        return self._moments()[0]
+
+    @property
+    def variance(self) -> float:
+        return self._moments()[1]
+
+    def quantile(self, q: float) -> float:
+        """Analytic quantile (inverse CDF) at probability ``q``."""
+        if self.family == "empirical":
+            order = np.argsort(self.values)
+            cumulative = np.cumsum(np.asarray(self.probabilities)[order])
+            index = min(int(np.searchsorted(cumulative, q - 1e-12)), len(order) - 1)
+            return float(np.asarray(self.values)[order][index])
+        return float(self._frozen().ppf(q))
+
+    def _frozen(self) -> Any:
+        match self.family:
+            case "fixed":
+                return stats.uniform(loc=self.a, scale=0.0)
+            case "exponential":
+                return stats.expon(scale=self.a)
+            case "gamma":
+                return stats.gamma(self.a, scale=self.b)
+            case "lognormal":
+                return stats.lognorm(self.b, scale=math.exp(self.a))
+            case "normal":
+                if self.b == 0:
+                    return stats.uniform(loc=max(self.a, 0.0), scale=0.0)
+                return stats.truncnorm(-self.a / self.b, np.inf, loc=self.a, scale=self.b)
+            case "triangular":
+                width = self.c - self.a
+                return stats.triang((self.b - self.a) / width, loc=self.a, scale=width)
+            case "uniform":
+                return stats.uniform(loc=self.a, scale=self.b - self.a)
+        raise AssertionError(self.family)  # pragma: no cover
+
+    def _moments(self) -> tuple[float, float]:
+        if self.family == "fixed":
+            return self.a, 0.0
+        if self.family == "empirical":
+            values = np.asarray(self.values)
+            weights = np.asarray(self.probabilities)
+            mean = float(values @ weights)
+            return mean, float(((values - mean) ** 2) @ weights)
+        mean, variance = self._frozen().stats(moments="mv")
+        return float(mean), float(variance)
+
+
+def _build_sampler(family: str, params: Any) -> Sampler:
+    if family == "fixed":
+        return Sampler("fixed", a=base_value(params))
+    if family == "exponential":
+        return Sampler("exponential", a=base_value(params.mean))
+    if family == "gamma":
+        if params.shape is not None:
+            return Sampler("gamma", a=params.shape, b=base_value(params.scale))
+        mean = base_value(params.mean)
+        cv = params.cv if params.cv is not None else base_value(params.sd) / mean
+        shape = 1 / cv**2
+        return Sampler("gamma", a=shape, b=mean / shape)
+    if family == "lognormal":
+        if params.mu is not None:
+            return Sampler("lognormal", a=params.mu, b=params.sigma)
+        if params.median is not None:
+            mu = math.log(base_value(params.median))
+            sigma = (
+                params.sigma
+                if params.sigma is not None
+                else (math.log(base_value(params.p90)) - mu) / _Z90
+            )
+            return Sampler("lognormal", a=mu, b=sigma)
+        sigma2 = math.log1p(params.cv**2)
+        return Sampler(
+            "lognormal", a=math.log(base_value(params.mean)) - sigma2 / 2, b=math.sqrt(sigma2)
+        )
+    if family == "normal":
+        return Sampler("normal", a=base_value(params.mean), b=base_value(params.sd))
+    if family == "triangular":
+        return Sampler(
+            "triangular",
+            a=base_value(params.low), b=base_value(params.mode), c=base_value(params.high),
+        )
+    if family == "uniform":
+        return Sampler("uniform", a=base_value(params.low), b=base_value(params.high))
+    if family == "empirical":
+        values = tuple(base_value(v) for v in params.values)
+        weights = np.asarray(params.weights if params.weights else [1.0] * len(values))
+        return Sampler(
+            "empirical", values=values, probabilities=tuple(float(w) for w in weights / weights.sum())
+        )
+    raise AssertionError(family)  # pragma: no cover

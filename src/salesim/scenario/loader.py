@@ -1,0 +1,472 @@
+"""Load a scenario from YAML: safe parsing with positions, ``extends:``, ``--set`` overrides,
+and validation whose every problem names its file, line, column and field path.
+
+>>> from salesim.scenario.loader import load_scenario
+>>> scenario = load_scenario("scenarios/minimal.yaml", overrides={"ae.headcount": 3})
+>>> scenario.ae.headcount
+3
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from salesim.scenario.errors import Location, ScenarioError, ScenarioIssue
+from salesim.scenario.schema import PLANNED_SECTIONS, Scenario, cross_section_problems
+
+PathKey = tuple[str | int, ...]
+Positions = dict[PathKey, Location]
+
+_SAFE_TAGS = {
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge")
+}
+
+
+# ----------------------------------------------------------------------------- YAML with positions
+
+
+def _location(source: str, mark: Any) -> Location:
+    return Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
+
+
+def _read_text(path: Path, source: str, origin: Location | None) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        where = origin or Location(source)
+        raise ScenarioError.single(where, f"file not found: {path}",
+                                   "check the path; 'extends' is relative to the file") from None
+    except IsADirectoryError:
+        raise ScenarioError.single(origin or Location(source),
+                                   f"{path} is a folder, not a scenario file") from None
+    except OSError as error:
+        raise ScenarioError.single(origin or Location(source),
+                                   f"cannot read {path}: {error.strerror}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise ScenarioError.single(
+            Location(source, line, column),
+            f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x})",
+            "save the file as UTF-8",
+        ) from None
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
+    """Parse YAML safely and return the data with the position of every key and item."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        hint = error.context or ""
+        raise ScenarioError.single(
+            _location(source, error.problem_mark),
+            f"YAML syntax error: {error.problem}",
+            hint,
+        ) from None
+    if root is None:
+        raise ScenarioError.single(Location(source, 1, 1), "the file is empty",
+                                   "a scenario needs at least meta, segments, channels, "
+                                   "sdr, ae and cs; see scenarios/minimal.yaml")
+    positions: Positions = {(): _location(source, root.start_mark)}
+    constructor = yaml.SafeLoader("")
+    issues: list[ScenarioIssue] = []
+    data = _to_python(root, (), source, positions, constructor, issues)
+    if issues:
+        raise ScenarioError(issues)
+    return data, positions
+
+
+def _to_python(node: yaml.Node, path: PathKey, source: str, positions: Positions,
+               constructor: yaml.SafeLoader, issues: list[ScenarioIssue]) -> Any:
+    where = _location(source, node.start_mark)
+    dotted = ".".join(map(str, path))
+    if node.tag not in _SAFE_TAGS:
+        issues.append(ScenarioIssue(
+            where, dotted, f"the YAML tag '{node.tag}' is not allowed",
+            "scenarios are plain data: remove the tag (no !!python/... or custom tags)"))
+        return None
+    if isinstance(node, yaml.MappingNode):
+        constructor.flatten_mapping(node)
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                issues.append(ScenarioIssue(_location(source, key_node.start_mark), dotted,
+                                            "a key must be a plain name, not a list or mapping"))
+                continue
+            # Keys are names: 'on', 'yes' or '2027' stay the text that was written.
+            key = str(key_node.value)
+            key_path = (*path, key)
+            key_where = _location(source, key_node.start_mark)
+            if key in result:
+                first = positions[key_path]
+                issues.append(ScenarioIssue(key_where, ".".join(map(str, key_path)),
+                                            f"duplicate key (first written at line {first.line})",
+                                            "YAML keeps only the last one; remove one of them"))
+                continue
+            positions[key_path] = key_where
+            result[key] = _to_python(value_node, key_path, source, positions, constructor, issues)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            positions[(*path, index)] = _location(source, item.start_mark)
+            items.append(_to_python(item, (*path, index), source, positions, constructor, issues))
+        return items
+    try:
+        return constructor.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError) as error:
+        issues.append(ScenarioIssue(where, dotted, f"cannot read value: {error}"))
+        return None
+
+
+# ----------------------------------------------------------------------------- extends and merge
+
+
+def deep_merge(base: Any, override: Any) -> Any:
+    """Mappings merge key by key; anything else in ``override`` replaces ``base``."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = deep_merge(base[key], value) if key in base else value
+        return merged
+    return override
+
+
+def _overlay_positions(base: Positions, child: Positions, child_data: Any) -> Positions:
+    merged = {
+        path: where for path, where in base.items()
+        if not _replaced_by(path, child_data)
+    }
+    merged.update(child)
+    return merged
+
+
+def _replaced_by(path: PathKey, child_data: Any) -> bool:
+    node = child_data
+    for part in path:
+        if not isinstance(node, dict):
+            return True
+        if part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _load_tree(path: Path, chain: tuple[Path, ...], origin: Location | None
+               ) -> tuple[dict[str, Any], Positions]:
+    source = str(path)
+    data, positions = parse_yaml(_read_text(path, source, origin), source)
+    if not isinstance(data, dict):
+        raise ScenarioError.single(positions[()], "a scenario must be a mapping of sections",
+                                   "start with 'meta:' on the first line")
+    if "extends" not in data:
+        return data, positions
+    extends_where = positions[("extends",)]
+    parent = data.pop("extends")
+    positions = {p: w for p, w in positions.items() if p[:1] != ("extends",)}
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError.single(extends_where, "must be the path of a base scenario file",
+                                   "e.g. extends: reference.yaml", "extends")
+    parent_path = (path.parent / parent).resolve()
+    if parent_path in chain or parent_path == path:
+        cycle = " -> ".join(str(p.name) for p in (*chain, path, parent_path))
+        raise ScenarioError.single(extends_where, f"extends forms a cycle: {cycle}",
+                                   "a scenario cannot extend itself, directly or indirectly",
+                                   "extends")
+    base, base_positions = _load_tree(parent_path, (*chain, path), extends_where)
+    return deep_merge(base, data), _overlay_positions(base_positions, positions, data)
+
+
+# ----------------------------------------------------------------------------- overrides
+
+
+def _split_override(item: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError.single(Location(f"--set {item}"), "expected key=value",
+                                   "e.g. --set ae.headcount=24")
+    return key.strip(), value
+
+
+def normalise_overrides(overrides: Mapping[str, Any] | Iterable[str] | None
+                        ) -> list[tuple[str, Any, str]]:
+    """``{"a.b": 1}`` or ``["a.b=1"]`` as (dotted key, value, how it was written)."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        return [(str(k), v, f"--set {k}={v}") for k, v in overrides.items()]
+    result = []
+    for item in overrides:
+        key, text = _split_override(item)
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            value = text
+        result.append((key, value, f"--set {item}"))
+    return result
+
+
+def apply_overrides(data: dict[str, Any], positions: Positions,
+                    overrides: Sequence[tuple[str, Any, str]]) -> None:
+    """Set each dotted key in place; list items are addressed by index (``ae.hiring.0.count``)."""
+    for key, value, written in overrides:
+        where = Location(written)
+        parts: list[str | int] = []
+        node: Any = data
+        segments = key.split(".")
+        for depth, part in enumerate(segments):
+            last = depth == len(segments) - 1
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ScenarioError.single(
+                        where, f"'{part}' is not an item of the list at "
+                        f"{'.'.join(map(str, parts))}",
+                        f"use an index from 0 to {len(node) - 1}", key)
+                index: str | int = int(part)
+            elif isinstance(node, dict):
+                index = part
+            else:
+                raise ScenarioError.single(where, f"{'.'.join(map(str, parts))} is a value, "
+                                           "not a section", "", key)
+            parts.append(index)
+            if last:
+                node[index] = value
+            else:
+                if isinstance(node, dict) and (index not in node or node[index] is None):
+                    node[index] = {}
+                node = node[index]
+        stale = [p for p in positions if p[: len(parts)] == tuple(parts)]
+        for path in stale:
+            del positions[path]
+        positions[tuple(parts)] = where
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated and Optional to reach the type a field really holds."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(options) != 1:
+                return annotation
+            annotation = options[0]
+        else:
+            return annotation
+
+
+def model_at(path: PathKey, root: type[BaseModel] = Scenario) -> type[BaseModel] | None:
+    """The scenario model found at ``path``, or None where the path is not a model."""
+    current: Any = root
+    pending_container = False
+    for part in path:
+        current = _unwrap(current)
+        if pending_container:
+            args = typing.get_args(current)
+            current = args[-1] if typing.get_origin(current) is dict else args[0]
+            pending_container = False
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        current = field.annotation
+        inner = _unwrap(current)
+        if typing.get_origin(inner) in (dict, tuple, list):
+            current = inner
+            pending_container = True
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return current
+    return None
+
+
+def _clean_loc(loc: tuple[Any, ...], data: Any, error_type: str) -> PathKey:
+    """Keep the parts of a pydantic location that are real keys or indexes in the data."""
+    parts: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            parts.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            parts.append(part)
+            node = node[part]
+        elif (error_type in ("missing", "extra_forbidden") and isinstance(part, str)
+              and part.isidentifier() and part == loc[-1]):
+            parts.append(part)
+            break
+    return tuple(parts)
+
+
+_MESSAGES = {
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected text",
+    "dict_type": "expected a mapping (indented 'key: value' lines)",
+    "model_type": "expected a mapping (indented 'key: value' lines)",
+    "model_attributes_type": "expected a mapping (indented 'key: value' lines)",
+    "list_type": "expected a list",
+    "tuple_type": "expected a list",
+    "date_from_datetime_parsing": "expected a date written YYYY-MM-DD",
+    "date_parsing": "expected a date written YYYY-MM-DD",
+    "date_type": "expected a date written YYYY-MM-DD",
+}
+
+
+def _describe(error: Any, path: PathKey) -> tuple[str, str]:
+    kind = error["type"]
+    context = error.get("ctx") or {}
+    value = error.get("input")
+    shown = f", got {value!r}" if not isinstance(value, dict | list) and value is not None else ""
+    if kind == "extra_forbidden":
+        name = str(path[-1]) if path else "?"
+        if len(path) == 1 and name in PLANNED_SECTIONS:
+            return (f"'{name}' ({PLANNED_SECTIONS[name]}) is not supported yet",
+                    "remove the section for now")
+        model = model_at(path[:-1])
+        known = _field_names(model) if model else []
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else (
+            f"allowed here: {', '.join(known)}" if known else "")
+        return f"unknown field '{name}'", hint
+    if kind == "missing":
+        return f"missing required field '{path[-1] if path else '?'}'", ""
+    if kind == "literal_error":
+        expected = context.get("expected", "")
+        options = [o.strip().strip("'") for o in str(expected).replace(" or ", ", ").split(",")]
+        close = difflib.get_close_matches(str(value), options, n=1)
+        return (f"expected one of {expected}{shown}",
+                f"did you mean '{close[0]}'?" if close else "")
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        words = {"greater_than_equal": "at least", "greater_than": "more than",
+                 "less_than_equal": "at most", "less_than": "less than"}[kind]
+        bound = next(iter(context.values()), "")
+        return f"must be {words} {bound}{shown}", ""
+    if kind in ("too_short", "too_long"):
+        return str(error["msg"]).replace("Input", "the value").replace("List", "the list"), ""
+    if kind == "string_pattern_mismatch" and path and path[-1] == "currency":
+        return f"expected a three-letter currency code such as USD, EUR or JPY{shown}", ""
+    if kind in _MESSAGES:
+        return _MESSAGES[kind] + shown, ""
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    hint = ""
+    if " (did you mean " in message and message.endswith("?)"):
+        message, _, hint = message.partition(" (")
+        hint = hint.rstrip(")")
+    return message, hint
+
+
+def _position(path: PathKey, positions: Positions) -> Location:
+    for cut in range(len(path), -1, -1):
+        where = positions.get(path[:cut])
+        if where is not None:
+            return where
+    return Location("<scenario>")
+
+
+def validate_data(data: dict[str, Any], positions: Positions) -> Scenario:
+    """Validate plain data into a :class:`Scenario`, or raise :class:`ScenarioError`."""
+    meta = data.get("meta")
+    currency = meta.get("currency") if isinstance(meta, dict) else None
+    context = {"currency": currency if isinstance(currency, str) else None,
+               "defer_cross_checks": True}
+    try:
+        scenario = Scenario.model_validate(data, context=context)
+    except ValidationError as error:
+        issues: list[ScenarioIssue] = []
+        seen: set[tuple[PathKey, str]] = set()
+        for item in error.errors():
+            path = _clean_loc(item["loc"], data, item["type"])
+            message, hint = _describe(item, path)
+            if (path, message) in seen:
+                continue
+            seen.add((path, message))
+            issues.append(ScenarioIssue(_position(path, positions), ".".join(map(str, path)),
+                                        message, hint))
+        issues.sort(key=lambda i: (i.location.source, i.location.line, i.location.column))
+        raise ScenarioError(issues) from None
+    problems = cross_section_problems(scenario)
+    if problems:
+        raise ScenarioError([
+            ScenarioIssue(_position(p.path, positions), ".".join(map(str, p.path)), p.message,
+                          p.hint)
+            for p in problems
+        ])
+    return scenario
+
+
+def load_scenario(path: str | Path,
+                  overrides: Mapping[str, Any] | Iterable[str] | None = None) -> Scenario:
+    """Read, merge (``extends``), override and validate a scenario file.
+
+    ``overrides`` are dotted keys with values, as a mapping (``{"ae.headcount": 24}``)
+    or as ``"key=value"`` strings the way ``--set`` takes them. Raises
+    :class:`ScenarioError` listing every problem found.
+    """
+    file = Path(path).resolve()
+    data, positions = _load_tree(file, (), None)
+    _relative_sources(positions, Path(path))
+    apply_overrides(data, positions, normalise_overrides(overrides))
+    return validate_data(data, positions)
+
+
+def _relative_sources(positions: Positions, given: Path) -> None:
+    """Show file names as the user would: relative to the working directory where possible."""
+    cwd = Path.cwd()
+    for key, where in positions.items():
+        try:
+            shown = str(Path(where.source).relative_to(cwd))
+        except ValueError:
+            shown = where.source
+        positions[key] = Location(shown, where.line, where.column)
+
+
+def loads_scenario(text: str, source: str = "<string>",
+                   overrides: Mapping[str, Any] | Iterable[str] | None = None) -> Scenario:
+    """Validate a scenario given as YAML text (``extends`` is not available here)."""
+    data, positions = parse_yaml(text, source)
+    if not isinstance(data, dict):
+        raise ScenarioError.single(positions[()], "a scenario must be a mapping of sections")
+    if "extends" in data:
+        raise ScenarioError.single(positions[("extends",)],
+                                   "extends needs a scenario file, not text", "", "extends")
+    apply_overrides(data, positions, normalise_overrides(overrides))
+    return validate_data(data, positions)
+
+
+def scenario_to_data(scenario: Scenario) -> dict[str, Any]:
+    """Plain data (the YAML form) for a scenario; loads back to an equal scenario."""
+    return scenario.model_dump(mode="json", exclude_none=True)
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """The scenario as YAML text, with every default written out."""
+    return yaml.safe_dump(scenario_to_data(scenario), allow_unicode=True, sort_keys=False)

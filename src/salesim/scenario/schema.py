@@ -1,0 +1,701 @@
+"""The scenario: a typed, immutable description of a sales organisation and its market.
+
+Sections follow the domain: ``meta`` and ``calendar``; the market (``segments``,
+``channels``, ``recycle``); the teams (``sdr``, ``ae``, ``cs``), each a
+:class:`Team` with headcount, hiring plan, ramp, attrition and quota plus its
+own work parameters; and what customers do after signing (``customers``).
+Further teams (BDR) and sections (accounts, territories, partners,
+compensation) join the same way: a new model and a new key.
+
+Cross-section rules (shares that must sum to 100%, names that must refer to
+existing segments or stages) live in :func:`cross_section_problems`, which
+reports every problem with the exact path it concerns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from salesim.scenario.fields import (
+    DurationDist,
+    DurationValue,
+    GrowthRate,
+    Money,
+    MoneyDist,
+    Month,
+    Name,
+    NumberDist,
+    PositiveDuration,
+    Rate,
+)
+from salesim.scenario.units import Duration, add_months, months_between
+
+SHARE_TOLERANCE = 0.005
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Section(BaseModel):
+    """Base of every scenario section: immutable, and unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ----------------------------------------------------------------------------- meta, calendar
+
+
+class Meta(Section):
+    name: Name
+    description: str = ""
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    start: dt.date = Field(description="First day simulated (ISO date).")
+    horizon: PositiveDuration = Field(description="How long to simulate, e.g. '36 months'.")
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon_sensible(cls, value: Duration) -> Duration:
+        if value.days < 1:
+            raise ValueError(f"horizon of {value} is too short: simulate at least one day")
+        if value.days > 20 * 365.25:
+            raise ValueError(f"horizon of {value} is longer than 20 years")
+        return value
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=self.horizon.days)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingHours:
+    """Daily working hours, ``"09:00-18:00"``."""
+
+    start: dt.time
+    end: dt.time
+
+    @classmethod
+    def parse(cls, value: Any) -> WorkingHours:
+        if isinstance(value, WorkingHours):
+            return value
+        match = (
+            re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*[-–~〜]\s*(\d{1,2}):(\d{2})\s*", value)
+            if isinstance(value, str)
+            else None
+        )
+        if not match:
+            raise ValueError(f"'{value}' is not working hours: write e.g. '09:00-18:00'")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 > 0):
+            raise ValueError(f"'{value}' has an impossible time of day")
+        start = dt.time(h1, m1)
+        end = dt.time(23, 59, 59, 999999) if h2 == 24 else dt.time(h2, m2)
+        if end <= start:
+            raise ValueError(f"'{value}' ends before it starts (night shifts are not supported)")
+        return cls(start, end)
+
+    @property
+    def hours(self) -> float:
+        return self.end_hour - self.start_hour
+
+    @property
+    def start_hour(self) -> float:
+        return self.start.hour + self.start.minute / 60
+
+    @property
+    def end_hour(self) -> float:
+        if self.end == dt.time(23, 59, 59, 999999):
+            return 24.0
+        return self.end.hour + self.end.minute / 60
+
+    def __str__(self) -> str:
+        end = "24:00" if self.end_hour == 24 else self.end.strftime("%H:%M")
+        return f"{self.start.strftime('%H:%M')}-{end}"
+
+
+HoursValue = Annotated[
+    WorkingHours,
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$"}),
+]
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Calendar(Section):
+    """When people work. ``always_open: true`` makes every hour a working hour (24x7)."""
+
+    always_open: bool = False
+    working_days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+    working_hours: HoursValue = WorkingHours(dt.time(9), dt.time(18))
+    holidays: tuple[dt.date, ...] = ()
+
+    @field_validator("working_hours", mode="before")
+    @classmethod
+    def _parse_hours(cls, value: Any) -> WorkingHours:
+        return WorkingHours.parse(value)
+
+    @field_validator("working_days", mode="before")
+    @classmethod
+    def _lower_days(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return tuple(v.lower()[:3] if isinstance(v, str) else v for v in value)
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _some_days(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("needs at least one working day")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a day twice")
+        return tuple(sorted(value, key=WEEKDAYS.index))
+
+    @property
+    def hours_per_week(self) -> float:
+        if self.always_open:
+            return 168.0
+        return len(self.working_days) * self.working_hours.hours
+
+
+# ----------------------------------------------------------------------------- building blocks
+
+
+class RampCurve(Section):
+    """Productivity of a new hire by month of tenure.
+
+    Written as a list of monthly fractions (``[0.25, 0.5, 0.75, 1.0]``: 25% in
+    the first month...) or ``{linear: 5 months}`` (rising evenly to full
+    productivity at 5 months). After the curve ends a rep is fully productive.
+    """
+
+    fractions: tuple[Annotated[float, Field(ge=0, le=1)], ...] | None = None
+    linear: DurationValue | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_form(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return {"fractions": value}
+        return value
+
+    @model_validator(mode="after")
+    def _one_form(self) -> RampCurve:
+        if (self.fractions is None) == (self.linear is None):
+            raise ValueError("write a list of monthly fractions or {linear: N months}, not both")
+        if self.fractions is not None and not self.fractions:
+            raise ValueError("the list of monthly fractions is empty; use [1.0] for no ramp")
+        return self
+
+    def monthly_fractions(self) -> tuple[float, ...]:
+        """Average productivity in each month of tenure until full productivity."""
+        if self.fractions is not None:
+            return self.fractions
+        assert self.linear is not None
+        months = self.linear.days / (365.25 / 12)
+        if months <= 0:
+            return (1.0,)
+        whole = int(-(-months // 1))
+        # mean of min(t / months, 1) over each tenure month [k, k+1)
+        return tuple(
+            min(1.0, (k + 0.5) / months) if k + 1 <= months
+            else _partial_linear_month(k, months)
+            for k in range(whole)
+        )
+
+    @property
+    def months_to_full(self) -> int:
+        return len(self.monthly_fractions())
+
+
+def _partial_linear_month(k: int, months: float) -> float:
+    rising = months - k
+    return (rising * ((k + months) / 2) / months + (1 - rising)) if rising > 0 else 1.0
+
+
+def _ramp_serializer(value: RampCurve) -> Any:
+    if value.fractions is not None:
+        return list(value.fractions)
+    return {"linear": str(value.linear)}
+
+
+Ramp = Annotated[
+    RampCurve,
+    PlainSerializer(_ramp_serializer),
+    WithJsonSchema({"anyOf": [
+        {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}},
+        {"type": "object", "properties": {"linear": {"type": "string"}},
+         "required": ["linear"], "additionalProperties": False},
+    ]}),
+]
+
+NO_RAMP = RampCurve(fractions=(1.0,))
+
+
+class Hire(Section):
+    """One line of a hiring plan: ``count`` requisitions opened in ``month``, or
+    enough to bring the team to ``target`` heads (counting open requisitions)."""
+
+    month: Month
+    count: int | None = Field(default=None, ge=1)
+    target: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _count_or_target(self) -> Hire:
+        if (self.count is None) == (self.target is None):
+            raise ValueError("give either count (hires to make) or target (headcount to reach)")
+        return self
+
+
+class Backfill(Section):
+    """Whether a leaver is replaced, and how long until the requisition opens."""
+
+    enabled: bool = True
+    delay: DurationDist = Field(default_factory=lambda: DurationDist(fixed=Duration(0)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bool_form(cls, value: Any) -> Any:
+        return {"enabled": value} if isinstance(value, bool) else value
+
+
+class Quota(Section):
+    """A rep's target for one period; the role says what is counted (meetings, bookings)."""
+
+    amount: Money = Field(gt=0)
+    period: Literal["month", "quarter", "year"] = "month"
+
+    @property
+    def per_month(self) -> float:
+        return self.amount / {"month": 1, "quarter": 3, "year": 12}[self.period]
+
+
+class Team(Section):
+    """What every team has: people over time and what each costs and carries."""
+
+    headcount: int = Field(ge=0, le=100_000, description="Reps on the first day, fully ramped.")
+    hiring: tuple[Hire, ...] = ()
+    time_to_fill: DurationDist = Field(default_factory=lambda: DurationDist(fixed=Duration(0)))
+    ramp: Ramp = NO_RAMP
+    attrition: Rate = Field(default=0.0, description="Share of the team leaving per year.")
+    backfill: Backfill = Backfill(enabled=False)
+    annual_cost: Money = Field(default=0.0, description="Fully loaded cost per head per year.")
+    quota: Quota | None = None
+
+    @field_validator("ramp", mode="before")
+    @classmethod
+    def _ramp(cls, value: Any) -> Any:
+        return RampCurve.model_validate(value) if isinstance(value, list | tuple) else value
+
+
+# ----------------------------------------------------------------------------- market
+
+
+class Segment(Section):
+    """A customer segment (e.g. SMB, mid-market, enterprise)."""
+
+    share: Rate = Field(description="Share of leads in this segment (channels may override).")
+    deal_size: MoneyDist = Field(description="First-year ARR of a won deal.")
+    stages: dict[Name, SegmentStage] = Field(
+        default_factory=dict, description="Per-stage overrides of ae.stages for this segment."
+    )
+    valid_rate_multiplier: float = Field(default=1.0, ge=0, le=10)
+
+
+class SegmentStage(Section):
+    conversion: Rate | None = None
+    duration: DurationDist | None = None
+
+
+class LeadScore(Section):
+    """Lead score = attribute part (fit: size, industry, title) + behaviour part
+    (engagement: visits, clicks, downloads), each clipped to 0..50."""
+
+    attribute: NumberDist = Field(
+        default_factory=lambda: NumberDist.model_validate({"uniform": {"low": 0, "high": 50}})
+    )
+    behaviour: NumberDist = Field(
+        default_factory=lambda: NumberDist.model_validate({"uniform": {"low": 0, "high": 50}})
+    )
+
+
+class Channel(Section):
+    """A marketing lead source. Volume is ``leads_per_month`` or ``spend_per_month`` /
+    ``cost_per_lead``; growth, seasonality and a ramp shape it over time."""
+
+    leads_per_month: float | None = Field(default=None, ge=0, le=10_000_000)
+    spend_per_month: Money | None = None
+    cost_per_lead: Money | None = None
+    fixed_cost_per_month: Money = 0.0
+    annual_growth: GrowthRate = 0.0
+    seasonality: tuple[Annotated[float, Field(ge=0)], ...] | None = Field(
+        default=None, description="Twelve monthly multipliers, January first."
+    )
+    ramp: Ramp | None = Field(default=None, description="Slow start, e.g. owned media.")
+    start: Month | None = None
+    end: Month | None = None
+    segment_mix: dict[Name, Rate] | None = None
+    score: LeadScore = LeadScore()
+    not_ready_share: Rate | None = Field(
+        default=None, description="Share of new leads not ready now; defaults to recycle's."
+    )
+
+    @field_validator("ramp", mode="before")
+    @classmethod
+    def _ramp(cls, value: Any) -> Any:
+        return RampCurve.model_validate(value) if isinstance(value, list | tuple) else value
+
+    @field_validator("seasonality")
+    @classmethod
+    def _twelve(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if value is not None and len(value) != 12:
+            raise ValueError(f"needs 12 monthly multipliers (January first), got {len(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _volume(self) -> Channel:
+        if self.leads_per_month is None and (
+            self.spend_per_month is None or self.cost_per_lead is None
+        ):
+            raise ValueError(
+                "needs leads_per_month, or spend_per_month together with cost_per_lead"
+            )
+        if self.leads_per_month is not None and self.spend_per_month is not None:
+            raise ValueError("give leads_per_month or spend_per_month, not both")
+        if self.cost_per_lead == 0 and self.spend_per_month:
+            raise ValueError("cost_per_lead of 0 with a spend would make infinite leads")
+        return self
+
+    @property
+    def base_leads_per_month(self) -> float:
+        if self.leads_per_month is not None:
+            return self.leads_per_month
+        assert self.spend_per_month is not None and self.cost_per_lead
+        return self.spend_per_month / self.cost_per_lead
+
+    @property
+    def variable_cost_per_lead(self) -> float:
+        return self.cost_per_lead or 0.0
+
+
+class Recycle(Section):
+    """The nurture pool: leads not ready now, or not converted, come back later."""
+
+    not_ready_share: Rate = Field(default=0.65, description="New leads not ready now.")
+    unreached_to_nurture: Rate = Field(
+        default=0.5, description="Of leads never reached after all attempts, share nurtured."
+    )
+    disqualified_to_nurture: Rate = Field(
+        default=0.5, description="Of reached leads that set no valid meeting, share nurtured."
+    )
+    reengage_rate: Rate = Field(default=0.25, description="Chance a nurtured lead comes back.")
+    reengage_after: DurationDist = Field(
+        default_factory=lambda: DurationDist.model_validate(
+            {"gamma": {"mean": "4 months", "cv": 0.6}}
+        )
+    )
+    max_cycles: int = Field(default=2, ge=0, le=20)
+
+
+# ----------------------------------------------------------------------------- teams
+
+
+class SpeedPoint(Section):
+    within: DurationValue
+    multiplier: float = Field(ge=0, le=1)
+
+
+DEFAULT_SPEED_TO_LEAD: tuple[SpeedPoint, ...] = tuple(
+    SpeedPoint(within=Duration.parse(within), multiplier=multiplier)
+    for within, multiplier in [
+        # Lead-response studies: meetings are several times likelier when a lead is
+        # called within 5 minutes than after 10, and fall away over hours.
+        ("5 min", 1.0), ("10 min", 0.5), ("30 min", 0.35), ("1 h", 0.3), ("1 day", 0.2),
+        ("3 days", 0.15),
+    ]
+)
+
+
+class Attempts(Section):
+    """Call attempts per lead and the gaps between them (the last gap repeats)."""
+
+    max: int = Field(default=6, ge=1, le=50)
+    cadence: tuple[DurationValue, ...] = tuple(
+        Duration.parse(g) for g in ("1 business day", "2 business days", "3 business days")
+    )
+
+
+class ValidRate(Section):
+    """Chance a held meeting is judged valid, linear in lead score 0..100."""
+
+    at_score_0: Rate = 0.4
+    at_score_100: Rate = 0.9
+
+    def at(self, score: float) -> float:
+        return self.at_score_0 + (self.at_score_100 - self.at_score_0) * score / 100
+
+
+class SDR(Team):
+    """Inside sales, inbound: turns leads into held, valid meetings."""
+
+    queue: Literal["fifo", "score_priority"] = "fifo"
+    handle_time: DurationDist = Field(
+        default_factory=lambda: DurationDist.model_validate(
+            {"gamma": {"mean": "12 min", "cv": 0.5}}
+        ),
+        description="SDR time per call attempt, including notes.",
+    )
+    attempts: Attempts = Attempts()
+    contact_rate: Rate = Field(default=0.3, description="Chance one attempt reaches the person.")
+    meeting_rate: Rate = Field(
+        default=0.4, description="Chance a reached lead books a meeting, at the best speed."
+    )
+    speed_to_lead: tuple[SpeedPoint, ...] = DEFAULT_SPEED_TO_LEAD
+    meeting_lead_time: DurationDist = Field(
+        default_factory=lambda: DurationDist.model_validate(
+            {"gamma": {"mean": "5 days", "cv": 0.6}}
+        ),
+        description="From booking to the meeting date.",
+    )
+    reschedule_rate: Rate = 0.1
+    no_show_rate: Rate = 0.12
+    valid_rate: ValidRate = ValidRate()
+
+    @field_validator("speed_to_lead")
+    @classmethod
+    def _increasing(cls, value: tuple[SpeedPoint, ...]) -> tuple[SpeedPoint, ...]:
+        if not value:
+            raise ValueError("needs at least one point, e.g. [{within: 5 min, multiplier: 1}]")
+        times = [p.within.days for p in value]
+        if times != sorted(times) or len(set(times)) != len(times):
+            raise ValueError("points must be in increasing order of 'within'")
+        return value
+
+    def speed_multiplier(self, minutes: float) -> float:
+        """Meeting-rate multiplier for a first attempt ``minutes`` after the lead arrived."""
+        for point in self.speed_to_lead:
+            if minutes <= point.within.minutes:
+                return point.multiplier
+        return self.speed_to_lead[-1].multiplier
+
+
+class Stage(Section):
+    conversion: Rate = Field(description="Share of opportunities moving on from this stage.")
+    duration: DurationDist = Field(description="Time spent in this stage.")
+
+
+class AE(Team):
+    """Field sales (account executives): turns valid meetings into won deals."""
+
+    stages: dict[Name, Stage] = Field(
+        min_length=1, description="Ordered stages; passing the last one wins the deal."
+    )
+    routing: Literal["round_robin", "least_loaded", "by_segment"] = "least_loaded"
+    segment_split: dict[Name, Rate] | None = Field(
+        default=None, description="Share of AEs serving each segment (routing: by_segment)."
+    )
+    max_open_opportunities: int | None = Field(default=None, ge=1)
+    over_capacity: Literal["wait", "degrade"] = "wait"
+    degrade_per_extra: Rate = Field(
+        default=0.02, description="Win-rate loss per opportunity above the limit (degrade)."
+    )
+    skill: NumberDist = Field(
+        default_factory=lambda: NumberDist(fixed=1.0),
+        description="Per-rep multiplier on win rate.",
+    )
+
+
+class CS(Team):
+    """Customer success: onboards customers and looks after them."""
+
+    accounts_per_csm: int = Field(default=40, ge=1)
+    onboarding_duration: DurationDist = Field(
+        default_factory=lambda: DurationDist.model_validate({"gamma": {"mean": "30 days",
+                                                                       "cv": 0.4}})
+    )
+    onboarding_success: Rate = 0.9
+    overload_sensitivity: float = Field(
+        default=1.0, ge=0, le=10,
+        description="How fast onboarding success falls when CSMs carry more than capacity.",
+    )
+
+
+class Renewal(Section):
+    onboarded: Rate = 0.92
+    not_onboarded: Rate = 0.7
+
+
+class Change(Section):
+    """An expansion or contraction at renewal: its chance and its size as a share of ARR."""
+
+    probability: Rate
+    size: NumberDist
+
+
+class Customers(Section):
+    contract_term: PositiveDuration = Duration(12, "month")
+    renewal: Renewal = Renewal()
+    expansion: Change = Change(probability=0.3, size=NumberDist(fixed=0.2))
+    contraction: Change = Change(probability=0.1, size=NumberDist(fixed=0.15))
+    health_noise: float = Field(
+        default=0.05, ge=0, le=1,
+        description="Spread of each customer's renewal chance around its expectation.",
+    )
+
+
+# ----------------------------------------------------------------------------- the scenario
+
+
+PLANNED_SECTIONS = {
+    "bdr": "outbound (BDR) teams",
+    "accounts": "the account universe",
+    "territories": "territories",
+    "partners": "partner channels",
+    "compensation": "compensation plans",
+}
+
+
+class Scenario(Section):
+    """A whole scenario. Build it with :func:`salesim.load_scenario`."""
+
+    version: Literal[1] = 1
+    meta: Meta
+    calendar: Calendar = Calendar()
+    segments: dict[Name, Segment] = Field(min_length=1)
+    channels: dict[Name, Channel] = Field(min_length=1)
+    recycle: Recycle = Recycle()
+    sdr: SDR
+    ae: AE
+    cs: CS
+    customers: Customers = Customers()
+
+    @model_validator(mode="after")
+    def _cross_sections(self, info: ValidationInfo) -> Scenario:
+        if (info.context or {}).get("defer_cross_checks"):
+            return self
+        problems = cross_section_problems(self)
+        if problems:
+            raise ValueError("; ".join(f"{'.'.join(map(str, p.path))}: {p.message}"
+                                       for p in problems))
+        return self
+
+    @property
+    def teams(self) -> dict[str, Team]:
+        return {"sdr": self.sdr, "ae": self.ae, "cs": self.cs}
+
+    def month_index(self, month: dt.date) -> int:
+        return months_between(self.meta.start, month)
+
+    @property
+    def months(self) -> list[dt.date]:
+        """First day of each calendar month the horizon touches."""
+        first = self.meta.start.replace(day=1)
+        count = months_between(first, self.meta.end - dt.timedelta(days=1)) + 1
+        return [add_months(first, k) for k in range(count)]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: tuple[str | int, ...]
+    message: str
+    hint: str = ""
+
+
+def _share_problem(path: tuple[str | int, ...], shares: dict[str, float], what: str
+                   ) -> Problem | None:
+    total = sum(shares.values())
+    if abs(total - 1) <= SHARE_TOLERANCE:
+        return None
+    gap = (1 - total) * 100
+    direction = f"{gap:.3g} points short" if gap > 0 else f"{-gap:.3g} points over"
+    return Problem(path, f"{what} sum to {total * 100:.4g}%, {direction} of 100%",
+                   "adjust the shares so they add up to 100%")
+
+
+def _unknown_names(path: tuple[str | int, ...], names: list[str], known: list[str], what: str
+                   ) -> list[Problem]:
+    import difflib
+
+    problems = []
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known {what}: {', '.join(known)}"
+            problems.append(Problem((*path, name), f"'{name}' is not a {what[:-1]}", hint))
+    return problems
+
+
+def cross_section_problems(scenario: Scenario) -> list[Problem]:
+    """Rules that tie sections together, each reported at the path it concerns."""
+    problems: list[Problem] = []
+    segments = list(scenario.segments)
+    stages = list(scenario.ae.stages)
+
+    shares = {name: seg.share for name, seg in scenario.segments.items()}
+    if (p := _share_problem(("segments",), shares, "segment shares")) is not None:
+        problems.append(p)
+
+    for name, segment in scenario.segments.items():
+        problems += _unknown_names(("segments", name, "stages"), list(segment.stages), stages,
+                                   "stages")
+
+    for name, channel in scenario.channels.items():
+        if channel.segment_mix is not None:
+            path = ("channels", name, "segment_mix")
+            problems += _unknown_names(path, list(channel.segment_mix), segments, "segments")
+            if (p := _share_problem(path, channel.segment_mix, "segment_mix shares")):
+                problems.append(p)
+        for bound in ("start", "end"):
+            month = getattr(channel, bound)
+            if month is not None and not (
+                scenario.meta.start.replace(day=1) <= month < scenario.meta.end
+            ):
+                problems.append(Problem(("channels", name, bound),
+                                        f"{month:%Y-%m} is outside the horizon",
+                                        f"the scenario runs {scenario.meta.start} to "
+                                        f"{scenario.meta.end}"))
+        if channel.start and channel.end and channel.end < channel.start:
+            problems.append(Problem(("channels", name, "end"), "ends before it starts"))
+
+    ae = scenario.ae
+    if ae.routing == "by_segment":
+        if ae.segment_split is None:
+            problems.append(Problem(("ae", "segment_split"),
+                                    "routing by_segment needs segment_split",
+                                    "e.g. segment_split: {smb: 50%, enterprise: 50%}"))
+    if ae.segment_split is not None:
+        problems += _unknown_names(("ae", "segment_split"), list(ae.segment_split), segments,
+                                   "segments")
+        if (p := _share_problem(("ae", "segment_split"), ae.segment_split,
+                                "segment_split shares")):
+            problems.append(p)
+
+    first_month = scenario.meta.start.replace(day=1)
+    for role, team in scenario.teams.items():
+        for index, hire in enumerate(team.hiring):
+            if hire.month < first_month or hire.month >= scenario.meta.end:
+                problems.append(Problem((role, "hiring", index, "month"),
+                                        f"{hire.month:%Y-%m} is outside the horizon",
+                                        f"the scenario runs {scenario.meta.start} to "
+                                        f"{scenario.meta.end}"))
+    return problems
+
+
+# Segment refers to SegmentStage, defined after it.
+Segment.model_rebuild()
