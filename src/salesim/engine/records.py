@@ -1,0 +1,151 @@
+"""CRM-shaped records: what one replication leaves behind, as a CRM would hold it.
+
+Every table is a pandas DataFrame with the stable columns listed in
+:data:`COLUMNS`. Timestamps are ``datetime64[ns]`` (naive, the scenario's local
+time); ``NaT`` means "did not happen (yet)". Ids are int64; rep ids are unique
+across roles. Metrics read these tables only, so the same metric code runs on a
+real CRM export shaped the same way.
+
+Tables
+------
+``leads``
+    One row per lead engagement. A lead that comes back from nurture gets a new
+    row with the same ``lead_id`` and ``cycle`` one higher; ``cycle == 0`` rows
+    are new leads, ``cycle > 0`` rows are recycled leads.
+    ``status`` is exactly one of ``open`` (still being worked at the horizon),
+    ``converted`` (a valid held meeting became an opportunity), ``nurture``
+    (sent to the recycle pool) or ``closed`` (disqualified for good);
+    ``reason`` says why a row was nurtured or closed (``not_ready``,
+    ``unreached``, ``declined``, ``no_show``, ``invalid``), empty otherwise.
+``opportunities``
+    One row per opportunity, created when a valid meeting is held.
+    ``assigned_at`` is when an AE took it (later than ``created_at`` when AEs
+    were at capacity). ``status`` is ``open``, ``won`` or ``lost``;
+    ``amount`` is the ARR of the deal (the expected ARR while open or lost).
+``opportunity_stages``
+    One row per opportunity per stage entered: ``entered_at``, ``exited_at``
+    (NaT while in the stage) and ``outcome`` (``advanced``, ``won``, ``lost``
+    or ``open``).
+``subscriptions``
+    One row per customer (a won opportunity makes exactly one).
+    ``arr`` is the ARR at the horizon (0 once churned).
+``subscription_events``
+    The ARR roll-forward: ``kind`` is ``new``, ``expansion``, ``contraction``,
+    ``churn`` or ``renewal`` with the signed ``arr_change`` (renewal: 0).
+``reps``
+    One row per person who held a seat: ``role`` (``sdr``, ``ae``, ``cs``),
+    ``requisition_at``, ``hired_at``, ``left_at`` (NaT if still there),
+    ``origin`` (``initial``, ``plan`` or ``backfill``), ``ramp_months``,
+    ``skill`` and ``segment`` (AEs dedicated to a segment; empty otherwise).
+``activities``
+    Per rep per day with any activity: ``attempts`` (calls made), ``contacts``
+    (people reached), ``meetings_held`` and ``busy_hours`` (time spent).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+COLUMNS: dict[str, dict[str, str]] = {
+    "leads": {
+        "lead_id": "int64", "cycle": "int64", "channel": "category", "segment": "category",
+        "score": "float64", "cost": "float64", "created_at": "datetime64[ns]",
+        "sdr_id": "int64", "first_attempt_at": "datetime64[ns]", "attempts": "int64",
+        "contacted_at": "datetime64[ns]", "meeting_set_at": "datetime64[ns]",
+        "meeting_scheduled_for": "datetime64[ns]", "reschedules": "int64",
+        "meeting_held_at": "datetime64[ns]", "valid": "boolean",
+        "status": "category", "reason": "category", "ended_at": "datetime64[ns]",
+    },
+    "opportunities": {
+        "opportunity_id": "int64", "lead_id": "int64", "channel": "category",
+        "segment": "category", "ae_id": "int64", "created_at": "datetime64[ns]",
+        "assigned_at": "datetime64[ns]", "stage": "category", "status": "category",
+        "closed_at": "datetime64[ns]", "amount": "float64",
+    },
+    "opportunity_stages": {
+        "opportunity_id": "int64", "stage": "category", "stage_index": "int64",
+        "entered_at": "datetime64[ns]", "exited_at": "datetime64[ns]", "outcome": "category",
+    },
+    "subscriptions": {
+        "subscription_id": "int64", "opportunity_id": "int64", "segment": "category",
+        "channel": "category", "ae_id": "int64", "csm_id": "int64",
+        "start_at": "datetime64[ns]", "initial_arr": "float64",
+        "onboarded_at": "datetime64[ns]", "onboarded": "boolean", "renewals": "int64",
+        "churned_at": "datetime64[ns]", "status": "category", "arr": "float64",
+    },
+    "subscription_events": {
+        "subscription_id": "int64", "at": "datetime64[ns]", "kind": "category",
+        "arr_change": "float64",
+    },
+    "reps": {
+        "rep_id": "int64", "role": "category", "origin": "category",
+        "requisition_at": "datetime64[ns]", "hired_at": "datetime64[ns]",
+        "left_at": "datetime64[ns]", "ramp_months": "int64", "skill": "float64",
+        "segment": "category", "annual_cost": "float64",
+    },
+    "activities": {
+        "rep_id": "int64", "date": "datetime64[ns]", "attempts": "int64", "contacts": "int64",
+        "meetings_held": "int64", "busy_hours": "float64",
+    },
+}
+
+LEAD_STATUSES = ("open", "converted", "nurture", "closed")
+LEAD_REASONS = ("", "not_ready", "unreached", "declined", "no_show", "invalid")
+OPPORTUNITY_STATUSES = ("open", "won", "lost")
+SUBSCRIPTION_EVENT_KINDS = ("new", "expansion", "contraction", "churn", "renewal")
+ROLES = ("sdr", "ae", "cs")
+
+
+@dataclass(frozen=True)
+class Records:
+    """The tables of one replication plus what it was run with."""
+
+    leads: pd.DataFrame
+    opportunities: pd.DataFrame
+    opportunity_stages: pd.DataFrame
+    subscriptions: pd.DataFrame
+    subscription_events: pd.DataFrame
+    reps: pd.DataFrame
+    activities: pd.DataFrame
+    start: dt.date = dt.date(2000, 1, 1)
+    end: dt.date = dt.date(2000, 1, 1)
+    seed: int = 0
+    scenario_name: str = ""
+    info: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def table_names(cls) -> tuple[str, ...]:
+        return tuple(COLUMNS)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in COLUMNS}
+
+    def write_parquet(self, folder: Path) -> None:
+        """Write each table as ``<name>.parquet`` in ``folder`` (created if needed)."""
+        from salesim.io import atomic_write_parquet
+
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, table in self.tables().items():
+            atomic_write_parquet(table, folder / f"{name}.parquet")
+
+    @classmethod
+    def read_parquet(cls, folder: Path) -> Records:
+        tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in COLUMNS}
+        return cls(**tables)
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """A table with the right columns and dtypes and no rows."""
+    return pd.DataFrame({col: pd.Series(dtype=dtype) for col, dtype in COLUMNS[name].items()})
+
+
+def conform(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """Order and type a table's columns as :data:`COLUMNS` says; missing columns are an error."""
+    missing = [col for col in COLUMNS[name] if col not in table.columns]
+    if missing:
+        raise ValueError(f"table {name} lacks columns {missing}")
+    return table[list(COLUMNS[name])].astype(COLUMNS[name])
