@@ -32,10 +32,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     SerializerFunctionWrapHandler,
     model_serializer,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from scipy import special, stats
 
 from salesim.scenario.units import Duration
@@ -51,8 +54,31 @@ def base_value(value: Any) -> float:
     return value.days if isinstance(value, Duration) else float(value)
 
 
+_NULL = {"type": "null"}
+
+
+def _without_null(schema: JsonSchemaValue) -> JsonSchemaValue:
+    """A property schema without the ``null`` option and ``default: null`` that an
+    optional field gets: nobody writes ``null`` for a parameter they do not use."""
+    options = schema.get("anyOf")
+    if not isinstance(options, list) or _NULL not in options:
+        return schema
+    kept = [option for option in options if option != _NULL]
+    rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+    return {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
+
+
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+                                     ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema["properties"] = {
+            name: _without_null(prop) for name, prop in schema.get("properties", {}).items()
+        }
+        return schema
 
 
 class Exponential(_Params, Generic[Q]):
@@ -109,6 +135,12 @@ class Normal(_Params, Generic[Q]):
 
     mean: Q
     sd: Q
+
+    @model_validator(mode="after")
+    def _spread(self) -> Normal[Q]:
+        if base_value(self.sd) < 0:
+            raise ValueError("sd cannot be negative")
+        return self
 
 
 class Triangular(_Params, Generic[Q]):
@@ -204,6 +236,35 @@ class Distribution(BaseModel, Generic[Q]):
             )
         return self
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+                                     ) -> JsonSchemaValue:
+        """Either a bare value (``fixed``) or a mapping with exactly one family key, as
+        the validator accepts; the generated default would only allow the mapping."""
+        generated = handler.resolve_ref_schema(handler(core_schema))
+        families = {
+            name: _without_null(prop) for name, prop in generated["properties"].items()
+        }
+        fixed = families["fixed"]
+        bare = list(fixed["anyOf"]) if "anyOf" in fixed else [
+            {k: v for k, v in fixed.items() if k != "title"}
+        ]
+        mapping = {
+            "type": "object",
+            "properties": families,
+            "additionalProperties": False,
+            "minProperties": 1,
+            "maxProperties": 1,
+        }
+        generated.clear()
+        generated.update({
+            "title": cls.__name__,
+            "description": "A fixed value, or one distribution family with its parameters, "
+                           "e.g. {lognormal: {median: 30 days, p90: 90 days}}.",
+            "anyOf": [*bare, mapping],
+        })
+        return generated
+
     @property
     def family(self) -> str:
         return next(name for name in FAMILIES if getattr(self, name) is not None)
@@ -254,9 +315,14 @@ class Sampler:
             case "normal":
                 if self.b == 0:
                     return np.full(size, max(self.a, 0.0))
-                low = -self.a / self.b
-                uniforms = rng.uniform(special.ndtr(low), 1.0, size)
-                return np.maximum(self.a + self.b * special.ndtri(uniforms), 0.0)
+                # Inverse CDF on the upper tail: Z = -ndtri(V) with V uniform on
+                # (0, P(Z > -a/b)] is a standard normal cut at -a/b. Working from the
+                # tail keeps precision when the cut removes nearly all the mass, and
+                # V is never 0, so no infinite draws.
+                tail = special.ndtr(self.a / self.b)
+                uniforms = tail * (1.0 - rng.random(size))
+                draws: np.ndarray = np.maximum(self.a - self.b * special.ndtri(uniforms), 0.0)
+                return draws
             case "triangular":
                 return rng.triangular(self.a, self.b, self.c, size)
             case "uniform":
@@ -354,7 +420,6 @@ def _build_sampler(family: str, params: Any) -> Sampler:
     if family == "empirical":
         values = tuple(base_value(v) for v in params.values)
         weights = np.asarray(params.weights if params.weights else [1.0] * len(values))
-        return Sampler(
-            "empirical", values=values, probabilities=tuple(float(w) for w in weights / weights.sum())
-        )
+        probabilities = tuple(float(w) for w in weights / weights.sum())
+        return Sampler("empirical", values=values, probabilities=probabilities)
     raise AssertionError(family)  # pragma: no cover

@@ -7,6 +7,7 @@ dumped to YAML loads to an equal scenario.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any
 
 from pydantic import (
@@ -22,7 +23,7 @@ from pydantic import (
 from salesim.scenario.distributions import Distribution
 from salesim.scenario.units import Duration, format_month, parse_money, parse_month, parse_rate
 
-_DURATION_JSON = {
+DURATION_JSON_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "number", "minimum": 0, "description": "days"},
         {"type": "string", "pattern": r"^\s*[0-9.,_]+\s*\S.*$",
@@ -32,6 +33,8 @@ _DURATION_JSON = {
 
 
 def _non_negative_duration(value: Duration) -> Duration:
+    if not math.isfinite(value.amount):
+        raise ValueError(f"a duration must be a finite number of {value.unit}s")
     if value.amount < 0:
         raise ValueError(f"a duration cannot be negative (got {value})")
     return value
@@ -48,7 +51,7 @@ DurationValue = Annotated[
     BeforeValidator(Duration.parse),
     AfterValidator(_non_negative_duration),
     PlainSerializer(str, return_type=str),
-    WithJsonSchema(_DURATION_JSON),
+    WithJsonSchema(DURATION_JSON_SCHEMA),
 ]
 """A non-negative duration: ``"5 min"``, ``"2h"``, ``"3 business days"``, or days as a number."""
 
@@ -94,6 +97,8 @@ def _money(value: Any, info: ValidationInfo) -> float:
 
 
 def _non_negative(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("an amount of money must be a finite number")
     if value < 0:
         raise ValueError(f"cannot be negative (got {value:g})")
     return value
@@ -112,7 +117,8 @@ Month = Annotated[
     dt.date,
     BeforeValidator(parse_month),
     PlainSerializer(format_month, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-\d{2}$", "examples": ["2027-03"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^\s*\d{4}-\d{1,2}(-\d{1,2})?\s*$",
+                    "examples": ["2027-03"]}),
 ]
 """A calendar month written ``YYYY-MM``."""
 

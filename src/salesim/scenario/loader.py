@@ -19,8 +19,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from salesim.scenario.distributions import Distribution
 from salesim.scenario.errors import Location, ScenarioError, ScenarioIssue
-from salesim.scenario.schema import PLANNED_SECTIONS, Scenario, cross_section_problems
+from salesim.scenario.schema import PLANNED_SECTIONS, Meta, Scenario, cross_section_problems
 
 PathKey = tuple[str | int, ...]
 Positions = dict[PathKey, Location]
@@ -133,14 +134,27 @@ def _to_python(node: yaml.Node, path: PathKey, source: str, positions: Positions
 # ----------------------------------------------------------------------------- extends and merge
 
 
-def deep_merge(base: Any, override: Any) -> Any:
-    """Mappings merge key by key; anything else in ``override`` replaces ``base``."""
-    if isinstance(base, dict) and isinstance(override, dict):
+def deep_merge(base: Any, override: Any, path: PathKey = ()) -> Any:
+    """Mappings merge key by key; anything else in ``override`` replaces ``base``.
+
+    A distribution is one value, not a section: an override such as
+    ``{gamma: {mean: 5 days, cv: 0.5}}`` replaces the base's distribution whole
+    (merging it into a base ``{lognormal: ...}`` would name two families).
+    ``path`` is where ``base`` sits in a scenario, to tell distributions apart.
+    """
+    if isinstance(base, dict) and isinstance(override, dict) and not _is_distribution(path):
         merged = dict(base)
         for key, value in override.items():
-            merged[key] = deep_merge(base[key], value) if key in base else value
+            merged[key] = deep_merge(base[key], value, (*path, key)) if key in base else value
         return merged
     return override
+
+
+def _is_distribution(path: PathKey) -> bool:
+    if not path:
+        return False
+    model = model_at(path)
+    return model is not None and issubclass(model, Distribution)
 
 
 def _overlay_positions(base: Positions, child: Positions, child_data: Any) -> Positions:
@@ -306,10 +320,9 @@ def _clean_loc(loc: tuple[Any, ...], data: Any, error_type: str) -> PathKey:
     parts: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            parts.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        is_key = isinstance(node, dict) and part in node
+        is_index = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if is_key or is_index:
             parts.append(part)
             node = node[part]
         elif (error_type in ("missing", "extra_forbidden") and isinstance(part, str)
@@ -384,6 +397,21 @@ def _describe(error: Any, path: PathKey) -> tuple[str, str]:
     return message, hint
 
 
+def _drop_missing_explained_by_typos(issues: list[ScenarioIssue]) -> list[ScenarioIssue]:
+    """A misspelt required key shows up twice: as an unknown key (with 'did you mean')
+    and as the missing one. Keep only the first, which says what to fix."""
+    suggested = {
+        (issue.path.rpartition(".")[0], issue.hint.removeprefix("did you mean '")[:-2])
+        for issue in issues
+        if issue.message.startswith("unknown field") and issue.hint.startswith("did you mean")
+    }
+    return [
+        issue for issue in issues
+        if not (issue.message.startswith("missing required field")
+                and tuple(issue.path.rpartition(".")[::2]) in suggested)
+    ]
+
+
 def _position(path: PathKey, positions: Positions) -> Location:
     for cut in range(len(path), -1, -1):
         where = positions.get(path[:cut])
@@ -395,7 +423,9 @@ def _position(path: PathKey, positions: Positions) -> Location:
 def validate_data(data: dict[str, Any], positions: Positions) -> Scenario:
     """Validate plain data into a :class:`Scenario`, or raise :class:`ScenarioError`."""
     meta = data.get("meta")
-    currency = meta.get("currency") if isinstance(meta, dict) else None
+    # Amounts are checked against the scenario's currency, written or default (USD).
+    currency = meta.get("currency", Meta.model_fields["currency"].default) if isinstance(
+        meta, dict) else None
     context = {"currency": currency if isinstance(currency, str) else None,
                "defer_cross_checks": True}
     try:
@@ -411,6 +441,7 @@ def validate_data(data: dict[str, Any], positions: Positions) -> Scenario:
             seen.add((path, message))
             issues.append(ScenarioIssue(_position(path, positions), ".".join(map(str, path)),
                                         message, hint))
+        issues = _drop_missing_explained_by_typos(issues)
         issues.sort(key=lambda i: (i.location.source, i.location.line, i.location.column))
         raise ScenarioError(issues) from None
     problems = cross_section_problems(scenario)

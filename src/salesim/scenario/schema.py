@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from salesim.scenario.fields import (
+    DURATION_JSON_SCHEMA,
     DurationDist,
     DurationValue,
     GrowthRate,
@@ -132,7 +133,9 @@ class WorkingHours:
 HoursValue = Annotated[
     WorkingHours,
     PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$"}),
+    WithJsonSchema({"type": "string",
+                    "pattern": r"^\s*\d{1,2}:\d{2}\s*[-–~〜]\s*\d{1,2}:\d{2}\s*$",
+                    "examples": ["09:00-18:00"]}),
 ]
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -240,7 +243,7 @@ Ramp = Annotated[
     PlainSerializer(_ramp_serializer),
     WithJsonSchema({"anyOf": [
         {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}},
-        {"type": "object", "properties": {"linear": {"type": "string"}},
+        {"type": "object", "properties": {"linear": DURATION_JSON_SCHEMA},
          "required": ["linear"], "additionalProperties": False},
     ]}),
 ]
@@ -386,7 +389,8 @@ class Channel(Section):
     def base_leads_per_month(self) -> float:
         if self.leads_per_month is not None:
             return self.leads_per_month
-        assert self.spend_per_month is not None and self.cost_per_lead
+        assert self.spend_per_month is not None
+        assert self.cost_per_lead
         return self.spend_per_month / self.cost_per_lead
 
     @property
@@ -674,11 +678,10 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(("channels", name, "end"), "ends before it starts"))
 
     ae = scenario.ae
-    if ae.routing == "by_segment":
-        if ae.segment_split is None:
-            problems.append(Problem(("ae", "segment_split"),
-                                    "routing by_segment needs segment_split",
-                                    "e.g. segment_split: {smb: 50%, enterprise: 50%}"))
+    if ae.routing == "by_segment" and ae.segment_split is None:
+        problems.append(Problem(("ae", "segment_split"),
+                                "routing by_segment needs segment_split",
+                                "e.g. segment_split: {smb: 50%, enterprise: 50%}"))
     if ae.segment_split is not None:
         problems += _unknown_names(("ae", "segment_split"), list(ae.segment_split), segments,
                                    "segments")
