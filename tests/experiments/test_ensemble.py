@@ -1,0 +1,177 @@
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesim.engine.records import Records, empty_table
+from salesim.experiments.ensemble import Ensemble
+from salesim.experiments.montecarlo import ReplicationResult, assemble
+
+BOOKINGS = [100.0, 250.0, 175.0, 400.0, 90.0, 310.0, 220.0, 260.0, 150.0, 500.0]
+
+
+def _kpis(rep: int) -> pd.DataFrame:
+    return pd.DataFrame({
+        "period_type": ["month", "month", "total"],
+        "period": ["2027-01", "2027-02", "all"],
+        "metric": ["bookings"] * 3,
+        "channel": ["", "", ""],
+        "segment": ["", "", ""],
+        "role": ["", "", ""],
+        "rep_id": pd.array([pd.NA, pd.NA, pd.NA], dtype="Int64"),
+        "value": [BOOKINGS[rep] * 0.4, BOOKINGS[rep] * 0.6, BOOKINGS[rep]],
+        "unit": ["USD"] * 3,
+    })
+
+
+def _results(keep_records: bool = False) -> list[ReplicationResult]:
+    records = Records(**{name: empty_table(name) for name in Records.table_names()})
+    return [
+        ReplicationResult(
+            index=rep, seed=2**63 + rep,
+            headline={"bookings": value, "win_rate": math.nan if rep == 0 else 0.25,
+                      "deals_won": float(rep)},
+            kpis=_kpis(rep), records=records if keep_records else None,
+        )
+        for rep, value in enumerate(BOOKINGS)
+    ]
+
+
+@pytest.fixture
+def ensemble() -> Ensemble:
+    # shuffled on purpose: assemble orders by replication index
+    results = _results()
+    return assemble("Hand made", 11, results[5:] + results[:5], version="9.9")
+
+
+def test_replications_table(ensemble: Ensemble) -> None:
+    table = ensemble.replications
+    assert list(table.columns) == ["replication", "seed", "bookings", "win_rate", "deals_won"]
+    assert table["replication"].tolist() == list(range(10))
+    assert table["seed"].dtype == np.uint64
+    assert int(table["seed"].iloc[3]) == 2**63 + 3
+    assert table["bookings"].tolist() == BOOKINGS
+    assert ensemble.reps == 10
+    assert ensemble.metrics == ["bookings", "win_rate", "deals_won"]
+
+
+def test_summary_matches_numpy(ensemble: Ensemble) -> None:
+    summary = ensemble.summary()
+    assert list(summary.columns) == ["mean", "p10", "p50", "p90"]
+    row = summary.loc["bookings"]
+    assert row["mean"] == pytest.approx(np.mean(BOOKINGS))
+    for column, q in [("p10", 0.1), ("p50", 0.5), ("p90", 0.9)]:
+        assert row[column] == pytest.approx(np.quantile(BOOKINGS, q))
+    assert summary.loc["win_rate", "p50"] == pytest.approx(0.25)  # NaN replication left out
+
+
+def test_kpi_quantiles(ensemble: Ensemble) -> None:
+    kpis = ensemble.kpis
+    assert list(kpis.columns) == [
+        "period_type", "period", "metric", "channel", "segment", "role", "rep_id", "unit",
+        "mean", "p10", "p50", "p90", "ci95_low", "ci95_high", "n"]
+    assert len(kpis) == 3
+    jan = kpis[kpis["period"] == "2027-01"].iloc[0]
+    values = np.array(BOOKINGS) * 0.4
+    assert jan["p50"] == pytest.approx(np.median(values))
+    assert jan["p90"] == pytest.approx(np.quantile(values, 0.9))
+    assert jan["n"] == 10
+    assert jan["ci95_low"] < jan["mean"] < jan["ci95_high"]
+
+
+def test_probability(ensemble: Ensemble) -> None:
+    assert ensemble.probability("bookings", 250) == pytest.approx(0.5)  # 250,260,310,400,500
+    assert ensemble.probability("bookings", 250, ">") == pytest.approx(0.4)
+    assert ensemble.probability("bookings", 100, "<=") == pytest.approx(0.2)
+    assert ensemble.probability("bookings", 90, "<") == 0.0
+    interval = ensemble.probability_interval("bookings", 250)
+    assert (interval.hits, interval.n) == (5, 10)
+    assert interval.low == pytest.approx(0.2366, abs=1e-4)
+    assert interval.high == pytest.approx(0.7634, abs=1e-4)
+    assert float(interval) == 0.5
+    assert "5 of 10" in str(interval)
+    # undefined values are left out of the denominator
+    assert ensemble.probability_interval("win_rate", 0.2).n == 9
+
+
+def test_probability_errors(ensemble: Ensemble) -> None:
+    with pytest.raises(KeyError, match="did you mean 'bookings'"):
+        ensemble.probability("booking", 1)
+    with pytest.raises(ValueError, match="op must be"):
+        ensemble.probability("bookings", 1, "=>")
+
+
+def test_to_dict(ensemble: Ensemble) -> None:
+    data = ensemble.to_dict()
+    assert {k: data[k] for k in ("scenario", "seed", "reps", "salesim_version")} == {
+        "scenario": "Hand made", "seed": 11, "reps": 10, "salesim_version": "9.9"}
+    assert data["metrics"]["bookings"]["p50"] == pytest.approx(np.median(BOOKINGS))
+    assert set(data["metrics"]["bookings"]) == {"mean", "p10", "p50", "p90"}
+    json.dumps(data, allow_nan=False)
+
+
+def test_undefined_metric_is_null_in_json() -> None:
+    results = [ReplicationResult(i, i, {"win_rate": math.nan}, _kpis(i)) for i in range(3)]
+    data = assemble("x", 0, results).to_dict()
+    assert data["metrics"]["win_rate"] == {"mean": None, "p10": None, "p50": None, "p90": None}
+
+
+def _listing(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_write_files(tmp_path: Path, ensemble: Ensemble) -> None:
+    out = ensemble.write(tmp_path / "out")
+    assert sorted(_listing(out)) == ["kpis.parquet", "replications.parquet", "summary.json"]
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "replications.parquet"),
+                                  ensemble.replications)
+    assert len(pd.read_parquet(out / "kpis.parquet")) == 3
+    assert json.loads((out / "summary.json").read_text()) == ensemble.to_dict()
+
+
+def test_write_records(tmp_path: Path) -> None:
+    ensemble = assemble("with records", 1, _results(keep_records=True))
+    assert ensemble.records is not None
+    assert len(ensemble.records) == 10
+    ensemble.write(tmp_path)
+    folders = sorted(p.name for p in (tmp_path / "records").iterdir())
+    assert folders == [f"replication-{i:04d}" for i in range(10)]
+    assert sorted(p.name for p in (tmp_path / "records" / "replication-0003").iterdir()) == sorted(
+        f"{name}.parquet" for name in Records.table_names())
+    # a second, smaller run replaces the folder as a whole
+    assemble("fewer", 1, _results(keep_records=True)[:2]).write(tmp_path)
+    assert len(list((tmp_path / "records").iterdir())) == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_write_records_needs_records(tmp_path: Path, ensemble: Ensemble) -> None:
+    with pytest.raises(ValueError, match="keep_records"):
+        ensemble.write(tmp_path, records=True)
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_failed_write_changes_nothing(tmp_path: Path, ensemble: Ensemble,
+                                      monkeypatch: pytest.MonkeyPatch, existing: bool) -> None:
+    if existing:
+        assemble("previous", 3, _results(keep_records=True)[:4]).write(tmp_path)
+    before = _listing(tmp_path)
+    real = pd.DataFrame.to_parquet
+    calls = {"n": 0}
+
+    def flaky(self: pd.DataFrame, path: Path, *args: object, **kwargs: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second file: half written, then the disk "fails"
+            Path(path).write_bytes(b"PAR1 half a file")
+            raise OSError("disk full")
+        real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        ensemble.write(tmp_path)
+    assert _listing(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        {Path(name).parts[0] for name in before})

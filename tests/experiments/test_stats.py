@@ -1,0 +1,112 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from salesim.experiments.stats import (
+    STAT_COLUMNS,
+    describe_matrix,
+    quantile_table,
+    wilson_interval,
+)
+
+KEYS = ["period_type", "period", "metric", "channel", "segment", "role", "rep_id", "unit"]
+
+
+def _long_table(values: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
+    """(metric, channel) -> one value per replication, as stacked KPI tables."""
+    rows = []
+    for (metric, channel), per_rep in values.items():
+        for replication, value in enumerate(per_rep):
+            if value is None:
+                continue  # this replication has no such row
+            rows.append({"period_type": "total", "period": "all", "metric": metric,
+                         "channel": channel, "segment": None, "role": None,
+                         "rep_id": pd.NA, "unit": "count", "value": value,
+                         "replication": replication})
+    frame = pd.DataFrame(rows)
+    frame["rep_id"] = frame["rep_id"].astype("Int64")
+    return frame
+
+
+def test_quantile_table_matches_numpy() -> None:
+    rng = np.random.default_rng(5)
+    a = rng.gamma(2.0, 3.0, size=41).tolist()
+    b = rng.normal(100, 15, size=41).tolist()
+    table = quantile_table(_long_table({("leads", "inbound"): a, ("leads", "events"): b}), KEYS)
+    assert list(table.columns) == KEYS + list(STAT_COLUMNS)
+    assert table["channel"].tolist() == ["inbound", "events"]  # first-appearance order
+    for row, sample in zip(table.itertuples(), (a, b), strict=True):
+        values = np.asarray(sample)
+        assert row.n == 41
+        assert row.mean == pytest.approx(values.mean())
+        assert row.p10 == pytest.approx(np.quantile(values, 0.1))
+        assert row.p50 == pytest.approx(np.median(values))
+        assert row.p90 == pytest.approx(np.quantile(values, 0.9))
+        low, high = stats.t.interval(0.95, len(values) - 1, loc=values.mean(),
+                                     scale=stats.sem(values))
+        assert row.ci95_low == pytest.approx(low)
+        assert row.ci95_high == pytest.approx(high)
+    # keys with missing values survive the group-by
+    assert table["segment"].isna().all()
+    assert table["rep_id"].isna().all()
+
+
+def test_missing_rows_and_nan_are_left_out() -> None:
+    table = quantile_table(
+        _long_table({("win_rate", "inbound"): [0.2, None, np.nan, 0.4],
+                     ("deals", "inbound"): [1.0, 2.0, 3.0, 4.0]}), KEYS)
+    win = table.iloc[0]
+    assert win["n"] == 2
+    assert win["mean"] == pytest.approx(0.3)
+    assert win["p50"] == pytest.approx(0.3)
+    assert table.iloc[1]["n"] == 4
+
+
+def test_single_value_has_no_interval() -> None:
+    table = quantile_table(_long_table({("leads", "inbound"): [7.0]}), KEYS)
+    row = table.iloc[0]
+    assert (row["mean"], row["p10"], row["p90"], row["n"]) == (7.0, 7.0, 7.0, 1)
+    assert math.isnan(row["ci95_low"])
+    assert math.isnan(row["ci95_high"])
+
+
+def test_duplicate_key_in_one_replication_is_an_error() -> None:
+    frame = _long_table({("leads", "inbound"): [1.0, 2.0]})
+    with pytest.raises(ValueError, match="more than once"):
+        quantile_table(pd.concat([frame, frame]), KEYS)
+
+
+def test_empty_table_keeps_columns() -> None:
+    empty = _long_table({("leads", "inbound"): [1.0]}).iloc[0:0]
+    table = quantile_table(empty, KEYS)
+    assert list(table.columns) == KEYS + list(STAT_COLUMNS)
+    assert table.empty
+
+
+def test_describe_matrix_all_nan_row() -> None:
+    described = describe_matrix(np.array([[np.nan, np.nan], [1.0, 3.0]]))
+    assert math.isnan(described["mean"][0])
+    assert described["n"][0] == 0
+    assert described["p50"][1] == 2.0
+
+
+@pytest.mark.parametrize(("hits", "n"), [(0, 10), (3, 10), (10, 10), (57, 200), (1, 1)])
+def test_wilson_interval_matches_reference(hits: int, n: int) -> None:
+    # reference: the closed form from Wilson (1927), as in statsmodels' proportion_confint
+    z = stats.norm.ppf(0.975)
+    p = hits / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    low, high = wilson_interval(hits, n)
+    assert low == pytest.approx(max(0.0, centre - half))
+    assert high == pytest.approx(min(1.0, centre + half))
+    assert 0.0 <= low <= p <= high <= 1.0
+
+
+def test_wilson_interval_edge_cases() -> None:
+    assert all(math.isnan(x) for x in wilson_interval(0, 0))
+    with pytest.raises(ValueError, match="hits"):
+        wilson_interval(5, 3)
