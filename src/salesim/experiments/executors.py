@@ -34,11 +34,13 @@ else in salesim needs to change.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol, TypeVar
 
@@ -98,6 +100,21 @@ def _ignore_sigint() -> None:
     """Worker initialiser: Ctrl-C in a terminal signals the whole process group; only
     the parent acts on it (it stops the workers), so workers print no tracebacks."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while worker processes are started: a started process keeps an
+    ignored SIGINT, so a Ctrl-C while workers are still importing does not make them
+    print tracebacks. Only the main thread can change signal handling."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _run_chunk(fn: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
@@ -160,8 +177,9 @@ class LocalExecutor:
         )
         pending: dict[Future[list[R]], int] = {}
         try:
-            for start in starts:
-                pending[pool.submit(_run_chunk, fn, tasks[start:start + size])] = start
+            with _sigint_ignored():  # workers start during submit and inherit "ignore"
+                for start in starts:
+                    pending[pool.submit(_run_chunk, fn, tasks[start:start + size])] = start
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=pending.__getitem__):

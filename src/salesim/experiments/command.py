@@ -1,0 +1,150 @@
+"""``salesim run``: run a scenario's replications, write the files, print the summary.
+
+The command-line layer only parses arguments and calls :func:`run_command`.
+A :class:`~salesim.scenario.ScenarioError` propagates so that the command line
+prints it the way ``salesim validate`` does; Ctrl-C is handled here: the workers
+stop, nothing is written (the output folder is left as it was) and the exit
+status is 130.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import FrameType
+
+import pandas as pd
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from salesim.experiments.ensemble import Ensemble
+from salesim.experiments.executors import resolve_executor
+from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED, run
+from salesim.scenario import load_scenario
+
+EXIT_OK = 0
+EXIT_INTERRUPTED = 130
+
+_MONEY = ("bookings", "arr", "cac", "cost", "revenue", "payout")
+_SHARES = ("rate", "nrr", "grr", "attainment", "share")
+
+
+def default_out(scenario_name: str) -> Path:
+    """``out/<scenario name>``, the name made safe as a folder name.
+
+    >>> default_out("Reference SaaS / FY27").as_posix()
+    'out/reference-saas-fy27'
+    """
+    slug = re.sub(r"[^\w.-]+", "-", scenario_name.strip().lower()).strip("-.")
+    return Path("out") / (slug or "scenario")
+
+
+def run_command(scenario_path: str | Path, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED,
+                workers: int | None = None, overrides: Sequence[str] = (),
+                out: str | Path | None = None, records: bool = False, *,
+                progress: bool | None = None, console: Console | None = None) -> int:
+    """Run the scenario at ``scenario_path``, write its files to ``out`` and print a summary.
+
+    Returns the exit status: 0, or 130 when interrupted (nothing written then).
+    """
+    console = console or Console(highlight=False)
+    errors = Console(stderr=True, highlight=False)
+    target: Path | None = Path(out) if out is not None else None
+    try:
+        scenario = load_scenario(scenario_path, overrides=list(overrides))
+        target = target or default_out(scenario.meta.name)
+        executor = resolve_executor(workers)
+        started = time.perf_counter()
+        ensemble = run(scenario, reps=reps, seed=seed, executor=executor, progress=progress,
+                       keep_records=records)
+        elapsed = time.perf_counter() - started
+        with _interrupts_deferred() as interrupted:
+            ensemble.write(target, records=records)
+    except KeyboardInterrupt:
+        where = f"; {target} left unchanged" if target is not None else ""
+        errors.print(f"interrupted: no results written{where}", markup=False, soft_wrap=True)
+        return EXIT_INTERRUPTED
+    workers_note = "in this process" if executor.workers == 1 else f"on {executor.workers} workers"
+    console.print(summary_table(ensemble, scenario.meta.currency))
+    console.print(f"{ensemble.reps} replications in {elapsed:.1f} s {workers_note}; "
+                  f"wrote {target}", markup=False, soft_wrap=True)
+    if interrupted():
+        errors.print("interrupted while writing: the results were written in full",
+                     markup=False, soft_wrap=True)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[Callable[[], bool]]:
+    """Hold Ctrl-C back while files are renamed into place, so a set of outputs is
+    never left half replaced; yields a function telling whether one came."""
+    seen: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+
+    def remember(signum: int, frame: FrameType | None) -> None:
+        seen.append(signum)
+
+    previous = signal.signal(signal.SIGINT, remember)
+    try:
+        yield lambda: bool(seen)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def summary_table(ensemble: Ensemble, currency: str = "") -> Table:
+    """The headline metrics with mean, P10, P50 and P90, formatted by kind."""
+    summary = ensemble.summary()
+    table = Table(title=f"{ensemble.scenario_name}: {ensemble.reps} replications, "
+                        f"seed {ensemble.seed}",
+                  title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False)
+    table.add_column("metric")
+    for column in ("mean", "P10", "P50", "P90"):
+        table.add_column(column, justify="right")
+    for metric, row in summary.iterrows():
+        name = str(metric)
+        table.add_row(name, *(format_value(name, row[column], currency)
+                              for column in ("mean", "p10", "p50", "p90")))
+    return table
+
+
+def format_value(metric: str, value: float, currency: str = "") -> str:
+    """A headline metric's value for people: money, percentages, minutes or counts.
+
+    >>> format_value("bookings", 1_234_567, "USD"), format_value("win_rate", 0.2345)
+    ('1.23M USD', '23.4%')
+    >>> format_value("speed_to_lead_median_minutes", 4.25), format_value("leads", 2400.0)
+    ('4.2 min', '2,400')
+    """
+    if value is None or pd.isna(value):
+        return "-"
+    value = float(value)
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if "minutes" in metric:
+        return f"{value:,.1f} min"
+    if any(word in metric for word in _SHARES):
+        return f"{value:.1%}"
+    if any(word in metric for word in _MONEY):
+        return f"{_short_number(value)} {currency}".rstrip()
+    if value.is_integer() or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def _short_number(amount: float) -> str:
+    size = abs(amount)
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if size >= limit:
+            return f"{amount / limit:.3g}{suffix}"
+    return f"{amount:,.0f}"

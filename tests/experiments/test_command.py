@@ -1,0 +1,95 @@
+"""run_command (the logic of `salesim run`) with a fake replication: files, output,
+errors and interruption. The real engine runs in test_determinism.py."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from salesim.experiments import command, montecarlo
+from salesim.experiments.command import default_out, format_value, run_command
+from salesim.scenario import ScenarioError
+
+from .test_montecarlo import MINIMAL, fake_replication
+
+
+@pytest.fixture(autouse=True)
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(montecarlo, "run_replication", fake_replication)
+
+
+def _console() -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    return Console(file=buffer, width=120, highlight=False), buffer
+
+
+def test_writes_files_and_prints_summary(tmp_path: Path) -> None:
+    console, buffer = _console()
+    code = run_command(MINIMAL, reps=6, seed=4, workers=1, out=tmp_path / "o", console=console,
+                       progress=False)
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        "kpis.parquet", "replications.parquet", "summary.json"]
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert (summary["scenario"], summary["seed"], summary["reps"]) == ("Minimal", 4, 6)
+    printed = buffer.getvalue()
+    assert "Minimal: 6 replications, seed 4" in printed
+    for word in ("bookings", "P10", "P50", "P90", "USD", f"wrote {tmp_path / 'o'}"):
+        assert word in printed
+
+
+def test_records_and_overrides(tmp_path: Path) -> None:
+    console, _ = _console()
+    code = run_command(MINIMAL, reps=2, seed=1, workers=1, overrides=["meta.name=Other"],
+                       out=tmp_path, records=True, console=console, progress=False)
+    assert code == 0
+    assert json.loads((tmp_path / "summary.json").read_text())["scenario"] == "Other"
+    assert len(list((tmp_path / "records").iterdir())) == 2
+
+
+def test_default_out_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    console, _ = _console()
+    assert run_command(MINIMAL, reps=2, workers=1, console=console, progress=False) == 0
+    assert (tmp_path / "out" / "minimal" / "summary.json").exists()
+    assert default_out("日本 営業 計画").as_posix() == "out/日本-営業-計画"
+    assert default_out("../..").as_posix() == "out/scenario"
+
+
+def test_scenario_errors_propagate_for_the_cli(tmp_path: Path) -> None:
+    console, _ = _console()
+    with pytest.raises(ScenarioError):
+        run_command(MINIMAL, reps=2, workers=1, overrides=["ae.headcount=-1"], out=tmp_path,
+                    console=console)
+    assert not list(tmp_path.iterdir())
+
+
+def test_interrupt_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "run", interrupted)
+    console, _ = _console()
+    assert run_command(MINIMAL, reps=2, workers=1, out=tmp_path / "o", console=console) == 130
+    assert not (tmp_path / "o").exists()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "interrupted" in err
+
+
+@pytest.mark.parametrize(("metric", "value", "shown"), [
+    ("bookings", 2_500_000.0, "2.5M USD"),
+    ("total_cost", 950.0, "950 USD"),
+    ("ending_arr", 12_300.0, "12.3k USD"),
+    ("nrr", 1.04, "104.0%"),
+    ("ae_share_at_quota", 0.5, "50.0%"),
+    ("speed_to_lead_median_minutes", 12.0, "12.0 min"),
+    ("deals_won", 12.5, "12.5"),
+    ("headcount_end_ae", 8.0, "8"),
+    ("leads", float("nan"), "-"),
+])
+def test_format_value(metric: str, value: float, shown: str) -> None:
+    assert format_value(metric, value, "USD") == shown

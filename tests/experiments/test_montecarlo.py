@@ -1,0 +1,125 @@
+"""run(): seeds, ordering, executors, options. The engine is replaced here by a fake
+replication so that these tests check the Monte Carlo wiring alone; the real engine
+runs in test_determinism.py."""
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import salesim
+from salesim.engine.records import Records, empty_table
+from salesim.experiments import montecarlo
+from salesim.experiments.executors import SerialExecutor
+from salesim.experiments.montecarlo import (
+    PortableScenario,
+    ReplicationResult,
+    ReplicationTask,
+    replication_task,
+    run,
+)
+from salesim.experiments.seeds import replication_seeds
+from salesim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+MINIMAL = ROOT / "scenarios" / "minimal.yaml"
+
+
+def fake_replication(scenario: Scenario, seed: int, index: int = 0,
+                     keep_records: bool = False) -> ReplicationResult:
+    rng = np.random.default_rng(seed)
+    bookings = float(rng.gamma(4.0, 50_000.0))
+    kpis = pd.DataFrame({
+        "period_type": ["total"], "period": ["all"], "metric": ["bookings"], "channel": [""],
+        "segment": [""], "role": [""], "rep_id": [-1], "value": [bookings], "unit": ["USD"],
+    })
+    records = Records(**{name: empty_table(name) for name in Records.table_names()},
+                      seed=seed) if keep_records else None
+    return ReplicationResult(index, seed, {"bookings": bookings, "leads": 10.0 * index}, kpis,
+                             records)
+
+
+@pytest.fixture
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(montecarlo, "run_replication", fake_replication)
+
+
+@pytest.fixture(scope="module")
+def minimal() -> Scenario:
+    return salesim.load_scenario(MINIMAL)
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_run_uses_derived_seeds_in_order(minimal: Scenario) -> None:
+    ensemble = run(minimal, reps=25, seed=3, workers=1, progress=False)
+    assert ensemble.reps == 25
+    assert ensemble.scenario_name == "Minimal"
+    assert ensemble.seed == 3
+    assert ensemble.version == salesim.__version__
+    table = ensemble.replications
+    assert table["replication"].tolist() == list(range(25))
+    assert [int(s) for s in table["seed"]] == replication_seeds(3, 25)
+    assert table["leads"].tolist() == [10.0 * i for i in range(25)]
+    assert ensemble.kpis["n"].tolist() == [25]
+    assert ensemble.records is None
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_run_accepts_a_path_and_an_executor(minimal: Scenario) -> None:
+    by_path = run(MINIMAL, reps=5, seed=1, executor=SerialExecutor(), progress=False)
+    by_object = run(minimal, reps=5, seed=1, workers=1, progress=False)
+    pd.testing.assert_frame_equal(by_path.replications, by_object.replications)
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_more_replications_extend_fewer(minimal: Scenario) -> None:
+    few = run(minimal, reps=5, seed=8, workers=1, progress=False).replications
+    many = run(minimal, reps=12, seed=8, workers=1, progress=False).replications
+    pd.testing.assert_frame_equal(many.iloc[:5], few)
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_keep_records(minimal: Scenario) -> None:
+    ensemble = run(minimal, reps=3, seed=2, workers=1, progress=False, keep_records=True)
+    assert ensemble.records is not None
+    assert [r.seed for r in ensemble.records] == replication_seeds(2, 3)
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_progress_bar_forced_on(minimal: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
+    run(minimal, reps=3, seed=2, workers=1, progress=True)
+    assert capsys.readouterr().out == ""  # the bar goes to stderr, never to stdout
+
+
+@pytest.mark.parametrize("reps", [0, -3, 2.5, True])
+def test_bad_reps(minimal: Scenario, reps: object) -> None:
+    with pytest.raises(ValueError, match="reps"):
+        run(minimal, reps=reps, workers=1)  # type: ignore[arg-type]
+
+
+def test_workers_and_executor_exclusive(minimal: Scenario) -> None:
+    with pytest.raises(ValueError, match="not both"):
+        run(minimal, reps=2, workers=2, executor=SerialExecutor())
+
+
+@pytest.mark.parametrize("name", ["minimal.yaml", "reference.yaml"])
+def test_portable_scenario_round_trips(name: str) -> None:
+    path = ROOT / "scenarios" / name
+    if not path.exists():
+        pytest.skip(f"{name} not present")
+    scenario = salesim.load_scenario(path)
+    task = ReplicationTask(PortableScenario(scenario), seed=5, index=1)
+    travelled = pickle.loads(pickle.dumps(task))
+    assert travelled.scenario.scenario == scenario
+    assert travelled.seed == 5
+    assert len(pickle.dumps(task)) < 50_000
+
+
+def test_replication_task_calls_run_replication(minimal: Scenario,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(montecarlo, "run_replication", fake_replication)
+    result = replication_task(ReplicationTask(PortableScenario(minimal), 77, 4, True))
+    assert (result.index, result.seed) == (4, 77)
+    assert result.records is not None
