@@ -339,8 +339,19 @@ class Sampler:
     def variance(self) -> float:
         return self._moments()[1]
 
+    @property
+    def _point(self) -> float | None:
+        """The value of a distribution without spread (fixed, or normal with sd 0)."""
+        if self.family == "fixed":
+            return self.a
+        if self.family == "normal" and self.b == 0:
+            return max(self.a, 0.0)
+        return None
+
     def quantile(self, q: float) -> float:
         """Analytic quantile (inverse CDF) at probability ``q``."""
+        if self._point is not None:
+            return self._point
         if self.family == "empirical":
             order = np.argsort(self.values)
             cumulative = np.cumsum(np.asarray(self.probabilities)[order])
@@ -350,8 +361,6 @@ class Sampler:
 
     def _frozen(self) -> Any:
         match self.family:
-            case "fixed":
-                return stats.uniform(loc=self.a, scale=0.0)
             case "exponential":
                 return stats.expon(scale=self.a)
             case "gamma":
@@ -359,8 +368,6 @@ class Sampler:
             case "lognormal":
                 return stats.lognorm(self.b, scale=math.exp(self.a))
             case "normal":
-                if self.b == 0:
-                    return stats.uniform(loc=max(self.a, 0.0), scale=0.0)
                 return stats.truncnorm(-self.a / self.b, np.inf, loc=self.a, scale=self.b)
             case "triangular":
                 width = self.c - self.a
@@ -370,8 +377,8 @@ class Sampler:
         raise AssertionError(self.family)  # pragma: no cover
 
     def _moments(self) -> tuple[float, float]:
-        if self.family == "fixed":
-            return self.a, 0.0
+        if self._point is not None:
+            return self._point, 0.0
         if self.family == "empirical":
             values = np.asarray(self.values)
             weights = np.asarray(self.probabilities)

@@ -7,8 +7,9 @@ shaped for people writing files by hand:
   spelling of a generic type) and defaults are written the way a scenario
   writes them (``"12 months"``, ``[1.0]``), so an editor's suggestions load;
 - a file with ``extends:`` is checked as an overlay on its base: every key is
-  optional, because the base provides what the overlay leaves out. Lists and
-  distributions are replaced whole by an overlay, so they stay complete.
+  optional, because the base provides what the overlay leaves out, and may be
+  ``null``, which drops the base's value. Lists and distributions are replaced
+  whole by an overlay, so they stay complete.
 
 The loader remains the authority: the schema helps while typing, the loader's
 errors (with file, line and field path) are what a run relies on.
@@ -21,6 +22,7 @@ errors (with file, line and field path) are what a run relies on.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from pydantic import BaseModel
@@ -114,6 +116,18 @@ def _rename_definitions(schema: dict[str, Any]) -> tuple[dict[str, Any], set[str
 
 
 _LITERAL_KEYS = ("default", "examples", "enum", "const")
+_NULL = {"type": "null"}
+_ANNOTATIONS = ("title", "description", "default", "examples")
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` or ``null``: in an overlay, ``key: null`` drops what the base set."""
+    if "anyOf" in schema:
+        options = schema["anyOf"]
+        return schema if _NULL in options else {**schema, "anyOf": [*options, _NULL]}
+    notes = {k: v for k, v in schema.items() if k in _ANNOTATIONS}
+    rule = {k: v for k, v in schema.items() if k not in _ANNOTATIONS}
+    return {**notes, "anyOf": [rule, _NULL]}
 
 
 def _overlay(node: Any, values: set[str], in_list: bool = False) -> Any:
@@ -136,6 +150,10 @@ def _overlay(node: Any, values: set[str], in_list: bool = False) -> Any:
             name = value.removeprefix("#/$defs/")
             keep = in_list or name in values
             result[key] = value if keep else value + OVERLAY_SUFFIX
+        elif key == "properties" and not in_list:
+            result[key] = {name: _nullable(_overlay(sub, values)) for name, sub in value.items()}
+        elif key == "additionalProperties" and isinstance(value, dict) and not in_list:
+            result[key] = _nullable(_overlay(value, values))
         elif key == "properties":
             result[key] = {name: _overlay(sub, values, in_list) for name, sub in value.items()}
         else:
@@ -214,3 +232,8 @@ def scenario_json_schema() -> dict[str, Any]:
             **dict(sorted({**definitions, **overlay_definitions}.items())),
         },
     }
+
+
+def scenario_json_schema_text() -> str:
+    """The schema as the text of ``salesim.schema.json`` (stable key order, UTF-8)."""
+    return json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"

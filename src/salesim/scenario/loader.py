@@ -137,6 +137,8 @@ def _to_python(node: yaml.Node, path: PathKey, source: str, positions: Positions
 def deep_merge(base: Any, override: Any, path: PathKey = ()) -> Any:
     """Mappings merge key by key; anything else in ``override`` replaces ``base``.
 
+    ``key: null`` in ``override`` removes ``key`` from ``base``, so a variant can
+    drop a segment or channel it inherits (or let a setting fall back to its default).
     A distribution is one value, not a section: an override such as
     ``{gamma: {mean: 5 days, cv: 0.5}}`` replaces the base's distribution whole
     (merging it into a base ``{lognormal: ...}`` would name two families).
@@ -145,7 +147,12 @@ def deep_merge(base: Any, override: Any, path: PathKey = ()) -> Any:
     if isinstance(base, dict) and isinstance(override, dict) and not _is_distribution(path):
         merged = dict(base)
         for key, value in override.items():
-            merged[key] = deep_merge(base[key], value, (*path, key)) if key in base else value
+            if value is None and key in base:
+                del merged[key]
+            elif key in base:
+                merged[key] = deep_merge(base[key], value, (*path, key))
+            else:
+                merged[key] = value
         return merged
     return override
 

@@ -1,0 +1,352 @@
+"""The ``salesim`` command line: a thin layer that wires library calls to the terminal.
+
+Commands live on :data:`app`. Every command runs inside :class:`_Commands`, which
+turns problems into messages a person can act on:
+
+- a :class:`~salesim.scenario.ScenarioError` prints each issue on its own line
+  (``file:line:col: path: message (hint: ...)``) to stderr and exits with status 2;
+- any other exception prints one line to stderr and exits with status 1, unless
+  ``SALESIM_DEBUG=1`` is set, in which case the traceback is shown.
+
+To add a command, decorate a function with ``@app.command()`` below; it gets the
+same error handling without further work.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+from salesim import __version__
+from salesim.io import atomic_write_text
+from salesim.scenario import Distribution, Scenario, ScenarioError, load_scenario
+from salesim.scenario.editor_schema import scenario_json_schema_text
+from salesim.scenario.schema import Channel, RampCurve, Team
+from salesim.scenario.units import Duration
+
+EXIT_UNEXPECTED = 1
+EXIT_INVALID_SCENARIO = 2
+DEBUG_VARIABLE = "SALESIM_DEBUG"
+
+
+def _debugging() -> bool:
+    return os.environ.get(DEBUG_VARIABLE, "").strip() not in ("", "0")
+
+
+def _error_line(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+class _Commands(TyperGroup):
+    """Runs a command and reports failures without a traceback (see the module docs)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ScenarioError as error:
+            for issue in error.issues:
+                _error_line(str(issue))
+            count = len(error.issues)
+            _error_line(f"{count} problem{'s' if count != 1 else ''} found")
+            raise typer.Exit(EXIT_INVALID_SCENARIO) from None
+        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt, EOFError):
+            raise
+        except Exception as error:
+            if _debugging():
+                raise
+            message = str(error).strip().splitlines()
+            detail = f": {message[0]}" if message else ""
+            _error_line(f"error: {type(error).__name__}{detail} "
+                        f"(set {DEBUG_VARIABLE}=1 to see the traceback)")
+            raise typer.Exit(EXIT_UNEXPECTED) from None
+
+
+app = typer.Typer(
+    name="salesim",
+    cls=_Commands,
+    help="Simulate and plan B2B sales organisations from YAML scenarios.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"salesim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True, help="Show the version and exit.",
+    )] = False,
+) -> None:
+    """Simulate and plan B2B sales organisations from YAML scenarios."""
+
+
+# ----------------------------------------------------------------------------- scenarios
+
+ScenarioFile = Annotated[Path, typer.Argument(
+    metavar="FILE", help="Scenario YAML file.", show_default=False,
+)]
+Overrides = Annotated[list[str] | None, typer.Option(
+    "--set", "-s", metavar="KEY=VALUE",
+    help="Override one value by its dotted path, e.g. --set ae.headcount=24 "
+         "or --set ae.hiring.0.count=3. Repeat for several.",
+    show_default=False,
+)]
+
+
+@app.command()
+def validate(file: ScenarioFile, overrides: Overrides = None) -> None:
+    """Check a scenario and print a one-screen summary of it.
+
+    Problems are printed one per line as file:line:col: path: message, and the
+    command exits with status 2.
+    """
+    scenario = load_scenario(file, overrides=overrides or [])
+    console = Console(highlight=False)
+    console.print(f"ok: {scenario.meta.name}", markup=False)
+    print_summary(scenario, console)
+
+
+@app.command()
+def schema(
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="FILE", help="Write the schema to FILE instead of printing it.",
+        show_default=False,
+    )] = None,
+) -> None:
+    """Print the JSON Schema of scenario files, for editor completion and checking.
+
+    Point an editor at it from a scenario with a first line such as
+    '# yaml-language-server: $schema=../salesim.schema.json'.
+    """
+    text = scenario_json_schema_text()
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    atomic_write_text(out, text)
+    _error_line(f"wrote {out}")
+
+
+# ----------------------------------------------------------------------------- simulations
+#
+# Commands that run the simulation (``salesim run`` and friends) belong here. They
+# take a scenario the same way ``validate`` does (FILE plus ``--set``), so reuse
+# ScenarioFile and Overrides for their arguments.
+
+
+# ----------------------------------------------------------------------------- summary
+
+
+def print_summary(scenario: Scenario, console: Console) -> None:
+    """The compact description of a scenario that ``validate`` prints."""
+    for table in (_overview(scenario), _segments(scenario), _channels(scenario),
+                  _teams(scenario)):
+        console.print(table)
+
+
+def _table(title: str, *columns: str, numeric: tuple[int, ...] = ()) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  title_style="bold", show_edge=False)
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="right" if index in numeric else "left",
+                         overflow="fold")
+    return table
+
+
+def _overview(scenario: Scenario) -> Table:
+    meta, calendar, ae = scenario.meta, scenario.calendar, scenario.ae
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row("horizon", f"{meta.horizon}, {meta.start} to {meta.end}; amounts in "
+                             f"{meta.currency}")
+    if calendar.always_open:
+        hours = "always open (24x7)"
+    else:
+        hours = (f"{_weekdays(calendar.working_days)} {calendar.working_hours} "
+                 f"({calendar.hours_per_week:g} h/week)")
+    holidays = len(calendar.holidays)
+    table.add_row("calendar", f"{hours}, {holidays} holiday{'s' if holidays != 1 else ''}")
+    win_rate = 1.0
+    for stage in ae.stages.values():
+        win_rate *= stage.conversion
+    stages = " > ".join(
+        f"{name} {stage.conversion:.0%} {_mean_span(stage.duration)}"
+        for name, stage in ae.stages.items()
+    )
+    table.add_row("ae stages", f"{stages}; win rate {win_rate:.1%}")
+    recycle = scenario.recycle
+    table.add_row("recycle", f"{recycle.not_ready_share:.0%} of new leads not ready; "
+                             f"{recycle.reengage_rate:.0%} come back after "
+                             f"{_mean_span(recycle.reengage_after)}, at most "
+                             f"{recycle.max_cycles} times")
+    customers = scenario.customers
+    table.add_row("customers", f"contracts of {customers.contract_term}; renewal "
+                               f"{customers.renewal.onboarded:.0%} onboarded, "
+                               f"{customers.renewal.not_onboarded:.0%} not; expansion "
+                               f"{customers.expansion.probability:.0%}, contraction "
+                               f"{customers.contraction.probability:.0%}")
+    return table
+
+
+def _segments(scenario: Scenario) -> Table:
+    table = _table("segments", "segment", "share", "deal median", "p90", "mean",
+                   "stage overrides", numeric=(1, 2, 3, 4))
+    for name, segment in scenario.segments.items():
+        deal = segment.deal_size.sampler()
+        overrides = ", ".join(segment.stages) or "-"
+        table.add_row(name, f"{segment.share:.0%}", _money(deal.quantile(0.5)),
+                      _money(deal.quantile(0.9)), _money(deal.mean), overrides)
+    return table
+
+
+def _channels(scenario: Scenario) -> Table:
+    table = _table("channels", "channel", "leads/month", "cost/month", "over time",
+                   numeric=(1, 2))
+    total_leads = total_cost = 0.0
+    for name, channel in scenario.channels.items():
+        leads = channel.base_leads_per_month
+        cost = _monthly_cost(channel)
+        total_leads += leads
+        total_cost += cost
+        table.add_row(name, f"{leads:,.0f}", _money(cost), _channel_shape(channel))
+    table.add_section()
+    table.add_row("total", f"{total_leads:,.0f}", _money(total_cost),
+                  "before growth, seasonality and ramps")
+    return table
+
+
+def _teams(scenario: Scenario) -> Table:
+    teams = scenario.teams
+    table = _table("teams", "", *teams)
+    rows: list[tuple[str, Callable[[str, Team], str]]] = [
+        ("headcount at start", lambda role, team: str(team.headcount)),
+        ("planned hires", lambda role, team: _hires(team)),
+        ("time to fill", lambda role, team: _mean_span(team.time_to_fill)),
+        ("ramp", lambda role, team: _ramp(team.ramp)),
+        ("attrition", lambda role, team: f"{team.attrition:.0%} a year"),
+        ("backfill", lambda role, team: _backfill(team)),
+        ("cost per head", lambda role, team: f"{_money(team.annual_cost)} a year"),
+        ("quota", _quota),
+    ]
+    for label, cell in rows:
+        table.add_row(label, *(cell(role, team) for role, team in teams.items()))
+    limit = scenario.ae.max_open_opportunities
+    table.add_row("capacity", "-",
+                  f"{limit} open deals each" if limit else "no limit on open deals",
+                  f"{scenario.cs.accounts_per_csm} accounts each")
+    return table
+
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def _money(amount: float) -> str:
+    size = abs(amount)
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if size >= limit:
+            return f"{amount / limit:.3g}{suffix}"
+    return f"{amount:,.0f}"
+
+
+def _monthly_cost(channel: Channel) -> float:
+    variable = channel.spend_per_month if channel.spend_per_month is not None else (
+        channel.base_leads_per_month * channel.variable_cost_per_lead)
+    return variable + channel.fixed_cost_per_month
+
+
+def _channel_shape(channel: Channel) -> str:
+    notes = []
+    if channel.annual_growth:
+        notes.append(f"{channel.annual_growth:+.0%}/yr")
+    if channel.seasonality:
+        notes.append(f"seasonal {min(channel.seasonality):g}-{max(channel.seasonality):g}x")
+    if channel.ramp is not None:
+        notes.append(f"ramp {channel.ramp.months_to_full} months")
+    if channel.start is not None:
+        notes.append(f"from {channel.start:%Y-%m}")
+    if channel.end is not None:
+        notes.append(f"until {channel.end:%Y-%m}")
+    if channel.segment_mix:
+        notes.append("own segment mix")
+    return "; ".join(notes) or "-"
+
+
+def _hires(team: Team) -> str:
+    if not team.hiring:
+        return "-"
+    return "\n".join(
+        f"{hire.month:%Y-%m} +{hire.count}" if hire.count is not None
+        else f"{hire.month:%Y-%m} to {hire.target}"
+        for hire in team.hiring
+    )
+
+
+def _ramp(ramp: RampCurve) -> str:
+    fractions = ramp.monthly_fractions()
+    if ramp.linear is not None:
+        return f"linear over {ramp.linear}"
+    if len(fractions) == 1 and fractions[0] >= 1:
+        return "none"
+    return f"{len(fractions)} months"
+
+
+def _backfill(team: Team) -> str:
+    if not team.backfill.enabled:
+        return "no"
+    delay = team.backfill.delay
+    return "at once" if delay.sampler().mean == 0 else f"after {_mean_span(delay)}"
+
+
+def _quota(role: str, team: Team) -> str:
+    quota = team.quota
+    if quota is None:
+        return "-"
+    if role == "sdr":
+        return f"{quota.amount:g} meetings/{quota.period}"
+    return f"{_money(quota.amount)}/{quota.period}"
+
+
+_WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekdays(days: tuple[str, ...]) -> str:
+    indexes = [_WEEK.index(day) for day in days]
+    if indexes == list(range(indexes[0], indexes[-1] + 1)) and len(indexes) > 2:
+        return f"{days[0]}-{days[-1]}"
+    return ",".join(days)
+
+
+def _span(days: float) -> str:
+    """A length of time in the unit a planner would use for it."""
+    for limit, size, unit in ((1 / 24, 1 / 1440, "min"), (1, 1 / 24, "h"), (14, 1, "days"),
+                              (61, 7, "weeks")):
+        if days < limit:
+            return f"{days / size:.2g} {unit}" if days / size < 10 else \
+                f"{days / size:.0f} {unit}"
+    return f"{days / (365.25 / 12):.2g} months"
+
+
+def _mean_span(dist: Distribution[Any]) -> str:
+    """A duration distribution as its mean, marked as an average when it varies."""
+    if isinstance(dist.fixed, Duration):
+        return str(dist.fixed)
+    return "~" + _span(dist.sampler().mean)
+
+
+def main() -> None:
+    """Entry point of the ``salesim`` command."""
+    app(prog_name="salesim")
