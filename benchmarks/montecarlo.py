@@ -1,0 +1,197 @@
+"""Monte Carlo throughput: replications per second at 1 and 2 workers, and how stable
+the ensemble's quantiles are at the default number of replications.
+
+    .venv/bin/python benchmarks/montecarlo.py            # measure and print
+    .venv/bin/python benchmarks/montecarlo.py --write    # also update benchmarks/RESULTS.md
+
+Throughput is wall-clock time of a whole ``salesim.experiments.run`` call
+(starting the worker processes included), so parallel efficiency is what a
+user sees: ``rate(W workers) / (W * rate(1 worker))``.
+
+Stability runs the scenario from several root seeds at the default replication
+count and reports, for bookings, each seed's P10/P50/P90 and the largest
+relative difference of each quantile from the median across seeds.
+
+Only the ``## Monte Carlo`` section of RESULTS.md is rewritten; other sections
+are left as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import salesim
+from salesim.experiments import DEFAULT_REPS, run
+from salesim.experiments.executors import available_cores
+from salesim.experiments.montecarlo import run_replication
+from salesim.experiments.seeds import replication_seeds
+from salesim.io import atomic_write_text
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "RESULTS.md"
+HEADING = "## Monte Carlo"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict[str, str]:
+    return {
+        "cpu": cpu_model(),
+        "cores": f"{os.cpu_count()} logical, {available_cores()} available to this process",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "simpy": version("simpy"),
+        "salesim": salesim.__version__,
+    }
+
+
+def throughput(scenario: salesim.Scenario, reps: int, workers: int, seed: int
+               ) -> tuple[float, pd.DataFrame]:
+    started = time.perf_counter()
+    ensemble = run(scenario, reps=reps, seed=seed, workers=workers, progress=False)
+    return time.perf_counter() - started, ensemble.replications
+
+
+def stability(scenario: salesim.Scenario, reps: int, seeds: list[int], workers: int,
+              metric: str) -> pd.DataFrame:
+    rows = []
+    for seed in seeds:
+        ensemble = run(scenario, reps=reps, seed=seed, workers=workers, progress=False)
+        row = ensemble.summary().loc[metric]
+        rows.append({"seed": seed, "p10": row["p10"], "p50": row["p50"], "p90": row["p90"],
+                     "mean": row["mean"]})
+        print(f"  seed {seed}: P10 {row['p10']:,.0f}  P50 {row['p50']:,.0f}  "
+              f"P90 {row['p90']:,.0f}", flush=True)
+    return pd.DataFrame(rows)
+
+
+def spread(table: pd.DataFrame, column: str) -> float:
+    """Largest relative distance of one seed's value from the median over seeds."""
+    values = table[column].to_numpy(dtype=float)
+    centre = float(np.median(values))
+    return float(np.max(np.abs(values - centre)) / abs(centre)) if centre else float("nan")
+
+
+def markdown_section(info: dict[str, str], scenario_path: str, reps: int,
+                     single_seconds: float, timings: dict[int, float],
+                     stable: pd.DataFrame | None, stable_reps: int) -> str:
+    lines = [HEADING, "",
+             f"Measured {dt.date.today().isoformat()} with `python benchmarks/montecarlo.py "
+             f"--write` on `{scenario_path}`.", ""]
+    lines += [f"- {key}: {value}" for key, value in info.items()]
+    lines += ["", f"One replication in this process: {single_seconds:.3f} s.", "",
+              f"Whole runs of {reps} replications (wall clock, starting the worker processes "
+              "included):", "",
+              "| workers | seconds | replications/s | parallel efficiency |",
+              "|---:|---:|---:|---:|"]
+    base = reps / timings[min(timings)]
+    for workers, seconds in sorted(timings.items()):
+        rate = reps / seconds
+        lines.append(f"| {workers} | {seconds:.1f} | {rate:.2f} | "
+                     f"{rate / (workers * base):.0%} |")
+    lines += ["", "Results were identical at every worker count (the replications tables "
+                  "compared equal).", ""]
+    if stable is not None:
+        lines += [f"Stability of bookings at the default {stable_reps} replications, "
+                  f"{len(stable)} root seeds:", "",
+                  "| root seed | P10 | P50 | P90 | mean |", "|---:|---:|---:|---:|---:|"]
+        for row in stable.itertuples():
+            lines.append(f"| {row.seed} | {row.p10:,.0f} | {row.p50:,.0f} | {row.p90:,.0f} | "
+                         f"{row.mean:,.0f} |")
+        lines += ["", "Largest relative distance from the median over seeds: "
+                      + ", ".join(f"{c.upper()} {spread(stable, c):.2%}"
+                                  for c in ("p10", "p50", "p90")) + ".", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def replace_section(document: str, section: str) -> str:
+    """Put ``section`` in place of the ``## Monte Carlo`` section (or append it)."""
+    pattern = re.compile(rf"^{re.escape(HEADING)}\s*$.*?(?=^## |\Z)", re.M | re.S)
+    if pattern.search(document):
+        return pattern.sub(lambda _: section + "\n", document, count=1).rstrip() + "\n"
+    if not document.strip():
+        return "# Benchmarks\n\n" + section
+    return document.rstrip() + "\n\n" + section
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", default="scenarios/reference.yaml")
+    parser.add_argument("--reps", type=int, default=DEFAULT_REPS,
+                        help="replications per throughput run (default: %(default)s)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--stability-seeds", type=int, default=5,
+                        help="root seeds for the stability check; 0 skips it")
+    parser.add_argument("--metric", default="bookings")
+    parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    args = parser.parse_args()
+
+    info = machine()
+    for key, value in info.items():
+        print(f"{key:>8}: {value}")
+    scenario = salesim.load_scenario(ROOT / args.scenario if not Path(args.scenario).is_absolute()
+                                     else args.scenario)
+
+    seed = replication_seeds(0, 1)[0]
+    run_replication(scenario, seed)  # warm up imports and caches
+    started = time.perf_counter()
+    run_replication(scenario, seed)
+    single = time.perf_counter() - started
+    print(f"one replication: {single:.3f} s")
+
+    timings: dict[int, float] = {}
+    tables: dict[int, pd.DataFrame] = {}
+    for workers in args.workers:
+        seconds, tables[workers] = throughput(scenario, args.reps, workers, seed=0)
+        timings[workers] = seconds
+        print(f"{workers} worker(s): {args.reps} replications in {seconds:.1f} s = "
+              f"{args.reps / seconds:.2f}/s", flush=True)
+    first = tables[args.workers[0]]
+    for table in tables.values():
+        pd.testing.assert_frame_equal(table, first)
+    if len(timings) > 1:
+        base = args.reps / timings[min(timings)]
+        for workers, seconds in sorted(timings.items()):
+            print(f"parallel efficiency at {workers}: {args.reps / seconds / (workers * base):.0%}")
+
+    stable = None
+    if args.stability_seeds > 0:
+        print(f"stability of {args.metric} at {DEFAULT_REPS} replications:")
+        stable = stability(scenario, DEFAULT_REPS, list(range(args.stability_seeds)),
+                           max(args.workers), args.metric)
+        print("  largest distance from the median over seeds: " + ", ".join(
+            f"{c.upper()} {spread(stable, c):.2%}" for c in ("p10", "p50", "p90")))
+
+    if args.write:
+        section = markdown_section(info, args.scenario, args.reps, single, timings, stable,
+                                   DEFAULT_REPS)
+        existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+        atomic_write_text(RESULTS, replace_section(existing, section))
+        print(f"updated {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
