@@ -26,6 +26,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from salesim import __version__
+from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED
 from salesim.io import atomic_write_text
 from salesim.scenario import Distribution, Scenario, ScenarioError, load_scenario
 from salesim.scenario.editor_schema import scenario_json_schema_text
@@ -145,6 +146,36 @@ def schema(
 # Commands that run the simulation (``salesim run`` and friends) belong here. They
 # take a scenario the same way ``validate`` does (FILE plus ``--set``), so reuse
 # ScenarioFile and Overrides for their arguments.
+
+
+@app.command()
+def run(
+    file: ScenarioFile,
+    reps: Annotated[int, typer.Option(
+        "--reps", "-n", min=1, help="Number of replications.")] = DEFAULT_REPS,
+    seed: Annotated[int, typer.Option(
+        "--seed", min=0, help="Root seed; replication seeds derive from it.")] = DEFAULT_SEED,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-w", min=1, show_default=False,
+        help="Worker processes (default: all cores; 1 runs in this process).")] = None,
+    overrides: Overrides = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR", show_default=False,
+        help="Output folder (default: out/<scenario name>).")] = None,
+    records: Annotated[bool, typer.Option(
+        "--records", help="Also write each replication's record tables under records/.")] = False,
+) -> None:
+    """Run many replications of a scenario: print P10/P50/P90 of the headline metrics and
+    write summary.json, replications.parquet and kpis.parquet to the output folder.
+
+    Ctrl-C stops the workers and writes nothing (exit status 130).
+    """
+    from salesim.experiments.command import run_command
+
+    code = run_command(file, reps=reps, seed=seed, workers=workers, overrides=overrides or [],
+                       out=out, records=records)
+    if code:
+        raise typer.Exit(code)
 
 
 # ----------------------------------------------------------------------------- summary
