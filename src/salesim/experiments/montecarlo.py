@@ -30,6 +30,7 @@ from salesim.experiments.ensemble import Ensemble
 from salesim.experiments.executors import Executor, resolve_executor
 from salesim.experiments.seeds import replication_seeds
 from salesim.experiments.stats import quantile_table
+from salesim.metrics.periods import PeriodType
 from salesim.scenario import Scenario, load_scenario
 
 DEFAULT_REPS = 200
@@ -41,7 +42,7 @@ few per cent, while a run takes well under a minute on two cores."""
 DEFAULT_SEED = 0
 """Root seed when not told otherwise: runs are reproducible by default."""
 
-KPI_PERIOD_TYPES = ("month", "quarter", "year", "total")
+KPI_PERIOD_TYPES: tuple[PeriodType, ...] = ("month", "quarter", "year", "total")
 """The KPI rows kept per replication and summarised across replications."""
 
 
@@ -71,8 +72,7 @@ def run_replication(scenario: Scenario, seed: int, index: int = 0,
     records = simulate(scenario, seed=seed)
     plan = _plan(scenario)
     headline = {name: float(value) for name, value in headline_metrics(records, plan).items()}
-    kpis = kpi_table(records, plan)
-    kpis = kpis[kpis["period_type"].isin(KPI_PERIOD_TYPES)].reset_index(drop=True)
+    kpis = kpi_table(records, plan, period_types=KPI_PERIOD_TYPES)
     return ReplicationResult(index, int(seed), headline, kpis, records if keep_records else None)
 
 
