@@ -44,14 +44,16 @@ def _read_text(path: Path, source: str, origin: Location | None) -> str:
         raw = path.read_bytes()
     except FileNotFoundError:
         where = origin or Location(source)
-        raise ScenarioError.single(where, f"file not found: {path}",
+        raise ScenarioError.single(where, f"file not found: {shown_path(path)}",
                                    "check the path; 'extends' is relative to the file") from None
     except IsADirectoryError:
         raise ScenarioError.single(origin or Location(source),
-                                   f"{path} is a folder, not a scenario file") from None
+                                   f"{shown_path(path)} is a folder, not a scenario file"
+                                   ) from None
     except OSError as error:
         raise ScenarioError.single(origin or Location(source),
-                                   f"cannot read {path}: {error.strerror}") from None
+                                   f"cannot read {shown_path(path)}: {error.strerror}"
+                                   ) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -470,21 +472,31 @@ def load_scenario(path: str | Path,
     :class:`ScenarioError` listing every problem found.
     """
     file = Path(path).resolve()
-    data, positions = _load_tree(file, (), None)
-    _relative_sources(positions, Path(path))
+    try:
+        data, positions = _load_tree(file, (), None)
+    except ScenarioError as error:
+        raise ScenarioError([
+            ScenarioIssue(_relative(issue.location), issue.path, issue.message, issue.hint)
+            for issue in error.issues
+        ]) from None
+    for key, where in positions.items():
+        positions[key] = _relative(where)
     apply_overrides(data, positions, normalise_overrides(overrides))
     return validate_data(data, positions)
 
 
-def _relative_sources(positions: Positions, given: Path) -> None:
-    """Show file names as the user would: relative to the working directory where possible."""
-    cwd = Path.cwd()
-    for key, where in positions.items():
-        try:
-            shown = str(Path(where.source).relative_to(cwd))
-        except ValueError:
-            shown = where.source
-        positions[key] = Location(shown, where.line, where.column)
+def shown_path(path: Path | str) -> str:
+    """A file name as the user would write it: relative to the working directory if inside it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _relative(where: Location) -> Location:
+    if where.source.startswith("--set "):
+        return where
+    return Location(shown_path(where.source), where.line, where.column)
 
 
 def loads_scenario(text: str, source: str = "<string>",
