@@ -21,7 +21,14 @@ from pydantic import (
 )
 
 from salesim.scenario.distributions import Distribution
-from salesim.scenario.units import Duration, format_month, parse_money, parse_month, parse_rate
+from salesim.scenario.units import (
+    Duration,
+    format_month,
+    parse_money,
+    parse_month,
+    parse_number,
+    parse_rate,
+)
 
 DURATION_JSON_SCHEMA: dict[str, Any] = {
     "anyOf": [
@@ -75,10 +82,15 @@ Rate = Annotated[
 
 
 def _growth(value: Any) -> float:
-    if isinstance(value, str) and value.strip().endswith("%"):
-        return float(value.strip()[:-1].replace(",", "")) / 100
+    problem = "expected a growth rate such as 20% or 0.2 (negative for decline)"
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return parse_number(text[:-1]) / 100 if text.endswith("%") else parse_number(text)
+        except ValueError:
+            raise ValueError(f"{problem}, got '{value}'") from None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("expected a growth rate such as 20% or 0.2 (negative for decline)")
+        raise ValueError(problem)
     return float(value)
 
 

@@ -56,12 +56,21 @@ _DURATION_ALIASES: dict[str, str] = {
     "y": "year", "yr": "year", "yrs": "year", "year": "year", "years": "year", "年": "year",
 }
 
-_NUMBER = r"[-+]?(?:\d[\d_,]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+# Commas only as thousands separators (1,000 or 12,500.5): a decimal comma such as
+# "1,5" must not be read as 15.
+_NUMBER = r"[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+(?:_\d+)*)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_NUMBER_RE = re.compile(rf"\s*{_NUMBER}\s*")
 _QUANTITY_RE = re.compile(rf"^\s*({_NUMBER})\s*(.*?)\s*$")
 
 
-def _to_number(text: str) -> float:
+def parse_number(text: str) -> float:
+    """A number as people write it: ``1200``, ``1,200``, ``1_200``, ``1.5e3``."""
+    if not _NUMBER_RE.fullmatch(text):
+        raise ValueError(f"'{text}' is not a number")
     return float(text.replace(",", "").replace("_", ""))
+
+
+_to_number = parse_number
 
 
 def _format_number(value: float) -> str:
@@ -115,6 +124,9 @@ class Duration:
         if label == "":
             return cls(amount, "day")
         unit = _DURATION_ALIASES.get(label)
+        if unit is None and re.match(r",\d", label):
+            raise UnitError(f"'{value}' has a decimal comma: write decimals with a point, "
+                            "e.g. '1.5 days'")
         if unit is None:
             raise UnitError(
                 f"unknown time unit '{match.group(2)}' in '{value}': use min, h, days, "
