@@ -8,6 +8,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from salesim.engine import Records, simulate
 from salesim.scenario import Scenario, ScenarioError, dump_scenario, load_scenario
 
 try:
@@ -15,4 +16,12 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-__all__ = ["Scenario", "ScenarioError", "__version__", "dump_scenario", "load_scenario"]
+__all__ = [
+    "Records",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "dump_scenario",
+    "load_scenario",
+    "simulate",
+]

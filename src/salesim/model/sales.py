@@ -1,0 +1,288 @@
+"""Field sales (AEs): valid held meetings become opportunities that close won or lost.
+
+A simpy model on the calendar clock. Each opportunity is routed to an AE
+(round robin, least loaded, or by segment). AEs carry a limit on open
+opportunities; past it the scenario either makes new ones **wait** for a free
+slot or lets them in with a **degraded** win rate. Once assigned, an
+opportunity moves through the stages, each with its conversion and duration
+(per segment); the win chance is scaled by the AE's skill, ramp at assignment
+and overload, spread evenly over the stages. A leaver's open opportunities go
+to the least loaded colleague.
+
+Stage paths are drawn in bulk per opportunity when it is created: whether it
+clears each stage and how long each stage takes do not compete for anything;
+only the wait for an AE does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+
+from salesim.engine.random_streams import RandomStreams
+from salesim.model.workforce import Roster
+from salesim.scenario.schema import Scenario
+
+NAN = math.nan
+
+
+@dataclass(frozen=True)
+class Opportunities:
+    """Opportunities of one replication: inputs plus simulated outcomes, as arrays."""
+
+    lead_row: np.ndarray
+    segment: np.ndarray
+    created_at: np.ndarray
+    amount: np.ndarray
+    ae_id: np.ndarray
+    assigned_at: np.ndarray
+    stage_index: np.ndarray  # stage reached (last entered), -1 if never assigned
+    status: np.ndarray  # "open" | "won" | "lost"
+    closed_at: np.ndarray
+    stage_entered: np.ndarray  # (n, stages) entry times, NaN if not entered by the horizon
+    stage_exited: np.ndarray  # (n, stages) exit times
+
+
+class SalesTeam:
+    """The AE team over one replication."""
+
+    def __init__(self, scenario: Scenario, roster: Roster, streams: RandomStreams,
+                 segment_names: tuple[str, ...]) -> None:
+        self.scenario = scenario
+        self.ae = scenario.ae
+        self.roster = roster
+        self.horizon = scenario.meta.horizon.days
+        self.stage_names = tuple(self.ae.stages)
+        self.segment_names = segment_names
+        self.rng = streams.generator("ae")
+        self.stream_paths = streams.generator("ae/stages")
+        self.stream_amounts = streams.generator("ae/deal_size")
+        assignment = streams.generator("ae/assignment")
+        if self.ae.segment_split is not None:
+            split = np.array([self.ae.segment_split.get(s, 0.0) for s in segment_names])
+            self.rep_segment = assignment.choice(len(segment_names), size=len(roster),
+                                                 p=split / split.sum())
+        else:
+            self.rep_segment = np.full(len(roster), -1)
+
+    # ------------------------------------------------------------------ per-segment tables
+
+    def _stage_table(self) -> tuple[np.ndarray, list[list[Any]]]:
+        """Conversion per (segment, stage) and the duration sampler of each."""
+        conversions = np.zeros((len(self.segment_names), len(self.stage_names)))
+        samplers: list[list[Any]] = []
+        for s, name in enumerate(self.segment_names):
+            overrides = self.scenario.segments[name].stages
+            row = []
+            for k, stage_name in enumerate(self.stage_names):
+                base = self.ae.stages[stage_name]
+                override = overrides.get(stage_name)
+                conversion = base.conversion
+                duration = base.duration
+                if override is not None:
+                    conversion = override.conversion if override.conversion is not None \
+                        else conversion
+                    duration = override.duration if override.duration is not None else duration
+                conversions[s, k] = conversion
+                row.append(duration.sampler())
+            samplers.append(row)
+        return conversions, samplers
+
+    def draw_amounts(self, segment: np.ndarray) -> np.ndarray:
+        amounts = np.zeros(len(segment))
+        for s, name in enumerate(self.segment_names):
+            mask = segment == s
+            amounts[mask] = self.scenario.segments[name].deal_size.sampler().sample(
+                self.stream_amounts, int(mask.sum()))
+        return amounts
+
+    # ------------------------------------------------------------------ simulation
+
+    def run(self, lead_row: np.ndarray, segment: np.ndarray, created_at: np.ndarray
+            ) -> Opportunities:
+        order = np.argsort(created_at, kind="stable")
+        lead_row, segment, created_at = lead_row[order], segment[order], created_at[order]
+        n, stages = len(created_at), len(self.stage_names)
+        conversions, samplers = self._stage_table()
+        durations = np.zeros((n, stages))
+        for s in range(len(self.segment_names)):
+            mask = segment == s
+            for k in range(stages):
+                durations[mask, k] = samplers[s][k].sample(self.stream_paths, int(mask.sum()))
+        stage_uniforms = self.stream_paths.random((n, stages))
+        amounts = self.draw_amounts(segment)
+
+        state = _AeState(self, created_at, segment, conversions, durations, stage_uniforms)
+        state.simulate()
+
+        failed_at = state.failed_at
+        last = np.minimum(failed_at, stages - 1)
+        entered = state.assigned_at[:, None] + np.concatenate(
+            [np.zeros((n, 1)), np.cumsum(durations, axis=1)[:, :-1]], axis=1)
+        exited = entered + durations
+        reached = np.arange(stages)[None, :] <= last[:, None]
+        entered = np.where(reached, entered, NAN)
+        exited = np.where(reached, exited, NAN)
+        close_time = exited[np.arange(n), last]
+        assigned = ~np.isnan(state.assigned_at)
+        closed = assigned & (close_time < self.horizon)
+        won = closed & (failed_at == stages)
+        status = np.where(won, "won", np.where(closed, "lost", "open"))
+        entered = np.where(entered < self.horizon, entered, NAN)
+        exited = np.where(exited < self.horizon, exited, NAN)
+        in_stage = np.where(assigned, np.sum(~np.isnan(entered), axis=1) - 1, -1)
+        return Opportunities(
+            lead_row=lead_row, segment=segment, created_at=created_at, amount=amounts,
+            ae_id=state.owner_ids(), assigned_at=state.assigned_at,
+            stage_index=in_stage, status=status,
+            closed_at=np.where(closed, close_time, NAN),
+            stage_entered=entered, stage_exited=exited,
+        )
+
+
+class _AeState:
+    """The contended part: which AE takes each opportunity, and when."""
+
+    def __init__(self, team: SalesTeam, created_at: np.ndarray, segment: np.ndarray,
+                 conversions: np.ndarray, durations: np.ndarray, uniforms: np.ndarray) -> None:
+        self.team = team
+        self.conversions = conversions.tolist()
+        self.durations = durations.tolist()
+        self.uniforms = uniforms.tolist()
+        self.stages = conversions.shape[1]
+        self.failed_at = np.full(len(created_at), self.stages, dtype=np.int64)
+        self.env = simpy.Environment()
+        self.created = created_at.tolist()
+        self.segment = segment.tolist()
+        n = len(created_at)
+        self.assigned_at = np.full(n, NAN)
+        self.assigned = np.zeros(n, dtype=bool)
+        self.factor = np.ones(n)
+        self.owner = np.full(n, -1, dtype=np.int64)
+        roster = team.roster
+        self.hired = roster.hired_at.tolist()
+        self.left = roster.left_at.tolist()
+        self.skill = roster.skill.tolist()
+        self.rep_segment = team.rep_segment.tolist()
+        self.load = [0] * len(roster)
+        self.open_by_rep: list[set[int]] = [set() for _ in range(len(roster))]
+        self.waiting: deque[int] = deque()
+        self.limit = team.ae.max_open_opportunities
+        self.wait_policy = team.ae.over_capacity == "wait"
+        self.degrade = team.ae.degrade_per_extra
+        self.routing = team.ae.routing
+        self.turn = 0
+        self.close_times: dict[int, float] = {}
+
+    def simulate(self) -> None:
+        env = self.env
+        env.process(self._arrivals())
+        for rep in range(len(self.hired)):
+            if 0 < self.hired[rep] < self.team.horizon:
+                env.timeout(self.hired[rep]).callbacks.append(lambda _e: self._dispatch())
+            if self.left[rep] < self.team.horizon:
+                env.timeout(self.left[rep]).callbacks.append(
+                    lambda _e, rep=rep: self._leave(rep))
+        env.run(until=self.team.horizon)
+
+    def _arrivals(self) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        for index, at in enumerate(self.created):
+            if at > env.now:
+                yield env.timeout(at - env.now)
+            self.waiting.append(index)
+            self._dispatch()
+
+    def _eligible(self, index: int) -> list[int]:
+        now = self.env.now
+        active = [r for r in range(len(self.hired)) if self.hired[r] <= now < self.left[r]]
+        if self.routing == "by_segment":
+            matching = [r for r in active if self.rep_segment[r] == self.segment[index]]
+            return matching or active
+        return active
+
+    def _choose(self, index: int) -> int | None:
+        candidates = self._eligible(index)
+        if self.limit is not None and self.wait_policy:
+            candidates = [r for r in candidates if self.load[r] < self.limit]
+        if not candidates:
+            return None
+        if self.routing == "round_robin":
+            self.turn += 1
+            return candidates[self.turn % len(candidates)]
+        return min(candidates, key=lambda r: (self.load[r], r))
+
+    def _dispatch(self) -> None:
+        still_waiting: deque[int] = deque()
+        while self.waiting:
+            index = self.waiting.popleft()
+            rep = self._choose(index)
+            if rep is None:
+                still_waiting.append(index)
+                if self.routing != "by_segment":
+                    still_waiting.extend(self.waiting)
+                    self.waiting.clear()
+                continue
+            self._assign(index, rep)
+        self.waiting = still_waiting
+
+    def _assign(self, index: int, rep: int) -> None:
+        now = self.env.now
+        roster = self.team.roster
+        self.assigned_at[index] = now
+        self.assigned[index] = True
+        productivity = roster.productivity(rep, now)
+        factor = self.skill[rep] * productivity
+        if self.limit is not None and not self.wait_policy and self.load[rep] >= self.limit:
+            extra = self.load[rep] + 1 - self.limit
+            factor *= max(0.0, 1 - self.degrade * extra)
+        self.factor[index] = factor
+        self._own(index, rep)
+        # The win chance is spread evenly over the stages: stage k is cleared when the
+        # opportunity's uniform falls below conversion_k * factor ** (1 / stages).
+        per_stage = factor ** (1 / self.stages)
+        conversions = self.conversions[self.segment[index]]
+        uniforms = self.uniforms[index]
+        stage = 0
+        while stage < self.stages and uniforms[stage] < min(conversions[stage] * per_stage, 1.0):
+            stage += 1
+        self.failed_at[index] = stage
+        closes = now + sum(self.durations[index][: min(stage, self.stages - 1) + 1])
+        if closes < self.team.horizon:
+            self.env.timeout(closes - now).callbacks.append(lambda _e: self.release(index))
+
+    def _own(self, index: int, rep: int) -> None:
+        self.owner[index] = rep
+        self.load[rep] += 1
+        self.open_by_rep[rep].add(index)
+
+    def release(self, index: int) -> None:
+        rep = int(self.owner[index])
+        if index in self.open_by_rep[rep]:
+            self.open_by_rep[rep].discard(index)
+            self.load[rep] -= 1
+        self._dispatch()
+
+    def _leave(self, rep: int) -> None:
+        moving = sorted(self.open_by_rep[rep])
+        self.open_by_rep[rep].clear()
+        self.load[rep] = 0
+        for index in moving:
+            candidates = [r for r in range(len(self.hired))
+                          if self.hired[r] <= self.env.now < self.left[r] and r != rep]
+            if not candidates:
+                self.open_by_rep[rep].add(index)
+                continue
+            new_owner = min(candidates, key=lambda r: (self.load[r], r))
+            self._own(index, new_owner)
+        self._dispatch()
+
+    def owner_ids(self) -> np.ndarray:
+        ids = self.team.roster.rep_ids
+        return np.where(self.owner >= 0, ids[np.clip(self.owner, 0, None)], -1)
