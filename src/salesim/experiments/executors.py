@@ -103,18 +103,24 @@ def _ignore_sigint() -> None:
 
 
 @contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ignore SIGINT while worker processes are started: a started process keeps an
-    ignored SIGINT, so a Ctrl-C while workers are still importing does not make them
-    print tracebacks. Only the main thread can change signal handling."""
-    if threading.current_thread() is not threading.main_thread():
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread while worker processes are started.
+
+    A new process inherits the signal mask, so workers start with SIGINT blocked
+    and a Ctrl-C while they are still importing cannot make them print
+    tracebacks (the worker initialiser then ignores it for good). In the parent
+    a Ctrl-C in this short window is not lost: it stays pending (or is taken by
+    another thread) and raises KeyboardInterrupt as soon as the mask is restored.
+    """
+    if (not hasattr(signal, "pthread_sigmask")
+            or threading.current_thread() is not threading.main_thread()):
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _run_chunk(fn: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
@@ -177,7 +183,7 @@ class LocalExecutor:
         )
         pending: dict[Future[list[R]], int] = {}
         try:
-            with _sigint_ignored():  # workers start during submit and inherit "ignore"
+            with _sigint_blocked():  # workers start during submit and inherit the mask
                 for start in starts:
                     pending[pool.submit(_run_chunk, fn, tasks[start:start + size])] = start
             while pending:
