@@ -70,12 +70,9 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
     desk = SdrDesk(scenario, calendar, rosters["sdr"], streams, book, pool.nurture)
     pool.desk = desk
 
-    needed = desk.attempts_needed(len(leads)).tolist()
-    created = leads.created_at.tolist()
-    for index in range(len(leads)):
-        book.add(index + 1, 0, int(leads.channel[index]), int(leads.segment[index]),
-                 float(leads.score[index]), float(leads.cost[index]), created[index],
-                 needed[index])
+    book.add_many(leads.channel, leads.segment, leads.score, leads.cost, leads.created_at,
+                  desk.attempts_needed(len(leads)))
+    created = book.created_at
     not_ready = np.flatnonzero(leads.not_ready)
     for row in not_ready.tolist():
         book.status[row] = NURTURE
@@ -84,7 +81,6 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
         pool.nurture(row, created[row])
     ready = np.flatnonzero(~leads.not_ready)
     desk.schedule_arrivals(ready, leads.created_at[ready])
-    desk.start()
     desk.run()
 
     lead_table = _lead_table(book, leads.channel_names, leads.segment_names, scenario)

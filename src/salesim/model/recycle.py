@@ -27,7 +27,7 @@ class _Book(Protocol):
 
 
 class _Desk(Protocol):
-    def attempts_needed(self, count: int) -> object: ...
+    def one_attempts_needed(self) -> int: ...
 
     def arrive_at(self, row: int, created_at: float) -> None: ...
 
@@ -55,7 +55,7 @@ class NurturePool:
         comes_back = at + self.delays.next()
         if comes_back >= self.horizon or self.desk is None:
             return
-        needed = int(self.desk.attempts_needed(1)[0])  # type: ignore[index]
+        needed = self.desk.one_attempts_needed()
         new_row = book.add(book.lead_id[row], book.cycle[row] + 1, book.channel[row],
                            book.segment[row], book.score[row], 0.0, comes_back, needed)
         self.reengaged += 1
