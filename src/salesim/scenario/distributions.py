@@ -315,14 +315,7 @@ class Sampler:
             case "normal":
                 if self.b == 0:
                     return np.full(size, max(self.a, 0.0))
-                # Inverse CDF on the upper tail: Z = -ndtri(V) with V uniform on
-                # (0, P(Z > -a/b)] is a standard normal cut at -a/b. Working from the
-                # tail keeps precision when the cut removes nearly all the mass, and
-                # V is never 0, so no infinite draws.
-                tail = special.ndtr(self.a / self.b)
-                uniforms = tail * (1.0 - rng.random(size))
-                draws: np.ndarray = np.maximum(self.a - self.b * special.ndtri(uniforms), 0.0)
-                return draws
+                return _truncated_normal_ppf(self.a, self.b, rng.random(size))
             case "triangular":
                 return rng.triangular(self.a, self.b, self.c, size)
             case "uniform":
@@ -357,6 +350,8 @@ class Sampler:
             cumulative = np.cumsum(np.asarray(self.probabilities)[order])
             index = min(int(np.searchsorted(cumulative, q - 1e-12)), len(order) - 1)
             return float(np.asarray(self.values)[order][index])
+        if self.family == "normal":
+            return float(_truncated_normal_ppf(self.a, self.b, np.asarray([q]))[0])
         return float(self._frozen().ppf(q))
 
     def _frozen(self) -> Any:
@@ -367,8 +362,6 @@ class Sampler:
                 return stats.gamma(self.a, scale=self.b)
             case "lognormal":
                 return stats.lognorm(self.b, scale=math.exp(self.a))
-            case "normal":
-                return stats.truncnorm(-self.a / self.b, np.inf, loc=self.a, scale=self.b)
             case "triangular":
                 width = self.c - self.a
                 return stats.triang((self.b - self.a) / width, loc=self.a, scale=width)
@@ -384,8 +377,47 @@ class Sampler:
             weights = np.asarray(self.probabilities)
             mean = float(values @ weights)
             return mean, float(((values - mean) ** 2) @ weights)
+        if self.family == "normal":
+            return _truncated_normal_moments(self.a, self.b)
         mean, variance = self._frozen().stats(moments="mv")
         return float(mean), float(variance)
+
+
+def _truncated_normal_ppf(mean: float, sd: float, q: np.ndarray) -> np.ndarray:
+    """Inverse CDF of a normal(mean, sd > 0) cut at zero, at probabilities ``q``.
+
+    Works on the upper tail in logs: with V = (1 - q) P(Z > -mean/sd), the value
+    is mean - sd * ndtri(V). Logs keep it exact when the cut removes nearly all
+    the mass (a mean many sds below zero), and V > 0 for q < 1, so no infinities.
+    """
+    log_tail = special.log_ndtr(mean / sd)
+    if not np.isfinite(log_tail):  # a cut beyond float range: all the mass sits at zero
+        return np.zeros(len(q))
+    z = special.ndtri_exp(log_tail + np.log1p(-q))
+    values: np.ndarray = np.maximum(mean - sd * z, 0.0)
+    return values
+
+
+def _truncated_normal_moments(mean: float, sd: float) -> tuple[float, float]:
+    """Mean and variance of a normal(mean, sd > 0) cut at zero.
+
+    With alpha = -mean/sd and the inverse Mills ratio lam = phi(alpha) / P(Z > alpha),
+    the mean is mean + sd * lam and the variance sd^2 (1 + alpha lam - lam^2). Deep
+    cuts (alpha >= 30) use the asymptotic series instead, which avoids cancelling
+    large terms: mean sd (1/alpha - 2/alpha^3 + ...), variance sd^2 (1/alpha^2 - ...);
+    at alpha = 30 the first term left out is below 1e-9 of the result.
+    """
+    alpha = -mean / sd
+    if alpha < 30:
+        # lam through the scaled complementary error function: accurate in the tail
+        lam = math.sqrt(2 / math.pi) / float(special.erfcx(alpha / math.sqrt(2)))
+        above = lam - alpha  # mean - cut, in sds
+        return mean + sd * lam, sd * sd * (1 - lam * above)
+    e = 1 / alpha
+    t = e * e
+    mean_series = 1 + t * (-2 + t * (10 + t * (-74 + t * (706 + t * -8162))))
+    variance_series = t * (1 + t * (-6 + t * (50 + t * (-518 + t * (6354 + t * -89782)))))
+    return sd * e * mean_series, sd * sd * variance_series
 
 
 def _build_sampler(family: str, params: Any) -> Sampler:
