@@ -40,20 +40,21 @@ def _location(source: str, mark: Any) -> Location:
 
 
 def _read_text(path: Path, source: str, origin: Location | None) -> str:
+    """The text of a scenario file; ``origin`` is the ``extends`` that named it, if any."""
+    where = origin or Location(source)
+    field = "extends" if origin else ""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        where = origin or Location(source)
         raise ScenarioError.single(where, f"file not found: {shown_path(path)}",
-                                   "check the path; 'extends' is relative to the file") from None
+                                   "check the path; 'extends' is relative to the file",
+                                   field) from None
     except IsADirectoryError:
-        raise ScenarioError.single(origin or Location(source),
-                                   f"{shown_path(path)} is a folder, not a scenario file"
-                                   ) from None
+        raise ScenarioError.single(where, f"{shown_path(path)} is a folder, not a scenario file",
+                                   "", field) from None
     except OSError as error:
-        raise ScenarioError.single(origin or Location(source),
-                                   f"cannot read {shown_path(path)}: {error.strerror}"
-                                   ) from None
+        raise ScenarioError.single(where, f"cannot read {shown_path(path)}: {error.strerror}",
+                                   "", field) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -72,6 +73,8 @@ def parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         hint = error.context or ""
+        if hint and error.context_mark is not None:
+            hint += f" that starts at line {error.context_mark.line + 1}"
         raise ScenarioError.single(
             _location(source, error.problem_mark),
             f"YAML syntax error: {error.problem}",
