@@ -103,8 +103,13 @@ def _to_python(node: yaml.Node, path: PathKey, source: str, positions: Positions
             "scenarios are plain data: remove the tag (no !!python/... or custom tags)"))
         return None
     if isinstance(node, yaml.MappingNode):
+        # Keys written here, as opposed to keys brought in by a merge ('<<: *anchor'):
+        # a written key overrides a merged one, as YAML specifies; only two written
+        # keys with the same name are a duplicate.
+        written = {id(key) for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"}
         constructor.flatten_mapping(node)
         result: dict[str, Any] = {}
+        written_keys: set[str] = set()
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 issues.append(ScenarioIssue(_location(source, key_node.start_mark), dotted,
@@ -114,12 +119,19 @@ def _to_python(node: yaml.Node, path: PathKey, source: str, positions: Positions
             key = str(key_node.value)
             key_path = (*path, key)
             key_where = _location(source, key_node.start_mark)
+            is_written = id(key_node) in written
             if key in result:
-                first = positions[key_path]
-                issues.append(ScenarioIssue(key_where, ".".join(map(str, key_path)),
-                                            f"duplicate key (first written at line {first.line})",
-                                            "YAML keeps only the last one; remove one of them"))
-                continue
+                if is_written and key in written_keys:
+                    first = positions[key_path]
+                    issues.append(ScenarioIssue(
+                        key_where, ".".join(map(str, key_path)),
+                        f"duplicate key (first written at line {first.line})",
+                        "YAML keeps only the last one; remove one of them"))
+                    continue
+                for stale in [p for p in positions if p[:len(key_path)] == key_path]:
+                    del positions[stale]
+            if is_written:
+                written_keys.add(key)
             positions[key_path] = key_where
             result[key] = _to_python(value_node, key_path, source, positions, constructor, issues)
         return result
