@@ -1,0 +1,297 @@
+"""The scenario model's rules, and the JSON Schema editors use to check scenario files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from salesim.scenario import (
+    Scenario,
+    ScenarioError,
+    dump_scenario,
+    load_scenario,
+    loads_scenario,
+)
+from salesim.scenario.editor_schema import (
+    DRAFT,
+    scenario_json_schema,
+    scenario_json_schema_text,
+)
+from salesim.scenario.schema import (
+    Calendar,
+    Channel,
+    Quota,
+    RampCurve,
+    WorkingHours,
+    cross_section_problems,
+)
+from salesim.scenario.units import Duration
+
+from .conftest import BASE_TEXT, REPO, SCENARIOS, edited
+
+SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
+
+
+def as_json(value: Any) -> Any:
+    """YAML data as an editor sees it: dates are text (YAML 1.2 has no timestamps)."""
+    if isinstance(value, dict):
+        return {str(key): as_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_json(item) for item in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(scenario_json_schema())
+
+
+def schema_errors(validator: jsonschema.Draft202012Validator, data: Any) -> list[str]:
+    """Every complaint, including those nested under anyOf branches."""
+    found = []
+    pending = list(validator.iter_errors(data))
+    while pending:
+        error = pending.pop(0)
+        found.append(f"{'.'.join(map(str, error.absolute_path))}: {error.message}")
+        pending.extend(error.context or [])
+    return found
+
+
+# ----------------------------------------------------------------------------- the JSON Schema
+
+
+def test_committed_schema_is_current() -> None:
+    committed = (REPO / "salesim.schema.json").read_text(encoding="utf-8")
+    assert committed == scenario_json_schema_text(), (
+        "salesim.schema.json is out of date: run 'salesim schema --out salesim.schema.json'")
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    schema = scenario_json_schema()
+    assert schema["$schema"] == DRAFT
+    assert schema["title"] == "salesim scenario"
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_scenarios_point_editors_at_the_schema() -> None:
+    for path in SHIPPED:
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../salesim.schema.json", path.name
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_shipped_scenarios_follow_the_schema(path: Path, validator: Any) -> None:
+    data = as_json(yaml.safe_load(path.read_text(encoding="utf-8")))
+    assert schema_errors(validator, data) == []
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_dumped_scenarios_follow_the_schema(path: Path, validator: Any) -> None:
+    data = as_json(yaml.safe_load(dump_scenario(load_scenario(path))))
+    assert schema_errors(validator, data) == []
+
+
+@pytest.mark.parametrize(
+    ("replace", "append", "complaint"),
+    [
+        ({12: "  headcont: 4"}, (), "'headcont' was unexpected"),
+        ({12: "  headcount: -2"}, (), "-2 is less than the minimum of 0"),
+        ({18: "    discovery: {conversion: 35, duration: 2 weeks}"}, (), "35"),
+        ({18: "    discovery: {conversion: 50%, duration: {gamma: {mean: 3, cv: 1}, "
+              "lognormal: {median: 2, p90: 3}}}"}, (), "discovery.duration"),
+        ({20: "cs: 5"}, (), "5 is not of type 'object'"),
+        ({20: None}, (), "'cs' is a required property"),
+        ({}, ("bdr: {headcount: 3}",), "'bdr' was unexpected"),
+        ({14: "  headcount: 3\n  routing: least_load"}, (), "'least_load' is not one of"),
+    ],
+)
+def test_schema_rejects_what_the_loader_rejects(replace: dict[int, str | None],
+                                               append: tuple[str, ...], complaint: str,
+                                               validator: Any) -> None:
+    text = edited(replace, append)
+    data = as_json(yaml.safe_load(text))
+    errors = schema_errors(validator, data)
+    assert errors, "the schema accepted an invalid scenario"
+    assert any(complaint in error for error in errors), errors
+
+
+def test_an_extending_file_needs_only_its_differences(validator: Any) -> None:
+    data = {"extends": "reference.yaml", "meta": {"name": "Variant"},
+            "segments": {"smb": None, "new": {"share": "10%"}}, "ae": {"headcount": 20}}
+    assert schema_errors(validator, data) == []
+    assert schema_errors(validator, {"extends": "reference.yaml", "ae": {"headcont": 20}})
+    assert schema_errors(validator, {"meta": {"name": "Variant"}})  # no extends: incomplete
+
+
+def test_lists_in_an_extending_file_stay_complete(validator: Any) -> None:
+    data = {"extends": "reference.yaml", "ae": {"hiring": [{"count": 2}]}}
+    assert any("'month' is a required property" in e for e in schema_errors(validator, data))
+
+
+def test_distributions_in_the_schema(validator: Any) -> None:
+    base = as_json(yaml.safe_load(BASE_TEXT))
+    for written in ("2 weeks", 14, {"gamma": {"mean": "3 weeks", "cv": 0.5}},
+                    {"lognormal": {"median": "2 weeks", "p90": "6 weeks"}}):
+        base["ae"]["stages"]["discovery"]["duration"] = written
+        assert schema_errors(validator, base) == [], written
+    for written in ({}, {"gamma": {"mean": 3, "cv": 1}, "uniform": {"low": 1, "high": 2}},
+                    {"gama": {"mean": 3}}, [1, 2], {"gamma": {"mean": 3, "cvv": 1}}):
+        base["ae"]["stages"]["discovery"]["duration"] = written
+        assert schema_errors(validator, base), written
+
+
+def test_readable_definition_names() -> None:
+    definitions = scenario_json_schema()["$defs"]
+    for name in ("Scenario", "ScenarioOverlay", "DurationDistribution", "MoneyDistribution",
+                 "NumberDistribution", "DurationGamma", "MoneyLogNormal", "Meta", "AE"):
+        assert name in definitions
+    assert not [name for name in definitions if "Annotated" in name or "[" in name]
+
+
+def _defaults(node: Any, where: str = "#") -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    if isinstance(node, dict):
+        if "default" in node:
+            found.append((where, node))
+        for key, value in node.items():
+            if key not in ("default", "examples"):
+                found += _defaults(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _defaults(value, f"{where}/{index}")
+    return found
+
+
+def test_every_default_in_the_schema_is_valid_where_it_stands() -> None:
+    schema = scenario_json_schema()
+    defaults = _defaults(schema)
+    assert len(defaults) > 50
+    for where, node in defaults:
+        rule = {k: v for k, v in node.items() if k != "default"}
+        rule["$defs"] = schema["$defs"]
+        errors = list(jsonschema.Draft202012Validator(rule).iter_errors(node["default"]))
+        assert errors == [], (where, node["default"])
+
+
+def test_documented_defaults_are_the_models_defaults() -> None:
+    meta = scenario_json_schema()["$defs"]
+    assert meta["Customers"]["properties"]["contract_term"]["default"] == "12 months"
+    assert meta["Calendar"]["properties"]["working_hours"]["default"] == "09:00-18:00"
+    assert meta["SDR"]["properties"]["ramp"]["default"] == [1.0]
+    assert meta["Attempts"]["properties"]["cadence"]["default"] == [
+        "1 business day", "2 business days", "3 business days"]
+
+
+# ----------------------------------------------------------------------------- model rules
+
+
+def test_cross_section_problems_empty_for_valid_scenarios() -> None:
+    for path in SHIPPED:
+        assert cross_section_problems(load_scenario(path)) == []
+
+
+def test_validating_the_model_directly_also_checks_cross_sections() -> None:
+    data = yaml.safe_load(edited({7: "  enterprise: {share: 25%, deal_size: 150k}"}))
+    with pytest.raises(ValidationError, match="segments: segment shares sum to 95%"):
+        Scenario.model_validate(data)
+
+
+def test_by_segment_routing_needs_a_split() -> None:
+    text = edited({14: "  headcount: 3\n  routing: by_segment"})
+    with pytest.raises(ScenarioError, match="routing by_segment needs segment_split"):
+        loads_scenario(text)
+    text = edited({14: "  headcount: 3\n  routing: by_segment\n"
+                       "  segment_split: {smb: 60%, enterprise: 40%}"})
+    assert loads_scenario(text).ae.segment_split == {"smb": 0.6, "enterprise": 0.4}
+
+
+def test_channel_outside_the_horizon() -> None:
+    text = edited({9: "  inbound: {leads_per_month: 200, start: 2026-06}"})
+    with pytest.raises(ScenarioError, match=r"2026-06 is outside the horizon") as caught:
+        loads_scenario(text)
+    assert caught.value.issues[0].path == "channels.inbound.start"
+
+
+def test_linear_ramp_is_the_monthly_average_of_a_straight_line() -> None:
+    ramp = RampCurve.model_validate({"linear": "4 months"})
+    assert ramp.monthly_fractions() == pytest.approx((0.125, 0.375, 0.625, 0.875))
+    assert ramp.months_to_full == 4
+    half = RampCurve.model_validate({"linear": "2.5 months"}).monthly_fractions()
+    # months 1 and 2 rise evenly; month 3 rises for half a month, then is at 100%
+    assert half == pytest.approx((0.2, 0.6, 0.5 * (0.8 + 1.0) / 2 + 0.5))
+
+
+def test_ramp_forms() -> None:
+    assert RampCurve.model_validate([0.5, 1.0]).monthly_fractions() == (0.5, 1.0)
+    with pytest.raises(ValidationError, match="not both"):
+        RampCurve.model_validate({"fractions": [1.0], "linear": "2 months"})
+    with pytest.raises(ValidationError, match="empty"):
+        RampCurve.model_validate([])
+
+
+def test_working_hours() -> None:
+    hours = WorkingHours.parse("9:00〜18:30")
+    assert (hours.start_hour, hours.end_hour, hours.hours) == (9, 18.5, 9.5)
+    assert str(hours) == "09:00-18:30"
+    assert WorkingHours.parse("00:00-24:00").hours == 24
+    assert str(WorkingHours.parse("00:00-24:00")) == "00:00-24:00"
+    for bad in ("25:00-26:00", "09:60-10:00", "18:00-09:00", "9-5"):
+        with pytest.raises(ValueError, match=r"working hours|impossible|ends before"):
+            WorkingHours.parse(bad)
+
+
+def test_calendar() -> None:
+    calendar = Calendar.model_validate({"working_days": ["Friday", "MON", "wed"]})
+    assert calendar.working_days == ("mon", "wed", "fri")
+    assert calendar.hours_per_week == 27
+    assert Calendar(always_open=True).hours_per_week == 168
+    with pytest.raises(ValidationError, match="lists a day twice"):
+        Calendar.model_validate({"working_days": ["mon", "monday"]})
+
+
+def test_channel_volume() -> None:
+    paid = Channel.model_validate({"spend_per_month": "150k", "cost_per_lead": 150})
+    assert paid.base_leads_per_month == 1000
+    with pytest.raises(ValidationError, match="needs leads_per_month"):
+        Channel.model_validate({"spend_per_month": "150k"})
+    with pytest.raises(ValidationError, match="infinite leads"):
+        Channel.model_validate({"spend_per_month": "150k", "cost_per_lead": 0})
+
+
+def test_quota_per_month() -> None:
+    assert Quota.model_validate({"amount": "600k", "period": "year"}).per_month == 50_000
+    assert Quota.model_validate({"amount": 15}).per_month == 15
+    assert Quota.model_validate({"amount": 30, "period": "quarter"}).per_month == 10
+
+
+def test_speed_to_lead_multiplier() -> None:
+    sdr = load_scenario(SCENARIOS / "reference.yaml").sdr
+    assert sdr.speed_multiplier(3) == 1.0
+    assert sdr.speed_multiplier(7) == 0.5
+    assert sdr.speed_multiplier(60) == 0.3
+    assert sdr.speed_multiplier(10 * 1440) == 0.15
+
+
+def test_horizon_end_and_months() -> None:
+    scenario = loads_scenario(BASE_TEXT)
+    assert scenario.meta.end == dt.date(2028, 1, 1)
+    assert scenario.months[0] == dt.date(2027, 1, 1)
+    assert scenario.months[-1] == dt.date(2027, 12, 1)
+    assert scenario.month_index(dt.date(2027, 6, 1)) == 5
+    assert scenario.meta.horizon == Duration(12, "month")
+
+
+def test_json_schema_text_is_stable() -> None:
+    text = scenario_json_schema_text()
+    assert text.endswith("}\n")
+    assert json.loads(text) == scenario_json_schema()
+    assert scenario_json_schema_text() == text
