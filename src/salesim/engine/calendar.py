@@ -57,9 +57,9 @@ class WorkCalendar:
         self.business_day = self.hours_per_day / 24
         """Length of one working day on the business clock (in days of working time)."""
         # Plain lists for the scalar conversions used inside event loops.
-        self._opens = self.opens.tolist()
-        self._closes = self.closes.tolist()
-        self._before = self._work_before.tolist()
+        self._opens: list[float] = self.opens.tolist()
+        self._closes: list[float] = self.closes.tolist()
+        self._before: list[float] = self._work_before.tolist()
 
     def to_business(self, t: np.ndarray | float) -> np.ndarray:
         """Working time elapsed from the start up to calendar time ``t``."""
@@ -67,7 +67,8 @@ class WorkCalendar:
         index = np.searchsorted(self.opens, times, side="right") - 1
         safe = np.clip(index, 0, None)
         inside = np.clip(times - self.opens[safe], 0.0, self.closes[safe] - self.opens[safe])
-        return np.where(index < 0, 0.0, self._work_before[safe] + inside)
+        result: np.ndarray = np.where(index < 0, 0.0, self._work_before[safe] + inside)
+        return result
 
     def to_calendar(self, b: np.ndarray | float) -> np.ndarray:
         """The calendar time at which ``b`` of working time has elapsed.
@@ -77,7 +78,8 @@ class WorkCalendar:
         """
         business = np.asarray(b, dtype=float)
         index = np.clip(np.searchsorted(self._work_before, business, side="right") - 1, 0, None)
-        return self.opens[index] + (business - self._work_before[index])
+        result: np.ndarray = self.opens[index] + (business - self._work_before[index])
+        return result
 
     def business_at(self, t: float) -> float:
         """Scalar :meth:`to_business`, for event loops."""
@@ -102,4 +104,5 @@ class WorkCalendar:
 
     def day_index(self, t: np.ndarray) -> np.ndarray:
         """Whole calendar days since the start."""
-        return np.floor(np.asarray(t, dtype=float)).astype(np.int64)
+        days: np.ndarray = np.floor(np.asarray(t, dtype=float)).astype(np.int64)
+        return days

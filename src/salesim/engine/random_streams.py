@@ -15,8 +15,9 @@ True
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -52,19 +53,17 @@ class DrawBlock:
 
     For loops that must decide event by event (a lead's outcome when its last
     call ends) without paying for one numpy call per decision. ``draw(n)``
-    returns ``n`` fresh values.
+    returns ``n`` fresh values; ``next()`` hands them out in order.
     """
 
     def __init__(self, draw: Callable[[int], np.ndarray], block: int = 4096) -> None:
-        self._draw = draw
-        self._block = block
-        self._values: list[float] = []
+        self._values = self._blocks(draw, block)
+        self.next: Callable[[], float] = functools.partial(next, self._values)
 
-    def next(self) -> float:
-        if not self._values:
-            self._values = self._draw(self._block).tolist()
-            self._values.reverse()
-        return self._values.pop()
+    @staticmethod
+    def _blocks(draw: Callable[[int], np.ndarray], block: int) -> Iterator[float]:
+        while True:
+            yield from draw(block).tolist()
 
 
 def uniform_block(rng: np.random.Generator) -> DrawBlock:

@@ -134,8 +134,14 @@ class Records:
 
     @classmethod
     def read_parquet(cls, folder: Path) -> Records:
-        tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in COLUMNS}
-        return cls(**tables)
+        def read(name: str) -> pd.DataFrame:
+            return conform(name, pd.read_parquet(folder / f"{name}.parquet"))
+
+        return cls(leads=read("leads"), opportunities=read("opportunities"),
+                   opportunity_stages=read("opportunity_stages"),
+                   subscriptions=read("subscriptions"),
+                   subscription_events=read("subscription_events"),
+                   reps=read("reps"), activities=read("activities"))
 
 
 def empty_table(name: str) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,7 @@ from salesim.engine.records import (
 from salesim.model.marketing import generate_leads
 from salesim.model.recycle import NurturePool
 from salesim.model.sales import Opportunities, SalesTeam
-from salesim.model.sdr import NURTURE, LeadBook, SdrDesk
+from salesim.model.sdr import LeadBook, SdrDesk
 from salesim.model.success import Customers, serve_customers
 from salesim.model.workforce import Roster, build_roster
 from salesim.scenario.schema import Scenario
@@ -72,16 +73,13 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
 
     book.add_many(leads.channel, leads.segment, leads.score, leads.cost, leads.created_at,
                   desk.attempts_needed(len(leads)))
-    created = book.created_at
     not_ready = np.flatnonzero(leads.not_ready)
-    for row in not_ready.tolist():
-        book.status[row] = NURTURE
-        book.reason[row] = "not_ready"
-        book.ended_at[row] = created[row]
-        pool.nurture(row, created[row])
+    pool.nurture_new(not_ready, leads.created_at[not_ready], leads.channel, leads.segment,
+                     leads.score)
     ready = np.flatnonzero(~leads.not_ready)
     desk.schedule_arrivals(ready, leads.created_at[ready])
     desk.run()
+    desk.finalise()
 
     lead_table = _lead_table(book, leads.channel_names, leads.segment_names, scenario)
     converted = lead_table.index[lead_table["status"] == "converted"].to_numpy()
@@ -131,8 +129,23 @@ def _timestamps(table: pd.DataFrame, start: dt.date) -> pd.DataFrame:
     return table
 
 
-def _categorical(values: object, categories: tuple[str, ...]) -> pd.Categorical:
-    return pd.Categorical(values, categories=list(categories))
+def _categorical(values: Any, categories: tuple[str, ...]) -> pd.Categorical:
+    result: pd.Categorical = pd.Categorical(np.asarray(values, dtype=object),
+                                            categories=list(categories))
+    return result
+
+
+def _nullable_bool(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """1.0 / 0.0 as True / False, NaN as missing."""
+    result: pd.api.extensions.ExtensionArray = pd.array(values == 1.0, dtype="boolean")
+    result[np.isnan(values)] = pd.NA
+    return result
+
+
+def _coded(codes: list[int], categories: tuple[str, ...]) -> pd.Categorical:
+    result: pd.Categorical = pd.Categorical.from_codes(  # type: ignore[call-overload]
+        np.asarray(codes, dtype=np.int64), categories=list(categories))
+    return result
 
 
 def _lead_table(book: LeadBook, channels: tuple[str, ...], segments: tuple[str, ...],
@@ -141,8 +154,8 @@ def _lead_table(book: LeadBook, channels: tuple[str, ...], segments: tuple[str, 
     return pd.DataFrame({
         "lead_id": np.asarray(book.lead_id, dtype=np.int64),
         "cycle": np.asarray(book.cycle, dtype=np.int64),
-        "channel": pd.Categorical.from_codes(np.asarray(book.channel), categories=list(channels)),
-        "segment": pd.Categorical.from_codes(np.asarray(book.segment), categories=list(segments)),
+        "channel": _coded(book.channel, channels),
+        "segment": _coded(book.segment, segments),
         "score": np.asarray(book.score, dtype=float),
         "cost": np.asarray(book.cost, dtype=float),
         "created_at": np.asarray(book.created_at, dtype=float),
@@ -154,7 +167,7 @@ def _lead_table(book: LeadBook, channels: tuple[str, ...], segments: tuple[str, 
         "meeting_scheduled_for": np.asarray(book.meeting_scheduled_for, dtype=float),
         "reschedules": np.asarray(book.reschedules, dtype=np.int64),
         "meeting_held_at": np.asarray(book.meeting_held_at, dtype=float),
-        "valid": pd.array(np.where(np.isnan(valid), None, valid == 1.0), dtype="boolean"),
+        "valid": _nullable_bool(valid),
         "status": _categorical(book.status, LEAD_STATUSES),
         "reason": _categorical(book.reason, LEAD_REASONS),
         "ended_at": np.asarray(book.ended_at, dtype=float),
@@ -264,15 +277,18 @@ def set_rep_segments(table: pd.DataFrame, rep_ids: np.ndarray, segments: np.ndar
 
 def _activity_table(desk: SdrDesk, book: LeadBook, calendar: WorkCalendar, start: dt.date
                     ) -> pd.DataFrame:
-    activity = desk.activity
-    at = calendar.to_calendar(np.asarray(activity.at, dtype=float))
+    log = desk.log
+    rep = np.fromiter((entry[0] for entry in log), dtype=np.int64, count=len(log))
+    at = np.fromiter((entry[1] for entry in log), dtype=float, count=len(log))
+    contact = np.fromiter((entry[2] for entry in log), dtype=np.int64, count=len(log))
+    busy = np.fromiter((entry[3] for entry in log), dtype=float, count=len(log))
     calls = pd.DataFrame({
-        "rep_id": np.asarray(activity.rep, dtype=np.int64),
-        "day": np.floor(at).astype(np.int64),
+        "rep_id": rep,
+        "day": np.floor(calendar.to_calendar(at)).astype(np.int64),
         "attempts": 1,
-        "contacts": np.asarray(activity.contact, dtype=np.int64),
+        "contacts": contact,
         "meetings_held": 0,
-        "busy_hours": np.asarray(activity.busy, dtype=float) * 24,
+        "busy_hours": busy * 24,
     })
     held = np.asarray(book.meeting_held_at, dtype=float)
     owner = np.asarray(book.sdr_id, dtype=np.int64)

@@ -56,7 +56,7 @@ def monthly_rate(channel: Channel, scenario: Scenario, month: dt.date) -> float:
         tenure = months_between(opened, month)
         fractions = channel.ramp.monthly_fractions()
         rate *= fractions[tenure] if tenure < len(fractions) else 1.0
-    return rate
+    return float(rate)
 
 
 def generate_leads(scenario: Scenario, streams: RandomStreams) -> NewLeads:

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import numpy as np
+
 from salesim.engine.random_streams import RandomStreams, sample_block, uniform_block
 from salesim.scenario.schema import Scenario
 
 
 class _Book(Protocol):
     lead_id: list[int]
+    status: list[str]
+    reason: list[str]
+    ended_at: list[float]
     cycle: list[int]
     channel: list[int]
     segment: list[int]
@@ -25,9 +30,18 @@ class _Book(Protocol):
     def add(self, lead_id: int, cycle: int, channel: int, segment: int, score: float,
             cost: float, created_at: float, attempts_needed: int) -> int: ...
 
+    def add_many(self, channel: np.ndarray, segment: np.ndarray, score: np.ndarray,
+                 cost: np.ndarray, created_at: np.ndarray, attempts_needed: np.ndarray,
+                 lead_id: np.ndarray | None = None, cycle: np.ndarray | None = None
+                 ) -> np.ndarray: ...
+
 
 class _Desk(Protocol):
     def one_attempts_needed(self) -> int: ...
+
+    def attempts_needed(self, count: int) -> np.ndarray: ...
+
+    def arrive_many(self, rows: np.ndarray, created_at: np.ndarray) -> None: ...
 
     def arrive_at(self, row: int, created_at: float) -> None: ...
 
@@ -46,6 +60,34 @@ class NurturePool:
                                    streams.generator("recycle/delay"))
         self.desk: _Desk | None = None
         self.reengaged = 0
+        self.bulk_rng = streams.generator("recycle/not_ready")
+        self.bulk_delay = recycle.reengage_after.sampler()
+
+    def nurture_new(self, rows: np.ndarray, at: np.ndarray, channel: np.ndarray,
+                    segment: np.ndarray, score: np.ndarray) -> None:
+        """New leads not ready now: all enter the pool at their creation, decided in bulk."""
+        book = self.book
+        for row in rows.tolist():
+            book.status[row] = "nurture"
+            book.reason[row] = "not_ready"
+        ended = np.asarray(book.ended_at)
+        ended[rows] = at
+        book.ended_at[:] = ended.tolist()
+        if self.max_cycles < 1 or self.desk is None:
+            return
+        back = self.bulk_rng.random(len(rows)) < self.rate
+        comes_back = at[back] + self.bulk_delay.sample(self.bulk_rng, int(back.sum()))
+        inside = comes_back < self.horizon
+        returning = rows[back][inside]
+        times = comes_back[inside]
+        order = np.argsort(times, kind="stable")
+        returning, times = returning[order], times[order]
+        new_rows = book.add_many(
+            channel[returning], segment[returning], score[returning],
+            np.zeros(len(returning)), times, self.desk.attempts_needed(len(returning)),
+            lead_id=returning + 1, cycle=np.ones(len(returning), dtype=np.int64))
+        self.reengaged += len(new_rows)
+        self.desk.arrive_many(new_rows, times)
 
     def nurture(self, row: int, at: float) -> None:
         """Row ``row`` entered the pool at calendar time ``at``."""

@@ -185,11 +185,17 @@ class _AeState:
         env.process(self._arrivals())
         for rep in range(len(self.hired)):
             if 0 < self.hired[rep] < self.team.horizon:
-                env.timeout(self.hired[rep]).callbacks.append(lambda _e: self._dispatch())
+                env.timeout(self.hired[rep]).callbacks.append(self._on_hire)
             if self.left[rep] < self.team.horizon:
-                env.timeout(self.left[rep]).callbacks.append(
-                    lambda _e, rep=rep: self._leave(rep))
+                env.timeout(self.left[rep], value=rep).callbacks.append(self._on_leave)
         env.run(until=self.team.horizon)
+
+    def _on_hire(self, _event: simpy.Event) -> None:
+        self._dispatch()
+
+    def _on_leave(self, event: simpy.Event) -> None:
+        rep: int = event.value
+        self._leave(rep)
 
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env = self.env

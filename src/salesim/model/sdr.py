@@ -34,6 +34,7 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
 import numpy as np
 
 from salesim.engine.calendar import WorkCalendar
@@ -100,12 +101,21 @@ class LeadBook:
         return len(self.lead_id) - 1
 
     def add_many(self, channel: np.ndarray, segment: np.ndarray, score: np.ndarray,
-                 cost: np.ndarray, created_at: np.ndarray, attempts_needed: np.ndarray) -> None:
-        """Append new leads (cycle 0) in bulk; their lead ids follow the row numbers."""
+                 cost: np.ndarray, created_at: np.ndarray, attempts_needed: np.ndarray,
+                 lead_id: np.ndarray | None = None, cycle: np.ndarray | None = None
+                 ) -> np.ndarray:
+        """Append rows in bulk and return their row numbers.
+
+        Without ``lead_id`` and ``cycle`` they are new leads (cycle 0) whose ids
+        follow the row numbers.
+        """
         count = len(created_at)
         first = len(self.lead_id)
-        self.lead_id.extend(range(first + 1, first + count + 1))
-        self.cycle.extend([0] * count)
+        if lead_id is None:
+            self.lead_id.extend(range(first + 1, first + count + 1))
+        else:
+            self.lead_id.extend(lead_id.tolist())
+        self.cycle.extend([0] * count if cycle is None else cycle.tolist())
         self.channel.extend(channel.tolist())
         self.segment.extend(segment.tolist())
         self.score.extend(score.tolist())
@@ -121,19 +131,10 @@ class LeadBook:
         self.reschedules.extend([0] * count)
         self.status.extend([OPEN] * count)
         self.reason.extend([""] * count)
+        return np.arange(first, first + count)
 
     def __len__(self) -> int:
         return len(self.lead_id)
-
-
-@dataclass
-class Activity:
-    """One row per call attempt: who, when (business clock), reached or not, time spent."""
-
-    rep: list[int] = field(default_factory=list)
-    at: list[float] = field(default_factory=list)
-    contact: list[bool] = field(default_factory=list)
-    busy: list[float] = field(default_factory=list)
 
 
 class SdrDesk:
@@ -155,7 +156,8 @@ class SdrDesk:
         self.arrival_rows: list[int] = []
         self.arrival_due: list[float] = []
         self.sequence = 0
-        self.activity = Activity()
+        self.log: list[tuple[int, float, bool, float]] = []
+        """One entry per call attempt: rep id, start (business clock), reached, busy time."""
 
         rng = streams.generator("sdr")
         self.uniform = uniform_block(streams.generator("sdr/outcomes"))
@@ -200,6 +202,14 @@ class SdrDesk:
         self.arrival_rows = rows.tolist()
         self.arrival_due = self.calendar.to_business(created_at).tolist()
 
+    def arrive_many(self, rows: np.ndarray, created_at: np.ndarray) -> None:
+        """Queue many rows that (re)appear at later calendar times."""
+        due = self.calendar.to_business(created_at).tolist()
+        for row, at in zip(rows.tolist(), due, strict=True):
+            self.sequence += 1
+            self.future.append((at, self.sequence, row))
+        heapq.heapify(self.future)
+
     def arrive_at(self, row: int, created_at: float) -> None:
         """Queue ``row`` when it (re)appears at calendar time ``created_at``."""
         self.sequence += 1
@@ -214,14 +224,18 @@ class SdrDesk:
         hired) and a call falls due (a lead arrives, a follow-up is due). Events
         are taken in time order from two heaps; idle seats wait in a line and
         take due calls at once. Every queue, cadence and ramp rule is applied
-        exactly; only the scheduling machinery is specialised, because this
-        loop runs once per call attempt.
+        exactly; the loop is written flat, with local names, because it runs
+        once per call attempt. During the run ``book.first_attempt_at`` holds
+        business-clock times; :meth:`finalise` turns them into calendar times.
         """
+        calendar = self.calendar
         roster = self.roster
-        hired_b = self.calendar.to_business(np.maximum(roster.hired_at, 0.0)).tolist()
-        left_b = self.calendar.to_business(np.minimum(roster.left_at, 1e12)).tolist()
-        edges_b = [self.calendar.to_business(np.asarray(roster.ramp_edges(seat))).tolist()
+        book = self.book
+        hired_b = calendar.to_business(np.maximum(roster.hired_at, 0.0)).tolist()
+        left_b = calendar.to_business(np.minimum(roster.left_at, 1e12)).tolist()
+        edges_b = [calendar.to_business(np.asarray(roster.ramp_edges(seat))).tolist()
                    for seat in range(len(roster))]
+        ramped_b = [edges[-1] for edges in edges_b]  # fully productive from here on
         rep_ids = roster.rep_ids.tolist()
         ramp = roster.ramp
         horizon = self.horizon_b
@@ -233,89 +247,102 @@ class SdrDesk:
         next_arrival = 0
         arrivals = len(arrival_rows)
         priority = self.priority
-        scores = self.book.score
+        scores = book.score
+        attempts = book.attempts
+        needed_of = book.attempts_needed
+        first_b = book.first_attempt_at  # business clock during the run, see run()
+        sdr_id = book.sdr_id
+        log = self.log.append
         ready_fifo: deque[int] = deque()
         ready_heap: list[tuple[float, int, int]] = []
         handle = self.handle_times.next
+        max_attempts = self.max_attempts
+        gaps = self.gaps
+        last_gap = len(gaps) - 1
+        finish = self.finish
+        calendar_at = calendar.calendar_at
+        business_at = calendar.business_at
+        heappush, heappop = heapq.heappush, heapq.heappop
         infinity = math.inf
-
-        def serve(seat: int, now: float) -> None:
-            month = bisect_right(edges_b[seat], now)
-            productivity = ramp[month] if month < len(ramp) else 1.0
-            if productivity <= 0:  # not productive yet: back when the next ramp month starts
-                heapq.heappush(free, (edges_b[seat][month], seat))
-                return
-            row = heapq.heappop(ready_heap)[2] if priority else ready_fifo.popleft()
-            busy = handle() / productivity
-            heapq.heappush(free, (now + busy, seat))
-            self._attempt_done(row, rep_ids[seat], now, now + busy, busy)
+        sequence = 0
 
         while True:
             due = arrival_due[next_arrival] if next_arrival < arrivals else infinity
             if future and future[0][0] < due:
                 due = future[0][0]
-            seat_free = free[0][0] if free else infinity
-            if seat_free <= due:
-                if seat_free >= horizon:
+            now = free[0][0] if free else infinity
+            if now <= due:
+                if now >= horizon:
                     break
-                now, seat = heapq.heappop(free)
+                now, seat = heappop(free)
                 if now >= left_b[seat]:
                     continue  # the rep has left
-                if ready_fifo or ready_heap:
-                    serve(seat, now)
-                else:
+                if not (ready_fifo or ready_heap):
                     idle.append(seat)
-                continue
-            if due >= horizon:
-                break
-            # release every call due now into the ready queue
-            while next_arrival < arrivals and arrival_due[next_arrival] <= due:
-                row = arrival_rows[next_arrival]
-                next_arrival += 1
-                self._ready(row, due, ready_fifo, ready_heap, priority, scores)
-            while future and future[0][0] <= due:
-                row = heapq.heappop(future)[2]
-                self._ready(row, due, ready_fifo, ready_heap, priority, scores)
-            while idle and (ready_fifo or ready_heap):
-                seat = idle.popleft()
-                if left_b[seat] > due:
-                    serve(seat, due)
-
-    def _ready(self, row: int, now: float, fifo: deque[int],
-               by_score: list[tuple[float, int, int]], priority: bool, scores: list[float]
-               ) -> None:
-        if priority:
-            self.sequence += 1
-            heapq.heappush(by_score, (-scores[row], self.sequence, row))
-        else:
-            fifo.append(row)
-
-    # ------------------------------------------------------------------ outcomes
-
-    def _attempt_done(self, row: int, rep_id: int, started: float, ended: float,
-                      busy: float) -> None:
-        book = self.book
-        attempt = book.attempts[row] + 1
-        book.attempts[row] = attempt
-        if attempt == 1:
-            book.first_attempt_at[row] = self.calendar.calendar_at(started)
-            book.sdr_id[row] = rep_id
-        needed = book.attempts_needed[row]
-        activity = self.activity
-        activity.rep.append(rep_id)
-        activity.at.append(started)
-        activity.contact.append(attempt == needed)
-        activity.busy.append(busy)
-        if attempt < needed and attempt < self.max_attempts:
-            business, gap = self.gaps[min(attempt, len(self.gaps)) - 1]
-            if business:
-                due = ended + gap
+                    continue
             else:
-                due = self.calendar.business_at(self.calendar.calendar_at(ended) + gap)
-            self.sequence += 1
-            heapq.heappush(self.future, (due, self.sequence, row))
-            return
-        self.finish(row, self.calendar.calendar_at(ended), reached=attempt == needed)
+                if due >= horizon:
+                    break
+                # release every call due now into the ready queue
+                while next_arrival < arrivals and arrival_due[next_arrival] <= due:
+                    row = arrival_rows[next_arrival]
+                    next_arrival += 1
+                    if priority:
+                        sequence += 1
+                        heappush(ready_heap, (-scores[row], sequence, row))
+                    else:
+                        ready_fifo.append(row)
+                while future and future[0][0] <= due:
+                    row = heappop(future)[2]
+                    if priority:
+                        sequence += 1
+                        heappush(ready_heap, (-scores[row], sequence, row))
+                    else:
+                        ready_fifo.append(row)
+                while idle and left_b[idle[0]] <= due:
+                    idle.popleft()
+                if not idle:
+                    continue
+                seat = idle.popleft()
+                now = due
+
+            # seat takes the next call at time now
+            if now < ramped_b[seat]:
+                month = bisect_right(edges_b[seat], now)
+                productivity = ramp[month]
+                if productivity <= 0:  # not productive yet: back when the next month starts
+                    heappush(free, (edges_b[seat][month], seat))
+                    continue
+            else:
+                productivity = 1.0
+            row = heappop(ready_heap)[2] if priority else ready_fifo.popleft()
+            if idle and (ready_fifo or ready_heap):
+                # more calls waiting: the next idle seat takes one at the same moment
+                heappush(free, (now, idle.popleft()))
+            busy = handle() / productivity
+            ended = now + busy
+            heappush(free, (ended, seat))
+            attempt = attempts[row] + 1
+            attempts[row] = attempt
+            if attempt == 1:
+                first_b[row] = now
+                sdr_id[row] = rep_ids[seat]
+            needed = needed_of[row]
+            log((rep_ids[seat], now, attempt == needed, busy))
+            if attempt < needed and attempt < max_attempts:
+                business, gap = gaps[attempt - 1 if attempt <= last_gap else last_gap]
+                next_due = ended + gap if business else business_at(calendar_at(ended) + gap)
+                self.sequence += 1
+                heappush(future, (next_due, self.sequence, row))
+            else:
+                finish(row, calendar_at(ended), attempt == needed)
+
+    def finalise(self) -> None:
+        """Convert what the run kept on the business clock to calendar times."""
+        first = np.asarray(self.book.first_attempt_at, dtype=float)
+        done = ~np.isnan(first)
+        first[done] = self.calendar.to_calendar(first[done])
+        self.book.first_attempt_at = first.tolist()
 
     def speed_multiplier(self, minutes: float) -> float:
         index = bisect_left(self.speed_minutes, minutes)
@@ -331,7 +358,8 @@ class SdrDesk:
             self._disqualify(row, now, "unreached", self.unreached_to_nurture)
             return
         book.contacted_at[row] = now
-        speed = (book.first_attempt_at[row] - book.created_at[row]) * 1440
+        first = self.calendar.calendar_at(book.first_attempt_at[row])
+        speed = (first - book.created_at[row]) * 1440
         if uniform() >= self.meeting_rate * self.speed_multiplier(speed):
             self._disqualify(row, now, "declined", self.disqualified_to_nurture)
             return

@@ -1,0 +1,166 @@
+"""Engine speed: one replication of the reference scenario against a bare simpy model.
+
+The bare model is the textbook way to write the same three-queue skeleton in
+simpy: one process per lead, which queues for an SDR (``simpy.Resource``) once
+per call attempt, then, if it became an opportunity, for an AE slot, then, if
+won, for a CSM slot. To compare like with like it does the *same amount of
+work* as the engine's replication: each lead arrives when the engine's lead was
+created and makes as many attempts as it did; as many leads reach the AE and CS
+queues; services are exponential with the scenario's means. It has none of the
+engine's rules (calendars, cadences, ramp, outcomes, records), so it is a floor
+for "plain simpy" cost per lead.
+
+Run:  .venv/bin/python benchmarks/engine.py [--repeat 3] [--write]
+
+Prints leads per second for both, the ratio, and peak memory of one
+replication; ``--write`` records the figures in ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import simpy
+
+import salesim
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "scenarios" / "reference.yaml"
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+TARGET_RATIO = 2.0
+
+
+def bare_simpy(records: salesim.Records, scenario: salesim.Scenario, seed: int) -> float:
+    """Run the bare three-queue skeleton on the engine's workload; return seconds taken."""
+    rng = np.random.default_rng(seed)
+    leads = records.leads
+    start = np.datetime64(records.start, "ns")
+    arrivals = ((leads["created_at"] - start).dt.total_seconds() / 86_400).to_numpy()
+    attempts = leads["attempts"].to_numpy().tolist()
+    opportunity = (leads["status"] == "converted").to_numpy().tolist()
+    won_leads = set(records.opportunities.loc[records.opportunities["status"] == "won",
+                                              "lead_id"].tolist())
+    won = [lead_id in won_leads for lead_id in leads["lead_id"].tolist()]
+    handle = scenario.sdr.handle_time.sampler().mean
+    cycle = sum(stage.duration.sampler().mean for stage in scenario.ae.stages.values())
+    onboarding = scenario.cs.onboarding_duration.sampler().mean
+    ae_slots = scenario.ae.headcount * (scenario.ae.max_open_opportunities or 1000)
+    cs_slots = scenario.cs.headcount * scenario.cs.accounts_per_csm
+    order = np.argsort(arrivals, kind="stable").tolist()
+    # random numbers drawn up front, in blocks, as the engine does
+    calls = iter(rng.exponential(handle, int(sum(attempts))).tolist())
+    cycles = iter(rng.exponential(cycle, int(sum(opportunity))).tolist())
+    onboardings = iter(rng.exponential(onboarding, int(sum(won))).tolist())
+
+    began = time.perf_counter()
+    env = simpy.Environment()
+    sdr = simpy.Resource(env, capacity=max(scenario.sdr.headcount, 1))
+    ae = simpy.Resource(env, capacity=max(ae_slots, 1))
+    cs = simpy.Resource(env, capacity=max(cs_slots, 1))
+
+    def lead(index: int) -> Generator[simpy.Event, Any, None]:
+        for _ in range(attempts[index]):
+            with sdr.request() as request:
+                yield request
+                yield env.timeout(next(calls))
+        if opportunity[index]:
+            with ae.request() as request:
+                yield request
+                yield env.timeout(next(cycles))
+            if won[index]:
+                with cs.request() as request:
+                    yield request
+                    yield env.timeout(next(onboardings))
+
+    def source() -> Generator[simpy.Event, Any, None]:
+        for index in order:
+            yield env.timeout(max(arrivals[index] - env.now, 0.0))
+            env.process(lead(index))
+
+    env.process(source())
+    env.run()
+    return time.perf_counter() - began
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"numpy {np.__version__}, simpy {simpy.__version__}, {platform.system()}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--write", action="store_true", help="record results in RESULTS.md")
+    args = parser.parse_args()
+
+    scenario = salesim.load_scenario(REFERENCE)
+    salesim.simulate(scenario, seed=0)  # warm imports and caches
+    engine_times, lead_counts, bare_times = [], [], []
+    for seed in range(args.repeat):
+        began = time.perf_counter()
+        records = salesim.simulate(scenario, seed=seed)
+        engine_times.append(time.perf_counter() - began)
+        lead_counts.append(len(records.leads))
+        bare_times.append(bare_simpy(records, scenario, seed))
+    tracemalloc.start()
+    salesim.simulate(scenario, seed=0)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    leads = int(statistics.mean(lead_counts))
+
+    engine_rate = leads / statistics.median(engine_times)
+    bare_rate = leads / statistics.median(bare_times)
+    ratio = engine_rate / bare_rate
+    lines = [
+        f"- date: {dt.date.today().isoformat()}",
+        f"- machine: {machine()}",
+        f"- reference scenario: {leads:,} lead rows per replication (median of {args.repeat})",
+        f"- engine: {statistics.median(engine_times):.2f} s per replication, "
+        f"{engine_rate:,.0f} leads/s",
+        f"- bare simpy three-queue skeleton: {statistics.median(bare_times):.2f} s, "
+        f"{bare_rate:,.0f} leads/s",
+        f"- ratio engine / bare simpy: {ratio:.2f}x (target at least {TARGET_RATIO:.0f}x)",
+        f"- peak traced memory of one replication: {peak / 2**20:,.0f} MiB",
+    ]
+    print("\n".join(lines))
+    if args.write:
+        write_section("Engine", "\n".join(lines))
+    return 0
+
+
+def write_section(title: str, body: str) -> None:
+    """Replace the ``## <title>`` section's figures in RESULTS.md, keeping other sections."""
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    marker = "<!-- figures -->"
+    pattern = re.compile(rf"(## {re.escape(title)}\n.*?{re.escape(marker)}\n)(.*?)(?=\n## |\Z)",
+                         re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda m: m.group(1) + body + "\n", text)
+    else:
+        text = text.rstrip() + f"\n\n## {title}\n\n{marker}\n{body}\n"
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
