@@ -194,8 +194,7 @@ class _AeState:
         self._dispatch()
 
     def _on_leave(self, event: simpy.Event) -> None:
-        rep: int = event.value
-        self._leave(rep)
+        self._leave(int(event.value or 0))
 
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env = self.env
