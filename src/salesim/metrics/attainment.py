@@ -22,17 +22,10 @@ import numpy as np
 import pandas as pd
 
 from salesim.engine.records import Records
-from salesim.metrics._tidy import rep_roles
-from salesim.metrics.periods import (
-    PERIOD_TYPES,
-    Horizon,
-    PeriodType,
-    check_period_types,
-    period_labels,
-    rollup,
-)
+from salesim.metrics._groups import group_quantile
+from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan, QuotaMeasure
-from salesim.metrics.workforce import rep_months
+from salesim.metrics.workforce import Workforce, workforce
 
 AT_QUOTA = 1.0 - 1e-9
 _MIN_EXPECTED = 1e-12
@@ -42,23 +35,64 @@ DISTRIBUTION_COLUMNS = ("period_type", "period", "role", "reps", "mean", "p10", 
                         "share_at_quota")
 
 
-def measure_events(records: Records, measure: QuotaMeasure) -> pd.DataFrame:
-    """What a quota measure counts, as events: ``rep_id``, ``at``, ``value``."""
+def measure_events(records: Records, measure: QuotaMeasure) -> tuple[np.ndarray, np.ndarray,
+                                                                      np.ndarray]:
+    """What a quota measure counts, as arrays: rep ids, times, values."""
     if measure in ("bookings", "deals_won"):
         opps = records.opportunities
-        won = opps.loc[opps["status"] == "won"]
-        values = won["amount"] if measure == "bookings" else pd.Series(1.0, index=won.index)
-        return pd.DataFrame({"rep_id": won["ae_id"].to_numpy(dtype="int64"),
-                             "at": won["closed_at"].to_numpy(dtype="datetime64[ns]"),
-                             "value": values.to_numpy(dtype=float)})
+        won = (opps["status"] == "won").to_numpy(dtype=bool)
+        values = (opps["amount"].to_numpy(dtype=float)[won] if measure == "bookings"
+                  else np.ones(int(won.sum())))
+        return (opps["ae_id"].to_numpy(dtype=np.int64)[won],
+                opps["closed_at"].to_numpy(dtype="datetime64[ns]")[won], values)
     leads = records.leads
-    held = leads["meeting_held_at"].notna()
+    held = leads["meeting_held_at"].notna().to_numpy(dtype=bool)
     if measure == "valid_meetings":
-        held &= leads["valid"].fillna(False).astype(bool)
-    rows = leads.loc[held]
-    return pd.DataFrame({"rep_id": rows["sdr_id"].to_numpy(dtype="int64"),
-                         "at": rows["meeting_held_at"].to_numpy(dtype="datetime64[ns]"),
-                         "value": np.ones(len(rows))})
+        held &= leads["valid"].fillna(False).to_numpy(dtype=bool)
+    return (leads["sdr_id"].to_numpy(dtype=np.int64)[held],
+            leads["meeting_held_at"].to_numpy(dtype="datetime64[ns]")[held],
+            np.ones(int(held.sum())))
+
+
+def attainment_arrays(records: Records, plan: Plan, work: Workforce
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reps with a quota (indices into ``work``'s reps, sorted by role and id) and
+    their achieved and expected amounts per grid period (periods x reps)."""
+    grid = work.grid
+    quota = {name: role for name, role in plan.roles.items() if role.has_quota}
+    keep = np.flatnonzero(np.isin(work.role, list(quota)))
+    keep = keep[np.lexsort((work.rep_id[keep], work.role[keep].astype(str)))]
+    per_month = np.array([quota[str(r)].quota_per_month or 0.0 for r in work.role[keep]],
+                         dtype=float)
+    expected_monthly = work.ramped_months[keep] * per_month[:, None]
+    achieved_monthly = np.zeros_like(expected_monthly)
+    position = pd.Index(work.rep_id[keep])
+    for name, role in quota.items():
+        assert role.quota_measure is not None
+        ids, times, values = measure_events(records, role.quota_measure)
+        rows, months = grid.month_index(times)
+        column = position.get_indexer(ids[rows])
+        ok = column >= 0
+        ok[ok] &= work.role[keep][column[ok]] == name
+        np.add.at(achieved_monthly, (column[ok], months[ok]), values[rows][ok])
+    return keep, grid.rollup(achieved_monthly.T), grid.rollup(expected_monthly.T)
+
+
+def attainment_frame(records: Records, plan: Plan, work: Workforce) -> pd.DataFrame:
+    """:func:`attainment` from already computed :class:`Workforce` arrays."""
+    grid = work.grid
+    keep, achieved, expected = attainment_arrays(records, plan, work)
+    periods, reps = np.nonzero(expected > _MIN_EXPECTED)
+    reps_kept = keep[reps]
+    return pd.DataFrame({
+        "period_type": pd.array(grid.period_type[periods], dtype="str"),
+        "period": pd.array(grid.period[periods], dtype="str"),
+        "role": pd.array(work.role[reps_kept], dtype="str"),
+        "rep_id": work.rep_id[reps_kept],
+        "achieved": achieved[periods, reps],
+        "expected": expected[periods, reps],
+        "attainment": achieved[periods, reps] / expected[periods, reps],
+    })
 
 
 def attainment(records: Records, plan: Plan,
@@ -69,39 +103,8 @@ def attainment(records: Records, plan: Plan,
     ``expected`` (ramped, prorated quota), ``attainment`` (achieved / expected).
     Only rows with a positive expected quota are kept.
     """
-    period_types = check_period_types(period_types)
-    horizon = Horizon.of(records, plan)
-    quota_roles = {name: role for name, role in plan.roles.items() if role.has_quota}
-    months = rep_months(records, plan)
-    months = months.loc[months["role"].isin(list(quota_roles))]
-    per_month = months["role"].map(
-        lambda r: float(quota_roles[r].quota_per_month or 0.0)).astype(float)
-    expected = months.assign(expected=months["ramped_months"] * per_month, achieved=0.0)[
-        ["rep_id", "role", "period", "expected", "achieved"]]
-
-    parts = [expected]
-    for name, role in quota_roles.items():
-        assert role.quota_measure is not None
-        events = measure_events(records, role.quota_measure)
-        events = events.loc[horizon.contains(events["at"])]
-        events = events.loc[rep_roles(records.reps, events["rep_id"]) == name]
-        parts.append(pd.DataFrame({
-            "rep_id": events["rep_id"].to_numpy(),
-            "role": name,
-            "period": period_labels(events["at"], "month").to_numpy(),
-            "expected": 0.0,
-            "achieved": events["value"].to_numpy(),
-        }))
-    monthly = pd.concat(parts, ignore_index=True).astype({"role": "str", "period": "str"})
-    totals = rollup(monthly, ["role", "rep_id"], ["achieved", "expected"], period_types)
-    totals = totals.loc[totals["expected"] > _MIN_EXPECTED].copy()
-    totals["attainment"] = totals["achieved"] / totals["expected"]
-    totals["rep_id"] = totals["rep_id"].astype("int64")
-    order = {p: i for i, p in enumerate(PERIOD_TYPES)}
-    totals = totals.sort_values(["period_type", "period", "role", "rep_id"],
-                                key=lambda c: c.map(order) if c.name == "period_type" else c,
-                                kind="stable")
-    return totals[list(ATTAINMENT_COLUMNS)].reset_index(drop=True)
+    grid = PeriodGrid(Horizon.of(records, plan), period_types)
+    return attainment_frame(records, plan, workforce(records, plan, grid))
 
 
 def attainment_distribution(table: pd.DataFrame) -> pd.DataFrame:
@@ -111,16 +114,23 @@ def attainment_distribution(table: pd.DataFrame) -> pd.DataFrame:
     in the period), ``mean``, ``p10``, ``p50``, ``p90`` and ``share_at_quota``
     (share of those reps at or above 100%).
     """
-    if table.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64" if c not in
-                                          ("period_type", "period", "role") else "str")
-                             for c in DISTRIBUTION_COLUMNS})
     keys = ["period_type", "period", "role"]
-    frame = table.assign(at_quota=(table["attainment"] >= AT_QUOTA).astype(float))
-    group = frame.groupby(keys, sort=False)
-    out = group["attainment"].agg(["size", "mean"]).rename(columns={"size": "reps"})
+    codes, groups = pd.factorize(pd.MultiIndex.from_frame(table[keys].astype(str)))
+    size = len(groups)
+    values = table["attainment"].to_numpy(dtype=float)
+    counts = np.bincount(codes, minlength=size).astype(float)
+    out = {
+        "reps": counts,
+        "mean": np.bincount(codes, weights=values, minlength=size) / np.maximum(counts, 1),
+        "share_at_quota": np.bincount(codes, weights=(values >= AT_QUOTA).astype(float),
+                                      minlength=size) / np.maximum(counts, 1),
+    }
     for name, q in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9)):
-        out[name] = group["attainment"].quantile(q)
-    out["share_at_quota"] = group["at_quota"].mean()
-    out["reps"] = out["reps"].astype(float)
-    return out.reset_index()[list(DISTRIBUTION_COLUMNS)]
+        out[name] = group_quantile(codes, values, size, q)
+    frame = pd.DataFrame({
+        "period_type": pd.array(groups.get_level_values(0).to_numpy(dtype=object), dtype="str"),
+        "period": pd.array(groups.get_level_values(1).to_numpy(dtype=object), dtype="str"),
+        "role": pd.array(groups.get_level_values(2).to_numpy(dtype=object), dtype="str"),
+        **out,
+    })
+    return frame[list(DISTRIBUTION_COLUMNS)]

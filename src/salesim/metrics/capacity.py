@@ -31,19 +31,12 @@ import numpy as np
 import pandas as pd
 
 from salesim.engine.records import Records
+from salesim.metrics._groups import divide, group_mean, group_quantile, group_sum
 from salesim.metrics._tidy import rep_roles
 from salesim.metrics.intervals import count_before, window_integral
-from salesim.metrics.periods import (
-    PERIOD_TYPES,
-    Horizon,
-    PeriodType,
-    all_periods,
-    check_period_types,
-    label_events,
-    rollup,
-)
+from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
-from salesim.metrics.workforce import rep_months
+from salesim.metrics.workforce import Workforce, workforce
 
 STAGES = ("sdr", "ae", "cs")
 BOTTLENECK_COLUMNS = ("period_type", "period", "stage", "basis", "headcount", "work",
@@ -51,45 +44,95 @@ BOTTLENECK_COLUMNS = ("period_type", "period", "stage", "basis", "headcount", "w
                       "mean_wait_hours", "p90_wait_hours", "waits", "is_bottleneck")
 
 
-def _first_valid(*columns: pd.Series) -> pd.Series:
-    out = columns[0]
-    for column in columns[1:]:
-        out = out.fillna(column)
-    return out
+def _first_valid(first: pd.Series, second: pd.Series) -> np.ndarray:
+    return np.asarray(first.fillna(second).to_numpy(dtype="datetime64[ns]"))
 
 
-def _queue(horizon: Horizon, periods: pd.DataFrame, arrived: pd.Series, left: pd.Series
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """Time-average queue length and queue just before each period's end."""
+def _queue_and_waits(grid: PeriodGrid, arrived: pd.Series, served: pd.Series,
+                     left: np.ndarray) -> dict[str, np.ndarray]:
+    """Time-average queue, queue just before each period end and the waits of work
+    that arrived in the period and was served (hours)."""
+    horizon = grid.horizon
     starts = horizon.to_days(arrived)
-    ends = horizon.to_days(left)
-    lo = horizon.to_days(periods["start"])
-    hi = horizon.to_days(periods["end"])
-    mean = window_integral(starts, ends, lo, hi) / (hi - lo)
-    return mean, count_before(starts, ends, hi)
+    ends = horizon.to_days(pd.Series(left))
+    arrived_at = arrived.to_numpy(dtype="datetime64[ns]")
+    served_at = served.to_numpy(dtype="datetime64[ns]")
+    done = ~np.isnat(arrived_at) & ~np.isnat(served_at)
+    hours = (served_at[done] - arrived_at[done]) / np.timedelta64(1, "h")
+    rows, periods = grid.locate(arrived_at[done])
+    return {
+        "mean_queue": window_integral(starts, ends, grid.lo, grid.hi) / (grid.hi - grid.lo),
+        "queue_at_end": count_before(starts, ends, grid.hi),
+        "mean_wait_hours": group_mean(periods, hours[rows], grid.size),
+        "p90_wait_hours": group_quantile(periods, hours[rows], grid.size, 0.9),
+        "waits": group_sum(periods, grid.size),
+    }
 
 
-def _waits(horizon: Horizon, period_types: Sequence[PeriodType], arrived: pd.Series,
-           served: pd.Series) -> pd.DataFrame:
-    done = served.notna() & arrived.notna()
-    waits = pd.DataFrame({"at": arrived[done].to_numpy(dtype="datetime64[ns]"),
-                          "hours": (served[done] - arrived[done]).dt.total_seconds().to_numpy(float)
-                          / 3600})
-    waits = label_events(waits, "at", horizon, period_types)
-    group = waits.groupby(["period_type", "period"], sort=False)["hours"]
-    return pd.DataFrame({"mean_wait_hours": group.mean(), "p90_wait_hours": group.quantile(0.9),
-                         "waits": group.size().astype(float)}).reset_index()
-
-
-def _busy_hours(records: Records, horizon: Horizon, period_types: Sequence[PeriodType]
-                ) -> pd.DataFrame:
+def bottleneck_frame(records: Records, plan: Plan, work: Workforce) -> pd.DataFrame:
+    """:func:`bottlenecks` from already computed :class:`Workforce` arrays."""
+    grid = work.grid
+    horizon = grid.horizon
     acts = records.activities
-    frame = pd.DataFrame({"date": acts["date"].to_numpy(dtype="datetime64[ns]"),
-                          "stage": rep_roles(records.reps, acts["rep_id"]),
-                          "busy_hours": acts["busy_hours"].to_numpy(dtype=float)})
-    frame = label_events(frame, "date", horizon, period_types)
-    return (frame.groupby(["period_type", "period", "stage"], sort=False)["busy_hours"].sum()
-            .reset_index())
+    act_stage = rep_roles(records.reps, acts["rep_id"])
+    act_rows, act_periods = grid.locate(acts["date"].to_numpy(dtype="datetime64[ns]"))
+    busy_hours = acts["busy_hours"].to_numpy(dtype=float)
+    nan = np.full(grid.size, np.nan)
+
+    columns: dict[str, list[np.ndarray]] = {c: [] for c in BOTTLENECK_COLUMNS[4:-1]}
+    bases = []
+    for stage in STAGES:
+        role = work.roles.index(stage) if stage in work.roles else -1
+        person_days = work.person_days[:, role] if role >= 0 else np.zeros(grid.size)
+        months = work.headcount_months[:, role] if role >= 0 else np.zeros(grid.size)
+        mine = act_stage[act_rows] == stage
+        busy = group_sum(act_periods[mine], grid.size, busy_hours[act_rows][mine])
+        per_head = plan.role(stage).capacity
+        basis, work_done, capacity = "", nan, nan
+        if stage != "sdr" and per_head is not None:
+            if stage == "ae":
+                table, start, end, basis = (records.opportunities, "assigned_at", "closed_at",
+                                            "open_opportunities")
+            else:
+                table, start, end, basis = (records.subscriptions, "start_at", "churned_at",
+                                            "accounts")
+            work_done = window_integral(horizon.to_days(table[start]),
+                                        horizon.to_days(table[end]), grid.lo, grid.hi)
+            capacity = person_days * per_head
+        elif stage == "sdr" or bool((act_stage == stage).any()):
+            basis, work_done, capacity = "busy_hours", busy, months * plan.hours_per_month
+        if stage == "sdr":
+            leads = records.leads
+            queue = _queue_and_waits(grid, leads["created_at"], leads["first_attempt_at"],
+                                     _first_valid(leads["first_attempt_at"], leads["ended_at"]))
+        elif stage == "ae":
+            opps = records.opportunities
+            queue = _queue_and_waits(grid, opps["created_at"], opps["assigned_at"],
+                                     _first_valid(opps["assigned_at"], opps["closed_at"]))
+        else:
+            queue = dict.fromkeys(("mean_queue", "queue_at_end", "mean_wait_hours",
+                                   "p90_wait_hours", "waits"), nan)
+        bases.append(basis)
+        values = {"headcount": person_days / grid.days, "work": work_done,
+                  "capacity": capacity, "utilisation": divide(work_done, capacity), **queue}
+        for name, array in values.items():
+            columns[name].append(np.asarray(array, dtype=float))
+
+    stacked = {name: np.stack(arrays, axis=1) for name, arrays in columns.items()}  # P x S
+    utilisation = stacked["utilisation"]
+    peak = np.where(np.isnan(utilisation), -np.inf, utilisation).argmax(axis=1)
+    is_bottleneck = np.zeros_like(utilisation, dtype=bool)
+    has_any = ~np.isnan(utilisation).all(axis=1)
+    is_bottleneck[np.arange(grid.size)[has_any], peak[has_any]] = True
+    n = len(STAGES)
+    return pd.DataFrame({
+        "period_type": pd.array(np.repeat(grid.period_type, n), dtype="str"),
+        "period": pd.array(np.repeat(grid.period, n), dtype="str"),
+        "stage": pd.array(np.tile(np.asarray(STAGES, dtype=object), grid.size), dtype="str"),
+        "basis": pd.array(np.tile(np.asarray(bases, dtype=object), grid.size), dtype="str"),
+        **{name: array.ravel() for name, array in stacked.items()},
+        "is_bottleneck": is_bottleneck.ravel(),
+    })
 
 
 def bottlenecks(records: Records, plan: Plan,
@@ -102,79 +145,5 @@ def bottlenecks(records: Records, plan: Plan,
     ``queue_at_end``, ``mean_wait_hours``, ``p90_wait_hours``, ``waits`` (how
     many waits those are) and ``is_bottleneck``.
     """
-    period_types = check_period_types(period_types)
-    horizon = Horizon.of(records, plan)
-    periods = all_periods(horizon, period_types)
-    keys = ["period_type", "period"]
-    people = rollup(rep_months(records, plan).rename(columns={"role": "stage"}), ["stage"],
-                    ["person_days", "headcount_months"], period_types)
-    busy = _busy_hours(records, horizon, period_types)
-    lo = horizon.to_days(periods["start"])
-    hi = horizon.to_days(periods["end"])
-
-    parts = []
-    for stage in STAGES:
-        frame = periods[[*keys, "days"]].assign(stage=stage)
-        frame = frame.merge(people.loc[people["stage"] == stage], on=[*keys, "stage"],
-                            how="left").merge(busy.loc[busy["stage"] == stage],
-                                              on=[*keys, "stage"], how="left")
-        frame = frame.fillna({"person_days": 0.0, "headcount_months": 0.0, "busy_hours": 0.0})
-        frame["headcount"] = frame["person_days"] / frame["days"]
-        capacity_per_head = plan.role(stage).capacity
-        has_activities = bool((busy["stage"] == stage).any())
-        work = np.full(len(frame), np.nan)
-        capacity = np.full(len(frame), np.nan)
-        basis = ""
-        if stage != "sdr" and capacity_per_head is not None:
-            if stage == "ae":
-                opps = records.opportunities
-                starts, ends = opps["assigned_at"], opps["closed_at"]
-                basis = "open_opportunities"
-            else:
-                subs = records.subscriptions
-                starts, ends = subs["start_at"], subs["churned_at"]
-                basis = "accounts"
-            work = window_integral(horizon.to_days(starts), horizon.to_days(ends), lo, hi)
-            capacity = frame["person_days"].to_numpy(dtype=float) * capacity_per_head
-        elif stage == "sdr" or has_activities:
-            basis = "busy_hours"
-            work = frame["busy_hours"].to_numpy(dtype=float)
-            capacity = frame["headcount_months"].to_numpy(dtype=float) * plan.hours_per_month
-        frame["basis"] = basis
-        frame["work"] = work
-        frame["capacity"] = capacity
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frame["utilisation"] = np.where(capacity > 0, work / np.where(capacity > 0,
-                                                                          capacity, 1), np.nan)
-
-        if stage == "sdr":
-            leads = records.leads
-            arrived = leads["created_at"]
-            served = leads["first_attempt_at"]
-            left = _first_valid(served, leads["ended_at"])
-        elif stage == "ae":
-            opps = records.opportunities
-            arrived = opps["created_at"]
-            served = opps["assigned_at"]
-            left = _first_valid(served, opps["closed_at"])
-        else:
-            frame["mean_queue"] = np.nan
-            frame["queue_at_end"] = np.nan
-            frame = frame.assign(mean_wait_hours=np.nan, p90_wait_hours=np.nan, waits=np.nan)
-            parts.append(frame)
-            continue
-        frame["mean_queue"], frame["queue_at_end"] = _queue(horizon, periods, arrived, left)
-        frame = frame.merge(_waits(horizon, period_types, arrived, served), on=keys, how="left")
-        frame["waits"] = frame["waits"].fillna(0.0)
-        parts.append(frame)
-
-    out = pd.concat(parts, ignore_index=True)
-    peak = out.groupby(keys, sort=False)["utilisation"].transform("max")
-    out["is_bottleneck"] = (out["utilisation"] == peak) & out["utilisation"].notna()
-    first = out.loc[out["is_bottleneck"]].groupby(keys, sort=False).cumcount() == 0
-    out["is_bottleneck"] = False
-    out.loc[first[first].index, "is_bottleneck"] = True
-    order = {p: i for i, p in enumerate(PERIOD_TYPES)}
-    out = out.assign(_p=out["period_type"].map(order), _s=out["stage"].map(STAGES.index))
-    out = out.sort_values(["_p", "period", "_s"], kind="stable")
-    return out[list(BOTTLENECK_COLUMNS)].reset_index(drop=True)
+    grid = PeriodGrid(Horizon.of(records, plan), period_types)
+    return bottleneck_frame(records, plan, workforce(records, plan, grid))

@@ -24,24 +24,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from salesim.engine.records import Records
+from salesim.metrics._groups import divide
 from salesim.metrics._tidy import text
-from salesim.metrics.periods import (
-    PERIOD_TYPES,
-    Horizon,
-    PeriodType,
-    all_periods,
-    check_period_types,
-    label_events,
-    period_table,
-    rollup,
-)
+from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
-from salesim.metrics.workforce import rep_months
+from salesim.metrics.workforce import Workforce, workforce
 
 FINANCE_DIMENSIONS = ("channel", "segment")
 ACQUISITION_ROLES = ("sdr", "ae")
@@ -50,6 +43,8 @@ ROLLFORWARD_COLUMNS = ("starting_arr", "new_arr", "expansion_arr", "contraction_
                        "churned_customers", "ending_customers")
 RETENTION_COLUMNS = ("cohort_customers", "cohort_start_arr", "cohort_end_arr",
                      "cohort_gross_arr", "cohort_churned", "nrr", "grr", "logo_churn_rate")
+ECONOMICS_COLUMNS = ("marketing_cost", "sales_cost", "total_cost", "deals_won", "bookings",
+                     "average_deal_size", "cac", "cac_payback_months")
 _EPS = 1e-9
 
 
@@ -61,40 +56,98 @@ def _check_by(by: Sequence[str]) -> list[str]:
     return by
 
 
-def subscription_events(records: Records) -> pd.DataFrame:
-    """ARR events with the customer's ``channel`` and ``segment``: ``subscription_id``,
-    ``at``, ``kind``, ``arr_change``, ``channel``, ``segment``."""
+@dataclass(frozen=True)
+class _Events:
+    """ARR events as arrays, with each event's customer and dimension group."""
+
+    customer: np.ndarray      # index into the customers
+    times: np.ndarray
+    kind: np.ndarray
+    change: np.ndarray
+    group: np.ndarray          # index into ``levels`` (one row per dimension combination)
+    customer_group: np.ndarray  # per customer
+    levels: pd.DataFrame
+
+
+def _events(records: Records, by: list[str]) -> _Events:
     subs = records.subscriptions
-    dims = pd.DataFrame({
-        "subscription_id": subs["subscription_id"].to_numpy(dtype="int64"),
-        "channel": text(subs["channel"]).to_numpy(),
-        "segment": text(subs["segment"]).to_numpy(),
-    }).drop_duplicates("subscription_id")
     events = records.subscription_events
+    ids = events["subscription_id"].to_numpy(dtype=np.int64)
+    times = events["at"].to_numpy(dtype="datetime64[ns]")
+    known = ~np.isnat(times)
+    ids, times = ids[known], times[known]
+    customers, customer = np.unique(ids, return_inverse=True)
+    sub_ids = subs["subscription_id"].to_numpy(dtype=np.int64)
+    first = pd.Index(sub_ids).get_indexer(customers)
+    dims = pd.DataFrame({d: np.where(first >= 0, text(subs[d]).to_numpy(dtype=object)[first],
+                                     "") for d in by}, index=range(len(customers)))
+    if by:
+        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(dims))
+        levels = pd.DataFrame({d: pd.array(uniques.get_level_values(i).to_numpy(dtype=object),
+                                           dtype="str")
+                               for i, d in enumerate(by)})
+    else:
+        codes, levels = np.zeros(len(customers), dtype=np.int64), pd.DataFrame(index=[0])
+    codes = np.asarray(codes, dtype=np.int64)
+    return _Events(customer=customer, times=times,
+                   kind=text(events["kind"]).to_numpy(dtype=object)[known],
+                   change=events["arr_change"].to_numpy(dtype=float)[known],
+                   group=codes[customer], customer_group=codes, levels=levels)
+
+
+def _dense(grid: PeriodGrid, ev: _Events, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per period and group, and before the horizon per group, the sum of ``weights``."""
+    n = len(ev.levels)
+    rows, periods = grid.locate(ev.times)
+    out = np.zeros((grid.size, n))
+    np.add.at(out, (periods, ev.group[rows]), weights[rows])
+    before = ev.times < grid.horizon.start.to_datetime64()
+    opening = np.bincount(ev.group[before], weights=weights[before], minlength=n)[:n]
+    return out, opening
+
+
+def _frame(grid: PeriodGrid, levels: pd.DataFrame, by: list[str],
+           columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    n = len(levels)
     frame = pd.DataFrame({
-        "subscription_id": events["subscription_id"].to_numpy(dtype="int64"),
-        "at": events["at"].to_numpy(dtype="datetime64[ns]"),
-        "kind": text(events["kind"]).to_numpy(),
-        "arr_change": events["arr_change"].to_numpy(dtype=float),
+        "period_type": pd.array(np.repeat(grid.period_type, n), dtype="str"),
+        "period": pd.array(np.repeat(grid.period, n), dtype="str"),
+        **{d: pd.array(np.tile(levels[d].to_numpy(dtype=object), grid.size), dtype="str")
+           for d in by},
+        **{name: np.asarray(values, dtype=float).ravel() for name, values in columns.items()},
     })
-    frame = frame.loc[frame["at"].notna()].merge(dims, on="subscription_id", how="left")
-    for dim in FINANCE_DIMENSIONS:
-        frame[dim] = frame[dim].fillna("").astype(str)
     return frame
 
 
-def _flows(events: pd.DataFrame) -> pd.DataFrame:
-    kind = events["kind"]
-    change = events["arr_change"]
-    return pd.DataFrame({
-        "net": change,
-        "new_arr": change.where(kind == "new", 0.0),
-        "expansion_arr": change.where(kind == "expansion", 0.0),
-        "contraction_arr": -change.where(kind == "contraction", 0.0),
-        "churned_arr": -change.where(kind == "churn", 0.0),
-        "new_customers": (kind == "new").astype(float),
-        "churned_customers": (kind == "churn").astype(float),
-    }, index=events.index)
+def rollforward_arrays(records: Records, grid: PeriodGrid, by: Sequence[str] = ()
+                       ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The columns of :func:`arr_rollforward` as (periods x groups) arrays, with the
+    groups' dimension values."""
+    ev = _events(records, _check_by(by))
+    is_new = (ev.kind == "new").astype(float)
+    is_churn = (ev.kind == "churn").astype(float)
+    net, opening = _dense(grid, ev, ev.change)
+    new_customers, opened = _dense(grid, ev, is_new)
+    churned_customers, closed = _dense(grid, ev, is_churn)
+    ending = opening[None, :] + grid.running_total(net)
+    customers = new_customers - churned_customers
+    ending_customers = (opened - closed)[None, :] + grid.running_total(customers)
+
+    def flow(kind: str, sign: float) -> np.ndarray:
+        return _dense(grid, ev, np.where(ev.kind == kind, sign * ev.change, 0.0))[0]
+
+    return ev.levels, {
+        "starting_arr": ending - net,
+        "new_arr": flow("new", 1.0),
+        "expansion_arr": flow("expansion", 1.0),
+        "contraction_arr": flow("contraction", -1.0),
+        "churned_arr": flow("churn", -1.0),
+        "ending_arr": ending,
+        "starting_customers": ending_customers - customers,
+        "new_customers": new_customers,
+        "churned_customers": churned_customers,
+        "ending_customers": ending_customers,
+    }
 
 
 def arr_rollforward(records: Records, plan: Plan | None = None, by: Sequence[str] = (),
@@ -108,44 +161,49 @@ def arr_rollforward(records: Records, plan: Plan | None = None, by: Sequence[str
     ``ending_customers``. Events are counted in the period they happen.
     """
     by = _check_by(by)
-    period_types = check_period_types(period_types)
-    horizon = Horizon.of(records, plan)
-    events = subscription_events(records)
-    events = pd.concat([events, _flows(events)], axis=1)
-    flows = ["net", "new_arr", "expansion_arr", "contraction_arr", "churned_arr",
-             "new_customers", "churned_customers"]
-    before = events.loc[events["at"] < horizon.start]
-    opening = (before.groupby(by, observed=True)[["net", "new_customers", "churned_customers"]]
-               .sum() if by else before[["net", "new_customers", "churned_customers"]].sum()
-               .to_frame().T)
-    opening = opening.rename(columns={"net": "opening_arr"})
-    opening["opening_customers"] = opening.pop("new_customers") - opening.pop(
-        "churned_customers")
+    grid = PeriodGrid(Horizon.of(records, plan), period_types)
+    levels, columns = rollforward_arrays(records, grid, by)
+    return _frame(grid, levels, by, columns)
 
-    labelled = label_events(events, "at", horizon, period_types)
-    sums = labelled.groupby(["period_type", "period", *by], observed=True)[flows].sum()
-    periods = all_periods(horizon, period_types)[["period_type", "period"]]
-    combos = events[by].drop_duplicates() if by else pd.DataFrame(index=[0])
-    frame = periods.merge(combos, how="cross").merge(sums.reset_index(),
-                                                     on=["period_type", "period", *by],
-                                                     how="left")
-    frame[flows] = frame[flows].astype(float).fillna(0.0)
-    if by:
-        frame = frame.merge(opening.reset_index(), on=by, how="left")
-    else:
-        frame["opening_arr"] = float(opening["opening_arr"].iloc[0])
-        frame["opening_customers"] = float(opening["opening_customers"].iloc[0])
-    frame[["opening_arr", "opening_customers"]] = frame[
-        ["opening_arr", "opening_customers"]].astype(float).fillna(0.0)
 
-    group = frame.groupby(["period_type", *by], sort=False)
-    frame["ending_arr"] = frame["opening_arr"] + group["net"].cumsum()
-    frame["starting_arr"] = frame["ending_arr"] - frame["net"]
-    customers = frame["new_customers"] - frame["churned_customers"]
-    frame["ending_customers"] = frame["opening_customers"] + customers.groupby(
-        [frame["period_type"], *[frame[d] for d in by]], sort=False).cumsum()
-    frame["starting_customers"] = frame["ending_customers"] - customers
-    return frame[["period_type", "period", *by, *ROLLFORWARD_COLUMNS]]
+def retention_arrays(records: Records, grid: PeriodGrid, by: Sequence[str] = ()
+                     ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The columns of :func:`retention` as (periods x groups) arrays, with the
+    groups' dimension values."""
+    ev = _events(records, _check_by(by))
+    n_customers = len(ev.customer_group)
+    rows, periods = grid.locate(ev.times)
+    # periods x customers
+    net = np.zeros((grid.size, n_customers))
+    np.add.at(net, (periods, ev.customer[rows]), ev.change[rows])
+    churned = np.zeros((grid.size, n_customers))
+    np.add.at(churned, (periods, ev.customer[rows]), (ev.kind[rows] == "churn").astype(float))
+    before = ev.times < grid.horizon.start.to_datetime64()
+    opening = np.bincount(ev.customer[before], weights=ev.change[before],
+                          minlength=n_customers)[:n_customers]
+    ending = opening[None, :] + grid.running_total(net)
+    starting = ending - net
+    if "total" in grid.slices:
+        total = grid.slices["total"]
+        new = np.zeros((grid.size, n_customers))
+        is_new = ev.kind[rows] == "new"
+        np.add.at(new, (periods[is_new], ev.customer[rows][is_new]), ev.change[rows][is_new])
+        starting[total] += new[total]
+    cohort = starting > _EPS
+    onehot = np.zeros((n_customers, len(ev.levels)))
+    onehot[np.arange(n_customers), ev.customer_group] = 1.0
+    sums = {
+        "cohort_customers": cohort.astype(float) @ onehot,
+        "cohort_start_arr": np.where(cohort, starting, 0.0) @ onehot,
+        "cohort_end_arr": np.where(cohort, ending, 0.0) @ onehot,
+        "cohort_gross_arr": np.where(cohort, np.clip(np.minimum(ending, starting), 0, None),
+                                     0.0) @ onehot,
+        "cohort_churned": np.where(cohort & (churned > 0), 1.0, 0.0) @ onehot,
+    }
+    sums["nrr"] = divide(sums["cohort_end_arr"], sums["cohort_start_arr"])
+    sums["grr"] = divide(sums["cohort_gross_arr"], sums["cohort_start_arr"])
+    sums["logo_churn_rate"] = divide(sums["cohort_churned"], sums["cohort_customers"])
+    return ev.levels, sums
 
 
 def retention(records: Records, plan: Plan | None = None, by: Sequence[str] = (),
@@ -160,90 +218,64 @@ def retention(records: Records, plan: Plan | None = None, by: Sequence[str] = ()
     ``nrr``, ``grr``, ``logo_churn_rate`` (``NaN`` for an empty cohort).
     """
     by = _check_by(by)
-    period_types = check_period_types(period_types)
-    horizon = Horizon.of(records, plan)
-    events = subscription_events(records)
-    events = events.loc[events["at"] < horizon.end]
-    customers, customer_codes = np.unique(events["subscription_id"].to_numpy(),
-                                          return_inverse=True)
-    firsts = events.drop_duplicates("subscription_id").set_index("subscription_id").reindex(
-        customers)
-    combos = firsts[by].drop_duplicates().reset_index(drop=True) if by else pd.DataFrame(
-        index=[0])
-    group_codes = (firsts[by].merge(combos.reset_index(), on=by, how="left")["index"]
-                   .to_numpy() if by else np.zeros(len(customers), dtype=int))
-    days = horizon.to_days(events["at"])
-    change = events["arr_change"].to_numpy(dtype=float)
-    is_new = (events["kind"] == "new").to_numpy()
-    is_churn = (events["kind"] == "churn").to_numpy()
-    n_groups = len(combos)
-
-    parts = []
-    for period_type in period_types:
-        table = period_table(horizon, period_type)
-        hi = horizon.to_days(table["end"])
-        n = len(table)
-        # column j + 1 holds what happens in period j, column 0 what came before
-        column = np.searchsorted(hi, days, side="right")
-        column = np.where(days < 0, 0, np.minimum(column, n - 1) + 1) if n else column
-        net = np.zeros((len(customers), n + 1))
-        np.add.at(net, (customer_codes, column), change)
-        churned = np.zeros((len(customers), n + 1))
-        np.add.at(churned, (customer_codes, column), is_churn.astype(float))
-        ending = np.cumsum(net, axis=1)[:, 1:]
-        starting = ending - net[:, 1:]
-        if period_type == "total":
-            new = np.zeros((len(customers), n + 1))
-            np.add.at(new, (customer_codes, column), np.where(is_new, change, 0.0))
-            starting = starting + new[:, 1:]
-        cohort = starting > _EPS
-        values = {
-            "cohort_customers": cohort.astype(float),
-            "cohort_start_arr": np.where(cohort, starting, 0.0),
-            "cohort_end_arr": np.where(cohort, ending, 0.0),
-            "cohort_gross_arr": np.where(cohort, np.clip(np.minimum(ending, starting), 0, None),
-                                         0.0),
-            "cohort_churned": np.where(cohort, (churned[:, 1:] > 0).astype(float), 0.0),
-        }
-        sums = {}
-        for name, matrix in values.items():
-            grouped = np.zeros((n_groups, n))
-            np.add.at(grouped, group_codes, matrix)
-            sums[name] = grouped.ravel()
-        frame = pd.DataFrame(sums)
-        frame.insert(0, "period", np.tile(table["period"].to_numpy(), n_groups))
-        frame.insert(0, "period_type", period_type)
-        for dim in by:
-            frame[dim] = np.repeat(combos[dim].to_numpy(), n)
-        parts.append(frame)
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["period_type", "period", *by, *RETENTION_COLUMNS[:5]])
-    start_arr = frame["cohort_start_arr"].to_numpy(dtype=float)
-    size = frame["cohort_customers"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame["nrr"] = np.where(start_arr > _EPS, frame["cohort_end_arr"] / start_arr, np.nan)
-        frame["grr"] = np.where(start_arr > _EPS, frame["cohort_gross_arr"] / start_arr, np.nan)
-        frame["logo_churn_rate"] = np.where(size > 0, frame["cohort_churned"] / size, np.nan)
-    return frame[["period_type", "period", *by, *RETENTION_COLUMNS]]
+    grid = PeriodGrid(Horizon.of(records, plan), period_types)
+    levels, columns = retention_arrays(records, grid, by)
+    return _frame(grid, levels, by, columns)
 
 
-def _channel_months(plan: Plan, channels: Sequence[str], months: pd.DataFrame) -> pd.DataFrame:
-    """Fixed cost per channel per month of the horizon (prorated where the horizon cuts)."""
-    frame = months[["period", "start", "days", "full_days"]].merge(
-        pd.DataFrame({"channel": list(channels)}, dtype="str"), how="cross")
-    month_start = frame["start"].dt.to_period("M")
-    active = np.ones(len(frame), dtype=bool)
-    fixed = np.zeros(len(frame))
+@dataclass(frozen=True)
+class Costs:
+    """Cost per grid period (rows) per role and per channel (columns)."""
+
+    roles: list[str]
+    role_cost: np.ndarray
+    channels: list[str]
+    channel_cost: np.ndarray
+
+    @property
+    def marketing(self) -> np.ndarray:
+        return np.asarray(self.channel_cost.sum(axis=1), dtype=float)
+
+    @property
+    def sales(self) -> np.ndarray:
+        columns = [i for i, r in enumerate(self.roles) if r in ACQUISITION_ROLES]
+        return np.asarray(self.role_cost[:, columns].sum(axis=1), dtype=float)
+
+    @property
+    def total(self) -> np.ndarray:
+        return np.asarray(self.role_cost.sum(axis=1) + self.marketing, dtype=float)
+
+
+def cost_arrays(records: Records, plan: Plan, work: Workforce) -> Costs:
+    """Role and channel costs per period from :class:`Workforce` arrays and the leads."""
+    grid = work.grid
+    monthly_people = (work.employed_months * (work.annual_cost / 12)[:, None])
+    role_monthly = np.zeros((len(grid.months), len(work.roles)))
+    np.add.at(role_monthly.T, work.role_code, monthly_people)
+
+    leads = records.leads
+    lead_channel = text(leads["channel"]).to_numpy(dtype=object)
+    seen = sorted({c for c in pd.unique(lead_channel) if c} - set(plan.channels))
+    channels = [*plan.channels, *seen]
+    index = pd.Index(channels)
+    channel_monthly = np.zeros((len(grid.months), len(channels)))
+    rows, months = grid.month_index(leads["created_at"].to_numpy(dtype="datetime64[ns]"))
+    column = index.get_indexer(lead_channel[rows])
+    ok = column >= 0
+    np.add.at(channel_monthly, (months[ok], column[ok]),
+              leads["cost"].to_numpy(dtype=float)[rows][ok])
+    month_start = grid.months["start"].dt.to_period("M")
+    share = (grid.months["days"] / grid.months["full_days"]).to_numpy(dtype=float)
     for name, channel in plan.channels.items():
-        rows = (frame["channel"] == name).to_numpy()
-        fixed[rows] = channel.fixed_cost_per_month
+        active = np.ones(len(grid.months), dtype=bool)
         if channel.start is not None:
-            active &= ~rows | (month_start >= pd.Period(channel.start, "M")).to_numpy()
+            active &= (month_start >= pd.Period(channel.start, "M")).to_numpy(dtype=bool)
         if channel.end is not None:
-            active &= ~rows | (month_start <= pd.Period(channel.end, "M")).to_numpy()
-    share = (frame["days"] / frame["full_days"]).to_numpy(dtype=float)
-    frame["cost"] = np.where(active, fixed * share, 0.0)
-    return frame[["period", "channel", "cost"]]
+            active &= (month_start <= pd.Period(channel.end, "M")).to_numpy(dtype=bool)
+        channel_monthly[:, channels.index(name)] += np.where(
+            active, channel.fixed_cost_per_month * share, 0.0)
+    return Costs(roles=work.roles, role_cost=grid.rollup(role_monthly), channels=channels,
+                 channel_cost=grid.rollup(channel_monthly))
 
 
 def costs(records: Records, plan: Plan,
@@ -255,38 +287,39 @@ def costs(records: Records, plan: Plan,
     records and every channel of the plan and of the leads appears in every
     period.
     """
-    from salesim.metrics.workforce import roles_of
-
-    period_types = check_period_types(period_types)
-    horizon = Horizon.of(records, plan)
-    months = period_table(horizon, "month")
-
-    people = rep_months(records, plan)
-    people = people.assign(cost=people["headcount_months"] * people["annual_cost"] / 12,
-                           kind="role", name=people["role"])
-    roles = pd.DataFrame({"kind": "role", "name": roles_of(records, plan), "cost": 0.0})
-
-    leads = records.leads
-    lead_channels = text(leads["channel"])
-    channels = [*plan.channels, *sorted({c for c in lead_channels.unique() if c}
-                                        - set(plan.channels))]
-    inside = horizon.contains(leads["created_at"]).to_numpy(dtype=bool)
-    lead_cost = pd.DataFrame({
-        "period": pd.Series(leads["created_at"].to_numpy()[inside]).dt.to_period("M")
-        .astype(str).to_numpy(),
-        "kind": "channel",
-        "name": lead_channels.to_numpy()[inside],
-        "cost": leads["cost"].to_numpy(dtype=float)[inside],
+    grid = PeriodGrid(Horizon.of(records, plan), period_types)
+    spend = cost_arrays(records, plan, workforce(records, plan, grid))
+    names = [*spend.roles, *spend.channels]
+    kinds = ["role"] * len(spend.roles) + ["channel"] * len(spend.channels)
+    values = np.concatenate([spend.role_cost, spend.channel_cost], axis=1)
+    n = len(names)
+    return pd.DataFrame({
+        "period_type": pd.array(np.repeat(grid.period_type, n), dtype="str"),
+        "period": pd.array(np.repeat(grid.period, n), dtype="str"),
+        "kind": pd.array(np.tile(np.asarray(kinds, dtype=object), grid.size), dtype="str"),
+        "name": pd.array(np.tile(np.asarray(names, dtype=object), grid.size), dtype="str"),
+        "cost": values.ravel(),
     })
-    fixed = _channel_months(plan, channels, months).rename(columns={"channel": "name"}).assign(
-        kind="channel")
-    grid = months[["period"]].merge(
-        pd.concat([roles, pd.DataFrame({"kind": "channel", "name": channels, "cost": 0.0})]),
-        how="cross")
-    monthly = pd.concat([grid, people[["period", "kind", "name", "cost"]], lead_cost,
-                         fixed[["period", "kind", "name", "cost"]]], ignore_index=True)
-    monthly = monthly.astype({"period": "str", "kind": "str", "name": "str"})
-    return rollup(monthly, ["kind", "name"], ["cost"], period_types)
+
+
+def economics_arrays(records: Records, plan: Plan, grid: PeriodGrid, spend: Costs
+                     ) -> dict[str, np.ndarray]:
+    """The columns of :func:`unit_economics` as arrays over the grid's periods."""
+    opps = records.opportunities
+    won = (opps["status"] == "won").to_numpy(dtype=bool)
+    rows, periods = grid.locate(opps["closed_at"].to_numpy(dtype="datetime64[ns]")[won])
+    deals = np.bincount(periods, minlength=grid.size)[: grid.size].astype(float)
+    bookings = np.bincount(periods, weights=opps["amount"].to_numpy(dtype=float)[won][rows],
+                           minlength=grid.size)[: grid.size]
+    acquisition = spend.marketing + spend.sales
+    average = divide(bookings, deals)
+    cac = divide(acquisition, deals)
+    return {
+        "marketing_cost": spend.marketing, "sales_cost": spend.sales,
+        "total_cost": spend.total, "deals_won": deals, "bookings": bookings,
+        "average_deal_size": average, "cac": cac,
+        "cac_payback_months": divide(cac, average / 12 * plan.gross_margin),
+    }
 
 
 def unit_economics(records: Records, plan: Plan,
@@ -299,34 +332,7 @@ def unit_economics(records: Records, plan: Plan,
     ``average_deal_size``, ``cac`` = (marketing + sales cost) / deals won and
     ``cac_payback_months`` = CAC / (average deal size / 12 x gross margin).
     """
-    period_types = check_period_types(period_types)
-    horizon = Horizon.of(records, plan)
-    table = costs(records, plan, period_types)
-    is_channel = table["kind"] == "channel"
-    is_sales = (table["kind"] == "role") & table["name"].isin(ACQUISITION_ROLES)
-    keys = ["period_type", "period"]
-    frame = all_periods(horizon, period_types)[keys]
-    for name, rows in (("marketing_cost", is_channel), ("sales_cost", is_sales),
-                       ("total_cost", pd.Series(True, index=table.index))):
-        sums = table.loc[rows].groupby(keys, sort=False)["cost"].sum().rename(name)
-        frame = frame.merge(sums.reset_index(), on=keys, how="left")
-    opps = records.opportunities
-    won = opps.loc[opps["status"] == "won", ["closed_at", "amount"]]
-    won = label_events(won, "closed_at", horizon, period_types)
-    wins = won.groupby(keys, sort=False)["amount"].agg(["size", "sum"]).rename(
-        columns={"size": "deals_won", "sum": "bookings"})
-    frame = frame.merge(wins.reset_index(), on=keys, how="left")
-    frame = frame.fillna(dict.fromkeys(("marketing_cost", "sales_cost", "total_cost",
-                                        "deals_won", "bookings"), 0.0))
-    deals = frame["deals_won"].to_numpy(dtype=float)
-    acquisition = (frame["marketing_cost"] + frame["sales_cost"]).to_numpy(dtype=float)
-    bookings = frame["bookings"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame["average_deal_size"] = np.where(deals > 0, bookings / deals, np.nan)
-        frame["cac"] = np.where(deals > 0, acquisition / deals, np.nan)
-        monthly_margin = frame["average_deal_size"].to_numpy(dtype=float) / 12 * plan.gross_margin
-        frame["cac_payback_months"] = np.where(monthly_margin > 0,
-                                               frame["cac"] / monthly_margin, np.nan)
-    frame["deals_won"] = frame["deals_won"].astype(float)
-    return frame[["period_type", "period", "marketing_cost", "sales_cost", "total_cost",
-                  "deals_won", "bookings", "average_deal_size", "cac", "cac_payback_months"]]
+    grid = PeriodGrid(Horizon.of(records, plan), period_types)
+    spend = cost_arrays(records, plan, workforce(records, plan, grid))
+    return _frame(grid, pd.DataFrame(index=[0]), [],
+                  economics_arrays(records, plan, grid, spend))

@@ -40,14 +40,6 @@ def _ramp_sum(points: np.ndarray, weights: np.ndarray, at: np.ndarray) -> np.nda
     return np.asarray(at * cum_w[idx] - cum_wp[idx], dtype=float)
 
 
-def cumulative_integral(starts: np.ndarray, ends: np.ndarray, at: np.ndarray,
-                        weights: np.ndarray | None = None) -> np.ndarray:
-    """Integral from -inf to each ``at`` of the (weighted) number of open intervals."""
-    s, e, w = _clean(starts, ends, weights)
-    at = np.asarray(at, dtype=float)
-    return np.asarray(_ramp_sum(s, w, at) - _ramp_sum(e, w, at), dtype=float)
-
-
 def window_integral(starts: np.ndarray, ends: np.ndarray, window_starts: np.ndarray,
                     window_ends: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Interval-days (weighted) falling inside each window ``[window_start, window_end)``.

@@ -44,38 +44,19 @@ import numpy as np
 import pandas as pd
 
 from salesim.engine.records import Records
-from salesim.metrics._tidy import (
-    BY_CHANNEL,
-    BY_REP,
-    BY_ROLE,
-    BY_SEGMENT,
-    KEYS,
-    KPI_COLUMNS,
-    OVERALL,
-    DimSet,
-    How,
-    aggregate,
-    as_metric,
-    combine,
-    concat_rows,
-    ratio,
-    rep_roles,
-    text,
-    with_dimensions,
+from salesim.metrics._groups import divide, group_mean, group_quantile, group_sum
+from salesim.metrics._tidy import KPI_COLUMNS, rep_roles, text
+from salesim.metrics.attainment import attainment_distribution, attainment_frame
+from salesim.metrics.capacity import bottleneck_frame
+from salesim.metrics.finance import (
+    cost_arrays,
+    economics_arrays,
+    retention_arrays,
+    rollforward_arrays,
 )
-from salesim.metrics.attainment import attainment, attainment_distribution
-from salesim.metrics.capacity import bottlenecks
-from salesim.metrics.finance import arr_rollforward, costs, retention, unit_economics
-from salesim.metrics.periods import (
-    PERIOD_TYPES,
-    Horizon,
-    PeriodType,
-    all_periods,
-    check_period_types,
-    label_events,
-)
+from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
-from salesim.metrics.workforce import headcount
+from salesim.metrics.workforce import workforce
 
 HEADLINE_METRICS = (
     "leads", "meetings_held", "valid_meetings", "opportunities", "deals_won", "win_rate",
@@ -83,224 +64,381 @@ HEADLINE_METRICS = (
     "ae_attainment_mean", "ae_share_at_quota", "sdr_attainment_mean", "sdr_share_at_quota",
     "cac", "total_cost",
 )
-LEAD_DIMS: tuple[DimSet, ...] = (OVERALL, BY_CHANNEL, BY_SEGMENT)
-SDR_DIMS: tuple[DimSet, ...] = (*LEAD_DIMS, BY_REP)
 MONEY = "money"
+OVERALL = ""
+_FILLED = (OVERALL, "channel", "segment", "role")
+
+
+class _Rows:
+    """Collects KPI rows as column arrays and builds the table once at the end."""
+
+    def __init__(self, grid: PeriodGrid, currency: str) -> None:
+        self.grid = grid
+        self.currency = currency
+        self.parts: dict[str, list[np.ndarray]] = {c: [] for c in KPI_COLUMNS}
+        self.seen: set[str] = set()
+
+    def add(self, metric: str, unit: str, values: np.ndarray, dim: str = OVERALL,
+            levels: np.ndarray | None = None, roles: np.ndarray | None = None,
+            keep: np.ndarray | None = None) -> None:
+        """Rows of one metric from a (periods,) or (periods x levels) array of values."""
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 1:
+            values = values[:, None]
+        n_levels = values.shape[1]
+        period = np.repeat(np.arange(self.grid.size), n_levels)
+        level = np.tile(np.arange(n_levels), self.grid.size)
+        if keep is not None:
+            mask = np.asarray(keep, dtype=bool).ravel()
+            period, level = period[mask], level[mask]
+        n = len(period)
+        if n == 0:
+            return
+        blank = np.full(n, "", dtype=object)
+        found = levels[level] if levels is not None else blank
+        parts = self.parts
+        parts["period_type"].append(self.grid.period_type[period])
+        parts["period"].append(self.grid.period[period])
+        parts["metric"].append(np.full(n, metric, dtype=object))
+        parts["channel"].append(found if dim == "channel" else blank)
+        parts["segment"].append(found if dim == "segment" else blank)
+        if dim == "role":
+            parts["role"].append(found)
+        elif dim == "rep_id" and roles is not None:
+            parts["role"].append(roles[level])
+        else:
+            parts["role"].append(blank)
+        parts["rep_id"].append(found.astype(np.int64) if dim == "rep_id"
+                               else np.full(n, -1, dtype=np.int64))
+        parts["value"].append(values[period, level])
+        parts["unit"].append(np.full(n, self.currency if unit == MONEY else unit, dtype=object))
+
+    def add_frame(self, frame: pd.DataFrame, columns: dict[str, tuple[str, str]],
+                  dim: str = OVERALL) -> None:
+        """Rows from a frame laid out period-major with ``dim`` as its level column."""
+        periods = self.grid.size
+        n_levels = len(frame) // periods if periods else 0
+        levels = (frame[dim].to_numpy(dtype=object)[:n_levels] if dim != OVERALL else None)
+        for column, (metric, unit) in columns.items():
+            values = frame[column].to_numpy(dtype=float).reshape(periods, n_levels)
+            self.add(metric, unit, values, dim, levels)
+
+    def table(self) -> pd.DataFrame:
+        def column(name: str, dtype: str) -> pd.api.extensions.ExtensionArray | np.ndarray:
+            parts = self.parts[name]
+            joined = np.concatenate(parts) if parts else np.array([], dtype=object)
+            return pd.array(joined, dtype="str") if dtype == "str" else joined.astype(dtype)
+
+        return pd.DataFrame({
+            "period_type": column("period_type", "str"), "period": column("period", "str"),
+            "metric": column("metric", "str"), "channel": column("channel", "str"),
+            "segment": column("segment", "str"), "role": column("role", "str"),
+            "rep_id": column("rep_id", "int64"), "value": column("value", "float64"),
+            "unit": column("unit", "str"),
+        })
+
+
+class _Source:
+    """An event table's dimensions, to count, sum and summarise its events by period
+    overall and split by each dimension (rows with an empty value or a negative
+    rep id stay out of that split)."""
+
+    def __init__(self, grid: PeriodGrid, dims: dict[str, np.ndarray], rep_role: str | None,
+                 reps: pd.DataFrame | None = None) -> None:
+        self.grid = grid
+        self.codes: dict[str, np.ndarray] = {}
+        self.levels: dict[str, np.ndarray] = {}
+        self.roles: np.ndarray | None = None
+        for name, values in dims.items():
+            if name == "rep_id":
+                ids = np.asarray(values, dtype=np.int64)
+                levels = np.unique(ids[ids >= 0])
+                codes = np.where(ids >= 0, np.searchsorted(levels, ids), -1)
+                self.levels[name] = levels.astype(object)
+                if rep_role is not None:
+                    self.roles = np.full(len(levels), rep_role, dtype=object)
+                elif reps is not None:
+                    self.roles = rep_roles(reps, pd.Series(levels))
+            else:
+                values = np.asarray(values, dtype=object)
+                codes, uniques = pd.factorize(values)
+                keep = np.asarray(uniques, dtype=object) != ""
+                remap = np.where(keep, np.cumsum(keep) - 1, -1)
+                codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+                self.levels[name] = np.asarray(uniques, dtype=object)[keep]
+            self.codes[name] = np.asarray(codes, dtype=np.int64)
+
+    def dims(self) -> list[str]:
+        return [OVERALL, *self.codes]
+
+    def _keys(self, dim: str, rows: np.ndarray, periods: np.ndarray
+              ) -> tuple[np.ndarray, int]:
+        if dim == OVERALL:
+            return periods, 1
+        n = len(self.levels[dim])
+        codes = self.codes[dim][rows]
+        ok = codes >= 0
+        return np.where(ok, periods * n + codes, -1), n
+
+    def stats(self, times: np.ndarray, how: str = "count", values: np.ndarray | None = None
+              ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per dimension, (values, counts) as (periods x levels) arrays: the events'
+        count, or the sum, mean, median or p90 of ``values`` (one per source row)."""
+        rows, periods = self.grid.locate(times)
+        out = {}
+        for dim in self.dims():
+            keys, n = self._keys(dim, rows, periods)
+            ok = keys >= 0
+            size = self.grid.size * n
+            counts = group_sum(keys[ok], size)
+            if how == "count":
+                result = counts
+            else:
+                assert values is not None
+                picked = values[rows][ok]
+                if how == "sum":
+                    result = group_sum(keys[ok], size, picked)
+                elif how == "mean":
+                    result = group_mean(keys[ok], picked, size)
+                else:
+                    result = group_quantile(keys[ok], picked, size, 0.9 if how == "p90" else 0.5)
+            out[dim] = (result.reshape(self.grid.size, n), counts.reshape(self.grid.size, n))
+        return out
 
 
 class _Builder:
-    """Collects KPI rows for one set of records and plan."""
-
-    def __init__(self, records: Records, plan: Plan, period_types: Sequence[PeriodType]):
+    def __init__(self, records: Records, plan: Plan, period_types: Sequence[PeriodType],
+                 split: bool = True) -> None:
         self.records = records
         self.plan = plan
-        self.period_types = check_period_types(period_types)
-        self.horizon = Horizon.of(records, plan)
-        self.periods = all_periods(self.horizon, self.period_types)[["period_type", "period"]]
-        self.rows: list[pd.DataFrame] = []
-        self.currency = plan.currency
+        self.split = split
+        self.grid = PeriodGrid(Horizon.of(records, plan), period_types)
+        self.rows = _Rows(self.grid, plan.currency)
 
-    def unit(self, unit: str) -> str:
-        return self.currency if unit == MONEY else unit
+    def source(self, dims: dict[str, np.ndarray], rep_role: str | None = None) -> _Source:
+        if not self.split:
+            dims = {k: v for k, v in dims.items() if k == "role"}
+        return _Source(self.grid, dims, rep_role, self.records.reps)
 
-    def add(self, frame: pd.DataFrame, metric: str, unit: str) -> pd.DataFrame:
-        self.rows.append(as_metric(frame, metric, self.unit(unit)))
-        return frame
+    def emit(self, source: _Source, metric: str, unit: str,
+             stats: dict[str, tuple[np.ndarray, np.ndarray]], filled: bool) -> None:
+        """Counts and sums (``filled``) get every period and level, 0 where nothing
+        happened; other statistics only cells with events. Per-rep rows only where
+        the rep had events."""
+        for dim, (values, counts) in stats.items():
+            keep = None if filled and dim in _FILLED else counts > 0
+            self.rows.add(metric, unit, values, dim, source.levels.get(dim), source.roles,
+                          keep)
 
-    def events(self, frame: pd.DataFrame, at: str, how: How, metric: str, unit: str,
-               dims: Sequence[DimSet], value: str | None = None, fill: bool = True
-               ) -> pd.DataFrame:
-        labelled = label_events(frame.loc[frame[at].notna()], at, self.horizon,
-                                self.period_types)
-        parts = []
-        for dim_set in dims:
-            subset = labelled.loc[labelled["rep_id"] >= 0] if "rep_id" in dim_set else labelled
-            parts.append(aggregate(subset, value, how, [dim_set],
-                                   self.periods if fill else None))
-        return self.add(concat_rows(parts), metric, unit)
-
-    def wide(self, frame: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> None:
-        """Add metrics from a frame keyed by period (and some dimensions)."""
-        base = with_dimensions(frame)
-        for column, (metric, unit) in columns.items():
-            self.add(base[list(KEYS)].assign(value=base[column].to_numpy(dtype=float)),
-                     metric, unit)
-
-    def table(self) -> pd.DataFrame:
-        out = concat_rows(self.rows)
-        if "metric" not in out.columns:
-            out = out.assign(metric=pd.Series(dtype="str"), unit=pd.Series(dtype="str"))
-        out = out[list(KPI_COLUMNS)].astype({"period_type": "str", "period": "str",
-                                             "metric": "str", "unit": "str",
-                                             "value": "float64"})
-        return out.reset_index(drop=True)
+    def emit_ratio(self, source: _Source, metric: str, unit: str,
+                   num: dict[str, tuple[np.ndarray, np.ndarray]],
+                   den: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        for dim in den:
+            value = divide(num[dim][0], den[dim][0])
+            keep = None if dim in _FILLED else den[dim][1] > 0
+            self.rows.add(metric, unit, value, dim, source.levels.get(dim), source.roles,
+                          keep)
 
 
-def _lead_frame(records: Records) -> pd.DataFrame:
-    leads = records.leads
-    return pd.DataFrame({
-        "channel": text(leads["channel"]).to_numpy(),
-        "segment": text(leads["segment"]).to_numpy(),
-        "role": "sdr",
-        "rep_id": leads["sdr_id"].to_numpy(dtype="int64"),
-        "cycle": leads["cycle"].to_numpy(dtype="int64"),
-        "created_at": leads["created_at"].to_numpy(dtype="datetime64[ns]"),
-        "first_attempt_at": leads["first_attempt_at"].to_numpy(dtype="datetime64[ns]"),
-        "meeting_set_at": leads["meeting_set_at"].to_numpy(dtype="datetime64[ns]"),
-        "meeting_held_at": leads["meeting_held_at"].to_numpy(dtype="datetime64[ns]"),
-        "valid": leads["valid"].fillna(False).to_numpy(dtype=bool),
-    })
+def _datetimes(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return np.asarray(frame[column].to_numpy(dtype="datetime64[ns]"))
 
 
-def _opportunity_frame(records: Records) -> pd.DataFrame:
-    opps = records.opportunities
-    return pd.DataFrame({
-        "channel": text(opps["channel"]).to_numpy(),
-        "segment": text(opps["segment"]).to_numpy(),
-        "role": "ae",
-        "rep_id": opps["ae_id"].to_numpy(dtype="int64"),
-        "status": text(opps["status"]).to_numpy(),
-        "created_at": opps["created_at"].to_numpy(dtype="datetime64[ns]"),
-        "closed_at": opps["closed_at"].to_numpy(dtype="datetime64[ns]"),
-        "amount": opps["amount"].to_numpy(dtype=float),
-    })
+def _lead_metrics(b: _Builder) -> dict[str, np.ndarray]:
+    leads = b.records.leads
+    source = b.source({"channel": text(leads["channel"]).to_numpy(dtype=object),
+                       "segment": text(leads["segment"]).to_numpy(dtype=object),
+                       "rep_id": leads["sdr_id"].to_numpy(dtype=np.int64)}, "sdr")
+    created = _datetimes(leads, "created_at")
+    cycle = leads["cycle"].to_numpy(dtype=np.int64)
+    nat = np.datetime64("NaT", "ns")
+    new_created = np.where(cycle == 0, created, nat)
+    lead_counts = source.stats(new_created)
+    b.emit(source, "leads", "count", {d: v for d, v in lead_counts.items()
+                                      if d != "rep_id"}, True)
+    recycled = source.stats(np.where(cycle > 0, created, nat))
+    b.emit(source, "recycled_leads", "count",
+           {d: v for d, v in recycled.items() if d != "rep_id"}, True)
 
+    attempt = _datetimes(leads, "first_attempt_at")
+    called = (cycle == 0) & ~np.isnat(attempt)
+    minutes = (attempt - created) / np.timedelta64(1, "m")
+    called_at = np.where(called, created, nat)
+    for metric, how, values in (
+        ("speed_to_lead_median_minutes", "median", minutes),
+        ("speed_to_lead_p90_minutes", "p90", minutes),
+        ("speed_to_lead_within_5min_share", "mean", (minutes <= 5).astype(float)),
+        ("speed_to_lead_within_1h_share", "mean", (minutes <= 60).astype(float)),
+    ):
+        unit = "minutes" if metric.endswith("minutes") else "share"
+        b.emit(source, metric, unit, source.stats(called_at, how, values), False)
 
-def _lead_metrics(b: _Builder) -> dict[str, pd.DataFrame]:
-    leads = _lead_frame(b.records)
-    new = leads.loc[leads["cycle"] == 0]
-    out = {
-        "leads": b.events(new, "created_at", "count", "leads", "count", LEAD_DIMS),
-        "recycled_leads": b.events(leads.loc[leads["cycle"] > 0], "created_at", "count",
-                                   "recycled_leads", "count", LEAD_DIMS),
-    }
-    called = new.loc[new["first_attempt_at"].notna()].copy()
-    called["minutes"] = (called["first_attempt_at"] - called["created_at"]).dt.total_seconds() / 60
-    called["within_5min"] = (called["minutes"] <= 5).astype(float)
-    called["within_1h"] = (called["minutes"] <= 60).astype(float)
-    b.events(called, "created_at", "median", "speed_to_lead_median_minutes", "minutes",
-             SDR_DIMS, "minutes", fill=False)
-    b.events(called, "created_at", "p90", "speed_to_lead_p90_minutes", "minutes", SDR_DIMS,
-             "minutes", fill=False)
-    b.events(called, "created_at", "mean", "speed_to_lead_within_5min_share", "share",
-             SDR_DIMS, "within_5min", fill=False)
-    b.events(called, "created_at", "mean", "speed_to_lead_within_1h_share", "share", SDR_DIMS,
-             "within_1h", fill=False)
-    b.events(leads, "meeting_set_at", "count", "meetings_set", "count", SDR_DIMS)
-    held = b.events(leads, "meeting_held_at", "count", "meetings_held", "count", SDR_DIMS)
-    valid = b.events(leads.loc[leads["valid"]], "meeting_held_at", "count", "valid_meetings",
-                     "count", SDR_DIMS)
-    b.add(ratio(valid, held), "valid_meeting_rate", "share")
-    out["meetings_held"] = held
-    return out
+    b.emit(source, "meetings_set", "count", source.stats(_datetimes(leads, "meeting_set_at")),
+           True)
+    held_at = _datetimes(leads, "meeting_held_at")
+    held = source.stats(held_at)
+    b.emit(source, "meetings_held", "count", held, True)
+    valid_flag = leads["valid"].fillna(False).to_numpy(dtype=bool)
+    valid = source.stats(np.where(valid_flag, held_at, nat))
+    b.emit(source, "valid_meetings", "count", valid, True)
+    b.emit_ratio(source, "valid_meeting_rate", "share", valid, held)
+    return {"leads": lead_counts[OVERALL][0][:, 0], "meetings_held": held[OVERALL][0][:, 0],
+            "channel_leads": lead_counts["channel"][0] if "channel" in lead_counts
+            else np.zeros((b.grid.size, 0)),
+            "channels": source.levels.get("channel", np.array([], dtype=object))}
 
 
 def _activity_metrics(b: _Builder) -> None:
     acts = b.records.activities
-    frame = pd.DataFrame({
-        "date": acts["date"].to_numpy(dtype="datetime64[ns]"),
-        "role": rep_roles(b.records.reps, acts["rep_id"]),
-        "rep_id": acts["rep_id"].to_numpy(dtype="int64"),
-        "attempts": acts["attempts"].to_numpy(dtype=float),
-        "contacts": acts["contacts"].to_numpy(dtype=float),
-    })
-    dims = (OVERALL, BY_ROLE, BY_REP)
-    b.events(frame, "date", "sum", "attempts", "count", dims, "attempts")
-    b.events(frame, "date", "sum", "contacts", "count", dims, "contacts")
+    ids = acts["rep_id"].to_numpy(dtype=np.int64)
+    source = b.source({"role": rep_roles(b.records.reps, acts["rep_id"]), "rep_id": ids})
+    when = _datetimes(acts, "date")
+    for metric in ("attempts", "contacts"):
+        b.emit(source, metric, "count",
+               source.stats(when, "sum", acts[metric].to_numpy(dtype=float)), True)
 
 
-def _opportunity_metrics(b: _Builder) -> dict[str, pd.DataFrame]:
-    opps = _opportunity_frame(b.records)
-    dims = SDR_DIMS
-    b.events(opps, "created_at", "count", "opportunities", "count", dims)
-    won = opps.loc[opps["status"] == "won"].copy()
-    lost = opps.loc[opps["status"] == "lost"]
-    wins = b.events(won, "closed_at", "count", "deals_won", "count", dims)
-    losses = b.events(lost, "closed_at", "count", "deals_lost", "count", dims)
-    b.add(ratio(wins, combine(wins, losses)), "win_rate", "share")
-    bookings = b.events(won, "closed_at", "sum", "bookings", MONEY, dims, "amount")
-    b.add(ratio(bookings, wins), "average_deal_size", MONEY)
-    won["cycle_days"] = (won["closed_at"] - won["created_at"]).dt.total_seconds() / 86_400
-    b.events(won, "closed_at", "mean", "sales_cycle_days_mean", "days", dims, "cycle_days",
-             fill=False)
-    b.events(won, "closed_at", "median", "sales_cycle_days_median", "days", dims,
-             "cycle_days", fill=False)
-    return {"bookings": bookings}
+def _opportunity_metrics(b: _Builder) -> np.ndarray:
+    opps = b.records.opportunities
+    source = b.source({"channel": text(opps["channel"]).to_numpy(dtype=object),
+                       "segment": text(opps["segment"]).to_numpy(dtype=object),
+                       "rep_id": opps["ae_id"].to_numpy(dtype=np.int64)}, "ae")
+    nat = np.datetime64("NaT", "ns")
+    status = text(opps["status"]).to_numpy(dtype=object)
+    created = _datetimes(opps, "created_at")
+    closed = _datetimes(opps, "closed_at")
+    won_at = np.where(status == "won", closed, nat)
+    b.emit(source, "opportunities", "count", source.stats(created), True)
+    wins = source.stats(won_at)
+    losses = source.stats(np.where(status == "lost", closed, nat))
+    b.emit(source, "deals_won", "count", wins, True)
+    b.emit(source, "deals_lost", "count", losses, True)
+    closed_deals = {d: (wins[d][0] + losses[d][0], wins[d][1] + losses[d][1]) for d in wins}
+    b.emit_ratio(source, "win_rate", "share", wins, closed_deals)
+    amount = opps["amount"].to_numpy(dtype=float)
+    bookings = source.stats(won_at, "sum", amount)
+    b.emit(source, "bookings", MONEY, bookings, True)
+    b.emit_ratio(source, "average_deal_size", MONEY, bookings, wins)
+    cycle_days = (closed - created) / np.timedelta64(1, "D")
+    b.emit(source, "sales_cycle_days_mean", "days", source.stats(won_at, "mean", cycle_days),
+           False)
+    b.emit(source, "sales_cycle_days_median", "days",
+           source.stats(won_at, "median", cycle_days), False)
+    return np.asarray(bookings[OVERALL][0][:, 0], dtype=float)
 
 
 def _arr_metrics(b: _Builder) -> None:
-    columns = {
-        "starting_arr": ("starting_arr", MONEY), "new_arr": ("new_arr", MONEY),
-        "expansion_arr": ("expansion_arr", MONEY),
-        "contraction_arr": ("contraction_arr", MONEY),
-        "churned_arr": ("churned_arr", MONEY), "ending_arr": ("ending_arr", MONEY),
-        "ending_customers": ("ending_customers", "count"),
-    }
+    bridge = {"starting_arr": ("starting_arr", MONEY), "new_arr": ("new_arr", MONEY),
+              "expansion_arr": ("expansion_arr", MONEY),
+              "contraction_arr": ("contraction_arr", MONEY),
+              "churned_arr": ("churned_arr", MONEY), "ending_arr": ("ending_arr", MONEY),
+              "ending_customers": ("ending_customers", "count")}
     kept = {"nrr": ("nrr", "ratio"), "grr": ("grr", "ratio"),
             "logo_churn_rate": ("logo_churn_rate", "share")}
-    for by in ((), ("channel",), ("segment",)):
-        b.wide(arr_rollforward(b.records, b.plan, by, b.period_types), columns)
-        b.wide(retention(b.records, b.plan, by, b.period_types), kept)
+    for dim in (OVERALL, "channel", "segment") if b.split else (OVERALL,):
+        by = (dim,) if dim else ()
+        for arrays, columns in ((rollforward_arrays, bridge), (retention_arrays, kept)):
+            levels, values = arrays(b.records, b.grid, by)
+            names = levels[dim].to_numpy(dtype=object) if dim else None
+            keep = None if names is None else np.broadcast_to(names != "", (b.grid.size,
+                                                                           len(names)))
+            for column, (metric, unit) in columns.items():
+                b.rows.add(metric, unit, values[column], dim, names, None, keep)
 
 
-def _people_metrics(b: _Builder, bookings: pd.DataFrame, meetings: pd.DataFrame) -> None:
-    heads = headcount(b.records, b.plan, b.period_types)
-    b.wide(heads, {
-        "headcount": ("headcount", "people"),
-        "ramped_headcount": ("ramped_headcount", "people"),
-        "headcount_end": ("headcount_end", "people"),
-        "hires": ("hires", "people"),
-        "leavers": ("leavers", "people"),
-    })
-    keyed = with_dimensions(heads)
-    for role, metric, source in (("ae", "bookings_per_ae", bookings),
-                                 ("sdr", "meetings_per_sdr", meetings)):
-        den = keyed.loc[keyed["role"] == role, list(KEYS)].assign(
-            value=keyed.loc[keyed["role"] == role, "headcount"].to_numpy(dtype=float))
-        overall = source.loc[(source["channel"] == "") & (source["segment"] == "")
-                             & (source["rep_id"] < 0)]
-        num = overall.assign(role=role)
-        b.add(ratio(num, den), metric, MONEY if role == "ae" else "count")
+def _people_metrics(b: _Builder, bookings: np.ndarray, meetings: np.ndarray,
+                    channel_leads: np.ndarray, channels: np.ndarray, leads: np.ndarray
+                    ) -> None:
+    work = workforce(b.records, b.plan, b.grid)
+    grid = b.grid
+    roles = np.asarray(work.roles, dtype=object)
+    days = grid.days[:, None]
+    for metric, values in (("headcount", work.person_days / days),
+                           ("ramped_headcount", work.ramped_days / days),
+                           ("headcount_end", work.headcount_end), ("hires", work.hires),
+                           ("leavers", work.leavers)):
+        b.rows.add(metric, "people", values, "role", roles)
+    for role, metric, amounts, unit in (("ae", "bookings_per_ae", bookings, MONEY),
+                                        ("sdr", "meetings_per_sdr", meetings, "count")):
+        if role in work.roles:
+            heads = work.person_days[:, work.roles.index(role)] / grid.days
+            b.rows.add(metric, unit, divide(amounts, heads)[:, None], "role",
+                       np.array([role], dtype=object))
 
-    stages = bottlenecks(b.records, b.plan, b.period_types).rename(columns={"stage": "role"})
-    b.wide(stages, {
+    stages = bottleneck_frame(b.records, b.plan, work)
+    b.rows.add_frame(stages.rename(columns={"stage": "role"}), {
         "utilisation": ("utilisation", "share"),
         "mean_queue": ("queue_length_mean", "count"),
         "mean_wait_hours": ("wait_hours_mean", "hours"),
         "p90_wait_hours": ("wait_hours_p90", "hours"),
-    })
+    }, "role")
 
-    reps = attainment(b.records, b.plan, b.period_types)
-    b.wide(reps, {"attainment": ("attainment", "ratio")})
-    b.wide(attainment_distribution(reps), {
-        "reps": ("reps_with_quota", "people"),
-        "mean": ("attainment_mean", "ratio"), "p10": ("attainment_p10", "ratio"),
-        "p50": ("attainment_p50", "ratio"), "p90": ("attainment_p90", "ratio"),
-        "share_at_quota": ("share_at_quota", "share"),
-    })
+    reps = attainment_frame(b.records, b.plan, work)
+    if b.split:
+        rows = b.rows
+        period_index = pd.Index(grid.period_type.astype(str) + "|" + grid.period.astype(str))
+        where = period_index.get_indexer(reps["period_type"].astype(str) + "|"
+                                         + reps["period"].astype(str))
+        ids = reps["rep_id"].to_numpy(dtype=np.int64)
+        n = len(reps)
+        rows.parts["period_type"].append(grid.period_type[where])
+        rows.parts["period"].append(grid.period[where])
+        rows.parts["metric"].append(np.full(n, "attainment", dtype=object))
+        rows.parts["channel"].append(np.full(n, "", dtype=object))
+        rows.parts["segment"].append(np.full(n, "", dtype=object))
+        rows.parts["role"].append(reps["role"].to_numpy(dtype=object))
+        rows.parts["rep_id"].append(ids)
+        rows.parts["value"].append(reps["attainment"].to_numpy(dtype=float))
+        rows.parts["unit"].append(np.full(n, "ratio", dtype=object))
+    dist = attainment_distribution(reps)
+    role_names = np.asarray([r for r in work.roles if b.plan.role(r).has_quota], dtype=object)
+    if len(role_names):
+        grid_keys = pd.MultiIndex.from_arrays([np.repeat(grid.period_type, len(role_names)),
+                                               np.repeat(grid.period, len(role_names)),
+                                               np.tile(role_names, grid.size)])
+        found = grid_keys.get_indexer(pd.MultiIndex.from_frame(
+            dist[["period_type", "period", "role"]].astype(object)))
+        for column, metric, unit in (("reps", "reps_with_quota", "people"),
+                                     ("mean", "attainment_mean", "ratio"),
+                                     ("p10", "attainment_p10", "ratio"),
+                                     ("p50", "attainment_p50", "ratio"),
+                                     ("p90", "attainment_p90", "ratio"),
+                                     ("share_at_quota", "share_at_quota", "share")):
+            values = np.full(len(grid_keys), np.nan)
+            values[found] = dist[column].to_numpy(dtype=float)
+            present = np.zeros(len(grid_keys), dtype=bool)
+            present[found] = True
+            b.rows.add(metric, unit, values.reshape(grid.size, len(role_names)), "role",
+                       role_names, keep=present.reshape(grid.size, len(role_names)))
+
+    spend = cost_arrays(b.records, b.plan, work)
+    b.rows.add("total_cost", MONEY, spend.role_cost, "role", roles)
+    channel_names = np.asarray(spend.channels, dtype=object)
+    if b.split:
+        b.rows.add("total_cost", MONEY, spend.channel_cost, "channel", channel_names)
+        lead_index = pd.Index(channels).get_indexer(channel_names)
+        lead_counts = np.where(lead_index >= 0, channel_leads[:, np.maximum(lead_index, 0)]
+                               if channel_leads.shape[1] else 0.0, 0.0)
+        b.rows.add("cost_per_lead", MONEY, divide(spend.channel_cost, lead_counts), "channel",
+                   channel_names)
+    economics = economics_arrays(b.records, b.plan, grid, spend)
+    for column, unit in (("total_cost", MONEY), ("marketing_cost", MONEY),
+                         ("sales_cost", MONEY), ("cac", MONEY),
+                         ("cac_payback_months", "months")):
+        b.rows.add(column, unit, economics[column])
+    b.rows.add("cost_per_lead", MONEY, divide(economics["marketing_cost"], leads))
 
 
-def _cost_metrics(b: _Builder, leads: pd.DataFrame) -> None:
-    table = costs(b.records, b.plan, b.period_types)
-    for kind, dim in (("role", "role"), ("channel", "channel")):
-        rows = table.loc[table["kind"] == kind]
-        frame = with_dimensions(rows[["period_type", "period"]].assign(
-            **{dim: rows["name"].to_numpy()}))
-        b.add(frame.assign(value=rows["cost"].to_numpy(dtype=float)), "total_cost", MONEY)
-        if kind == "channel":
-            channel_cost = frame.assign(value=rows["cost"].to_numpy(dtype=float))
-            by_channel = leads.loc[(leads["channel"] != "") & (leads["segment"] == "")]
-            b.add(ratio(channel_cost, by_channel), "cost_per_lead", MONEY)
-    economics = unit_economics(b.records, b.plan, b.period_types)
-    b.wide(economics, {
-        "total_cost": ("total_cost", MONEY), "marketing_cost": ("marketing_cost", MONEY),
-        "sales_cost": ("sales_cost", MONEY), "cac": ("cac", MONEY),
-        "cac_payback_months": ("cac_payback_months", "months"),
-    })
-    overall_leads = leads.loc[(leads["channel"] == "") & (leads["segment"] == "")]
-    marketing = with_dimensions(economics[["period_type", "period"]]).assign(
-        value=economics["marketing_cost"].to_numpy(dtype=float))
-    b.add(ratio(marketing, overall_leads), "cost_per_lead", MONEY)
+def _table(records: Records, plan: Plan, period_types: Sequence[PeriodType],
+           split: bool) -> pd.DataFrame:
+    b = _Builder(records, plan, period_types, split)
+    lead_rows = _lead_metrics(b)
+    _activity_metrics(b)
+    bookings = _opportunity_metrics(b)
+    _arr_metrics(b)
+    _people_metrics(b, bookings, lead_rows["meetings_held"], lead_rows["channel_leads"],
+                    lead_rows["channels"], lead_rows["leads"])
+    return b.rows.table()
 
 
 def kpi_table(records: Records, plan: Plan,
@@ -312,14 +450,7 @@ def kpi_table(records: Records, plan: Plan,
     when nothing happened); rates, averages and quantiles are ``NaN`` when
     undefined and omitted where they have no events at all.
     """
-    b = _Builder(records, plan, period_types)
-    lead_rows = _lead_metrics(b)
-    _activity_metrics(b)
-    opportunity_rows = _opportunity_metrics(b)
-    _arr_metrics(b)
-    _people_metrics(b, opportunity_rows["bookings"], lead_rows["meetings_held"])
-    _cost_metrics(b, lead_rows["leads"])
-    return b.table()
+    return _table(records, plan, period_types, split=True)
 
 
 def headline_names(plan: Plan) -> tuple[str, ...]:
@@ -328,7 +459,8 @@ def headline_names(plan: Plan) -> tuple[str, ...]:
     return (*HEADLINE_METRICS, *(f"headcount_end_{role}" for role in plan.roles))
 
 
-def headline_metrics(records: Records, plan: Plan) -> dict[str, float]:
+def headline_metrics(records: Records, plan: Plan,
+                     kpis: pd.DataFrame | None = None) -> dict[str, float]:
     """The headline numbers over the whole horizon, keyed by :func:`headline_names`.
 
     Each is the ``'total'`` row of :func:`kpi_table` without dimensions, except
@@ -336,16 +468,17 @@ def headline_metrics(records: Records, plan: Plan) -> dict[str, float]:
     (the role's ``attainment_mean`` / ``share_at_quota``: each rep's attainment
     over the horizon) and ``headcount_end_<role>`` (heads at the horizon end).
     ``NaN`` where undefined (no deals closed: ``win_rate``; no quota: attainment).
+    Pass ``kpis``, a :func:`kpi_table` of the same records and plan that has the
+    ``'total'`` rows, to read the numbers from it instead of computing them.
     """
-    table = kpi_table(records, plan, period_types=("total",))
-    index = pd.Series(table["value"].to_numpy(dtype=float),
-                      index=pd.MultiIndex.from_frame(table[["metric", "role", "channel",
-                                                            "segment", "rep_id"]]))
-    index = index[~index.index.duplicated()]
+    table = kpis if kpis is not None else _table(records, plan, ("total",), split=False)
+    table = table.loc[(table["period_type"] == "total") & (table["channel"] == "")
+                      & (table["segment"] == "") & (table["rep_id"] < 0)]
+    found = dict(zip(zip(table["metric"].astype(str), table["role"].astype(str), strict=True),
+                     table["value"].to_numpy(dtype=float), strict=True))
 
     def value(metric: str, role: str = "") -> float:
-        key = (metric, role, "", "", -1)
-        return float(index[key]) if key in index.index else np.nan
+        return float(found.get((metric, role), np.nan))
 
     out: dict[str, float] = {}
     for name in headline_names(plan):

@@ -121,48 +121,87 @@ def all_periods(horizon: Horizon, period_types: Sequence[PeriodType]) -> pd.Data
     return pd.concat([period_table(horizon, p) for p in period_types], ignore_index=True)
 
 
-def month_to(labels: pd.Series, period_type: PeriodType) -> pd.Series:
-    """Map month labels (``'2027-03'``) to the label of the containing period."""
-    if period_type == "month":
-        return labels.astype("str")
-    if period_type == TOTAL:
-        return pd.Series(TOTAL, index=labels.index, dtype="str")
-    codes, uniques = pd.factorize(labels)
-    parents = pd.PeriodIndex(uniques, freq="M").asfreq(_FREQ[period_type]).astype(str)
-    return pd.Series(np.asarray(parents, dtype=object)[codes], index=labels.index, dtype="str")
+class PeriodGrid:
+    """Every period of the requested types over a horizon, numbered ``0..size-1``
+    (months first, then quarters, years, total), for fast numpy aggregation.
 
-
-def rollup(monthly: pd.DataFrame, keys: Sequence[str], values: Sequence[str],
-           period_types: Sequence[PeriodType]) -> pd.DataFrame:
-    """Sum additive monthly quantities into every requested period type.
-
-    ``monthly`` has a ``period`` column of month labels; the result has
-    ``period_type``, ``period``, the ``keys`` and the summed ``values``.
+    ``locate`` maps timestamps to period numbers for all period types at once;
+    ``rollup`` sums monthly quantities into every period.
     """
-    parts = []
-    for period_type in period_types:
-        frame = monthly[[*keys, *values]].copy()
-        frame.insert(0, "period", month_to(monthly["period"], period_type))
-        frame.insert(0, "period_type", period_type)
-        parts.append(frame.groupby(["period_type", "period", *keys], sort=False,
-                                   observed=True, dropna=False)[list(values)].sum()
-                     .reset_index())
-    if not parts:
-        return pd.DataFrame(columns=["period_type", "period", *keys, *values])
-    return pd.concat(parts, ignore_index=True)
+
+    def __init__(self, horizon: Horizon, period_types: Sequence[PeriodType] = PERIOD_TYPES):
+        self.horizon = horizon
+        self.types = check_period_types(period_types)
+        self.table = all_periods(horizon, self.types).reset_index(drop=True)
+        self.size = len(self.table)
+        self.period_type = self.table["period_type"].to_numpy(dtype=object)
+        self.period = self.table["period"].to_numpy(dtype=object)
+        self.lo = horizon.to_days(self.table["start"])
+        self.hi = horizon.to_days(self.table["end"])
+        self.days = self.table["days"].to_numpy(dtype=float)
+        self.end_times = self.table["end"].to_numpy(dtype="datetime64[ns]")
+        self.months = period_table(horizon, "month").reset_index(drop=True)
+        self.month_lo = horizon.to_days(self.months["start"])
+        self.month_hi = horizon.to_days(self.months["end"])
+        self.month_full_days = self.months["full_days"].to_numpy(dtype=float)
+        first_month = _month_number(np.array([horizon.start.to_datetime64()]))[0]
+        self._first_month = int(first_month)
+        month_numbers = first_month + np.arange(len(self.months))
+        self.slices: dict[str, slice] = {}
+        parents = []
+        offset = 0
+        for period_type in self.types:
+            count = int((self.period_type == period_type).sum())
+            self.slices[period_type] = slice(offset, offset + count)
+            numbers = _coarsen(month_numbers, period_type)
+            parents.append(offset + numbers - numbers[0])
+            offset += count
+        self.month_parents = (np.stack(parents, axis=1) if parents
+                              else np.zeros((len(self.months), 0), dtype=np.int64))
+
+    def month_index(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of ``times`` inside the horizon and the month (row of ``months``) of each."""
+        times = np.asarray(times, dtype="datetime64[ns]")
+        start = self.horizon.start.to_datetime64()
+        end = self.horizon.end.to_datetime64()
+        rows = np.flatnonzero((times >= start) & (times < end))
+        return rows, _month_number(times[rows]) - self._first_month
+
+    def locate(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For timestamps inside the horizon, one ``(row, period)`` pair per period type:
+        ``rows`` index into ``times``, ``periods`` into the grid."""
+        rows, months = self.month_index(times)
+        if not len(self.types):
+            return rows[:0], rows[:0]
+        parents = self.month_parents[months]
+        return np.tile(rows, len(self.types)), parents.T.reshape(-1)
+
+    def rollup(self, monthly: np.ndarray) -> np.ndarray:
+        """Sum an array with one row per month (any further axes) into grid periods."""
+        monthly = np.asarray(monthly, dtype=float)
+        out = np.zeros((self.size, *monthly.shape[1:]))
+        for column in range(self.month_parents.shape[1]):
+            np.add.at(out, self.month_parents[:, column], monthly)
+        return out
+
+    def running_total(self, flows: np.ndarray) -> np.ndarray:
+        """Cumulative sum of per-period flows within each period type, in time order."""
+        out = np.zeros_like(np.asarray(flows, dtype=float))
+        for part in self.slices.values():
+            out[part] = np.cumsum(flows[part], axis=0)
+        return out
 
 
-def label_events(events: pd.DataFrame, at: str, horizon: Horizon,
-                 period_types: Sequence[PeriodType]) -> pd.DataFrame:
-    """Events inside the horizon, one copy per period type, with ``period_type``
-    and ``period`` columns for the period the timestamp ``at`` falls in."""
-    inside = events.loc[horizon.contains(events[at])]
-    parts = []
-    for period_type in period_types:
-        frame = inside.copy()
-        frame.insert(0, "period", period_labels(inside[at], period_type))
-        frame.insert(0, "period_type", period_type)
-        parts.append(frame)
-    if not parts:
-        return inside.assign(period_type=pd.Series(dtype="str"), period=pd.Series(dtype="str"))
-    return pd.concat(parts, ignore_index=True)
+def _month_number(times: np.ndarray) -> np.ndarray:
+    """Calendar months since January 1970."""
+    return np.asarray(times.astype("datetime64[M]").astype(np.int64), dtype=np.int64)
+
+
+def _coarsen(months: np.ndarray, period_type: str) -> np.ndarray:
+    if period_type == "month":
+        return months
+    if period_type == "quarter":
+        return months // 3
+    if period_type == "year":
+        return months // 12
+    return np.zeros_like(months)

@@ -13,6 +13,7 @@ a month later); reps with ``origin == 'initial'`` are fully ramped from day one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,59 +21,132 @@ import pandas as pd
 from salesim.engine.records import Records
 from salesim.metrics._tidy import text
 from salesim.metrics.intervals import overlap_matrix
-from salesim.metrics.periods import (
-    PERIOD_TYPES,
-    Horizon,
-    PeriodType,
-    all_periods,
-    check_period_types,
-    period_table,
-    rollup,
-)
+from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
 
 REP_MONTH_COLUMNS = ("rep_id", "role", "segment", "period", "person_days", "ramped_days",
                      "month_days", "headcount_months", "ramped_months", "annual_cost")
+HEADCOUNT_COLUMNS = ("period_type", "period", "role", "headcount", "ramped_headcount",
+                     "headcount_end", "headcount_months", "hires", "leavers")
 
 
-def _reps(records: Records, plan: Plan) -> pd.DataFrame:
-    reps = records.reps
-    reps = reps.loc[reps["hired_at"].notna()]
-    role = text(reps["role"])
-    plan_cost = role.map(lambda r: plan.role(r).annual_cost).astype(float)
-    return pd.DataFrame({
-        "rep_id": reps["rep_id"].to_numpy(dtype="int64"),
-        "role": role.to_numpy(),
-        "segment": text(reps["segment"]).to_numpy(),
-        "origin": text(reps["origin"]).to_numpy(),
-        "hired_at": reps["hired_at"].to_numpy(),
-        "left_at": reps["left_at"].to_numpy(),
-        "annual_cost": reps["annual_cost"].fillna(plan_cost).to_numpy(dtype=float),
-    })
+def roles_of(records: Records, plan: Plan) -> list[str]:
+    """The plan's roles, then any other role found in the ``reps`` table."""
+    seen = [r for r in text(records.reps["role"]).unique() if r]
+    return [*plan.roles, *sorted(r for r in seen if r not in plan.roles)]
 
 
-def _ramped_overlap(reps: pd.DataFrame, plan: Plan, horizon: Horizon, start: np.ndarray,
-                    end: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class Workforce:
+    """Reps (rows) by month and per role by grid period, as arrays.
+
+    Per rep: ``rep_id``, ``role``, ``segment``, ``annual_cost``, ``role_code``
+    (index into ``roles``); ``days`` and ``ramped`` (reps x months: days
+    employed, productivity-weighted days). Per period (rows) and role
+    (columns): ``person_days``, ``ramped_days``, ``headcount_months``,
+    ``headcount_end``, ``hires``, ``leavers``.
+    """
+
+    grid: PeriodGrid
+    roles: list[str]
+    rep_id: np.ndarray
+    role: np.ndarray
+    segment: np.ndarray
+    annual_cost: np.ndarray
+    role_code: np.ndarray
+    days: np.ndarray
+    ramped: np.ndarray
+    person_days: np.ndarray
+    ramped_days: np.ndarray
+    headcount_months: np.ndarray
+    headcount_end: np.ndarray
+    hires: np.ndarray
+    leavers: np.ndarray
+
+    @property
+    def employed_months(self) -> np.ndarray:
+        """Reps x months: share of each calendar month employed."""
+        return np.asarray(self.days / self.grid.month_full_days[None, :], dtype=float)
+
+    @property
+    def ramped_months(self) -> np.ndarray:
+        """Reps x months: productivity-weighted share of each calendar month."""
+        return np.asarray(self.ramped / self.grid.month_full_days[None, :], dtype=float)
+
+
+def _ramped_days(hired: pd.Series, origin: np.ndarray, role: np.ndarray, plan: Plan,
+                 horizon: Horizon, start: np.ndarray, end: np.ndarray, lo: np.ndarray,
+                 hi: np.ndarray) -> np.ndarray:
     """Productivity-weighted days of each rep (rows) in each window (columns)."""
     ramped = overlap_matrix(start, end, lo, hi)
-    hired = pd.Series(reps["hired_at"].to_numpy(), dtype="datetime64[ns]")
-    ramping = (reps["origin"] != "initial").to_numpy()
-    for role in reps["role"].unique():
-        fractions = plan.role(role).ramp
-        rows = np.flatnonzero(ramping & (reps["role"] == role).to_numpy())
-        if rows.size == 0 or all(f >= 1 for f in fractions):
+    ramping = origin != "initial"
+    open_end = np.where(np.isnan(end), np.inf, end)
+    for name in np.unique(role):
+        fractions = plan.role(str(name)).ramp
+        rows = np.flatnonzero(ramping & (role == name))
+        if rows.size == 0:
             continue
-        # The fully productive part is already in ``ramped``; take away the shortfall
-        # (1 - f) of each tenure month still ramping.
+        # The whole employment counts fully already; take away the shortfall (1 - f)
+        # of each tenure month still ramping (loops over tenure months, not reps).
         for k, fraction in enumerate(fractions):
             if fraction >= 1:
                 continue
             seg_lo = horizon.to_days(hired.iloc[rows] + pd.DateOffset(months=k))
             seg_hi = horizon.to_days(hired.iloc[rows] + pd.DateOffset(months=k + 1))
             seg_lo = np.maximum(seg_lo, start[rows])
-            seg_hi = np.minimum(seg_hi, np.where(np.isnan(end[rows]), np.inf, end[rows]))
+            seg_hi = np.minimum(seg_hi, open_end[rows])
             ramped[rows] -= (1 - fraction) * overlap_matrix(seg_lo, seg_hi, lo, hi)
     return np.asarray(np.clip(ramped, 0.0, None), dtype=float)
+
+
+def workforce(records: Records, plan: Plan, grid: PeriodGrid) -> Workforce:
+    """The arrays behind :func:`headcount`, :func:`rep_months` and costs."""
+    horizon = grid.horizon
+    reps = records.reps
+    reps = reps.loc[reps["hired_at"].notna() & (text(reps["role"]) != "")]
+    roles = roles_of(records, plan)
+    role = text(reps["role"]).to_numpy(dtype=object)
+    role_code = pd.Index(roles).get_indexer(pd.Index(role))
+    plan_cost = np.array([plan.role(r).annual_cost for r in roles], dtype=float)
+    own_cost = reps["annual_cost"].to_numpy(dtype=float)
+    hired = pd.Series(reps["hired_at"].to_numpy(dtype="datetime64[ns]"))
+    left = reps["left_at"].to_numpy(dtype="datetime64[ns]")
+    start = horizon.to_days(hired)
+    end = horizon.to_days(pd.Series(left))
+    days = overlap_matrix(start, end, grid.month_lo, grid.month_hi)
+    ramped = _ramped_days(hired, text(reps["origin"]).to_numpy(dtype=object), role, plan,
+                          horizon, start, end, grid.month_lo, grid.month_hi)
+    onehot = _onehot(role_code, len(roles))
+    month_days = grid.month_full_days[None, :]
+    ends = grid.end_times
+    hired_at = hired.to_numpy(dtype="datetime64[ns]")
+    employed = (hired_at[:, None] < ends[None, :]) & (
+        np.isnat(left)[:, None] | (left[:, None] >= ends[None, :]))
+
+    def _moves(times: np.ndarray) -> np.ndarray:
+        rows, periods = grid.locate(times)
+        out = np.zeros((grid.size, len(roles)))
+        np.add.at(out, (periods, role_code[rows]), 1.0)
+        return out
+
+    return Workforce(
+        grid=grid, roles=roles, rep_id=reps["rep_id"].to_numpy(dtype=np.int64), role=role,
+        segment=text(reps["segment"]).to_numpy(dtype=object),
+        annual_cost=np.where(np.isnan(own_cost), plan_cost[role_code], own_cost),
+        role_code=role_code, days=days, ramped=ramped,
+        person_days=grid.rollup(days.T @ onehot),
+        ramped_days=grid.rollup(ramped.T @ onehot),
+        headcount_months=grid.rollup((days / month_days).T @ onehot),
+        headcount_end=employed.T.astype(float) @ onehot,
+        hires=_moves(hired_at),
+        leavers=_moves(left),
+    )
+
+
+def _onehot(codes: np.ndarray, size: int) -> np.ndarray:
+    out = np.zeros((len(codes), size))
+    out[np.arange(len(codes)), codes] = 1.0
+    return out
 
 
 def rep_months(records: Records, plan: Plan) -> pd.DataFrame:
@@ -86,37 +160,22 @@ def rep_months(records: Records, plan: Plan) -> pd.DataFrame:
     of cost and of ramped quota) and ``annual_cost`` (the rep's own, else the
     plan's for the role).
     """
-    horizon = Horizon.of(records, plan)
-    reps = _reps(records, plan)
-    months = period_table(horizon, "month")
-    lo = horizon.to_days(months["start"])
-    hi = horizon.to_days(months["end"])
-    start = horizon.to_days(reps["hired_at"])
-    end = horizon.to_days(reps["left_at"])
-    days = overlap_matrix(start, end, lo, hi)
-    ramped = _ramped_overlap(reps, plan, horizon, start, end, lo, hi)
-    rows, cols = np.nonzero(days > 0)
-    month_days = months["full_days"].to_numpy(dtype=float)[cols]
-    out = pd.DataFrame({
-        "rep_id": reps["rep_id"].to_numpy()[rows],
-        "role": reps["role"].to_numpy()[rows],
-        "segment": reps["segment"].to_numpy()[rows],
-        "period": months["period"].to_numpy()[cols],
-        "person_days": days[rows, cols],
-        "ramped_days": ramped[rows, cols],
+    grid = PeriodGrid(Horizon.of(records, plan), ("month",))
+    work = workforce(records, plan, grid)
+    rows, cols = np.nonzero(work.days > 0)
+    month_days = grid.month_full_days[cols]
+    return pd.DataFrame({
+        "rep_id": work.rep_id[rows],
+        "role": pd.array(work.role[rows], dtype="str"),
+        "segment": pd.array(work.segment[rows], dtype="str"),
+        "period": pd.array(grid.months["period"].to_numpy(dtype=object)[cols], dtype="str"),
+        "person_days": work.days[rows, cols],
+        "ramped_days": work.ramped[rows, cols],
         "month_days": month_days,
+        "headcount_months": work.days[rows, cols] / month_days,
+        "ramped_months": work.ramped[rows, cols] / month_days,
+        "annual_cost": work.annual_cost[rows],
     })
-    out["headcount_months"] = out["person_days"] / month_days
-    out["ramped_months"] = out["ramped_days"] / month_days
-    out["annual_cost"] = reps["annual_cost"].to_numpy()[rows]
-    return out[list(REP_MONTH_COLUMNS)].astype({"rep_id": "int64", "role": "str",
-                                                "segment": "str", "period": "str"})
-
-
-def roles_of(records: Records, plan: Plan) -> list[str]:
-    """The plan's roles, then any other role found in the ``reps`` table."""
-    seen = [r for r in text(records.reps["role"]).unique() if r]
-    return [*plan.roles, *sorted(r for r in seen if r not in plan.roles)]
 
 
 def headcount(records: Records, plan: Plan,
@@ -131,39 +190,24 @@ def headcount(records: Records, plan: Plan,
     ``hired_at`` / ``left_at`` falls in the period). Every role of the plan and
     of the records appears in every period.
     """
-    period_types = check_period_types(period_types)
-    horizon = Horizon.of(records, plan)
-    roles = roles_of(records, plan)
-    periods = all_periods(horizon, period_types)
-    frame = periods[["period_type", "period", "start", "end", "days"]].merge(
-        pd.DataFrame({"role": roles}, dtype="str"), how="cross")
-    monthly = rep_months(records, plan)
-    sums = rollup(monthly, ["role"], ["person_days", "ramped_days", "headcount_months"],
-                  period_types)
-    frame = frame.merge(sums, on=["period_type", "period", "role"], how="left")
-    for column in ("person_days", "ramped_days", "headcount_months"):
-        frame[column] = frame[column].astype(float).fillna(0.0)
-    frame["headcount"] = frame["person_days"] / frame["days"]
-    frame["ramped_headcount"] = frame["ramped_days"] / frame["days"]
+    grid = PeriodGrid(Horizon.of(records, plan), period_types)
+    return headcount_frame(workforce(records, plan, grid))
 
-    reps = _reps(records, plan)
-    role_index = pd.Index(roles)
-    codes = role_index.get_indexer(pd.Index(reps["role"]))
-    hired = reps["hired_at"].to_numpy(dtype="datetime64[ns]")
-    left = reps["left_at"].to_numpy(dtype="datetime64[ns]")
-    ends = frame["end"].to_numpy(dtype="datetime64[ns]")
-    employed = (hired[:, None] < ends[None, :]) & (np.isnat(left)[:, None]
-                                                  | (left[:, None] >= ends[None, :]))
-    frame_roles = role_index.get_indexer(pd.Index(frame["role"]))
-    same_role = codes[:, None] == frame_roles[None, :]
-    frame["headcount_end"] = (employed & same_role).sum(axis=0).astype(float)
-    starts = frame["start"].to_numpy(dtype="datetime64[ns]")
 
-    def _count(times: np.ndarray) -> np.ndarray:
-        inside = (times[:, None] >= starts[None, :]) & (times[:, None] < ends[None, :])
-        return np.asarray((inside & same_role).sum(axis=0), dtype=float)
-
-    frame["hires"] = _count(hired)
-    frame["leavers"] = _count(left)
-    return frame[["period_type", "period", "role", "headcount", "ramped_headcount",
-                  "headcount_end", "headcount_months", "hires", "leavers"]]
+def headcount_frame(work: Workforce) -> pd.DataFrame:
+    """:func:`headcount` from already computed :class:`Workforce` arrays."""
+    grid = work.grid
+    n_roles = len(work.roles)
+    days = np.repeat(grid.days, n_roles)
+    return pd.DataFrame({
+        "period_type": pd.array(np.repeat(grid.period_type, n_roles), dtype="str"),
+        "period": pd.array(np.repeat(grid.period, n_roles), dtype="str"),
+        "role": pd.array(np.tile(np.asarray(work.roles, dtype=object), grid.size),
+                         dtype="str"),
+        "headcount": work.person_days.ravel() / days,
+        "ramped_headcount": work.ramped_days.ravel() / days,
+        "headcount_end": work.headcount_end.ravel(),
+        "headcount_months": work.headcount_months.ravel(),
+        "hires": work.hires.ravel(),
+        "leavers": work.leavers.ravel(),
+    })

@@ -1,0 +1,120 @@
+"""Quota attainment with ramp, proration and the per-role distribution."""
+
+from __future__ import annotations
+
+import pytest
+
+from salesim.metrics import Plan, RolePlan, attainment, attainment_distribution
+
+from .builders import one, records
+
+PLAN = Plan(roles={
+    "sdr": RolePlan(quota_per_month=10, quota_measure="meetings_held"),
+    "ae": RolePlan(quota_per_month=10_000, quota_measure="bookings", ramp=(0.5, 1.0)),
+    "cs": RolePlan(),
+})
+REPS = [
+    {"rep_id": 1, "role": "ae", "origin": "initial", "hired_at": "2027-01-01"},
+    {"rep_id": 2, "role": "ae", "origin": "plan", "hired_at": "2027-02-01"},
+    {"rep_id": 3, "role": "ae", "origin": "plan", "hired_at": "2027-03-16"},
+    {"rep_id": 7, "role": "sdr", "origin": "initial", "hired_at": "2027-01-01"},
+]
+
+
+def won(opportunity_id: int, ae_id: int, closed_at: str, amount: float) -> dict[str, object]:
+    return {"opportunity_id": opportunity_id, "ae_id": ae_id, "status": "won",
+            "created_at": "2027-01-02", "closed_at": closed_at, "amount": amount}
+
+
+OPPORTUNITIES = [
+    won(1, 1, "2027-02-10", 12_000),
+    won(2, 2, "2027-02-20", 5_000),   # the new hire's first month: half quota
+    won(3, 2, "2027-03-05", 4_000),
+    {"opportunity_id": 4, "ae_id": 1, "status": "lost", "created_at": "2027-01-02",
+     "closed_at": "2027-03-01", "amount": 50_000},
+]
+# SDR 7: ten meetings held in January, one set on 31 January but held 1 February
+LEADS = [
+    {"lead_id": i, "sdr_id": 7, "created_at": "2027-01-03",
+     "meeting_held_at": f"2027-01-{10 + i:02d} 10:00"} for i in range(1, 11)
+] + [{"lead_id": 11, "sdr_id": 7, "created_at": "2027-01-20",
+      "meeting_set_at": "2027-01-31 16:00", "meeting_held_at": "2027-02-01 10:00"}]
+
+
+@pytest.fixture
+def table():
+    return attainment(records(reps=REPS, opportunities=OPPORTUNITIES, leads=LEADS), PLAN)
+
+
+def rep(table, rep_id, period, column="attainment"):
+    return one(table, column, rep_id=rep_id, period=period)
+
+
+def test_new_hire_in_ramp_month_one_has_half_quota(table):
+    assert rep(table, 2, "2027-02", "expected") == pytest.approx(5_000)
+    assert rep(table, 2, "2027-02") == pytest.approx(1.0)
+    assert rep(table, 2, "2027-03", "expected") == pytest.approx(10_000)
+    assert rep(table, 2, "2027-03") == pytest.approx(0.4)
+    assert rep(table, 2, "2027Q1", "expected") == pytest.approx(15_000)
+    assert rep(table, 2, "2027Q1") == pytest.approx(9_000 / 15_000)
+
+
+def test_mid_month_hire_has_a_prorated_ramped_quota(table):
+    assert rep(table, 3, "2027-03", "expected") == pytest.approx(10_000 * 0.5 * 16 / 31)
+    assert rep(table, 3, "2027-03") == 0.0
+
+
+def test_reps_without_expected_quota_are_left_out(table):
+    january = table.loc[table["period"] == "2027-01"]
+    assert set(january["rep_id"]) == {1, 7}  # reps 2 and 3 not hired yet
+    assert "cs" not in set(table["role"])
+
+
+def test_ae_on_bookings_ignores_lost_deals(table):
+    assert rep(table, 1, "2027-02") == pytest.approx(1.2)
+    assert rep(table, 1, "2027-03") == 0.0
+    assert rep(table, 1, "total", "achieved") == pytest.approx(12_000)
+    assert rep(table, 1, "total", "expected") == pytest.approx(120_000)
+
+
+def test_sdr_meetings_count_when_held(table):
+    assert rep(table, 7, "2027-01", "achieved") == 10
+    assert rep(table, 7, "2027-01") == pytest.approx(1.0)
+    assert rep(table, 7, "2027-02") == pytest.approx(0.1)
+
+
+def test_distribution_per_role(table):
+    dist = attainment_distribution(table)
+    feb = dist.loc[(dist["period"] == "2027-02") & (dist["role"] == "ae")].iloc[0]
+    assert feb["reps"] == 2
+    assert feb["mean"] == pytest.approx((1.2 + 1.0) / 2)
+    assert feb["share_at_quota"] == 1.0  # exactly 100% counts as at quota
+    assert feb["p50"] == pytest.approx(1.1)
+    march = dist.loc[(dist["period"] == "2027-03") & (dist["role"] == "ae")].iloc[0]
+    assert march["reps"] == 3
+    assert march["mean"] == pytest.approx(0.4 / 3)
+    assert march["share_at_quota"] == 0.0
+    assert march["p90"] == pytest.approx(0.32)  # 0, 0, 0.4: linear interpolation
+    sdr = dist.loc[(dist["period"] == "2027-01") & (dist["role"] == "sdr")].iloc[0]
+    assert sdr["share_at_quota"] == 1.0
+
+
+def test_zero_first_month_ramp_excludes_the_month():
+    plan = Plan(roles={"ae": RolePlan(quota_per_month=100, quota_measure="deals_won",
+                                      ramp=(0.0, 1.0))})
+    recs = records(reps=[{"rep_id": 1, "role": "ae", "origin": "plan",
+                          "hired_at": "2027-01-01"}],
+                   opportunities=[won(1, 1, "2027-01-20", 1.0)])
+    table = attainment(recs, plan, period_types=("month", "quarter"))
+    assert "2027-01" not in set(table["period"])
+    assert rep(table, 1, "2027Q1", "achieved") == 1  # the deal still counts in the quarter
+    assert rep(table, 1, "2027Q1", "expected") == pytest.approx(200)
+
+
+def test_no_quota_gives_an_empty_distribution():
+    table = attainment(records(reps=REPS), Plan(roles={"ae": RolePlan()}))
+    assert table.empty
+    dist = attainment_distribution(table)
+    assert dist.empty
+    assert list(dist.columns) == ["period_type", "period", "role", "reps", "mean", "p10",
+                                  "p50", "p90", "share_at_quota"]

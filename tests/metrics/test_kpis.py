@@ -1,0 +1,262 @@
+"""The tidy KPI table and the headline metrics on a small hand-built book."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesim.metrics import (
+    HEADLINE_METRICS,
+    KPI_COLUMNS,
+    ChannelPlan,
+    Plan,
+    RolePlan,
+    headline_metrics,
+    headline_names,
+    kpi_table,
+)
+
+from .builders import kpi, records, rows
+
+PLAN = Plan(
+    roles={"sdr": RolePlan(quota_per_month=2, quota_measure="meetings_held",
+                           annual_cost=60_000),
+           "ae": RolePlan(quota_per_month=10_000, quota_measure="bookings",
+                          annual_cost=120_000),
+           "cs": RolePlan(annual_cost=60_000)},
+    channels={"web": ChannelPlan(fixed_cost_per_month=1_000)},
+    hours_per_month=160,
+    currency="EUR",
+)
+
+
+def lead(lead_id, created, attempt_minutes=None, channel="web", **more):
+    row = {"lead_id": lead_id, "created_at": created, "channel": channel, "sdr_id": 10,
+           "cost": 10.0, **more}
+    if attempt_minutes is not None:
+        row["first_attempt_at"] = str(pd.Timestamp(created)
+                                      + pd.Timedelta(minutes=attempt_minutes))
+    return row
+
+
+LEADS = [
+    # four new leads in March called after 2, 5, 30 and 120 minutes
+    lead(1, "2027-03-01 09:00", 2, meeting_set_at="2027-03-20 10:00",
+         meeting_held_at="2027-04-02 10:00", valid=True),
+    lead(2, "2027-03-02 09:00", 5, channel="ads", segment="mid",
+         meeting_set_at="2027-03-03 10:00", meeting_held_at="2027-04-05 10:00", valid=False),
+    lead(3, "2027-03-03 09:00", 30),
+    lead(4, "2027-03-04 09:00", 120),
+    # a recycled engagement called after one minute: not part of speed to lead
+    lead(3, "2027-06-01 09:00", 1, cycle=1, cost=0.0),
+    # booked on 31 August for 1 September
+    lead(5, "2027-08-30 09:00", 3, meeting_set_at="2027-08-31 16:00",
+         meeting_held_at="2027-09-01 10:00", valid=True),
+]
+OPPORTUNITIES = [
+    {"opportunity_id": 1, "lead_id": 1, "ae_id": 20, "created_at": "2027-04-02 10:00",
+     "status": "won", "closed_at": "2027-05-12 10:00", "amount": 12_000.0},
+    {"opportunity_id": 2, "lead_id": 9, "ae_id": 20, "created_at": "2027-04-10 10:00",
+     "status": "lost", "closed_at": "2027-05-20 10:00", "amount": 30_000.0},
+    {"opportunity_id": 3, "lead_id": 8, "ae_id": 20, "channel": "ads",
+     "created_at": "2027-05-01 10:00", "status": "won", "closed_at": "2027-06-10 10:00",
+     "amount": 24_000.0},
+    {"opportunity_id": 4, "lead_id": 5, "ae_id": 20, "created_at": "2027-09-01 10:00",
+     "status": "open", "amount": 10_000.0},
+]
+REPS = [
+    {"rep_id": 10, "role": "sdr", "hired_at": "2027-01-01"},
+    {"rep_id": 11, "role": "sdr", "hired_at": "2027-01-01", "left_at": "2027-07-01"},
+    {"rep_id": 20, "role": "ae", "hired_at": "2027-01-01"},
+    {"rep_id": 30, "role": "cs", "hired_at": "2027-01-01"},
+]
+ACTIVITIES = [
+    {"rep_id": 10, "date": "2027-03-01", "attempts": 30, "contacts": 9, "busy_hours": 6.0},
+    {"rep_id": 11, "date": "2027-03-02", "attempts": 10, "contacts": 1, "busy_hours": 2.0},
+]
+SUBSCRIPTIONS = [
+    {"subscription_id": 1, "opportunity_id": 1, "start_at": "2027-05-12 10:00",
+     "initial_arr": 12_000, "arr": 12_000},
+    {"subscription_id": 2, "opportunity_id": 3, "channel": "ads",
+     "start_at": "2027-06-10 10:00", "initial_arr": 24_000, "arr": 0, "status": "churned",
+     "churned_at": "2027-12-01"},
+]
+EVENTS = [
+    {"subscription_id": 1, "at": "2027-05-12 10:00", "kind": "new", "arr_change": 12_000},
+    {"subscription_id": 2, "at": "2027-06-10 10:00", "kind": "new", "arr_change": 24_000},
+    {"subscription_id": 2, "at": "2027-12-01", "kind": "churn", "arr_change": -24_000},
+]
+
+
+@pytest.fixture(scope="module")
+def book():
+    return records(leads=LEADS, opportunities=OPPORTUNITIES, reps=REPS, activities=ACTIVITIES,
+                   subscriptions=SUBSCRIPTIONS, subscription_events=EVENTS)
+
+
+@pytest.fixture(scope="module")
+def table(book):
+    return kpi_table(book, PLAN)
+
+
+def test_columns_and_types(table):
+    assert tuple(table.columns) == KPI_COLUMNS
+    assert set(table["period_type"]) == {"month", "quarter", "year", "total"}
+    assert table["rep_id"].dtype == np.int64
+    assert table["value"].dtype == np.float64
+    assert (table["unit"] != "").all()
+    keys = ["period_type", "period", "metric", "channel", "segment", "role", "rep_id"]
+    assert not table.duplicated(keys).any()
+    assert set(rows(table, metric="bookings")["unit"]) == {"EUR"}
+
+
+def test_meetings_count_in_the_month_held(table):
+    assert kpi(table, "meetings_set", "2027-03") == 2
+    assert kpi(table, "meetings_held", "2027-03") == 0
+    assert kpi(table, "meetings_held", "2027-04") == 2
+    assert kpi(table, "meetings_set", "2027-08") == 1
+    assert kpi(table, "meetings_held", "2027-08") == 0
+    assert kpi(table, "meetings_held", "2027-09") == 1
+    assert kpi(table, "valid_meeting_rate", "2027-04") == pytest.approx(0.5)
+    assert kpi(table, "valid_meeting_rate", "total") == pytest.approx(2 / 3)
+    assert kpi(table, "meetings_held", "2027-09", role="sdr", rep_id=10) == 1
+    assert kpi(table, "meetings_held", "2027-04", channel="ads") == 1
+    assert kpi(table, "meetings_held", "2027-04", segment="mid") == 1
+
+
+def test_counts_are_filled_with_zero_for_quiet_months(table):
+    assert kpi(table, "leads", "2027-01") == 0
+    assert kpi(table, "leads", "2027-01", channel="ads") == 0
+    assert len(rows(table, metric="leads", period_type="month", channel="", segment="")) == 12
+
+
+def test_leads_and_recycled_leads(table):
+    assert kpi(table, "leads", "2027-03") == 4
+    assert kpi(table, "leads", "2027-06") == 0
+    assert kpi(table, "recycled_leads", "2027-06") == 1
+    assert kpi(table, "leads", "2027Q1") == 4
+    assert kpi(table, "leads", "total") == 5
+    assert kpi(table, "leads", "2027-03", channel="web") == 3
+
+
+def test_speed_to_lead(table):
+    # cycle-0 leads of March: 2, 5, 30 and 120 minutes
+    assert kpi(table, "speed_to_lead_median_minutes", "2027-03") == pytest.approx(17.5)
+    assert kpi(table, "speed_to_lead_p90_minutes", "2027-03") == pytest.approx(30 + 0.7 * 90)
+    assert kpi(table, "speed_to_lead_within_5min_share", "2027-03") == pytest.approx(0.5)
+    assert kpi(table, "speed_to_lead_within_1h_share", "2027-03") == pytest.approx(0.75)
+    assert rows(table, metric="speed_to_lead_median_minutes", period="2027-06").empty
+    assert kpi(table, "speed_to_lead_median_minutes", "2027-03", channel="ads") == 5
+    assert kpi(table, "speed_to_lead_median_minutes", "2027-03", role="sdr", rep_id=10) == 17.5
+
+
+def test_win_rate_and_deals(table):
+    assert kpi(table, "deals_won", "2027-05") == 1
+    assert kpi(table, "deals_lost", "2027-05") == 1
+    assert kpi(table, "win_rate", "2027-05") == pytest.approx(0.5)
+    assert kpi(table, "win_rate", "2027-06") == pytest.approx(1.0)
+    assert kpi(table, "win_rate", "2027Q2") == pytest.approx(2 / 3)
+    assert math.isnan(kpi(table, "win_rate", "2027-07"))
+    assert kpi(table, "bookings", "2027Q2") == 36_000
+    assert kpi(table, "average_deal_size", "2027Q2") == 18_000
+    assert kpi(table, "opportunities", "2027-04") == 2
+    assert kpi(table, "sales_cycle_days_mean", "2027-05") == pytest.approx(40)
+    assert kpi(table, "sales_cycle_days_median", "total") == pytest.approx(40)
+    assert kpi(table, "bookings", "2027-06", role="ae", rep_id=20) == 24_000
+    assert kpi(table, "win_rate", "total", channel="web") == pytest.approx(0.5)
+
+
+def test_activity_counts(table):
+    assert kpi(table, "attempts", "2027-03") == 40
+    assert kpi(table, "contacts", "2027-03", role="sdr") == 10
+    assert kpi(table, "attempts", "2027-03", role="sdr", rep_id=11) == 10
+
+
+def test_arr_and_retention(table):
+    assert kpi(table, "ending_arr", "2027-06") == 36_000
+    assert kpi(table, "ending_arr", "total") == 12_000
+    assert kpi(table, "churned_arr", "2027Q4") == 24_000
+    assert kpi(table, "nrr", "2027-12") == pytest.approx(12_000 / 36_000)
+    assert kpi(table, "logo_churn_rate", "2027-12") == pytest.approx(0.5)
+    assert kpi(table, "nrr", "total") == pytest.approx(12_000 / 36_000)
+    assert kpi(table, "ending_arr", "total", channel="ads") == 0
+
+
+def test_people_cost_and_productivity(table):
+    assert kpi(table, "headcount_end", "total", role="sdr") == 1
+    assert kpi(table, "headcount", "2027-03", role="sdr") == 2
+    assert kpi(table, "meetings_per_sdr", "2027-04", role="sdr") == pytest.approx(1.0)
+    assert kpi(table, "bookings_per_ae", "2027Q2", role="ae") == 36_000
+    assert kpi(table, "utilisation", "2027-03", role="sdr") == pytest.approx(8 / 320)
+    assert kpi(table, "total_cost", "2027-03", role="sdr") == pytest.approx(10_000)
+    assert kpi(table, "total_cost", "2027-03", channel="web") == pytest.approx(1_000 + 30)
+    assert kpi(table, "total_cost", "2027-03") == pytest.approx(10_000 + 10_000 + 5_000
+                                                               + 1_030 + 10)
+    assert kpi(table, "cost_per_lead", "2027-03", channel="web") == pytest.approx(1_030 / 3)
+    assert kpi(table, "cost_per_lead", "2027-03") == pytest.approx(1_040 / 4)
+    assert rows(table, metric="cost_per_lead", segment="mid").empty
+    # May: marketing 1,000 web fixed; sales 2 SDRs + 1 AE = 20,000; one deal won
+    assert kpi(table, "cac", "2027-05") == pytest.approx(21_000)
+    assert kpi(table, "cac_payback_months", "2027-05") == pytest.approx(21_000 / 1_000)
+
+
+def test_attainment_rows(table):
+    # AE quota 10,000 a month: 12,000 in May
+    assert kpi(table, "attainment", "2027-05", role="ae", rep_id=20) == pytest.approx(1.2)
+    assert kpi(table, "attainment_mean", "2027Q2", role="ae") == pytest.approx(36_000 / 30_000)
+    assert kpi(table, "share_at_quota", "2027-04", role="ae") == 0
+    # SDRs (quota 2 meetings): rep 10 held both April meetings, rep 11 none
+    assert kpi(table, "attainment_mean", "2027-04", role="sdr") == pytest.approx(0.5)
+    assert kpi(table, "share_at_quota", "2027-04", role="sdr") == pytest.approx(0.5)
+
+
+def test_headline_names_are_stable():
+    assert headline_names(PLAN) == (*HEADLINE_METRICS, "headcount_end_sdr",
+                                    "headcount_end_ae", "headcount_end_cs")
+    smaller = Plan(roles={"ae": RolePlan()})
+    assert headline_names(smaller)[-1] == "headcount_end_ae"
+    assert len(headline_names(smaller)) == len(HEADLINE_METRICS) + 1
+
+
+def test_headline_metrics_match_the_totals(book, table):
+    numbers = headline_metrics(book, PLAN)
+    assert tuple(numbers) == headline_names(PLAN)
+    assert all(isinstance(v, float) for v in numbers.values())
+    assert numbers["leads"] == 5
+    assert numbers["meetings_held"] == 3
+    assert numbers["valid_meetings"] == 2
+    assert numbers["opportunities"] == 4
+    assert numbers["deals_won"] == 2
+    assert numbers["win_rate"] == pytest.approx(2 / 3)
+    assert numbers["bookings"] == 36_000
+    assert numbers["ending_arr"] == 12_000
+    assert numbers["speed_to_lead_median_minutes"] == pytest.approx(5)  # 2, 3, 5, 30, 120
+    assert numbers["headcount_end_sdr"] == 1
+    assert numbers["headcount_end_cs"] == 1
+    assert numbers["ae_attainment_mean"] == pytest.approx(36_000 / 120_000)
+    assert numbers["ae_share_at_quota"] == 0
+    for name in ("total_cost", "cac", "nrr", "grr", "logo_churn_rate", "sdr_attainment_mean"):
+        metric = {"sdr_attainment_mean": "attainment_mean"}.get(name, name)
+        role = "sdr" if name.startswith("sdr_") else ""
+        assert numbers[name] == pytest.approx(kpi(table, metric, "total", role=role))
+
+
+def test_headline_metrics_are_nan_where_undefined():
+    numbers = headline_metrics(records(), Plan(roles={"sdr": RolePlan(), "ae": RolePlan()}))
+    assert tuple(numbers) == headline_names(Plan(roles={"sdr": RolePlan(), "ae": RolePlan()}))
+    for name in ("win_rate", "nrr", "grr", "logo_churn_rate", "cac",
+                 "speed_to_lead_median_minutes", "ae_attainment_mean", "sdr_share_at_quota"):
+        assert math.isnan(numbers[name]), name
+    assert numbers["leads"] == 0
+    assert numbers["total_cost"] == 0
+    assert numbers["headcount_end_ae"] == 0
+
+
+def test_period_types_can_be_limited(book):
+    table = kpi_table(book, PLAN, period_types=("quarter",))
+    assert set(table["period_type"]) == {"quarter"}
+    with pytest.raises(ValueError, match="unknown period types"):
+        kpi_table(book, PLAN, period_types=("week",))
