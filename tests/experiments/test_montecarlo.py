@@ -28,17 +28,19 @@ MINIMAL = ROOT / "scenarios" / "minimal.yaml"
 
 
 def fake_replication(scenario: Scenario, seed: int, index: int = 0,
-                     keep_records: bool = False) -> ReplicationResult:
+                     keep_records: bool = False,
+                     records_dir: str | Path | None = None) -> ReplicationResult:
     rng = np.random.default_rng(seed)
     bookings = float(rng.gamma(4.0, 50_000.0))
     kpis = pd.DataFrame({
         "period_type": ["total"], "period": ["all"], "metric": ["bookings"], "channel": [""],
         "segment": [""], "role": [""], "rep_id": [-1], "value": [bookings], "unit": ["USD"],
     })
-    records = Records(**{name: empty_table(name) for name in Records.table_names()},
-                      seed=seed) if keep_records else None
+    records = Records(**{name: empty_table(name) for name in Records.table_names()}, seed=seed)
+    if records_dir is not None:
+        records.write_parquet(Path(records_dir))
     return ReplicationResult(index, seed, {"bookings": bookings, "leads": 10.0 * index}, kpis,
-                             records)
+                             records if keep_records else None)
 
 
 @pytest.fixture
@@ -85,6 +87,18 @@ def test_keep_records(minimal: Scenario) -> None:
     ensemble = run(minimal, reps=3, seed=2, workers=1, progress=False, keep_records=True)
     assert ensemble.records is not None
     assert [r.seed for r in ensemble.records] == replication_seeds(2, 3)
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_records_dir(minimal: Scenario, tmp_path: Path) -> None:
+    ensemble = run(minimal, reps=3, seed=2, workers=1, progress=False, records_dir=tmp_path / "r")
+    assert ensemble.records is None
+    assert ensemble.records_dir == (tmp_path / "r").resolve()
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        "replication-0000", "replication-0001", "replication-0002"]
+    ensemble.write(tmp_path / "out")
+    assert len(list((tmp_path / "out" / "records" / "replication-0001").iterdir())) == len(
+        Records.table_names())
 
 
 @pytest.mark.usefixtures("fake_engine")

@@ -7,6 +7,7 @@ from scipy import stats
 
 from salesim.experiments.stats import (
     STAT_COLUMNS,
+    QuantileAccumulator,
     describe_matrix,
     quantile_table,
     wilson_interval,
@@ -110,3 +111,48 @@ def test_wilson_interval_edge_cases() -> None:
     assert all(math.isnan(x) for x in wilson_interval(0, 0))
     with pytest.raises(ValueError, match="hits"):
         wilson_interval(5, 3)
+
+
+def test_accumulator_matches_quantile_table_in_any_order() -> None:
+    rng = np.random.default_rng(3)
+    frames = []
+    for replication in range(30):
+        # each replication has a random subset of keys, in its own order
+        keys = [(m, c) for m in ("leads", "deals", "win_rate") for c in ("a", "b", "c")]
+        chosen = [keys[i] for i in rng.permutation(len(keys))[: rng.integers(3, len(keys) + 1)]]
+        values = {key: [None] * replication + [float(rng.normal())] for key in chosen}
+        frames.append(_long_table(values).query("replication == @replication"))
+    stacked = pd.concat(frames, ignore_index=True)
+    expected = quantile_table(stacked, KEYS)
+    for order in (range(30), reversed(range(30)), rng.permutation(30).tolist()):
+        accumulator = QuantileAccumulator()
+        for replication in order:
+            accumulator.add(replication, frames[replication].drop(columns="replication"))
+        got = accumulator.table()
+        assert _plain(got[KEYS]) == _plain(expected[KEYS])
+        pd.testing.assert_frame_equal(got[list(STAT_COLUMNS)], expected[list(STAT_COLUMNS)])
+
+
+def _plain(frame: pd.DataFrame) -> list[list[object]]:
+    return frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+
+
+def test_accumulator_rejects_duplicates_and_repeats() -> None:
+    frame = _long_table({("leads", "a"): [1.0]}).drop(columns="replication")
+    accumulator = QuantileAccumulator()
+    accumulator.add(0, frame)
+    with pytest.raises(ValueError, match="twice"):
+        accumulator.add(0, frame)
+    with pytest.raises(ValueError, match="more than once"):
+        accumulator.add(1, pd.concat([frame, frame]))
+
+
+def test_accumulator_categories_come_back_as_text() -> None:
+    frame = pd.DataFrame({"metric": pd.Categorical(["a", "b"]), "rep_id": [-1, 3],
+                          "value": [1.0, 2.0]})
+    accumulator = QuantileAccumulator()
+    accumulator.add(0, frame)
+    table = accumulator.table()
+    assert pd.api.types.is_string_dtype(table["metric"])
+    assert table["rep_id"].dtype == np.int64
+    assert QuantileAccumulator().table().empty

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import math
 import re
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -57,20 +59,34 @@ def run_command(scenario_path: str | Path, reps: int = DEFAULT_REPS, seed: int =
     console = console or Console(highlight=False)
     errors = Console(stderr=True, highlight=False)
     target: Path | None = Path(out) if out is not None else None
+    created: list[Path] = []
+    staging: Path | None = None
     try:
         scenario = load_scenario(scenario_path, overrides=list(overrides))
         target = target or default_out(scenario.meta.name)
         executor = resolve_executor(workers)
+        if records:
+            # Workers write record tables into a hidden folder inside the target
+            # as they finish; it becomes records/ only once everything is done.
+            created = [p for p in (target, *target.parents) if not p.exists()]
+            target.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".salesim-records-", suffix=".tmp",
+                                            dir=target))
         started = time.perf_counter()
         ensemble = run(scenario, reps=reps, seed=seed, executor=executor, progress=progress,
-                       keep_records=records)
+                       records_dir=staging)
         elapsed = time.perf_counter() - started
         with _interrupts_deferred() as interrupted:
             ensemble.write(target, records=records)
+            _remove(staging, [])
     except KeyboardInterrupt:
+        _remove(staging, created)
         where = f"; {target} left unchanged" if target is not None else ""
         errors.print(f"interrupted: no results written{where}", markup=False, soft_wrap=True)
         return EXIT_INTERRUPTED
+    except BaseException:
+        _remove(staging, created)
+        raise
     workers_note = "in this process" if executor.workers == 1 else f"on {executor.workers} workers"
     console.print(summary_table(ensemble, scenario.meta.currency))
     console.print(f"{ensemble.reps} replications in {elapsed:.1f} s {workers_note}; "
@@ -80,6 +96,15 @@ def run_command(scenario_path: str | Path, reps: int = DEFAULT_REPS, seed: int =
                      markup=False, soft_wrap=True)
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _remove(staging: Path | None, created: list[Path]) -> None:
+    """Delete the records staging folder and any folders this run created (if empty)."""
+    if staging is not None:
+        shutil.rmtree(staging, ignore_errors=True)
+    for folder in created:  # deepest first
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 @contextlib.contextmanager

@@ -65,7 +65,10 @@ class Ensemble:
         ``p90``, ``ci95_low``, ``ci95_high`` and ``n``.
     ``records``
         Each replication's :class:`~salesim.engine.records.Records` when the run
-        kept them, else ``None``.
+        kept them in memory, else ``None``.
+    ``records_dir``
+        The folder the run wrote each replication's record tables to
+        (``replication-NNNN/``), if it did.
     """
 
     scenario_name: str
@@ -74,6 +77,11 @@ class Ensemble:
     kpis: pd.DataFrame
     version: str = ""
     records: tuple[Records, ...] | None = None
+    records_dir: Path | None = None
+
+    @property
+    def has_records(self) -> bool:
+        return self.records is not None or self.records_dir is not None
 
     @property
     def reps(self) -> int:
@@ -132,7 +140,8 @@ class Ensemble:
         """Write the ensemble's files into ``folder`` (created if needed); see the module doc.
 
         ``records``: write each replication's record tables under ``records/``
-        (``None``: when the ensemble has them). Returns the folder.
+        (``None``: when the ensemble has them, in memory or in ``records_dir``,
+        which is copied, as hard links where possible). Returns the folder.
 
         Everything is first written (atomically) into a hidden staging folder
         inside ``folder``; if that fails, ``folder`` is left exactly as it was.
@@ -141,9 +150,10 @@ class Ensemble:
         """
         folder = Path(folder)
         if records is None:
-            records = self.records is not None
-        if records and self.records is None:
-            raise ValueError("this ensemble kept no records: run it with keep_records=True")
+            records = self.has_records
+        if records and not self.has_records:
+            raise ValueError("this ensemble has no records: run it with keep_records=True "
+                             "or records_dir=...")
         folder.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".salesim-", suffix=".tmp", dir=folder))
         try:
@@ -153,6 +163,9 @@ class Ensemble:
                 for index, replication in enumerate(self.records):
                     replication.write_parquet(
                         staging / "records" / records_folder_name(index, len(self.records)))
+            elif records and self.records_dir is not None:
+                shutil.copytree(self.records_dir, staging / "records",
+                                copy_function=_link_or_copy)
             atomic_write_json(staging / "summary.json", self.to_dict())
             # From here on only renames: quick, and summary.json goes last.
             (folder / "summary.json").unlink(missing_ok=True)
@@ -175,6 +188,13 @@ class Ensemble:
 def _json_number(value: Any) -> float | None:
     number = float(value)
     return None if math.isnan(number) or math.isinf(number) else number
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def records_folder_name(index: int, reps: int) -> str:

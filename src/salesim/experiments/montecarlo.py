@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +27,10 @@ import pandas as pd
 
 import salesim
 from salesim.engine.records import Records
-from salesim.experiments.ensemble import Ensemble
+from salesim.experiments.ensemble import Ensemble, records_folder_name
 from salesim.experiments.executors import Executor, resolve_executor
 from salesim.experiments.seeds import replication_seeds
-from salesim.experiments.stats import quantile_table
+from salesim.experiments.stats import QuantileAccumulator
 from salesim.metrics.periods import PeriodType
 from salesim.scenario import Scenario, load_scenario
 
@@ -49,37 +50,86 @@ KPI_PERIOD_TYPES: tuple[PeriodType, ...] = ("month", "quarter", "year", "total")
 # ----------------------------------------------------------------------------- one replication
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class ReplicationResult:
-    """What one replication sends back: small, picklable."""
+    """What one replication sends back: small and picklable.
+
+    ``kpis`` is the replication's KPI table (text columns as categories, which
+    makes it several times smaller to send); :func:`run` folds it into the
+    ensemble's quantile table as soon as it arrives and then drops it
+    (``kpis=None``) so that memory does not grow with every replication.
+    """
 
     index: int
     seed: int
     headline: dict[str, float]
-    kpis: pd.DataFrame
+    kpis: pd.DataFrame | None
     records: Records | None = None
 
 
 def run_replication(scenario: Scenario, seed: int, index: int = 0,
-                    keep_records: bool = False) -> ReplicationResult:
+                    keep_records: bool = False,
+                    records_dir: str | Path | None = None) -> ReplicationResult:
     """Simulate one replication and compute its headline metrics and KPI table.
 
+    ``keep_records`` sends the record tables back with the result;
+    ``records_dir`` writes them into that folder here and now instead (in a
+    worker process: in parallel, and nothing big to send back).
     A module-level function, so process and cluster executors can run it.
     """
     from salesim.engine import simulate
-    from salesim.metrics import headline_metrics, kpi_table
+    from salesim.metrics import Plan, kpi_table
 
     records = simulate(scenario, seed=seed)
-    plan = _plan(scenario)
-    headline = {name: float(value) for name, value in headline_metrics(records, plan).items()}
+    plan = Plan.from_scenario(scenario)
     kpis = kpi_table(records, plan, period_types=KPI_PERIOD_TYPES)
-    return ReplicationResult(index, int(seed), headline, kpis, records if keep_records else None)
+    headline = headline_from_kpis(kpis, plan)
+    if records_dir is not None:
+        records.write_parquet(Path(records_dir))
+    return ReplicationResult(index, int(seed), headline, _compact(kpis),
+                             records if keep_records else None)
 
 
-def _plan(scenario: Scenario) -> Any:
-    from salesim.metrics import Plan
+def headline_from_kpis(kpis: pd.DataFrame, plan: Any) -> dict[str, float]:
+    """:func:`salesim.metrics.headline_metrics` read off an already computed KPI table.
 
-    return Plan.from_scenario(scenario)
+    ``headline_metrics`` computes the KPI table's total rows again; reading them
+    from the full table saves that (a third of a replication's time on the
+    reference scenario). It follows ``headline_metrics``' documented rule: the
+    ``total`` row without dimensions, the role's ``attainment_mean`` /
+    ``share_at_quota`` rows for ``<role>_attainment_mean`` /
+    ``<role>_share_at_quota``, and ``headcount_end`` by role for
+    ``headcount_end_<role>``. A test holds the two equal.
+    """
+    from salesim.metrics import headline_names
+
+    total = kpis.loc[(kpis["period_type"] == "total") & (kpis["channel"] == "")
+                     & (kpis["segment"] == "") & (kpis["rep_id"] == -1)]
+    found: dict[tuple[str, str], float] = {}
+    for metric, role, number in zip(total["metric"].tolist(), total["role"].tolist(),
+                                    total["value"].tolist(), strict=True):
+        found.setdefault((metric, role), float(number))
+
+    def value(metric: str, role: str = "") -> float:
+        return found.get((metric, role), math.nan)
+
+    out: dict[str, float] = {}
+    for name in headline_names(plan):
+        if name.startswith("headcount_end_"):
+            out[name] = value("headcount_end", name.removeprefix("headcount_end_"))
+        elif name.endswith("_attainment_mean"):
+            out[name] = value("attainment_mean", name.removesuffix("_attainment_mean"))
+        elif name.endswith("_share_at_quota"):
+            out[name] = value("share_at_quota", name.removesuffix("_share_at_quota"))
+        else:
+            out[name] = value(name)
+    return out
+
+
+def _compact(table: pd.DataFrame) -> pd.DataFrame:
+    text = [c for c in table.columns
+            if pd.api.types.is_string_dtype(table[c]) or pd.api.types.is_object_dtype(table[c])]
+    return table.astype(dict.fromkeys(text, "category"))
 
 
 class PortableScenario:
@@ -110,51 +160,52 @@ class ReplicationTask:
     seed: int
     index: int
     keep_records: bool = False
+    records_dir: str | None = None
 
 
 def replication_task(task: ReplicationTask) -> ReplicationResult:
     """Executor entry point: run one :class:`ReplicationTask`."""
-    return run_replication(task.scenario.scenario, task.seed, task.index, task.keep_records)
+    return run_replication(task.scenario.scenario, task.seed, task.index, task.keep_records,
+                           task.records_dir)
 
 
 # ----------------------------------------------------------------------------- the ensemble
 
 
 def assemble(scenario_name: str, seed: int, results: Sequence[ReplicationResult],
-             version: str | None = None) -> Ensemble:
-    """Build an :class:`Ensemble` from replication results (in replication order)."""
+             version: str | None = None, kpis: pd.DataFrame | None = None,
+             records_dir: Path | None = None) -> Ensemble:
+    """Build an :class:`Ensemble` from replication results (any order).
+
+    ``kpis``: the quantile table when already folded (see :func:`run`); else it
+    is built from the results' KPI tables.
+    """
     results = sorted(results, key=lambda result: result.index)
     names: dict[str, None] = {}
     for result in results:
         names.update(dict.fromkeys(result.headline))
     replications = pd.DataFrame({
         "replication": pd.Series([r.index for r in results], dtype="int64"),
-        "seed": pd.Series(np.array([r.seed for r in results], dtype=np.uint64), dtype="uint64"),
+        "seed": pd.Series([r.seed for r in results], dtype="int64"),
         **{name: pd.Series([r.headline.get(name, np.nan) for r in results], dtype="float64")
            for name in names},
     })
-    kpis = summarise_kpis([(r.index, r.kpis) for r in results])
+    if kpis is None:
+        accumulator = QuantileAccumulator()
+        for result in results:
+            if result.kpis is not None:
+                accumulator.add(result.index, result.kpis)
+        kpis = accumulator.table()
     kept = [r.records for r in results if r.records is not None]
-    records = tuple(kept) if results and len(kept) == len(results) else None
     return Ensemble(
         scenario_name=scenario_name,
         seed=int(seed),
         replications=replications,
         kpis=kpis,
         version=salesim.__version__ if version is None else version,
-        records=records,
+        records=tuple(kept) if results and len(kept) == len(results) else None,
+        records_dir=records_dir,
     )
-
-
-def summarise_kpis(tables: Sequence[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
-    """Quantiles across replications of the per-replication KPI tables."""
-    frames = [table.assign(replication=index) for index, table in tables if len(table)]
-    if not frames:
-        columns = [c for c in (tables[0][1].columns if tables else []) if c != "value"]
-        return quantile_table(pd.DataFrame(columns=[*columns, "value", "replication"]), columns)
-    stacked = pd.concat(frames, ignore_index=True)
-    keys = [c for c in stacked.columns if c not in ("value", "replication")]
-    return quantile_table(stacked, keys)
 
 
 # ----------------------------------------------------------------------------- run
@@ -162,7 +213,8 @@ def summarise_kpis(tables: Sequence[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
 
 def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED,
         workers: int | None = None, executor: Executor | None = None,
-        progress: bool | None = None, keep_records: bool = False) -> Ensemble:
+        progress: bool | None = None, keep_records: bool = False,
+        records_dir: str | Path | None = None) -> Ensemble:
     """Run ``reps`` replications of ``scenario`` and summarise them.
 
     ``scenario``
@@ -179,7 +231,11 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
         terminal or in a notebook.
     ``keep_records``
         Keep each replication's record tables in ``Ensemble.records`` (memory
-        grows with replications and scenario size).
+        grows with replications and scenario size: several MB each).
+    ``records_dir``
+        Instead, write each replication's record tables to
+        ``records_dir/replication-NNNN/`` as it finishes (``Ensemble.write``
+        then copies them into its ``records/``).
     """
     if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 1:
         raise ValueError(f"reps must be a whole number of at least 1, not {reps!r}")
@@ -187,19 +243,32 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
         scenario = load_scenario(scenario)
     chosen = resolve_executor(workers, executor)
     portable = PortableScenario(scenario)
-    tasks = [ReplicationTask(portable, replication_seed, index, keep_records)
-             for index, replication_seed in enumerate(replication_seeds(seed, int(reps)))]
+    folder = None if records_dir is None else Path(records_dir).resolve()
+    tasks = [
+        ReplicationTask(portable, replication_seed, index, keep_records,
+                        None if folder is None else str(folder / records_folder_name(index, reps)))
+        for index, replication_seed in enumerate(replication_seeds(seed, int(reps)))
+    ]
+    accumulator = QuantileAccumulator()
     where = "in this process" if chosen.workers == 1 else f"on {chosen.workers} workers"
     with progress_bar(len(tasks), f"{scenario.meta.name}: {len(tasks)} replications {where}",
                       show=progress) as advance:
-        results = chosen.map(replication_task, tasks, on_done=advance)
-    return assemble(scenario.meta.name, seed, results)
+
+        def done(index: int, result: ReplicationResult) -> None:
+            if result.kpis is not None:
+                accumulator.add(result.index, result.kpis)
+                result.kpis = None
+            advance()
+
+        results = chosen.map(replication_task, tasks, on_done=done)
+    return assemble(scenario.meta.name, seed, results, kpis=accumulator.table(),
+                    records_dir=folder)
 
 
 @contextlib.contextmanager
 def progress_bar(total: int, description: str, show: bool | None = None
-                 ) -> Iterator[Callable[[int, Any], None]]:
-    """Yield an ``on_done`` callback that advances a rich progress bar with ETA.
+                 ) -> Iterator[Callable[[], None]]:
+    """Yield a function that advances a rich progress bar with ETA by one.
 
     ``show=None`` shows it only when standard error is a terminal or a notebook;
     the bar is removed when done.
@@ -210,7 +279,7 @@ def progress_bar(total: int, description: str, show: bool | None = None
     if show is None:
         show = console.is_terminal or console.is_jupyter
     if not show:
-        yield lambda index, result: None
+        yield lambda: None
         return
 
     from rich.progress import (
@@ -233,4 +302,4 @@ def progress_bar(total: int, description: str, show: bool | None = None
     )
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda index, result: bar.advance(task)
+        yield lambda: bar.advance(task)

@@ -17,6 +17,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -101,6 +102,104 @@ def quantile_table(frame: pd.DataFrame, keys: Sequence[str], value: str = "value
         table[column] = values
     table["n"] = table["n"].astype("int64")
     return table
+
+
+class QuantileAccumulator:
+    """Fold per-replication long tables into :func:`quantile_table`'s result, one
+    replication at a time and in any order, keeping only the values.
+
+    Each table has key columns and a ``value`` column, each key at most once.
+    The result is the same whatever order the replications are added in: rows
+    come in order of first appearance in replication order (as if the tables
+    had been stacked by replication), and each replication's values go in its
+    own column.
+
+    >>> import pandas as pd
+    >>> acc = QuantileAccumulator()
+    >>> acc.add(1, pd.DataFrame({"metric": ["b", "a"], "value": [3.0, 4.0]}))
+    >>> acc.add(0, pd.DataFrame({"metric": ["a"], "value": [2.0]}))
+    >>> acc.table()[["metric", "mean", "n"]].to_dict("records")
+    [{'metric': 'a', 'mean': 3.0, 'n': 2}, {'metric': 'b', 'mean': 3.0, 'n': 1}]
+    """
+
+    _SHIFT = 1 << 32
+
+    def __init__(self, value: str = "value") -> None:
+        self.value = value
+        self._keys: list[str] | None = None
+        self._dtypes: dict[str, Any] = {}
+        self._ids: dict[tuple[Any, ...], int] = {}
+        self._origin: list[int] = []
+        self._columns: dict[int, tuple[npt.NDArray[np.int64], FloatArray]] = {}
+
+    def add(self, replication: int, table: pd.DataFrame) -> None:
+        """Fold in one replication's table (its rows must have distinct keys)."""
+        if replication in self._columns:
+            raise ValueError(f"replication {replication} was added twice")
+        if not 0 <= replication < self._SHIFT:
+            raise ValueError(f"replication index out of range: {replication}")
+        if self._keys is None:
+            self._keys = [c for c in table.columns if c != self.value]
+            self._dtypes = {c: _plain_dtype(table[c].dtype) for c in self._keys}
+        elif [c for c in table.columns if c != self.value] != self._keys:
+            raise ValueError("the tables of different replications have different columns")
+        rows = list(zip(*(_key_values(table[c]) for c in self._keys), strict=True))
+        ids = np.empty(len(rows), dtype=np.int64)
+        known, origin = self._ids, self._origin
+        for position, key in enumerate(rows):
+            found = known.get(key)
+            here = replication * self._SHIFT + position
+            if found is None:
+                found = known[key] = len(origin)
+                origin.append(here)
+            elif here < origin[found]:
+                origin[found] = here
+            ids[position] = found
+        if len(np.unique(ids)) != len(ids):
+            raise ValueError(f"a key occurs more than once in replication {replication}")
+        values = pd.to_numeric(table[self.value]).to_numpy(dtype=np.float64, na_value=np.nan)
+        self._columns[replication] = (ids, values)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def table(self) -> pd.DataFrame:
+        """Keys in first-appearance order followed by :data:`STAT_COLUMNS`."""
+        keys = self._keys or []
+        order = np.argsort(np.asarray(self._origin, dtype=np.int64), kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        replications = sorted(self._columns)
+        matrix = np.full((len(order), len(replications)), np.nan)
+        for column, replication in enumerate(replications):
+            ids, values = self._columns[replication]
+            matrix[rank[ids], column] = values
+        by_id = list(self._ids)
+        ordered = [by_id[i] for i in order.tolist()]
+        table = pd.DataFrame(ordered, columns=keys) if ordered else pd.DataFrame(
+            {c: pd.Series(dtype=self._dtypes.get(c, "object")) for c in keys})
+        table = table.astype(self._dtypes) if self._dtypes else table
+        for name, values in describe_matrix(matrix).items():
+            table[name] = values
+        table["n"] = table["n"].astype("int64")
+        return table
+
+
+def _key_values(column: pd.Series) -> list[Any]:
+    """A key column as Python values, every kind of missing value as ``None`` (NaN
+    never equals itself, so it cannot be a dictionary key)."""
+    if not column.hasnans:
+        return column.tolist()
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
+def _plain_dtype(dtype: Any) -> Any:
+    """Key columns come back as plain columns: categories as strings."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _plain_dtype(dtype.categories.dtype)
+    if pd.api.types.is_object_dtype(dtype):
+        return "str"
+    return dtype
 
 
 @dataclass(frozen=True)
