@@ -185,7 +185,7 @@ def lead_rows(draw: st.DrawFn) -> list[dict[str, object]]:
     return rows
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(lead_rows())
 def test_period_funnel_months_add_up_to_the_total(rows):
     recs = records(leads=rows)
@@ -199,7 +199,7 @@ def test_period_funnel_months_add_up_to_the_total(rows):
     assert total["meetings_held"] == int(inside.sum())
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(lead_rows())
 def test_cohort_counts_never_increase_down_the_funnel(rows):
     cohort = cohort_funnel(records(leads=rows), by=("channel",))

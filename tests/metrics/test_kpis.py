@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salesim.metrics import (
     HEADLINE_METRICS,
@@ -17,6 +19,7 @@ from salesim.metrics import (
     headline_metrics,
     headline_names,
     kpi_table,
+    period_funnel,
 )
 
 from .builders import kpi, records, rows
@@ -260,3 +263,60 @@ def test_period_types_can_be_limited(book):
     assert set(table["period_type"]) == {"quarter"}
     with pytest.raises(ValueError, match="unknown period types"):
         kpi_table(book, PLAN, period_types=("week",))
+
+
+def test_headline_metrics_can_read_a_computed_table(book, table):
+    fresh = headline_metrics(book, PLAN)
+    reused = headline_metrics(book, PLAN, kpis=table)
+    assert tuple(reused) == tuple(fresh)
+    for name, value in fresh.items():
+        assert reused[name] == pytest.approx(value, nan_ok=True), name
+
+
+def test_kpi_counts_agree_with_the_period_funnel(book, table):
+    funnel = period_funnel(book)
+    for stage in ("leads", "meetings_set", "meetings_held", "valid_meetings", "opportunities",
+                  "deals_won"):
+        from_funnel = funnel.loc[funnel["stage"] == stage].set_index("period")["count"]
+        months = rows(table, metric=stage, period_type="month", channel="", segment="",
+                      role="", rep_id=-1).set_index("period")["value"]
+        assert from_funnel.to_dict() == months.to_dict(), stage
+
+
+def test_rows_without_a_known_rep_stay_out_of_rep_splits():
+    recs = records(leads=[{"lead_id": 1, "created_at": "2027-02-01", "sdr_id": -1,
+                           "meeting_held_at": "2027-02-03"},
+                          {"lead_id": 2, "created_at": "2027-02-01", "sdr_id": 99,
+                           "channel": "", "meeting_held_at": "2027-02-04"}],
+                   reps=[{"rep_id": 5, "role": "", "hired_at": "2027-01-01"}])
+    table = kpi_table(recs, PLAN, period_types=("total",))
+    held = rows(table, metric="meetings_held")
+    assert kpi(held, "meetings_held", "total") == 2
+    assert set(held["rep_id"]) == {-1, 99}  # the unassigned lead has no rep row
+    assert kpi(held, "meetings_held", "total", channel="web") == 1  # no row for channel ''
+    assert set(rows(table, metric="headcount")["role"]) == {"sdr", "ae", "cs"}
+
+
+lead_times = st.lists(st.tuples(st.integers(-30 * 24, 400 * 24), st.integers(0, 60 * 24),
+                                st.booleans(), st.sampled_from(["web", "ads"])), max_size=20)
+
+
+@settings(max_examples=20, deadline=None)
+@given(lead_times)
+def test_monthly_counts_add_up_to_the_year_and_total(items):
+    start = pd.Timestamp("2027-01-01")
+    leads = []
+    for i, (created, delay, valid, channel) in enumerate(items, start=1):
+        at = start + pd.Timedelta(hours=created)
+        leads.append({"lead_id": i, "channel": channel, "created_at": str(at),
+                      "sdr_id": 10, "meeting_held_at": str(at + pd.Timedelta(hours=delay)),
+                      "valid": valid})
+    table = kpi_table(records(leads=leads, reps=REPS), PLAN, period_types=("month", "year",
+                                                                            "total"))
+    for metric in ("leads", "meetings_held", "valid_meetings"):
+        overall = rows(table, metric=metric, channel="", segment="", role="", rep_id=-1)
+        by_type = overall.groupby("period_type")["value"].sum()
+        assert by_type["month"] == by_type["year"] == by_type["total"], metric
+        per_channel = rows(table, metric=metric, period_type="total", segment="", role="",
+                           rep_id=-1)
+        assert per_channel["value"].sum() == 2 * by_type["total"]  # overall + both channels
