@@ -9,6 +9,28 @@ columns :data:`KPI_COLUMNS`: ``period_type`` (``month``, ``quarter``,
 dimension that applies to it, one dimension at a time (``role`` is also set
 on per-rep rows).
 
+Metrics and their splits (C channel, S segment, R role, P rep):
+
+* leads: ``leads``, ``recycled_leads`` (C, S).
+* SDR: ``speed_to_lead_median_minutes``, ``speed_to_lead_p90_minutes``,
+  ``speed_to_lead_within_5min_share``, ``speed_to_lead_within_1h_share``,
+  ``meetings_set``, ``meetings_held``, ``valid_meetings``,
+  ``valid_meeting_rate`` (C, S, P); ``attempts``, ``contacts`` (R, P).
+* AE: ``opportunities``, ``deals_won``, ``deals_lost``, ``win_rate``,
+  ``bookings``, ``average_deal_size``, ``sales_cycle_days_mean``,
+  ``sales_cycle_days_median`` (C, S, P).
+* customers: ``starting_arr``, ``new_arr``, ``expansion_arr``,
+  ``contraction_arr``, ``churned_arr``, ``ending_arr``, ``ending_customers``,
+  ``nrr``, ``grr``, ``logo_churn_rate`` (C, S).
+* people: ``headcount``, ``ramped_headcount``, ``headcount_end``, ``hires``,
+  ``leavers``, ``utilisation``, ``queue_length_mean``, ``wait_hours_mean``,
+  ``wait_hours_p90`` (R); ``bookings_per_ae``, ``meetings_per_sdr`` (R only);
+  ``attainment`` (P); ``reps_with_quota``, ``attainment_mean``,
+  ``attainment_p10``, ``attainment_p50``, ``attainment_p90``,
+  ``share_at_quota`` (R only).
+* money: ``total_cost`` (R, C), ``marketing_cost``, ``sales_cost``, ``cac``,
+  ``cac_payback_months``, ``cost_per_lead`` (C).
+
 Bases, so that numerators and denominators always agree:
 
 * Events are counted in the period they happen (period basis): leads and
