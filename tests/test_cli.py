@@ -1,0 +1,237 @@
+"""The command line: validate, schema, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import salesim
+from salesim import cli
+from salesim.scenario import ScenarioError, load_scenario
+from salesim.scenario.editor_schema import scenario_json_schema_text
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO / "scenarios" / "reference.yaml"
+JAPANESE = REPO / "scenarios" / "japanese_example.yaml"
+SALESIM = Path(sys.executable).parent / "salesim"
+
+VALID = """\
+meta: {name: Tiny, start: 2027-01-01, horizon: 12 months}
+segments:
+  smb: {share: 100%, deal_size: 12k}
+channels:
+  inbound: {leads_per_month: 200}
+sdr: {headcount: 2}
+ae:
+  headcount: 2
+  stages:
+    discovery: {conversion: 50%, duration: 2 weeks}
+cs: {headcount: 1}
+"""
+
+INVALID = {
+    "negative headcount": (VALID.replace("sdr: {headcount: 2}", "sdr: {headcount: -2}"),
+                           "t.yaml:6:7: sdr.headcount: must be at least 0, got -2"),
+    "rate written as 35": (VALID.replace("conversion: 50%", "conversion: 35"),
+                           "t.yaml:10:17: ae.stages.discovery.conversion: 35 is not a rate"),
+    "unsafe tag": (VALID.replace("name: Tiny", "name: !!python/object/apply:os.system [ls]"),
+                   "t.yaml:1:14: meta.name: the YAML tag"),
+    "syntax error": (VALID.replace("{headcount: 1}", "{headcount: 1"),
+                     "t.yaml:12:1: YAML syntax error"),
+    "empty file": ("", "t.yaml:1:1: the file is empty"),
+}
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(cli.DEBUG_VARIABLE, raising=False)
+    return tmp_path
+
+
+# ----------------------------------------------------------------------------- validate
+
+
+def test_validate_reference_prints_a_one_screen_summary(runner: CliRunner) -> None:
+    result = runner.invoke(cli.app, ["validate", str(REFERENCE)])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.startswith("ok: Reference: mid-size B2B SaaS\n")
+    assert len(out.splitlines()) <= 50
+    for expected in ("36 months", "2027-01-01", "USD", "mon-fri 09:00-18:00", "18 holidays",
+                     "smb", "mid_market", "enterprise", "60%", "150k",
+                     "paid_search", "webinars", "content", "events", "partner_referrals",
+                     "3,000", "headcount at start", "2027-04 +2", "2028-03 to 22",
+                     "4 months", "linear over 5 months", "35% a year",
+                     "15 meetings/month", "550k/year", "30 open deals each",
+                     "60 accounts each", "win rate 17.5%"):
+        assert expected in out, expected
+    headcounts = next(line for line in out.splitlines() if "headcount at start" in line)
+    assert headcounts.split()[-3:] == ["12", "14", "7"]
+    assert result.stderr == ""
+
+
+def test_validate_unicode_scenario(runner: CliRunner) -> None:
+    result = runner.invoke(cli.app, ["validate", str(JAPANESE)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok: 日本語の例：中堅SaaS企業\n")
+    for name in ("中小企業", "大企業", "リスティング広告", "パートナー紹介"):
+        assert name in result.stdout
+
+
+def test_validate_with_overrides(runner: CliRunner) -> None:
+    result = runner.invoke(cli.app, ["validate", str(REFERENCE), "--set", "ae.headcount=24",
+                                     "-s", "channels.webinars.leads_per_month=400"])
+    assert result.exit_code == 0, result.output
+    headcounts = next(line for line in result.stdout.splitlines()
+                      if "headcount at start" in line)
+    assert headcounts.split()[-3:] == ["12", "24", "7"]
+    assert "2,800" in result.stdout  # 3,000 with webinars down from 600 to 400
+
+
+@pytest.mark.parametrize(("text", "first_line"), INVALID.values(), ids=list(INVALID))
+def test_invalid_scenario_exits_2_with_located_problems(runner: CliRunner, in_tmp: Path,
+                                                        text: str, first_line: str) -> None:
+    (in_tmp / "t.yaml").write_text(text, encoding="utf-8")
+    result = runner.invoke(cli.app, ["validate", "t.yaml"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(first_line), lines
+    assert lines[-1] == "1 problem found"
+    assert "Traceback" not in result.output
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario("t.yaml")
+    assert lines[:-1] == [str(issue) for issue in caught.value.issues]
+
+
+def test_every_problem_is_printed_one_per_line(runner: CliRunner, in_tmp: Path) -> None:
+    text = (VALID.replace("sdr: {headcount: 2}", "sdr: {headcount: -2}")
+            .replace("conversion: 50%", "conversion: 140%")) + "bdr: {headcount: 1}\n"
+    (in_tmp / "t.yaml").write_text(text, encoding="utf-8")
+    result = runner.invoke(cli.app, ["validate", "t.yaml"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "t.yaml:6:7: sdr.headcount: must be at least 0, got -2",
+        "t.yaml:10:17: ae.stages.discovery.conversion: 140% is outside 0%..100%",
+        "t.yaml:12:1: bdr: 'bdr' (outbound (BDR) teams) is not supported yet "
+        "(hint: remove the section for now)",
+        "3 problems found",
+    ]
+
+
+def test_bad_set_value_names_set(runner: CliRunner) -> None:
+    result = runner.invoke(cli.app, ["validate", str(REFERENCE), "--set", "ae.headcount=abc"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "--set ae.headcount=abc: ae.headcount: expected a whole number, got 'abc'")
+
+
+def test_missing_file(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["validate", "nowhere.yaml"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("nowhere.yaml: file not found: nowhere.yaml")
+    assert "Traceback" not in result.output
+
+
+# ----------------------------------------------------------------------------- schema
+
+
+def test_schema_prints_the_committed_schema(runner: CliRunner) -> None:
+    result = runner.invoke(cli.app, ["schema"])
+    assert result.exit_code == 0
+    assert result.stdout == (REPO / "salesim.schema.json").read_text(encoding="utf-8")
+    schema = json.loads(result.stdout)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"] == "salesim scenario"
+
+
+def test_schema_out_writes_the_file(runner: CliRunner, in_tmp: Path) -> None:
+    target = in_tmp / "editor" / "salesim.schema.json"
+    result = runner.invoke(cli.app, ["schema", "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_text(encoding="utf-8") == scenario_json_schema_text()
+    assert [p.name for p in target.parent.iterdir()] == ["salesim.schema.json"]
+    assert result.stdout == ""
+    assert "wrote" in result.stderr
+
+
+# ----------------------------------------------------------------------------- other errors
+
+
+def _boom(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("disk on fire\nmore detail")
+
+
+def test_unexpected_error_is_one_line_without_traceback(runner: CliRunner, in_tmp: Path,
+                                                        monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    monkeypatch.setattr(cli, "load_scenario", _boom)
+    result = runner.invoke(cli.app, ["validate", str(REFERENCE)])
+    assert result.exit_code == 1
+    assert result.stderr == ("error: RuntimeError: disk on fire "
+                             "(set SALESIM_DEBUG=1 to see the traceback)\n")
+    assert "Traceback" not in result.output
+
+
+def test_debug_shows_the_exception(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "load_scenario", _boom)
+    result = runner.invoke(cli.app, ["validate", str(REFERENCE)],
+                           env={cli.DEBUG_VARIABLE: "1"})
+    assert isinstance(result.exception, RuntimeError)
+
+
+def test_version(runner: CliRunner) -> None:
+    result = runner.invoke(cli.app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"salesim {salesim.__version__}\n"
+
+
+def test_help_lists_the_commands(runner: CliRunner) -> None:
+    result = runner.invoke(cli.app, ["--help"])
+    assert result.exit_code == 0
+    assert "validate" in result.stdout
+    assert "schema" in result.stdout
+
+
+def test_entry_point_is_main() -> None:
+    scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
+    assert scripts["salesim"] == "salesim.cli:main"
+
+
+# ----------------------------------------------------------------------------- installed command
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != cli.DEBUG_VARIABLE}
+    return subprocess.run([str(SALESIM), *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, encoding="utf-8", timeout=120, check=False)
+
+
+def test_installed_command_reports_problems_without_traceback(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(INVALID["negative headcount"][0], encoding="utf-8")
+    done = _run("validate", "t.yaml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == "t.yaml:6:7: sdr.headcount: must be at least 0, got -2"
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_installed_command_hides_tracebacks(tmp_path: Path) -> None:
+    target = "/dev/null/salesim.schema.json"  # cannot be created: /dev/null is a file
+    done = _run("schema", "--out", target, cwd=tmp_path)
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith("error: ")
+    assert "Traceback" not in done.stdout + done.stderr
