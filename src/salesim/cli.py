@@ -14,6 +14,7 @@ same error handling without further work.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -202,8 +203,9 @@ def _overview(scenario: Scenario) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
-    table.add_row("horizon", f"{meta.horizon}, {meta.start} to {meta.end}; amounts in "
-                             f"{meta.currency}")
+    last_day = meta.end - dt.timedelta(days=1)
+    table.add_row("horizon", f"{meta.horizon}, {meta.start} to {last_day} (last day); "
+                             f"amounts in {meta.currency}")
     if calendar.always_open:
         hours = "always open (24x7)"
     else:

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from salesim.scenario import Scenario, dump_scenario, load_scenario, loads_scenario
 from salesim.scenario.editor_schema import scenario_json_schema
-from salesim.scenario.units import Duration, add_months
+from salesim.scenario.schema import Meta
+from salesim.scenario.units import add_months
 
 from .conftest import SCENARIOS
 from .test_schema import as_json
@@ -217,7 +218,7 @@ def scenarios(draw: Draw) -> dict[str, Any]:
         st.integers(5, 200).map(lambda n: f"{n} weeks"),
         st.integers(30, 1500),
     ))
-    end = start + dt.timedelta(days=Duration.parse(horizon).days)
+    end = Meta.model_validate({"name": "x", "start": start, "horizon": horizon}).end
     first = start.replace(day=1)
     months = []
     while (month := add_months(first, len(months))) < end:
