@@ -55,7 +55,7 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
     """
     began = time.perf_counter()
     streams = RandomStreams(seed)
-    calendar = WorkCalendar(scenario.calendar, scenario.meta.start, scenario.meta.horizon.days)
+    calendar = WorkCalendar(scenario.calendar, scenario.meta.start, scenario.meta.horizon_days)
 
     rosters: dict[str, Roster] = {}
     next_id = 1

@@ -62,7 +62,7 @@ def monthly_rate(channel: Channel, scenario: Scenario, month: dt.date) -> float:
 def generate_leads(scenario: Scenario, streams: RandomStreams) -> NewLeads:
     """Draw every new lead of the horizon."""
     start = scenario.meta.start
-    horizon = scenario.meta.horizon.days
+    horizon = scenario.meta.horizon_days
     segment_names = tuple(scenario.segments)
     default_mix = np.array([s.share for s in scenario.segments.values()])
     months = scenario.months

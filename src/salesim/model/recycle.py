@@ -52,7 +52,7 @@ class NurturePool:
     def __init__(self, scenario: Scenario, streams: RandomStreams, book: _Book) -> None:
         recycle = scenario.recycle
         self.book = book
-        self.horizon = scenario.meta.horizon.days
+        self.horizon = scenario.meta.horizon_days
         self.rate = recycle.reengage_rate
         self.max_cycles = recycle.max_cycles
         self.uniform = uniform_block(streams.generator("recycle"))

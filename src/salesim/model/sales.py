@@ -57,7 +57,7 @@ class SalesTeam:
         self.scenario = scenario
         self.ae = scenario.ae
         self.roster = roster
-        self.horizon = scenario.meta.horizon.days
+        self.horizon = scenario.meta.horizon_days
         self.stage_names = tuple(self.ae.stages)
         self.segment_names = segment_names
         self.rng = streams.generator("ae")
@@ -224,15 +224,23 @@ class _AeState:
         return min(candidates, key=lambda r: (self.load[r], r))
 
     def _dispatch(self) -> None:
+        if self.routing != "by_segment":
+            # One queue for everyone: serve its head until nobody can take it. Leaving
+            # the rest in place keeps each dispatch O(assignments), not O(queue).
+            while self.waiting:
+                rep = self._choose(self.waiting[0])
+                if rep is None:
+                    return
+                self._assign(self.waiting.popleft(), rep)
+            return
+        # By segment: an opportunity nobody in its segment can take does not hold up
+        # the others behind it.
         still_waiting: deque[int] = deque()
         while self.waiting:
             index = self.waiting.popleft()
             rep = self._choose(index)
             if rep is None:
                 still_waiting.append(index)
-                if self.routing != "by_segment":
-                    still_waiting.extend(self.waiting)
-                    self.waiting.clear()
                 continue
             self._assign(index, rep)
         self.waiting = still_waiting

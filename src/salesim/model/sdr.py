@@ -149,7 +149,7 @@ class SdrDesk:
         self.roster = roster
         self.book = book
         self.on_nurture = on_nurture
-        self.horizon = scenario.meta.horizon.days
+        self.horizon = scenario.meta.horizon_days
         self.horizon_b = calendar.business_at(self.horizon)
         self.priority = sdr.queue == "score_priority"
         self.future: list[tuple[float, int, int]] = []  # (due, sequence, row)

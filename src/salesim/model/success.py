@@ -57,7 +57,7 @@ def serve_customers(scenario: Scenario, roster: Roster, streams: RandomStreams,
     """Run every won deal's customer life from signature to the horizon."""
     cs = scenario.cs
     terms = scenario.customers
-    horizon = scenario.meta.horizon.days
+    horizon = scenario.meta.horizon_days
     term = terms.contract_term.days
     rng = streams.generator("cs")
     order = np.argsort(start_at, kind="stable")

@@ -69,7 +69,7 @@ class Roster:
 def build_roster(role: str, team: Team, scenario: Scenario, rng: np.random.Generator,
                  first_id: int, skill_sampler: object | None = None) -> Roster:
     """Draw one team's roster over the horizon."""
-    horizon = scenario.meta.horizon.days
+    horizon = scenario.meta.horizon_days
     ramp = team.ramp.monthly_fractions()
     leave_rate = -math.log(1 - team.attrition) / DAYS_PER_YEAR if team.attrition < 1 else 1e9
     fill = team.time_to_fill.sampler()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from calendar import monthrange
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -81,7 +82,25 @@ class Meta(Section):
 
     @property
     def end(self) -> dt.date:
-        return self.start + dt.timedelta(days=self.horizon.days)
+        """The first day after the horizon.
+
+        Horizons in whole months or years end on the same day of a later month
+        (2027-01-01 plus 36 months ends on 2030-01-01), so every calendar month
+        is simulated whole; other horizons are rounded to whole days.
+        """
+        horizon = self.horizon
+        months = {"month": 1, "year": 12}.get(horizon.unit)
+        if months is not None and float(horizon.amount * months).is_integer():
+            index = self.start.year * 12 + self.start.month - 1 + int(horizon.amount * months)
+            year, month = divmod(index, 12)
+            day = min(self.start.day, monthrange(year, month + 1)[1])
+            return dt.date(year, month + 1, day)
+        return self.start + dt.timedelta(days=round(horizon.days))
+
+    @property
+    def horizon_days(self) -> float:
+        """Length of the simulated period in calendar days (the engine's clock)."""
+        return float((self.end - self.start).days)
 
 
 @dataclass(frozen=True, slots=True)
