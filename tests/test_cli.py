@@ -193,6 +193,20 @@ def test_debug_shows_the_exception(runner: CliRunner, monkeypatch: pytest.Monkey
     assert isinstance(result.exception, RuntimeError)
 
 
+def test_main_catches_failures_outside_commands(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv(cli.DEBUG_VARIABLE, raising=False)
+    monkeypatch.setattr(cli, "app", _boom)
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 1
+    assert capsys.readouterr().err == ("error: RuntimeError: disk on fire "
+                                       "(set SALESIM_DEBUG=1 to see the traceback)\n")
+    monkeypatch.setenv(cli.DEBUG_VARIABLE, "1")
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        cli.main()
+
+
 def test_version(runner: CliRunner) -> None:
     result = runner.invoke(cli.app, ["--version"])
     assert result.exit_code == 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -64,11 +65,15 @@ class _Commands(TyperGroup):
         except Exception as error:
             if _debugging():
                 raise
-            message = str(error).strip().splitlines()
-            detail = f": {message[0]}" if message else ""
-            _error_line(f"error: {type(error).__name__}{detail} "
-                        f"(set {DEBUG_VARIABLE}=1 to see the traceback)")
+            _report_unexpected(error)
             raise typer.Exit(EXIT_UNEXPECTED) from None
+
+
+def _report_unexpected(error: Exception) -> None:
+    message = str(error).strip().splitlines()
+    detail = f": {message[0]}" if message else ""
+    _error_line(f"error: {type(error).__name__}{detail} "
+                f"(set {DEBUG_VARIABLE}=1 to see the traceback)")
 
 
 app = typer.Typer(
@@ -381,5 +386,15 @@ def _mean_span(dist: Distribution[Any]) -> str:
 
 
 def main() -> None:
-    """Entry point of the ``salesim`` command."""
-    app(prog_name="salesim")
+    """Entry point of the ``salesim`` command.
+
+    Commands report their own failures (see :class:`_Commands`); this catches what
+    happens outside them, such as while reading the command line.
+    """
+    try:
+        app(prog_name="salesim")
+    except Exception as error:
+        if _debugging():
+            raise
+        _report_unexpected(error)
+        sys.exit(EXIT_UNEXPECTED)
