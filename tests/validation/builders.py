@@ -1,0 +1,71 @@
+"""Scenarios for the validation tests: one mechanism switched on, everything else neutral.
+
+:data:`NEUTRAL` is a whole scenario in which nothing is lost or delayed by accident:
+24x7 calendar, no recycling, no attrition, no ramp, skill 1. Each test overlays the
+few settings it studies with :func:`build`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from salesim.scenario import Scenario, loads_scenario
+from salesim.scenario.loader import deep_merge
+
+NEUTRAL: dict[str, Any] = {
+    "meta": {"name": "validation", "start": "2027-01-01", "horizon": "12 months"},
+    "calendar": {"always_open": True},
+    "segments": {"all": {"share": 1.0, "deal_size": 10_000}},
+    "channels": {"web": {"leads_per_month": 100}},
+    "recycle": {"not_ready_share": 0.0, "unreached_to_nurture": 0.0,
+                "disqualified_to_nurture": 0.0, "reengage_rate": 0.0},
+    "sdr": {"headcount": 1},
+    "ae": {"headcount": 1, "stages": {"deal": {"conversion": 0.5, "duration": "1 day"}}},
+    "cs": {"headcount": 1},
+    "customers": {"health_noise": 0.0},
+}
+
+# The month lengths of 2027 over the average month: as seasonality they turn a monthly
+# lead volume into a constant daily arrival rate (volume / DAYS_PER_MONTH per day).
+DAYS_PER_MONTH = 365.25 / 12
+FLAT_DAILY_RATE_2027 = [
+    ((dt.date(2027 + m // 12, m % 12 + 1, 1) + dt.timedelta(days=32)).replace(day=1)
+     - dt.date(2027 + m // 12, m % 12 + 1, 1)).days / DAYS_PER_MONTH
+    for m in range(12)
+]
+
+
+# Collections of named items that an overlay replaces whole instead of merging into:
+# a test that lists its segments, channels or stages means exactly those.
+REPLACED = (("segments",), ("channels",), ("ae", "stages"))
+
+
+def build(*overlays: dict[str, Any]) -> Scenario:
+    """The neutral scenario with ``overlays`` merged on top, in order, loaded from YAML.
+
+    ``segments``, ``channels`` and ``ae.stages`` given in an overlay replace the
+    neutral ones; every other section merges key by key.
+    """
+    data: Any = copy.deepcopy(NEUTRAL)
+    for overlay in overlays:
+        for path in REPLACED:
+            base, given = data, overlay
+            for key in path[:-1]:
+                base, given = base.get(key, {}), given.get(key, {})
+            if path[-1] in given:
+                base.pop(path[-1], None)
+        data = deep_merge(data, overlay)
+    return loads_scenario(yaml.safe_dump(data, sort_keys=False))
+
+
+def days(values: pd.Series | np.ndarray, start: dt.date | str = "2027-01-01") -> np.ndarray:
+    """Timestamps as float calendar days from ``start`` (NaT becomes NaN)."""
+    stamps = pd.to_datetime(pd.Series(np.asarray(values)))
+    delta = (stamps - pd.Timestamp(start)).dt.total_seconds() / 86_400
+    return delta.to_numpy(dtype=float, na_value=np.nan)
