@@ -97,7 +97,7 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
         "leads": _timestamps(lead_table, start),
         **_opportunity_tables(opportunities, book, lead_table, sales, start),
         **_subscription_tables(customers, opportunities, lead_table, start),
-        "reps": _rep_table(rosters, start),
+        "reps": _rep_table(rosters, start, sales.rep_segment_names()),
         "activities": _activity_table(desk, book, calendar, start),
     }
     return Records(
@@ -248,10 +248,11 @@ def _subscription_tables(customers: Customers, opps: Opportunities, leads: pd.Da
             "subscription_events": _timestamps(events, start)}
 
 
-def _rep_table(rosters: dict[str, Roster], start: dt.date) -> pd.DataFrame:
+def _rep_table(rosters: dict[str, Roster], start: dt.date, ae_segments: np.ndarray
+               ) -> pd.DataFrame:
     frames = []
     for role, roster in rosters.items():
-        segment = np.full(len(roster), "", dtype=object)
+        segment = ae_segments if role == "ae" else np.full(len(roster), "", dtype=object)
         frames.append(pd.DataFrame({
             "rep_id": roster.rep_ids,
             "role": role,
@@ -268,11 +269,6 @@ def _rep_table(rosters: dict[str, Roster], start: dt.date) -> pd.DataFrame:
     table["role"] = _categorical(table["role"], ROLES)
     table["origin"] = _categorical(table["origin"], ("initial", "plan", "backfill"))
     return _timestamps(table, start)
-
-
-def set_rep_segments(table: pd.DataFrame, rep_ids: np.ndarray, segments: np.ndarray) -> None:
-    """Record which segment each dedicated AE serves."""
-    table.loc[table["rep_id"].isin(rep_ids), "segment"] = segments
 
 
 def _activity_table(desk: SdrDesk, book: LeadBook, calendar: WorkCalendar, start: dt.date

@@ -71,6 +71,11 @@ class SalesTeam:
         else:
             self.rep_segment = np.full(len(roster), -1)
 
+    def rep_segment_names(self) -> np.ndarray:
+        """The segment each AE is dedicated to (empty text when AEs serve all segments)."""
+        names = np.asarray(("", *self.segment_names), dtype=object)
+        return names[self.rep_segment + 1]
+
     # ------------------------------------------------------------------ per-segment tables
 
     def _stage_table(self) -> tuple[np.ndarray, list[list[Any]]]:
