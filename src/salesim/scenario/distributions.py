@@ -39,7 +39,7 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
-from scipy import special, stats
+from scipy import special
 
 from salesim.scenario.units import Duration
 
@@ -355,6 +355,8 @@ class Sampler:
         return float(self._frozen().ppf(q))
 
     def _frozen(self) -> Any:
+        from scipy import stats  # imported on first use: it adds a second to start-up
+
         match self.family:
             case "exponential":
                 return stats.expon(scale=self.a)
