@@ -102,7 +102,8 @@ def build_roster(role: str, team: Team, scenario: Scenario, rng: np.random.Gener
         origin.append("initial")
         push(left_at[-1], "leave", len(left_at) - 1)
     for line_index, hire in enumerate(team.hiring):
-        push(float((hire.month - scenario.meta.start).days), "plan", line_index)
+        # a line for the month the scenario starts in opens on the first day, not before
+        push(max(0.0, float((hire.month - scenario.meta.start).days)), "plan", line_index)
 
     open_requisitions = 0
     while events:
