@@ -303,4 +303,6 @@ class _AeState:
 
     def owner_ids(self) -> np.ndarray:
         ids = self.team.roster.rep_ids
+        if len(ids) == 0:  # no AE ever on the team: nothing was assigned
+            return np.full(len(self.owner), -1, dtype=np.int64)
         return np.where(self.owner >= 0, ids[np.clip(self.owner, 0, None)], -1)
