@@ -64,6 +64,7 @@ def machine() -> dict[str, str]:
         "pandas": pd.__version__,
         "simpy": version("simpy"),
         "salesim": salesim.__version__,
+        "load average before the run": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
 
@@ -101,7 +102,7 @@ def markdown_section(info: dict[str, str], scenario_path: str, reps: int,
              f"Measured {dt.date.today().isoformat()} with `python benchmarks/montecarlo.py "
              f"--write` on `{scenario_path}`.", ""]
     lines += [f"- {key}: {value}" for key, value in info.items()]
-    lines += ["", f"One replication in this process: {single_seconds:.3f} s.", "",
+    lines += ["", f"One replication in this process: {single_seconds:.2f} s.", "",
               f"Whole runs of {reps} replications (wall clock, starting the worker processes "
               "included):", "",
               "| workers | seconds | replications/s | parallel efficiency |",
@@ -139,10 +140,10 @@ def replace_section(document: str, section: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", default="scenarios/reference.yaml")
-    parser.add_argument("--reps", type=int, default=DEFAULT_REPS,
+    parser.add_argument("--reps", type=int, default=100,
                         help="replications per throughput run (default: %(default)s)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--stability-seeds", type=int, default=5,
+    parser.add_argument("--stability-seeds", type=int, default=3,
                         help="root seeds for the stability check; 0 skips it")
     parser.add_argument("--metric", default="bookings")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")

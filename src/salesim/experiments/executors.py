@@ -40,6 +40,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol, TypeVar
@@ -96,10 +97,26 @@ class SerialExecutor:
         return "SerialExecutor()"
 
 
-def _ignore_sigint() -> None:
-    """Worker initialiser: Ctrl-C in a terminal signals the whole process group; only
-    the parent acts on it (it stops the workers), so workers print no tracebacks."""
+def _init_worker(parent: int) -> None:
+    """Worker initialiser.
+
+    * Ignore SIGINT: Ctrl-C in a terminal signals the whole process group, and
+      only the parent acts on it (it stops the workers), so workers print no
+      tracebacks.
+    * Exit when the parent is gone: if the parent is killed outright (``kill
+      -9``, out of memory) nobody would stop the workers, which would wait for
+      work for ever.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if os.name == "posix":
+        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True,
+                         name="salesim-parent-watch").start()
+
+
+def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)
 
 
 @contextlib.contextmanager
@@ -133,9 +150,12 @@ class LocalExecutor:
     ``workers``
         Number of worker processes; ``None`` means every available core.
     ``chunksize``
-        Tasks sent to a worker at a time. ``None`` picks about 16 chunks per
-        worker (at most 16 tasks each): few enough messages for short tasks,
-        enough chunks to balance the load and move a progress bar smoothly.
+        Tasks sent to a worker at a time. ``None``: one at a time up to 256
+        tasks per worker, then chunks of up to 16 tasks so that there are about
+        256 per worker. Replications take tenths of a second or more, against a
+        few milliseconds to send one, so single tasks cost nothing and give the
+        best load balance and the smoothest progress bar; chunks only matter for
+        very many very short tasks.
     ``start_method``
         How workers start (``"spawn"`` by default, the same on Linux, macOS and
         Windows, and safe with threads in the parent). Scripts that use this
@@ -166,7 +186,7 @@ class LocalExecutor:
     def _chunk_size(self, count: int) -> int:
         if self.chunksize is not None:
             return self.chunksize
-        return max(1, min(16, math.ceil(count / (self._workers * 16))))
+        return max(1, min(16, math.ceil(count / (self._workers * 256))))
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T],
             on_done: Callable[[int, R], None] | None = None) -> list[R]:
@@ -179,7 +199,8 @@ class LocalExecutor:
         pool = ProcessPoolExecutor(
             max_workers=min(self._workers, len(starts)),
             mp_context=multiprocessing.get_context(self.start_method),
-            initializer=_ignore_sigint,
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
         pending: dict[Future[list[R]], int] = {}
         try:
