@@ -1,9 +1,16 @@
 """Monte Carlo: many independent replications of one scenario, summarised.
 
->>> import salesim.experiments as ex
->>> ensemble = ex.run("scenarios/minimal.yaml", reps=4, seed=1, workers=1)  # doctest: +SKIP
->>> ensemble.summary().loc["bookings", "p50"]  # doctest: +SKIP
->>> ensemble.probability("bookings", 250_000)  # doctest: +SKIP
+>>> from salesim.experiments import run
+>>> ensemble = run("scenarios/minimal.yaml", reps=8, seed=1, workers=1)
+>>> ensemble
+Ensemble('Minimal', reps=8, seed=1, metrics=21, kpi_rows=...)
+>>> list(ensemble.summary().columns)
+['mean', 'p10', 'p50', 'p90']
+>>> 0 <= ensemble.probability("bookings", 150_000) <= 1
+True
+>>> ensemble.kpis.query("metric == 'bookings' and period_type == 'total' "
+...                     "and channel == '' and segment == '' and role == ''").shape[0]
+1
 
 Replication ``k`` runs ``simulate(scenario, seed=seeds[k])`` with
 ``seeds = replication_seeds(seed, reps)``; each replication is one task for an
@@ -20,17 +27,18 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 import salesim
+from salesim.engine import simulate
 from salesim.engine.records import Records
 from salesim.experiments.ensemble import Ensemble, records_folder_name
 from salesim.experiments.executors import Executor, resolve_executor
 from salesim.experiments.seeds import replication_seeds
 from salesim.experiments.stats import QuantileAccumulator
+from salesim.metrics import Plan, headline_names, kpi_table
 from salesim.metrics.periods import PeriodType
 from salesim.scenario import Scenario, load_scenario
 
@@ -92,9 +100,6 @@ def run_replication(scenario: Scenario, seed: int, index: int = 0,
     worker process: in parallel, and nothing big to send back).
     A module-level function, so process and cluster executors can run it.
     """
-    from salesim.engine import simulate
-    from salesim.metrics import Plan, kpi_table
-
     records = simulate(scenario, seed=seed)
     plan = Plan.from_scenario(scenario)
     kpis = kpi_table(records, plan, period_types=KPI_PERIOD_TYPES)
@@ -105,19 +110,17 @@ def run_replication(scenario: Scenario, seed: int, index: int = 0,
                              records if keep_records else None)
 
 
-def headline_from_kpis(kpis: pd.DataFrame, plan: Any) -> dict[str, float]:
+def headline_from_kpis(kpis: pd.DataFrame, plan: Plan) -> dict[str, float]:
     """:func:`salesim.metrics.headline_metrics` read off an already computed KPI table.
 
     ``headline_metrics`` computes the KPI table's total rows again; reading them
-    from the full table saves that (a third of a replication's time on the
-    reference scenario). It follows ``headline_metrics``' documented rule: the
-    ``total`` row without dimensions, the role's ``attainment_mean`` /
-    ``share_at_quota`` rows for ``<role>_attainment_mean`` /
-    ``<role>_share_at_quota``, and ``headcount_end`` by role for
-    ``headcount_end_<role>``. A test holds the two equal.
+    from the table a replication computes anyway saves that work. It follows
+    ``headline_metrics``' documented rule: the ``total`` row without
+    dimensions, the role's ``attainment_mean`` / ``share_at_quota`` rows for
+    ``<role>_attainment_mean`` / ``<role>_share_at_quota``, and
+    ``headcount_end`` by role for ``headcount_end_<role>``. A test holds the
+    two equal.
     """
-    from salesim.metrics import headline_names
-
     total = kpis.loc[(kpis["period_type"] == "total") & (kpis["channel"] == "")
                      & (kpis["segment"] == "") & (kpis["rep_id"] == -1)]
     found: dict[tuple[str, str], float] = {}
@@ -264,7 +267,7 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
                         None if folder is None else str(folder / records_folder_name(index, reps)))
         for index, replication_seed in enumerate(replication_seeds(seed, int(reps)))
     ]
-    accumulator = QuantileAccumulator()
+    accumulator = QuantileAccumulator(len(tasks))
     where = "in this process" if chosen.workers == 1 else f"on {chosen.workers} workers"
     with progress_bar(len(tasks), f"{scenario.meta.name}: {len(tasks)} replications {where}",
                       show=progress) as advance:

@@ -124,17 +124,29 @@ class QuantileAccumulator:
 
     _SHIFT = 1 << 32
 
-    def __init__(self, value: str = "value") -> None:
+    def __init__(self, replications: int = 0, value: str = "value") -> None:
+        """``replications``: how many to expect (room is made for more as needed)."""
         self.value = value
         self._keys: list[str] | None = None
         self._dtypes: dict[str, Any] = {}
         self._ids: dict[tuple[Any, ...], int] = {}
         self._origin: list[int] = []
-        self._columns: dict[int, tuple[npt.NDArray[np.int64], FloatArray]] = {}
+        self._added: set[int] = set()
+        self._matrix: FloatArray = np.full((0, max(replications, 1)), np.nan)
+
+    def _make_room(self, rows: int, replication: int) -> None:
+        height, width = self._matrix.shape
+        if rows <= height and replication < width:
+            return
+        grown = np.full((max(rows, 2 * height) if rows > height else height,
+                         max(replication + 1, 2 * width) if replication >= width else width),
+                        np.nan)
+        grown[:height, :width] = self._matrix
+        self._matrix = grown
 
     def add(self, replication: int, table: pd.DataFrame) -> None:
         """Fold in one replication's table (its rows must have distinct keys)."""
-        if replication in self._columns:
+        if replication in self._added:
             raise ValueError(f"replication {replication} was added twice")
         if not 0 <= replication < self._SHIFT:
             raise ValueError(f"replication index out of range: {replication}")
@@ -158,22 +170,22 @@ class QuantileAccumulator:
         if len(np.unique(ids)) != len(ids):
             raise ValueError(f"a key occurs more than once in replication {replication}")
         values = pd.to_numeric(table[self.value]).to_numpy(dtype=np.float64, na_value=np.nan)
-        self._columns[replication] = (ids, values)
+        self._make_room(len(origin), replication)
+        self._matrix[ids, replication] = values
+        self._added.add(replication)
 
     def __len__(self) -> int:
-        return len(self._columns)
+        return len(self._added)
 
     def table(self) -> pd.DataFrame:
         """Keys in first-appearance order followed by :data:`STAT_COLUMNS`."""
         keys = self._keys or []
         order = np.argsort(np.asarray(self._origin, dtype=np.int64), kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
-        replications = sorted(self._columns)
-        matrix = np.full((len(order), len(replications)), np.nan)
-        for column, replication in enumerate(replications):
-            ids, values = self._columns[replication]
-            matrix[rank[ids], column] = values
+        columns = sorted(self._added)
+        if columns == list(range(len(columns))):
+            matrix = self._matrix[order, : len(columns)]
+        else:
+            matrix = self._matrix[np.ix_(order, np.asarray(columns, dtype=np.int64))]
         by_id = list(self._ids)
         ordered = [by_id[i] for i in order.tolist()]
         table = pd.DataFrame(ordered, columns=keys) if ordered else pd.DataFrame(
