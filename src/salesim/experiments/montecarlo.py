@@ -243,7 +243,9 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
         Where to run: ``workers=None`` uses a local process pool on every core,
         ``workers=1`` runs in this process, ``workers=N`` a pool of N
         processes; or pass any :class:`~salesim.experiments.executors.Executor`.
-        The result is the same in every case.
+        The result is the same in every case. Worker processes are started
+        fresh ("spawn"), so a script that runs this with more than one worker
+        needs the usual ``if __name__ == "__main__":`` guard.
     ``progress``
         Show a progress bar with ETA (on standard error). ``None``: only on a
         terminal or in a notebook.
