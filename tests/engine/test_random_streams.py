@@ -1,0 +1,115 @@
+"""Random numbers by named stream: reproducible, independent by name, common across plans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import salesim
+from salesim.engine.random_streams import DrawBlock, RandomStreams, sample_block, uniform_block
+from salesim.scenario.distributions import Distribution
+
+MINIMAL = Path(__file__).resolve().parents[2] / "scenarios" / "minimal.yaml"
+N = 100_000
+PAIRS = 16  # the pairs of streams compared below
+# |correlation| of two independent samples of N: below this for all pairs at 99.9%
+CORRELATION_BOUND = float(stats.norm.ppf(1 - 0.001 / (2 * PAIRS))) / np.sqrt(N)
+
+
+def test_same_name_same_generator_and_same_numbers() -> None:
+    streams = RandomStreams(7)
+    assert streams.generator("marketing/web") is streams.generator("marketing/web")
+    a = RandomStreams(7).generator("marketing/web").random(50)
+    b = RandomStreams(7).generator("marketing/web").random(50)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_names_and_seeds_give_different_streams() -> None:
+    base = RandomStreams(7).generator("sdr").random(50)
+    assert not np.array_equal(base, RandomStreams(7).generator("sdr/outcomes").random(50))
+    assert not np.array_equal(base, RandomStreams(8).generator("sdr").random(50))
+    with pytest.raises(ValueError, match="non-negative"):
+        RandomStreams(-1)
+
+
+def test_streams_by_name_are_uncorrelated_and_uniform() -> None:
+    streams = RandomStreams(123)
+    names = ["marketing/web", "marketing/events", "sdr", "ae", "cs", "workforce/ae"]
+    draws = {name: streams.generator(name).random(N) for name in names}
+    assert len(names) * (len(names) - 1) // 2 + 1 == PAIRS
+    for i, first in enumerate(names):
+        assert stats.kstest(draws[first], "uniform").pvalue > 0.001 / len(names)
+        for second in names[i + 1:]:
+            r = np.corrcoef(draws[first], draws[second])[0, 1]
+            assert abs(r) < CORRELATION_BOUND, (first, second)
+    # and neighbouring seeds of the same name too
+    other = RandomStreams(124).generator("sdr").random(N)
+    assert abs(np.corrcoef(draws["sdr"], other)[0, 1]) < CORRELATION_BOUND
+
+
+def test_drawing_more_from_one_stream_leaves_the_others_alone() -> None:
+    quiet = RandomStreams(5)
+    busy = RandomStreams(5)
+    busy.generator("sdr").random(10_000)
+    np.testing.assert_array_equal(quiet.generator("ae").random(20),
+                                  busy.generator("ae").random(20))
+
+
+def test_blocks_hand_out_the_bulk_draws_in_order() -> None:
+    expected = np.random.Generator(np.random.PCG64(3)).random(10_000)
+    block = uniform_block(np.random.Generator(np.random.PCG64(3)))
+    got = [block.next() for _ in range(10_000)]  # spans three blocks of 4096
+    np.testing.assert_array_equal(got, expected)
+    counter = iter(range(100))
+    small = DrawBlock(lambda size: np.array([next(counter) for _ in range(size)]), block=3)
+    assert [small.next() for _ in range(7)] == [0, 1, 2, 3, 4, 5, 6]
+
+
+def test_sample_block_draws_the_distribution() -> None:
+    sampler = Distribution[float].model_validate({"gamma": {"mean": 10, "cv": 0.5}}).sampler()
+    block = sample_block(sampler, np.random.default_rng(9))
+    values = np.array([block.next() for _ in range(20_000)])
+    assert abs(values.mean() - 10) < 4 * np.sqrt(sampler.variance / len(values))
+
+
+# ------------------------------------------------------------------------ common random numbers
+
+
+def new_leads(records: salesim.Records) -> pd.DataFrame:
+    leads = records.leads
+    return leads.loc[leads["cycle"] == 0,
+                     ["lead_id", "channel", "segment", "score", "cost", "created_at"]]
+
+
+def test_ae_headcount_leaves_marketing_and_the_sdr_desk_identical() -> None:
+    small = salesim.simulate(salesim.load_scenario(MINIMAL, overrides={"ae.headcount": 2}), 4)
+    large = salesim.simulate(salesim.load_scenario(MINIMAL, overrides={"ae.headcount": 6}), 4)
+    # the whole lead flow is upstream of the AEs: identical, row for row
+    pd.testing.assert_frame_equal(small.leads, large.leads)
+    pd.testing.assert_frame_equal(small.activities, large.activities)
+    # while the AE side did change
+    assert not small.opportunities["ae_id"].equals(large.opportunities["ae_id"])
+
+
+def test_sdr_headcount_changes_outcomes_but_not_the_leads() -> None:
+    few = salesim.simulate(salesim.load_scenario(MINIMAL, overrides={"sdr.headcount": 1}), 4)
+    many = salesim.simulate(salesim.load_scenario(MINIMAL, overrides={"sdr.headcount": 6}), 4)
+    pd.testing.assert_frame_equal(new_leads(few), new_leads(many))
+    assert not few.leads["first_attempt_at"].equals(many.leads["first_attempt_at"])
+
+
+def test_adding_a_channel_leaves_the_other_channels_leads_alone() -> None:
+    one = salesim.simulate(salesim.load_scenario(MINIMAL), 4)
+    two = salesim.simulate(salesim.load_scenario(MINIMAL, overrides={
+        "channels.events": {"leads_per_month": 80, "cost_per_lead": 100}}), 4)
+    inbound_one = new_leads(one).drop(columns="lead_id")
+    inbound_two = new_leads(two)
+    inbound_two = inbound_two[inbound_two["channel"] == "inbound"].drop(columns="lead_id")
+    inbound_two["channel"] = inbound_two["channel"].cat.remove_unused_categories()
+    pd.testing.assert_frame_equal(inbound_one.reset_index(drop=True),
+                                  inbound_two.reset_index(drop=True))
+    assert (two.leads["channel"] == "events").sum() > 0
