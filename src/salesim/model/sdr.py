@@ -329,6 +329,8 @@ class SdrDesk:
                 sdr_id[row] = rep_ids[seat]
             needed = needed_of[row]
             log((rep_ids[seat], now, attempt == needed, busy))
+            if ended >= horizon:
+                continue  # the call is still going on at the horizon: the lead stays open
             if attempt < needed and attempt < max_attempts:
                 business, gap = gaps[attempt - 1 if attempt <= last_gap else last_gap]
                 next_due = ended + gap if business else business_at(calendar_at(ended) + gap)
