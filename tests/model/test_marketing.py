@@ -1,0 +1,162 @@
+"""Marketing: monthly volume, seasonality, growth, channel ramp and window, segment mix,
+scores, not-ready share, and spend / cost per lead.
+
+Counts are Poisson (or binomial / multinomial) around the configured numbers; each
+test allows the sampling error at 99.9%, Bonferroni-split over its comparisons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from salesim.engine.random_streams import RandomStreams
+from salesim.model.marketing import NewLeads, generate_leads, monthly_rate
+from salesim.scenario.schema import Scenario
+
+from .builders import build, days
+
+CONFIDENCE = 0.999
+
+
+def z_bound(comparisons: int = 1) -> float:
+    return float(stats.norm.ppf(1 - (1 - CONFIDENCE) / (2 * comparisons)))
+
+
+def leads(channels: dict[str, Any], seed: int = 1, **extra: Any) -> tuple[NewLeads, Scenario]:
+    scenario = build({"channels": channels, **extra})
+    return generate_leads(scenario, RandomStreams(seed)), scenario
+
+
+def monthly_counts(new: NewLeads, months: int = 12) -> np.ndarray:
+    starts = [(dt.date(2027 + m // 12, m % 12 + 1, 1) - dt.date(2027, 1, 1)).days
+              for m in range(months + 1)]
+    return np.histogram(new.created_at, bins=starts)[0]
+
+
+def assert_poisson(counts: np.ndarray, expected: np.ndarray, what: str) -> None:
+    z = (counts - expected) / np.sqrt(expected)
+    print(f"{what}: z from {z.min():.2f} to {z.max():.2f}")
+    assert np.abs(z).max() <= z_bound(len(counts)), what
+
+
+def test_volume_per_month_is_the_configured_rate() -> None:
+    new, _ = leads({"web": {"leads_per_month": 2000}})
+    assert_poisson(monthly_counts(new), np.full(12, 2000.0), "monthly volume")
+    assert (np.diff(new.created_at) >= 0).all()  # sorted by creation
+    assert new.created_at.min() >= 0
+    assert new.created_at.max() < 365
+
+
+def test_arrivals_are_uniform_within_each_month() -> None:
+    new, _ = leads({"web": {"leads_per_month": 3000}})
+    january = new.created_at[new.created_at < 31]
+    assert stats.kstest(january / 31, "uniform").pvalue > 1 - CONFIDENCE
+    # any hour of the day and any day of the week
+    hours = (new.created_at % 1) * 24
+    assert stats.kstest(hours / 24, "uniform").pvalue > 1 - CONFIDENCE
+
+
+def test_seasonality_scales_each_calendar_month() -> None:
+    season = [0.5, 1.0, 1.5, 2.0, 1.0, 0.2, 0.0, 1.0, 1.2, 0.8, 1.3, 0.5]
+    new, _ = leads({"web": {"leads_per_month": 1500, "seasonality": season}})
+    counts = monthly_counts(new)
+    assert counts[6] == 0  # July switched off
+    on = np.asarray(season) > 0
+    assert_poisson(counts[on], 1500 * np.asarray(season)[on], "seasonal volume")
+
+
+def test_growth_compounds_from_the_first_month() -> None:
+    new, scenario = leads({"web": {"leads_per_month": 1000, "annual_growth": 0.5}},
+                          meta={"horizon": "24 months"})
+    channel = scenario.channels["web"]
+    first = dt.date(2027, 1, 1)
+    months = [dt.date(2027 + m // 12, m % 12 + 1, 1) for m in range(24)]
+    rates = np.array([monthly_rate(channel, scenario, month) for month in months])
+    years = np.array([(month - first).days / 365.25 for month in months])
+    np.testing.assert_allclose(rates, 1000 * 1.5**years)
+    assert monthly_rate(channel, scenario, dt.date(2028, 1, 1)) == pytest.approx(1500, rel=1e-3)
+    assert_poisson(monthly_counts(new, 24), rates, "growing volume")
+
+
+def test_channel_ramp_and_window() -> None:
+    ramp = [0.2, 0.4, 0.6, 0.8]
+    new, _ = leads({"partners": {"leads_per_month": 2000, "start": "2027-03", "end": "2027-10",
+                                 "ramp": ramp}})
+    counts = monthly_counts(new)
+    assert counts[:2].sum() == 0  # before the launch
+    assert counts[10:].sum() == 0  # after the last month
+    expected = 2000 * np.array([*ramp, 1.0, 1.0, 1.0, 1.0])
+    assert_poisson(counts[2:10], expected, "ramped volume")
+
+
+def test_spend_over_cost_per_lead_and_lead_cost() -> None:
+    new, scenario = leads({
+        "paid": {"spend_per_month": "150k", "cost_per_lead": 150},
+        "events": {"leads_per_month": 300, "cost_per_lead": 250},
+        "organic": {"leads_per_month": 500},
+    })
+    assert scenario.channels["paid"].base_leads_per_month == 1000
+    names = list(new.channel_names)
+    counts = np.bincount(new.channel, minlength=3)
+    assert_poisson(counts, np.array([12_000, 3_600, 6_000.0]), "leads per channel")
+    cost = {name: np.unique(new.cost[new.channel == k]) for k, name in enumerate(names)}
+    assert cost["paid"].tolist() == [150.0]
+    assert cost["events"].tolist() == [250.0]
+    assert cost["organic"].tolist() == [0.0]
+
+
+def test_segment_mix_default_and_per_channel() -> None:
+    segments = {"smb": {"share": 0.6, "deal_size": 10_000},
+                "mid": {"share": 0.3, "deal_size": 40_000},
+                "ent": {"share": 0.1, "deal_size": 150_000}}
+    new, _ = leads({"web": {"leads_per_month": 1000},
+                    "partners": {"leads_per_month": 1000,
+                                 "segment_mix": {"smb": 0.2, "ent": 0.8}}},
+                   segments=segments)
+    for code, mix in ((0, [0.6, 0.3, 0.1]), (1, [0.2, 0.0, 0.8])):
+        counts = np.bincount(new.segment[new.channel == code], minlength=3)
+        expected = np.asarray(mix) * counts.sum()
+        if code == 1:
+            assert counts[1] == 0
+            counts, expected = counts[[0, 2]], expected[[0, 2]]
+        assert stats.chisquare(counts, expected).pvalue > (1 - CONFIDENCE) / 2
+
+
+def test_scores_add_two_parts_each_clipped_to_50() -> None:
+    new, _ = leads({"web": {"leads_per_month": 2000, "score": {
+        "attribute": 70,  # clipped to 50
+        "behaviour": {"uniform": {"low": 0, "high": 100}}}}})  # half of it clipped to 50
+    behaviour = new.score - 50
+    assert behaviour.min() >= 0
+    assert behaviour.max() <= 50
+    capped = behaviour == 50
+    assert stats.binomtest(int(capped.sum()), len(behaviour), 0.5).pvalue > 1 - CONFIDENCE
+    assert stats.kstest(behaviour[~capped] / 50, "uniform").pvalue > 1 - CONFIDENCE
+
+
+def test_not_ready_share_per_channel_and_default() -> None:
+    new, _ = leads({"web": {"leads_per_month": 2000},
+                    "referral": {"leads_per_month": 2000, "not_ready_share": 0.4}},
+                   recycle={"not_ready_share": 0.65})
+    for code, share in ((0, 0.65), (1, 0.4)):
+        mine = new.not_ready[new.channel == code]
+        result = stats.binomtest(int(mine.sum()), len(mine), share)
+        assert result.pvalue > (1 - CONFIDENCE) / 2
+
+
+def test_new_leads_reach_the_records_unchanged() -> None:
+    """What marketing draws is what the leads table shows (cycle-0 rows)."""
+    import salesim
+
+    scenario = build({"channels": {"web": {"leads_per_month": 300, "cost_per_lead": 20}}})
+    drawn = generate_leads(scenario, RandomStreams(5))
+    table = salesim.simulate(scenario, seed=5).leads
+    table = table[table["cycle"] == 0]
+    np.testing.assert_allclose(days(table["created_at"]), drawn.created_at, atol=1e-9)
+    np.testing.assert_allclose(table["score"], drawn.score)
+    assert (table["cost"] == 20).all()

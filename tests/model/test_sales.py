@@ -1,0 +1,199 @@
+"""Field sales: routing, the open-opportunity limit (wait vs degrade), the win chance
+(conversion x skill x ramp, spread over stages) and leaver reassignment.
+
+Every lead becomes an opportunity within the hour here, so opportunities arrive as a
+Poisson stream and the AE rules are all that is tested. Win counts are compared with
+the sum of each opportunity's own win chance (z-test at 99.9%).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import salesim
+
+from .builders import EVERY_LEAD_AN_OPPORTUNITY, build, days
+
+Z = float(stats.norm.ppf(0.9995))
+
+
+def run(ae: dict[str, Any], leads_per_month: float = 300, seed: int = 1,
+        **extra: Any) -> salesim.Records:
+    scenario = build(EVERY_LEAD_AN_OPPORTUNITY,
+                     {"channels": {"web": {"leads_per_month": leads_per_month}},
+                      "ae": ae, **extra})
+    return salesim.simulate(scenario, seed=seed)
+
+
+def load_at_assignment(opportunities: pd.DataFrame) -> np.ndarray:
+    """Open opportunities the owner already held when each one was assigned (no leavers)."""
+    assigned = days(opportunities["assigned_at"])
+    closed = days(opportunities["closed_at"])
+    closed = np.where(np.isnan(closed), np.inf, closed)
+    owner = opportunities["ae_id"].to_numpy()
+    ids = opportunities["opportunity_id"].to_numpy()
+    load = np.zeros(len(opportunities), dtype=np.int64)
+    for rep in np.unique(owner[owner >= 0]):
+        mine = np.flatnonzero(owner == rep)
+        t, c, i = assigned[mine], closed[mine], ids[mine]
+        same_time = t[None, :] == t[:, None]
+        earlier = (t[None, :] < t[:, None]) | (same_time & (i[None, :] < i[:, None]))
+        still_open = c[None, :] > t[:, None]
+        load[mine] = (earlier & still_open).sum(axis=1)
+    return load
+
+
+def assert_wins(won: np.ndarray, chance: np.ndarray, what: str) -> None:
+    variance = float(np.sum(chance * (1 - chance)))
+    z = (won.sum() - chance.sum()) / math.sqrt(variance)
+    print(f"{what}: {int(won.sum())} won, expected {chance.sum():.1f} (z = {z:.2f})")
+    assert abs(z) <= Z, what
+
+
+# ----------------------------------------------------------------------------- routing
+
+
+def test_round_robin_deals_evenly() -> None:
+    records = run({"headcount": 4, "routing": "round_robin"})
+    counts = records.opportunities["ae_id"].value_counts()
+    assert len(counts) == 4
+    assert counts.max() - counts.min() <= 1
+
+
+def test_least_loaded_goes_to_an_ae_with_the_fewest_open() -> None:
+    records = run({"headcount": 5, "routing": "least_loaded",
+                   "stages": {"deal": {"conversion": 0.5,
+                                       "duration": {"exponential": {"mean": "10 days"}}}}})
+    opportunities = records.opportunities
+    assigned = days(opportunities["assigned_at"])
+    closed = days(opportunities["closed_at"])
+    closed = np.where(np.isnan(closed), np.inf, closed)
+    owner = opportunities["ae_id"].to_numpy()
+    reps = np.unique(owner)
+    assert len(reps) == 5
+    for k in range(len(opportunities)):
+        t = assigned[k]
+        before = np.arange(len(opportunities)) < k
+        open_then = before & (assigned <= t) & (closed > t)
+        loads = {rep: int((open_then & (owner == rep)).sum()) for rep in reps}
+        assert loads[owner[k]] == min(loads.values()), k
+
+
+def test_by_segment_routes_to_dedicated_aes() -> None:
+    segments = {"smb": {"share": 0.5, "deal_size": 10_000},
+                "ent": {"share": 0.5, "deal_size": 100_000}}
+    records = run({"headcount": 6, "routing": "by_segment",
+                   "segment_split": {"smb": 0.5, "ent": 0.5}}, segments=segments, seed=2)
+    reps = records.reps[records.reps["role"] == "ae"].set_index("rep_id")
+    served = reps["segment"].astype(str)
+    assert set(served) == {"smb", "ent"}  # this seed dedicates AEs to both segments
+    opportunities = records.opportunities
+    assert (served.loc[opportunities["ae_id"]].to_numpy()
+            == opportunities["segment"].astype(str).to_numpy()).all()
+
+
+# ----------------------------------------------------------------------------- capacity
+
+
+@functools.cache
+def limited(policy: str) -> salesim.Records:
+    return run({"headcount": 10, "routing": "least_loaded", "max_open_opportunities": 3,
+                "over_capacity": policy, "degrade_per_extra": 0.1,
+                "stages": {"deal": {"conversion": 0.8,
+                                    "duration": {"exponential": {"mean": "4 days"}}}}},
+               leads_per_month=270)  # about 9 a day against a capacity of 7.5
+
+
+def test_wait_never_exceeds_the_limit_and_queues_in_order() -> None:
+    opportunities = limited("wait").opportunities
+    taken = opportunities[opportunities["assigned_at"].notna()]
+    assert load_at_assignment(taken).max() <= 2  # at most 3 open, counting the new one
+    waited = days(taken["assigned_at"]) > days(taken["created_at"])
+    assert waited.sum() > 100  # the limit binds
+    # one queue, first come first served
+    assert (np.diff(days(taken["assigned_at"])) >= 0).all()
+    # nobody degraded: the win rate is the conversion
+    closed = taken[taken["status"].isin(["won", "lost"])]
+    assert_wins((closed["status"] == "won").to_numpy(), np.full(len(closed), 0.8), "wait")
+
+
+def test_degrade_takes_everything_and_loses_win_rate_per_extra_deal() -> None:
+    opportunities = limited("degrade").opportunities
+    assert (opportunities["assigned_at"] == opportunities["created_at"]).all()
+    load = load_at_assignment(opportunities)
+    assert load.max() > 3  # over the limit at times
+    extra = np.maximum(load + 1 - 3, 0)
+    chance = 0.8 * np.maximum(0.0, 1 - 0.1 * extra)
+    closed = opportunities["status"].isin(["won", "lost"]).to_numpy()
+    won = (opportunities["status"] == "won").to_numpy()
+    assert_wins(won[closed], chance[closed], "degrade")
+    assert won[closed].mean() < 0.8 - 0.02
+
+
+# ----------------------------------------------------------------------------- win chance
+
+
+def test_win_chance_scales_with_skill_spread_over_stages() -> None:
+    stages = {name: {"conversion": 0.8, "duration": "2 days"}
+              for name in ("discovery", "proposal", "negotiation")}
+    records = run({"headcount": 12, "skill": {"uniform": {"low": 0.3, "high": 1.2}},
+                   "stages": stages})
+    reps = records.reps.set_index("rep_id")
+    opportunities = records.opportunities
+    closed = opportunities[opportunities["status"].isin(["won", "lost"])]
+    skill = reps.loc[closed["ae_id"], "skill"].to_numpy()
+    assert skill.std() > 0.1
+    # each stage cleared with 0.8 x skill^(1/3): winning all three is 0.512 x skill
+    assert_wins((closed["status"] == "won").to_numpy(), 0.512 * skill, "skill")
+    # and losses spread over the stages, not all at the last one
+    stage_rows = records.opportunity_stages
+    lost_at = stage_rows[stage_rows["outcome"] == "lost"]["stage"].value_counts()
+    assert (lost_at > 0).all()
+
+
+# ----------------------------------------------------------------------------- leavers
+
+
+def test_leavers_hand_their_open_deals_to_colleagues() -> None:
+    records = run({"headcount": 6, "attrition": 0.9, "routing": "least_loaded",
+                   "backfill": {"enabled": True, "delay": "1 week"},
+                   "stages": {"deal": {"conversion": 0.5, "duration": "40 days"}}},
+                  seed=3)
+    reps = records.reps[records.reps["role"] == "ae"].set_index("rep_id")
+    left = reps["left_at"].dropna()
+    assert len(left) >= 3
+    opportunities = records.opportunities
+    assigned = opportunities["assigned_at"]
+    closed = opportunities["closed_at"].fillna(pd.Timestamp(records.end))
+    owner_left = reps.loc[opportunities["ae_id"], "left_at"].to_numpy()
+    # no deal is still owned by someone who left while it was open
+    still_open_at_leaving = (pd.notna(owner_left) & (assigned.to_numpy() < owner_left)
+                             & (closed.to_numpy() > owner_left))
+    assert not still_open_at_leaving.any()
+    # some deals did change hands: the owner was hired after the deal was assigned
+    hired = reps.loc[opportunities["ae_id"], "hired_at"].to_numpy()
+    inherited = hired > assigned.to_numpy()
+    assert inherited.sum() > 0
+    # and every owner was on the team when the deal closed
+    done = opportunities["closed_at"].notna().to_numpy()
+    assert (hired[done] <= opportunities["closed_at"].to_numpy()[done]).all()
+
+
+@pytest.mark.parametrize("routing", ["round_robin", "least_loaded", "by_segment"])
+def test_nobody_to_assign_to_leaves_opportunities_waiting(routing: str) -> None:
+    extra: dict[str, Any] = {"routing": routing}
+    if routing == "by_segment":
+        extra["segment_split"] = {"all": 1.0}
+    records = run({"headcount": 0, **extra}, leads_per_month=50)
+    opportunities = records.opportunities
+    assert len(opportunities) > 0
+    assert opportunities["assigned_at"].isna().all()
+    assert (opportunities["ae_id"] == -1).all()
+    assert (opportunities["status"] == "open").all()

@@ -1,0 +1,130 @@
+"""The SDR desk through its records: queue discipline, cadence, ramp, working hours, and
+what a call still running at the horizon may record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import salesim
+from salesim.engine.calendar import WorkCalendar
+from salesim.scenario.units import DAYS_PER_MONTH
+
+from .builders import build, days
+
+MINUTE = 1 / 1440
+
+
+def run(sdr: dict[str, Any], leads_per_month: float = 300, seed: int = 1,
+        **extra: Any) -> salesim.Records:
+    scenario = build({"channels": {"web": {"leads_per_month": leads_per_month}},
+                      "sdr": sdr, **extra})
+    return salesim.simulate(scenario, seed=seed)
+
+
+def test_a_call_running_at_the_horizon_records_nothing_after_it() -> None:
+    """A call that starts before the horizon and ends after it must not stamp a contact or
+    a booked meeting past the horizon: the records end at meta.end."""
+    records = run({"headcount": 1, "handle_time": "3 days", "attempts": {"max": 1},
+                   "contact_rate": 1.0, "meeting_rate": 1.0},
+                  leads_per_month=30, meta={"horizon": "1 month"})
+    leads = records.leads
+    end = pd.Timestamp(records.end)
+    assert leads["first_attempt_at"].notna().sum() >= 5
+    for column in ("first_attempt_at", "contacted_at", "meeting_set_at", "ended_at"):
+        stamped = leads[column].dropna()
+        assert (stamped < end).all(), f"{column} after the horizon: {stamped.max()}"
+
+
+def test_fifo_calls_leads_in_arrival_order() -> None:
+    records = run({"headcount": 1, "queue": "fifo", "handle_time": "30 min",
+                   "attempts": {"max": 1}}, leads_per_month=2000,
+                  meta={"horizon": "1 month"})
+    leads = records.leads.sort_values("created_at")
+    called = days(leads["first_attempt_at"])
+    assert np.isnan(called).sum() > 100  # overloaded: a backlog at the horizon
+    done = called[~np.isnan(called)]
+    assert (np.diff(done) >= 0).all()
+    assert np.isnan(called[len(done):]).all()  # the uncalled are the latest arrivals
+
+
+def test_score_priority_calls_the_best_waiting_lead() -> None:
+    records = run({"headcount": 1, "queue": "score_priority", "handle_time": "30 min",
+                   "attempts": {"max": 1}}, leads_per_month=2000,
+                  meta={"horizon": "1 month"})
+    leads = records.leads
+    created = days(leads["created_at"])
+    called = days(leads["first_attempt_at"])
+    called_or_never = np.where(np.isnan(called), np.inf, called)
+    score = leads["score"].to_numpy()
+    for i in np.flatnonzero(~np.isnan(called)):
+        waiting = (created <= called[i]) & (called_or_never > called[i])
+        assert not (score[waiting] > score[i]).any(), i
+    # and the best leads are called much sooner than the worst
+    wait = called - created
+    top = score >= np.quantile(score, 0.75)
+    assert np.nanmean(wait[top]) < 0.25 * np.nanmean(wait[~top])
+
+
+def test_cadence_spaces_the_attempts() -> None:
+    """Unreached after three calls of 6 minutes with gaps of 1 and 2 days: settled
+    3 days and 18 minutes after the first call (24x7, SDRs to spare)."""
+    records = run({"headcount": 5, "handle_time": "6 min", "contact_rate": 0.0,
+                   "attempts": {"max": 3, "cadence": ["1 day", "2 days"]}},
+                  leads_per_month=200)
+    leads = records.leads
+    settled = leads[leads["status"] != "open"]
+    assert (settled["attempts"] == 3).all()
+    span = days(settled["ended_at"]) - days(settled["first_attempt_at"])
+    np.testing.assert_allclose(span, 3 + 18 * MINUTE, atol=1e-6)
+
+
+def test_business_day_cadence_follows_working_hours() -> None:
+    """On office hours, a gap of one business day is nine working hours: the second call
+    comes at the same time on the next working day (SDRs enough that nobody queues)."""
+    records = run({"headcount": 40, "handle_time": "6 min", "contact_rate": 0.0,
+                   "attempts": {"max": 2, "cadence": ["1 business day"]}},
+                  leads_per_month=200, calendar={"always_open": False})
+    leads = records.leads
+    settled = leads[leads["status"] != "open"]
+    calendar = WorkCalendar(build({"calendar": {"always_open": False}}).calendar,
+                            dt.date(2027, 1, 1), 400)
+    first = days(settled["first_attempt_at"])
+    expected = calendar.to_calendar(calendar.to_business(first) + 9 / 24 + 12 * MINUTE)
+    np.testing.assert_allclose(days(settled["ended_at"]), expected, atol=1e-6)
+
+
+def test_a_ramping_sdr_takes_longer_per_call() -> None:
+    records = run({"headcount": 0, "hiring": [{"month": "2027-01", "count": 1}],
+                   "ramp": [0.5, 1.0], "handle_time": "30 min", "attempts": {"max": 1}},
+                  leads_per_month=300, meta={"horizon": "3 months"})
+    activity = records.activities
+    per_call = activity["busy_hours"] / activity["attempts"]
+    first_month = days(activity["date"]) < DAYS_PER_MONTH - 1
+    later = days(activity["date"]) >= 2 * DAYS_PER_MONTH
+    np.testing.assert_allclose(per_call[first_month], 1.0)  # 30 minutes at half speed
+    np.testing.assert_allclose(per_call[later], 0.5)
+
+
+def test_no_calls_while_productivity_is_zero() -> None:
+    records = run({"headcount": 0, "hiring": [{"month": "2027-01", "count": 1}],
+                   "ramp": [0.0, 1.0], "attempts": {"max": 1}},
+                  leads_per_month=100, meta={"horizon": "3 months"})
+    first = days(records.leads["first_attempt_at"])
+    assert np.nanmin(first) >= DAYS_PER_MONTH - 1e-9
+    assert (~np.isnan(first)).sum() > 50
+
+
+def test_meetings_are_held_in_working_hours() -> None:
+    records = run({"headcount": 3, "handle_time": "10 min", "contact_rate": 1.0,
+                   "meeting_rate": 1.0, "attempts": {"max": 1},
+                   "meeting_lead_time": {"exponential": {"mean": "2 days"}}},
+                  calendar={"always_open": False, "working_hours": "10:00-16:00"})
+    held = records.leads["meeting_held_at"].dropna()
+    assert len(held) > 100
+    hours = held.dt.hour + held.dt.minute / 60
+    assert ((hours >= 10) & (hours < 16)).all()
+    assert (held.dt.day_of_week < 5).all()

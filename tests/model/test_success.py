@@ -1,0 +1,164 @@
+"""Customer success: onboarding under load, renewals, expansion, contraction, churn and the
+ARR bookkeeping, driven through :func:`serve_customers` with hand-made won deals.
+
+Chance-driven checks compare counts with the sum of each trial's own probability
+(z-test at 99.9%).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from salesim.engine.random_streams import RandomStreams
+from salesim.model.success import Customers, serve_customers
+from salesim.model.workforce import build_roster
+from salesim.scenario.units import DAYS_PER_MONTH
+
+from .builders import build
+
+Z = float(stats.norm.ppf(0.9995))
+
+
+def serve(cs: dict[str, Any], customers: dict[str, Any], start_at: np.ndarray,
+          arr: np.ndarray | None = None, seed: int = 1, horizon: str = "12 months"
+          ) -> Customers:
+    scenario = build({"meta": {"horizon": horizon}, "cs": cs, "customers": customers})
+    roster = build_roster("cs", scenario.cs, scenario, np.random.default_rng(seed), 100)
+    value = np.full(len(start_at), 10_000.0) if arr is None else arr
+    return serve_customers(scenario, roster, RandomStreams(seed), np.arange(len(start_at)),
+                           np.asarray(start_at, dtype=float), value)
+
+
+def events_of(customers: Customers, customer: int) -> list[tuple[str, float]]:
+    return [(kind, change) for who, kind, change in zip(
+        customers.event_customer, customers.event_kind, customers.event_change, strict=True)
+        if who == customer]
+
+
+# ----------------------------------------------------------------------------- onboarding
+
+
+@pytest.mark.parametrize("sensitivity", [1.0, 2.0])
+def test_onboarding_success_falls_with_load(sensitivity: float) -> None:
+    """One CSM for 10 accounts; customer k arrives to a book of k: success is
+    0.9 x min(1, (10 / (k + 1)) ^ sensitivity)."""
+    n, replications = 60, 40
+    k = np.arange(n)
+    chance = 0.9 * np.minimum(1.0, (10 / (k + 1)) ** sensitivity)
+    outcomes = []
+    for seed in range(replications):
+        served = serve({"headcount": 1, "accounts_per_csm": 10, "onboarding_success": 0.9,
+                        "overload_sensitivity": sensitivity, "onboarding_duration": "10 days"},
+                       {}, np.linspace(0.0, 1.0, n), seed=seed)
+        outcomes.append(np.asarray(served.onboarded, dtype=float))
+    observed = np.sum(outcomes, axis=0)
+    expected = replications * chance
+    z = (observed.sum() - expected.sum()) / math.sqrt(
+        float(np.sum(replications * chance * (1 - chance))))
+    assert abs(z) <= Z
+    # the first ten see spare capacity, the last ten a book six times too big
+    assert observed[:10].sum() / (10 * replications) == pytest.approx(0.9, abs=0.05)
+    assert observed[-10:].sum() < observed[:10].sum() / 4
+
+
+def test_no_csm_means_no_onboarding_and_no_owner() -> None:
+    served = serve({"headcount": 0, "onboarding_success": 1.0}, {}, np.linspace(0, 100, 50))
+    assert not any(served.onboarded)
+    assert set(served.csm_id) == {-1}
+
+
+def test_customers_go_to_the_least_loaded_csm() -> None:
+    served = serve({"headcount": 3, "accounts_per_csm": 100}, {}, np.linspace(0, 10, 30))
+    counts = np.bincount(np.asarray(served.csm_id) - 100)
+    assert counts.tolist() == [10, 10, 10]
+
+
+def test_customers_of_a_leaver_get_a_colleague_who_stays() -> None:
+    served = serve({"headcount": 10, "attrition": 0.9}, {}, np.linspace(0, 30, 200), seed=4)
+    scenario = build({"cs": {"headcount": 10, "attrition": 0.9}})
+    roster = build_roster("cs", scenario.cs, scenario, np.random.default_rng(4), 100)
+    staying = set(roster.rep_ids[np.isinf(roster.left_at)].tolist())
+    assert 0 < len(staying) < 10
+    assert set(served.csm_id) <= staying
+
+
+# ----------------------------------------------------------------------------- renewals and ARR
+
+
+def test_renewals_with_expansion_compound_arr() -> None:
+    term = 2 * DAYS_PER_MONTH
+    served = serve({"headcount": 2},
+                   {"contract_term": "2 months", "renewal": {"onboarded": 1.0,
+                                                             "not_onboarded": 1.0},
+                    "expansion": {"probability": 1.0, "size": 0.2},
+                    "contraction": {"probability": 0.0, "size": 0.1}},
+                   np.array([0.0, 100.0]), arr=np.array([10_000.0, 5_000.0]))
+    horizon = 365.0
+    for customer, (start, value) in enumerate(((0.0, 10_000.0), (100.0, 5_000.0))):
+        renewals = math.ceil((horizon - start) / term) - 1  # term ends before the horizon
+        assert served.renewals[customer] == renewals
+        assert served.arr[customer] == pytest.approx(value * 1.2**renewals)
+        kinds = [kind for kind, _ in events_of(served, customer)]
+        assert kinds == ["new"] + ["renewal", "expansion"] * renewals
+        assert sum(change for _, change in events_of(served, customer)) \
+            == pytest.approx(served.arr[customer])
+    times = [at for who, at in zip(served.event_customer, served.event_at, strict=True)
+             if who == 0]
+    np.testing.assert_allclose(sorted(set(times)), term * np.arange(0, 6))
+
+
+def test_contraction_shrinks_and_never_below_zero() -> None:
+    served = serve({"headcount": 2},
+                   {"contract_term": "3 months", "renewal": {"onboarded": 1.0,
+                                                             "not_onboarded": 1.0},
+                    "expansion": {"probability": 0.0, "size": 0.2},
+                    "contraction": {"probability": 1.0, "size": 0.15}},
+                   np.array([0.0]))
+    assert served.renewals[0] == 3
+    assert served.arr[0] == pytest.approx(10_000 * 0.85**3)
+    whole = serve({"headcount": 2},
+                  {"contract_term": "3 months", "renewal": {"onboarded": 1.0,
+                                                            "not_onboarded": 1.0},
+                   "expansion": {"probability": 0.0, "size": 0.2},
+                   "contraction": {"probability": 1.0, "size": 1.5}},
+                  np.array([0.0]))
+    assert whole.arr[0] == 0.0  # cut to nothing, never negative
+    assert np.isnan(whole.churned_at[0])  # but not a churn: the contract renewed
+
+
+def test_churn_at_term_end_books_the_whole_arr_out() -> None:
+    served = serve({"headcount": 2},
+                   {"contract_term": "4 months", "renewal": {"onboarded": 0.0,
+                                                             "not_onboarded": 0.0}},
+                   np.array([0.0, 300.0]))
+    assert served.churned_at[0] == pytest.approx(4 * DAYS_PER_MONTH)
+    assert served.arr[0] == 0.0
+    assert events_of(served, 0) == [("new", 10_000.0), ("churn", -10_000.0)]
+    # a contract ending after the horizon has not churned yet
+    assert np.isnan(served.churned_at[1])
+    assert served.arr[1] == 10_000.0
+    assert events_of(served, 1) == [("new", 10_000.0)]
+
+
+def test_renewal_chance_with_health_noise() -> None:
+    """Each customer's chance is base + N(0, noise), clipped to [0, 1]: the renewal
+    share is the mean of the clipped normal."""
+    base, noise, n = 0.9, 0.2, 4000
+    served = serve({"headcount": 1, "accounts_per_csm": 100_000, "onboarding_success": 1.0,
+                    "onboarding_duration": "1 day"},
+                   {"contract_term": "6 months", "health_noise": noise,
+                    "renewal": {"onboarded": base, "not_onboarded": base}},
+                   np.linspace(0.0, 30.0, n))
+    renewed = np.asarray(served.renewals) >= 1
+    chance, _ = integrate.quad(
+        lambda x: min(max(base + x, 0.0), 1.0) * stats.norm.pdf(x, 0, noise), -2, 2)
+    result = stats.binomtest(int(renewed.sum()), n, chance)
+    print(f"renewed {renewed.mean():.4f}, expected {chance:.4f}")
+    assert result.pvalue > 0.001
+    # the noise matters: without clipping the share would be the base itself
+    assert chance < base - 0.02
