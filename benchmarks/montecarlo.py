@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import platform
 import re
+import resource
 import sys
 import time
 from importlib.metadata import version
@@ -68,11 +70,20 @@ def machine() -> dict[str, str]:
     }
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished (joined) worker processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
 def throughput(scenario: salesim.Scenario, reps: int, workers: int, seed: int
-               ) -> tuple[float, pd.DataFrame]:
+               ) -> tuple[float, float, pd.DataFrame]:
+    """Wall-clock seconds, CPU seconds (all processes) and the replications table."""
+    cpu = cpu_seconds()
     started = time.perf_counter()
     ensemble = run(scenario, reps=reps, seed=seed, workers=workers, progress=False)
-    return time.perf_counter() - started, ensemble.replications
+    return time.perf_counter() - started, cpu_seconds() - cpu, ensemble.replications
 
 
 def stability(scenario: salesim.Scenario, reps: int, seeds: list[int], workers: int,
@@ -81,8 +92,9 @@ def stability(scenario: salesim.Scenario, reps: int, seeds: list[int], workers: 
     for seed in seeds:
         ensemble = run(scenario, reps=reps, seed=seed, workers=workers, progress=False)
         row = ensemble.summary().loc[metric]
+        values = ensemble.replications[metric]
         rows.append({"seed": seed, "p10": row["p10"], "p50": row["p50"], "p90": row["p90"],
-                     "mean": row["mean"]})
+                     "mean": row["mean"], "cv": float(values.std() / values.mean())})
         print(f"  seed {seed}: P10 {row['p10']:,.0f}  P50 {row['p50']:,.0f}  "
               f"P90 {row['p90']:,.0f}", flush=True)
     return pd.DataFrame(rows)
@@ -97,7 +109,8 @@ def spread(table: pd.DataFrame, column: str) -> float:
 
 def markdown_section(info: dict[str, str], scenario_path: str, reps: int,
                      single_seconds: float, timings: dict[int, float],
-                     stable: pd.DataFrame | None, stable_reps: int) -> str:
+                     cpu: dict[int, float], stable: pd.DataFrame | None,
+                     stable_reps: int) -> str:
     lines = [HEADING, "",
              f"Measured {dt.date.today().isoformat()} with `python benchmarks/montecarlo.py "
              f"--write` on `{scenario_path}`.", ""]
@@ -105,15 +118,19 @@ def markdown_section(info: dict[str, str], scenario_path: str, reps: int,
     lines += ["", f"One replication in this process: {single_seconds:.2f} s.", "",
               f"Whole runs of {reps} replications (wall clock, starting the worker processes "
               "included):", "",
-              "| workers | seconds | replications/s | parallel efficiency |",
-              "|---:|---:|---:|---:|"]
+              "| workers | seconds | replications/s | parallel efficiency "
+              "| CPU s per replication |",
+              "|---:|---:|---:|---:|---:|"]
     base = reps / timings[min(timings)]
     for workers, seconds in sorted(timings.items()):
         rate = reps / seconds
-        lines.append(f"| {workers} | {seconds:.1f} | {rate:.2f} | "
-                     f"{rate / (workers * base):.0%} |")
-    lines += ["", "Results were identical at every worker count (the replications tables "
-                  "compared equal).", ""]
+        lines.append(f"| {workers} | {seconds:.1f} | {rate:.3f} | "
+                     f"{rate / (workers * base):.0%} | {cpu[workers] / reps:.2f} |")
+    lines += ["",
+              "Parallel efficiency is rate(W) / (W x rate(1)). CPU seconds per replication "
+              "count every process (the workers included), so they do not depend on what "
+              "else the machine is doing; wall-clock rates do. Results were identical at "
+              "every worker count (the replications tables compared equal).", ""]
     if stable is not None:
         lines += [f"Stability of bookings at the default {stable_reps} replications, "
                   f"{len(stable)} root seeds:", "",
@@ -121,10 +138,32 @@ def markdown_section(info: dict[str, str], scenario_path: str, reps: int,
         for row in stable.itertuples():
             lines.append(f"| {row.seed} | {row.p10:,.0f} | {row.p50:,.0f} | {row.p90:,.0f} | "
                          f"{row.mean:,.0f} |")
+        p50 = stable["p50"].to_numpy(dtype=float)
+        cv = float(stable["cv"].mean())
         lines += ["", "Largest relative distance from the median over seeds: "
                       + ", ".join(f"{c.upper()} {spread(stable, c):.2%}"
-                                  for c in ("p10", "p50", "p90")) + ".", ""]
+                                  for c in ("p10", "p50", "p90"))
+                      + f"; P50 of the first two seeds differ by "
+                      f"{abs(p50[0] - p50[1]) / p50[:2].mean():.2%}.", "",
+                  f"Why {stable_reps} replications by default: bookings vary by {cv:.1%} "
+                  "(coefficient of variation) between replications. A sample median's "
+                  "standard error is about 1.25 sd / sqrt(n), a P10's or P90's about "
+                  "1.71 sd / sqrt(n), so:", "",
+                  "| replications | P50 s.e. | P10/P90 s.e. | two seeds' P50 within 2% |",
+                  "|---:|---:|---:|---:|"]
+        for n in (100, 200, 400, 800):
+            se50 = 1.2533 * cv / math.sqrt(n)
+            se10 = 1.7094 * cv / math.sqrt(n)
+            agree = 2 * _normal_cdf(0.02 / (math.sqrt(2) * se50)) - 1
+            lines.append(f"| {n} | {se50:.2%} | {se10:.2%} | {agree:.1%} |")
+        lines += ["", "(standard errors as a share of the mean; the last column is the "
+                      "normal-approximation chance that two root seeds give P50s within 2% "
+                      "of each other.)", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _normal_cdf(x: float) -> float:
+    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
 
 
 def replace_section(document: str, section: str) -> str:
@@ -140,10 +179,10 @@ def replace_section(document: str, section: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", default="scenarios/reference.yaml")
-    parser.add_argument("--reps", type=int, default=100,
+    parser.add_argument("--reps", type=int, default=60,
                         help="replications per throughput run (default: %(default)s)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--stability-seeds", type=int, default=3,
+    parser.add_argument("--stability-seeds", type=int, default=2,
                         help="root seeds for the stability check; 0 skips it")
     parser.add_argument("--metric", default="bookings")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
@@ -163,12 +202,14 @@ def main() -> int:
     print(f"one replication: {single:.3f} s")
 
     timings: dict[int, float] = {}
+    cpu: dict[int, float] = {}
     tables: dict[int, pd.DataFrame] = {}
     for workers in args.workers:
-        seconds, tables[workers] = throughput(scenario, args.reps, workers, seed=0)
+        seconds, cpu[workers], tables[workers] = throughput(scenario, args.reps, workers, seed=0)
         timings[workers] = seconds
         print(f"{workers} worker(s): {args.reps} replications in {seconds:.1f} s = "
-              f"{args.reps / seconds:.2f}/s", flush=True)
+              f"{args.reps / seconds:.3f}/s; {cpu[workers] / args.reps:.2f} CPU s each",
+              flush=True)
     first = tables[args.workers[0]]
     for table in tables.values():
         pd.testing.assert_frame_equal(table, first)
@@ -186,8 +227,8 @@ def main() -> int:
             f"{c.upper()} {spread(stable, c):.2%}" for c in ("p10", "p50", "p90")))
 
     if args.write:
-        section = markdown_section(info, args.scenario, args.reps, single, timings, stable,
-                                   DEFAULT_REPS)
+        section = markdown_section(info, args.scenario, args.reps, single, timings, cpu,
+                                   stable, DEFAULT_REPS)
         existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
         atomic_write_text(RESULTS, replace_section(existing, section))
         print(f"updated {RESULTS.relative_to(ROOT)}")
