@@ -86,7 +86,9 @@ def serve_customers(scenario: Scenario, roster: Roster, streams: RandomStreams,
             _, csm = heapq.heappop(churns)
             load[csm] -= 1
         active = np.flatnonzero((hired <= now) & (left > now))
-        carried = int(load[active].sum()) if len(active) else int(load.sum())
+        # every live customer is carried by the CSMs on the team now, including the
+        # book of those who left (their customers stay and go to colleagues)
+        carried = int(load.sum())
         capacity = cs.accounts_per_csm * max(len(active), 0)
         success = cs.onboarding_success
         if capacity == 0:
