@@ -25,10 +25,11 @@ Z = float(stats.norm.ppf(0.9995))
 
 
 def serve(cs: dict[str, Any], customers: dict[str, Any], start_at: np.ndarray,
-          arr: np.ndarray | None = None, seed: int = 1, horizon: str = "12 months"
-          ) -> Customers:
+          arr: np.ndarray | None = None, seed: int = 1, horizon: str = "12 months",
+          roster_seed: int | None = None) -> Customers:
     scenario = build({"meta": {"horizon": horizon}, "cs": cs, "customers": customers})
-    roster = build_roster("cs", scenario.cs, scenario, np.random.default_rng(seed), 100)
+    rng = np.random.default_rng(seed if roster_seed is None else roster_seed)
+    roster = build_roster("cs", scenario.cs, scenario, rng, 100)
     value = np.full(len(start_at), 10_000.0) if arr is None else arr
     return serve_customers(scenario, roster, RandomStreams(seed), np.arange(len(start_at)),
                            np.asarray(start_at, dtype=float), value)
@@ -64,6 +65,27 @@ def test_onboarding_success_falls_with_load(sensitivity: float) -> None:
     # the first ten see spare capacity, the last ten a book six times too big
     assert observed[:10].sum() / (10 * replications) == pytest.approx(0.9, abs=0.05)
     assert observed[-10:].sum() < observed[:10].sum() / 4
+
+
+def test_a_leavers_book_stays_with_the_team() -> None:
+    """Two CSMs of 20 accounts share 20 customers; one leaves on day 7 (roster seed 92)
+    and nobody replaces them. The customers do not leave with the CSM: from then on the
+    remaining CSM carries all of them, so every new customer finds the team over
+    capacity. With a steep overload sensitivity, success is (20 / (book + 1)) ^ 10."""
+    scenario = build({"cs": {"headcount": 2, "attrition": 0.95}})
+    roster = build_roster("cs", scenario.cs, scenario, np.random.default_rng(92), 100)
+    assert np.sort(roster.left_at)[0] == pytest.approx(7.39, abs=0.01)
+    assert np.isinf(np.sort(roster.left_at)[1])
+    before, after = np.linspace(0.0, 5.0, 20), np.linspace(30.0, 300.0, 60)
+    served = serve({"headcount": 2, "attrition": 0.95, "accounts_per_csm": 20,
+                    "onboarding_success": 1.0, "overload_sensitivity": 10.0,
+                    "onboarding_duration": "1 day"},
+                   {}, np.concatenate([before, after]), roster_seed=92)
+    onboarded = np.asarray(served.onboarded[20:], dtype=float)
+    chance = (20 / (20 + np.arange(60) + 1)) ** 10
+    z = (onboarded.sum() - chance.sum()) / math.sqrt(float(np.sum(chance * (1 - chance))))
+    print(f"onboarded after the leaver: {onboarded.sum():.0f}, expected {chance.sum():.2f}")
+    assert z <= Z
 
 
 def test_no_csm_means_no_onboarding_and_no_owner() -> None:
