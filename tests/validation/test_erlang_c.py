@@ -47,7 +47,7 @@ ARRIVAL_RATE = UTILISATION * SERVERS * SERVICE_RATE  # leads per hour
 HORIZON_DAYS = 31
 WARM_UP_DAYS = 1.0
 TAIL_DAYS = 1.0
-REPLICATIONS = 50
+REPLICATIONS = 60
 TOLERANCE = 0.05
 CONFIDENCE = 0.95
 
@@ -55,14 +55,14 @@ CONFIDENCE = 0.95
 QUANTITIES = 6
 
 
-def desk_scenario() -> salesim.Scenario:
+def desk_scenario(queue: str = "fifo") -> salesim.Scenario:
     return build({
         "meta": {"horizon": f"{HORIZON_DAYS} days"},
         "channels": {"web": {"leads_per_month": ARRIVAL_RATE * 24 * HORIZON_DAYS,
                              "not_ready_share": 0.0}},
         "sdr": {
             "headcount": SERVERS,
-            "queue": "fifo",
+            "queue": queue,
             "handle_time": {"exponential": {"mean": f"{60 / SERVICE_RATE} min"}},
             "attempts": {"max": 1},
             "contact_rate": 0.0,
@@ -72,14 +72,14 @@ def desk_scenario() -> salesim.Scenario:
 
 
 @functools.cache
-def replications() -> dict[str, np.ndarray]:
+def replications(queue: str = "fifo") -> dict[str, np.ndarray]:
     """Per replication: waits (hours) of the leads in the window, and the utilisation."""
-    scenario = desk_scenario()
+    scenario = desk_scenario(queue)
     t1 = math.log(2) / (SERVERS * SERVICE_RATE - ARRIVAL_RATE)
     t2 = math.log(4) / (SERVERS * SERVICE_RATE - ARRIVAL_RATE)
     out: dict[str, list[float]] = {k: [] for k in
                                    ("mean", "p0", "p1", "p2", "conditional", "utilisation",
-                                    "counted", "missing")}
+                                    "counted", "missing", "top", "bottom")}
     for seed in range(REPLICATIONS):
         records = salesim.simulate(scenario, seed=seed)
         leads = records.leads
@@ -93,6 +93,9 @@ def replications() -> dict[str, np.ndarray]:
         out["p1"].append(float((wait > t1).mean()))
         out["p2"].append(float((wait > t2).mean()))
         out["conditional"].append(float(wait[wait > 0].mean()))
+        score = leads["score"].to_numpy()[window]
+        out["top"].append(float(wait[score >= np.quantile(score, 0.75)].mean()))
+        out["bottom"].append(float(wait[score < np.quantile(score, 0.25)].mean()))
         activity = records.activities
         day = days(activity["date"])
         inside = (day >= WARM_UP_DAYS) & (day < HORIZON_DAYS - TAIL_DAYS)
@@ -154,3 +157,20 @@ def test_utilisation_matches_offered_load() -> None:
     print(f"utilisation: simulated {mean:.4f} [{low:.4f}, {high:.4f}], lambda/(c mu) {expected}")
     assert low <= expected <= high
     assert abs(mean - expected) <= TOLERANCE * expected
+
+
+@pytest.mark.parametrize("quantity", ["mean", "p0"])
+def test_score_priority_keeps_the_erlang_c_mean_and_wait_probability(quantity: str) -> None:
+    """Calling the highest score first reorders the queue but neither idles a seat nor
+    depends on the call lengths, so P(W > 0) (all seats busy on arrival) and the mean
+    wait (the conservation law for non-preemptive disciplines) are still Erlang C's,
+    while the best leads wait far less than the worst."""
+    runs = replications("score_priority")
+    assert runs["missing"].sum() == 0
+    expected = theory()[quantity]
+    mean, low, high = t_interval(runs[quantity], bonferroni(CONFIDENCE, 2))
+    print(f"score priority {quantity}: {mean:.5f} [{low:.5f}, {high:.5f}], "
+          f"Erlang C {expected:.5f}")
+    assert low <= expected <= high
+    assert abs(mean - expected) <= TOLERANCE * expected
+    assert runs["top"].mean() < 0.5 * runs["mean"].mean() < runs["bottom"].mean()
