@@ -4,11 +4,16 @@
 >>> scenario = salesim.load_scenario("scenarios/minimal.yaml")
 >>> scenario.meta.name
 'Minimal'
+>>> records = salesim.simulate(scenario, seed=7)           # one replication: CRM-shaped tables
+>>> ensemble = salesim.run(scenario, reps=4, seed=7, workers=1, progress=False)
+>>> sorted(ensemble.summary().columns)[:2]
+['mean', 'p10']
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
 from salesim.engine import Records, simulate
+from salesim.experiments import Ensemble, run
 from salesim.scenario import Scenario, ScenarioError, dump_scenario, load_scenario
 
 try:
@@ -17,11 +22,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "Ensemble",
     "Records",
     "Scenario",
     "ScenarioError",
     "__version__",
     "dump_scenario",
     "load_scenario",
+    "run",
     "simulate",
 ]

@@ -3,7 +3,7 @@
 Every parser accepts the plain machine form too (numbers), so a scenario that
 was dumped back to YAML loads to the same values.
 
->>> Duration.parse("3 business days").days
+>>> round(Duration.parse("3 business days").days, 6)
 4.2
 >>> parse_rate("35%")
 0.35
