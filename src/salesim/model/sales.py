@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import simpy
 
 from salesim.engine.random_streams import RandomStreams
@@ -49,6 +50,21 @@ class Opportunities:
     stage_exited: np.ndarray  # (n, stages) exit times
 
 
+def carve(shares: np.ndarray, people: int) -> npt.NDArray[np.int64]:
+    """The segment of each person, in roster order, for ``segment_split`` ``shares``.
+
+    Each next person serves the segment furthest below its share so far, so the first
+    ``k`` people (the starting team, then the team as hires join) split as closely as
+    whole heads allow: ten AEs at 40/40/20% are four, four and two.
+    """
+    counts = np.zeros(len(shares))
+    segment = np.empty(people, dtype=np.int64)
+    for k in range(people):
+        segment[k] = int(np.argmax(shares * (k + 1) - counts))
+        counts[segment[k]] += 1
+    return segment
+
+
 class SalesTeam:
     """The AE team over one replication."""
 
@@ -63,11 +79,9 @@ class SalesTeam:
         self.rng = streams.generator("ae")
         self.stream_paths = streams.generator("ae/stages")
         self.stream_amounts = streams.generator("ae/deal_size")
-        assignment = streams.generator("ae/assignment")
         if self.ae.segment_split is not None:
             split = np.array([self.ae.segment_split.get(s, 0.0) for s in segment_names])
-            self.rep_segment = assignment.choice(len(segment_names), size=len(roster),
-                                                 p=split / split.sum())
+            self.rep_segment = carve(split / split.sum(), len(roster))
         else:
             self.rep_segment = np.full(len(roster), -1)
 
