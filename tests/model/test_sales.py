@@ -99,6 +99,20 @@ def test_by_segment_routes_to_dedicated_aes() -> None:
             == opportunities["segment"].astype(str).to_numpy()).all()
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_segment_split_carves_the_team_in_those_shares(seed: int) -> None:
+    """segment_split is the share of AEs serving each segment: ten AEs split 40/40/20
+    are four, four and two, whatever the seed."""
+    segments = {"smb": {"share": 0.4, "deal_size": 10_000},
+                "mid": {"share": 0.4, "deal_size": 40_000},
+                "ent": {"share": 0.2, "deal_size": 150_000}}
+    records = run({"headcount": 10, "routing": "by_segment",
+                   "segment_split": {"smb": 0.4, "mid": 0.4, "ent": 0.2}},
+                  leads_per_month=20, segments=segments, seed=seed)
+    served = records.reps.loc[records.reps["role"] == "ae", "segment"].astype(str)
+    assert served.value_counts().to_dict() == {"smb": 4, "mid": 4, "ent": 2}
+
+
 # ----------------------------------------------------------------------------- capacity
 
 
