@@ -142,7 +142,14 @@ def _nullable_bool(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     return result
 
 
-def _coded(codes: list[int], categories: tuple[str, ...]) -> pd.Categorical:
+def _coded_text(values: list[str], categories: tuple[str, ...]) -> pd.Categorical:
+    """Many short texts from a known set, as a categorical built from integer codes."""
+    code = {name: index for index, name in enumerate(categories)}
+    codes = np.fromiter(map(code.__getitem__, values), dtype=np.int64, count=len(values))
+    return _coded(codes, categories)
+
+
+def _coded(codes: list[int] | np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
     result: pd.Categorical = pd.Categorical.from_codes(  # type: ignore[call-overload]
         np.asarray(codes, dtype=np.int64), categories=list(categories))
     return result
@@ -168,8 +175,8 @@ def _lead_table(book: LeadBook, channels: tuple[str, ...], segments: tuple[str, 
         "reschedules": np.asarray(book.reschedules, dtype=np.int64),
         "meeting_held_at": np.asarray(book.meeting_held_at, dtype=float),
         "valid": _nullable_bool(valid),
-        "status": _categorical(book.status, LEAD_STATUSES),
-        "reason": _categorical(book.reason, LEAD_REASONS),
+        "status": _coded_text(book.status, LEAD_STATUSES),
+        "reason": _coded_text(book.reason, LEAD_REASONS),
         "ended_at": np.asarray(book.ended_at, dtype=float),
     })
 
@@ -273,28 +280,28 @@ def _rep_table(rosters: dict[str, Roster], start: dt.date, ae_segments: np.ndarr
 
 def _activity_table(desk: SdrDesk, book: LeadBook, calendar: WorkCalendar, start: dt.date
                     ) -> pd.DataFrame:
-    log = desk.log
-    rep = np.fromiter((entry[0] for entry in log), dtype=np.int64, count=len(log))
-    at = np.fromiter((entry[1] for entry in log), dtype=float, count=len(log))
-    contact = np.fromiter((entry[2] for entry in log), dtype=np.int64, count=len(log))
-    busy = np.fromiter((entry[3] for entry in log), dtype=float, count=len(log))
-    calls = pd.DataFrame({
-        "rep_id": rep,
-        "day": np.floor(calendar.to_calendar(at)).astype(np.int64),
-        "attempts": 1,
-        "contacts": contact,
-        "meetings_held": 0,
-        "busy_hours": busy * 24,
-    })
+    log = np.array(desk.log, dtype=float).reshape(-1, 4)
+    rep = log[:, 0].astype(np.int64)
+    day = np.floor(calendar.to_calendar(log[:, 1])).astype(np.int64)
     held = np.asarray(book.meeting_held_at, dtype=float)
     owner = np.asarray(book.sdr_id, dtype=np.int64)
     mask = ~np.isnan(held)
-    meetings = pd.DataFrame({
-        "rep_id": owner[mask], "day": np.floor(held[mask]).astype(np.int64), "attempts": 0,
-        "contacts": 0, "meetings_held": 1, "busy_hours": 0.0,
+    rep = np.concatenate([rep, owner[mask]])
+    day = np.concatenate([day, np.floor(held[mask]).astype(np.int64)])
+    calls = len(log)
+    # one row per (rep, day): sum the calls' and the meetings' counts per pair
+    span = int(day.max()) + 1 if len(day) else 1
+    pairs, slot = np.unique(rep * span + day, return_inverse=True)
+    is_call = np.arange(len(rep)) < calls
+    def total(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(slot, weights=weights, minlength=len(pairs))
+    daily = pd.DataFrame({
+        "rep_id": (pairs // span).astype(np.int64),
+        "date": (pairs % span).astype(float),
+        "attempts": total(is_call.astype(float)).astype(np.int64),
+        "contacts": total(np.concatenate([log[:, 2], np.zeros(len(rep) - calls)])
+                          ).astype(np.int64),
+        "meetings_held": total((~is_call).astype(float)).astype(np.int64),
+        "busy_hours": total(np.concatenate([log[:, 3] * 24, np.zeros(len(rep) - calls)])),
     })
-    daily = (pd.concat([calls, meetings], ignore_index=True)
-             .groupby(["rep_id", "day"], as_index=False, sort=True)
-             .sum())
-    daily["date"] = daily["day"].astype(float)
-    return _timestamps(daily.drop(columns="day"), start)
+    return _timestamps(daily, start)
