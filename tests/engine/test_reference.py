@@ -60,8 +60,11 @@ def expected_leads(channel: Channel, start: dt.date, end: dt.date) -> float:
     from the first month, times the month's seasonality, times the channel's ramp by
     month since it started, inside its start/end window; partial months pro rata.
     """
-    volume = (channel.leads_per_month if channel.leads_per_month is not None
-              else channel.spend_per_month / channel.cost_per_lead)  # type: ignore[operator]
+    volume = channel.leads_per_month
+    if volume is None:
+        assert channel.spend_per_month is not None
+        assert channel.cost_per_lead
+        volume = channel.spend_per_month / channel.cost_per_lead
     first = start.replace(day=1)
     opened = channel.start or first
     ramp = channel.ramp.monthly_fractions() if channel.ramp is not None else ()
@@ -97,7 +100,11 @@ def test_headline_figures() -> None:
         assert headline[name] > 0, name
     assert 0 < headline["grr"] <= 1
     assert headline["nrr"] >= headline["grr"]
-    assert headline["headcount_end_ae"] >= scenario().ae.hiring[-1].target * 0.7  # type: ignore[operator]
+    # the plan's last line tops the AE team up to its target; attrition and the time to
+    # backfill keep it a little under
+    target = scenario().ae.hiring[-1].target
+    assert target is not None
+    assert 0.7 * target <= headline["headcount_end_ae"] <= target
 
 
 def test_lead_volume_matches_channel_plans() -> None:
@@ -121,8 +128,9 @@ def test_lead_volume_matches_channel_plans() -> None:
 def test_partner_channel_starts_on_its_launch_month() -> None:
     new = records().leads[records().leads["cycle"] == 0]
     partner = new[new["channel"] == "partner_referrals"]
-    assert partner["created_at"].min() >= pd.Timestamp(scenario().channels[
-        "partner_referrals"].start)
+    launch = scenario().channels["partner_referrals"].start
+    assert launch is not None
+    assert partner["created_at"].min() >= pd.Timestamp(launch)
 
 
 def test_not_ready_shares_per_channel() -> None:
@@ -148,7 +156,7 @@ def test_meeting_rate_under_the_speed_curve() -> None:
     booked = reached["meeting_set_at"].notna().to_numpy()
     speed = ((reached["first_attempt_at"] - reached["created_at"]).dt.total_seconds()
              / 60).to_numpy()
-    multiplier = np.array([sdr.speed_multiplier(m) for m in speed])
+    multiplier = np.array([sdr.speed_multiplier(float(m)) for m in speed])
     rate = booked.mean()
     low = sdr.meeting_rate * min(p.multiplier for p in sdr.speed_to_lead)
     print(f"meeting rate {rate:.4f}, curve allows [{low}, {sdr.meeting_rate}]")
@@ -180,10 +188,10 @@ def test_win_rate_in_the_band_the_stages_imply() -> None:
     closed = opportunities[opportunities["status"].isin(["won", "lost"])]
     product = {}
     for name, segment in sc.segments.items():
+        override = {stage: s.conversion for stage, s in segment.stages.items()
+                    if s.conversion is not None}
         product[name] = float(np.prod([
-            (segment.stages[stage].conversion
-             if stage in segment.stages and segment.stages[stage].conversion is not None
-             else base.conversion)
+            override.get(stage, base.conversion)
             for stage, base in sc.ae.stages.items()]))
     skill_mean = sc.ae.skill.sampler().mean
     for name, expected in product.items():
