@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+
+_SMALL_KEYS = 1 << 16
+"""Keys below this sort as ``uint16`` (below 256 as ``uint8``), which numpy sorts
+stably with a radix sort."""
 
 
 def group_sum(keys: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -24,20 +30,62 @@ def group_mean(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
 def group_quantile(keys: np.ndarray, values: np.ndarray, size: int, q: float) -> np.ndarray:
     """Quantile ``q`` per key with linear interpolation (as ``numpy.quantile`` and
     pandas' default); ``NaN`` for a key without values."""
+    values = np.asarray(values, dtype=float)
+    order = value_order(values)
+    return sorted_group_quantiles(np.asarray(keys, dtype=np.int64)[order], values[order],
+                                  size, (q,))[0]
+
+
+def value_order(values: np.ndarray) -> np.ndarray:
+    """An ascending order of ``values`` (``NaN`` last): sort once, then group the
+    sorted values by as many keys as needed with :func:`sorted_group_quantiles`.
+
+    Values that compare equal are the same number unless both ``0.0`` and
+    ``-0.0`` occur, so the order among equal values changes no quantile and any
+    sort will do; with signed zeros the sort is stable.
+    """
+    values = np.asarray(values, dtype=float)
+    if bool((np.signbit(values) & (values == 0)).any()):
+        return np.argsort(values, kind="stable")
+    return np.argsort(values)
+
+
+def key_order(keys: np.ndarray, size: int) -> np.ndarray:
+    """The stable order of integer ``keys`` in ``0..size-1`` (a radix sort when small)."""
+    keys = np.asarray(keys)
+    if size <= 1 << 8:
+        return np.argsort(keys.astype(np.uint8), kind="stable")
+    if size <= _SMALL_KEYS:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys.astype(np.int64), kind="stable")
+
+
+def sorted_group_quantiles(keys: np.ndarray, values: np.ndarray, size: int,
+                           qs: Sequence[float]) -> list[np.ndarray]:
+    """:func:`group_quantile` for several ``qs`` of ``values`` already in ascending
+    order (:func:`value_order`), keys ``0..size-1``.
+
+    A stable sort by key keeps each group's values ascending, which gives the same
+    order as sorting by key and then value in one go, so the same result.
+    """
     keys = np.asarray(keys, dtype=np.int64)
     values = np.asarray(values, dtype=float)
-    order = np.lexsort((values, keys))
-    keys, values = keys[order], values[order]
+    values = values[key_order(keys, size)]
     counts = np.bincount(keys, minlength=size)[:size]
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    out = np.full(size, np.nan)
+    starts = np.cumsum(counts) - counts
     has = counts > 0
-    position = q * (counts[has] - 1)
-    below = np.floor(position).astype(np.int64)
-    above = np.minimum(below + 1, counts[has] - 1)
-    low = values[starts[has] + below]
-    high = values[starts[has] + above]
-    out[has] = low + (position - below) * (high - low)
+    last = counts[has] - 1
+    first = starts[has]
+    out = []
+    for q in qs:
+        result = np.full(size, np.nan)
+        position = q * last
+        below = np.floor(position).astype(np.int64)
+        above = np.minimum(below + 1, last)
+        low = values[first + below]
+        high = values[first + above]
+        result[has] = low + (position - below) * (high - low)
+        out.append(result)
     return out
 
 

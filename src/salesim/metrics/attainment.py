@@ -28,7 +28,7 @@ from salesim.metrics.plan import Plan, QuotaMeasure
 from salesim.metrics.workforce import Workforce, workforce
 
 AT_QUOTA = 1.0 - 1e-9
-_MIN_EXPECTED = 1e-12
+MIN_EXPECTED = 1e-12
 ATTAINMENT_COLUMNS = ("period_type", "period", "role", "rep_id", "achieved", "expected",
                       "attainment")
 DISTRIBUTION_COLUMNS = ("period_type", "period", "role", "reps", "mean", "p10", "p50", "p90",
@@ -82,7 +82,7 @@ def attainment_frame(records: Records, plan: Plan, work: Workforce) -> pd.DataFr
     """:func:`attainment` from already computed :class:`Workforce` arrays."""
     grid = work.grid
     keep, achieved, expected = attainment_arrays(records, plan, work)
-    periods, reps = np.nonzero(expected > _MIN_EXPECTED)
+    periods, reps = np.nonzero(expected > MIN_EXPECTED)
     reps_kept = keep[reps]
     return pd.DataFrame({
         "period_type": pd.array(grid.period_type[periods], dtype="str"),

@@ -26,14 +26,21 @@ the highest utilisation.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from salesim.engine.records import Records
-from salesim.metrics._groups import divide, group_mean, group_quantile, group_sum
+from salesim.metrics._groups import (
+    divide,
+    group_mean,
+    group_sum,
+    sorted_group_quantiles,
+    value_order,
+)
 from salesim.metrics._tidy import rep_roles
-from salesim.metrics.intervals import count_before, window_integral
+from salesim.metrics.intervals import queue_profile, window_integral
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
 from salesim.metrics.workforce import Workforce, workforce
@@ -45,7 +52,8 @@ BOTTLENECK_COLUMNS = ("period_type", "period", "stage", "basis", "headcount", "w
 
 
 def _first_valid(first: pd.Series, second: pd.Series) -> np.ndarray:
-    return np.asarray(first.fillna(second).to_numpy(dtype="datetime64[ns]"))
+    one = first.to_numpy(dtype="datetime64[ns]")
+    return np.asarray(np.where(np.isnat(one), second.to_numpy(dtype="datetime64[ns]"), one))
 
 
 def _queue_and_waits(grid: PeriodGrid, arrived: pd.Series, served: pd.Series,
@@ -53,29 +61,48 @@ def _queue_and_waits(grid: PeriodGrid, arrived: pd.Series, served: pd.Series,
     """Time-average queue, queue just before each period end and the waits of work
     that arrived in the period and was served (hours)."""
     horizon = grid.horizon
-    starts = horizon.to_days(arrived)
-    ends = horizon.to_days(pd.Series(left))
     arrived_at = arrived.to_numpy(dtype="datetime64[ns]")
     served_at = served.to_numpy(dtype="datetime64[ns]")
+    integral, at_end = queue_profile(horizon.to_days(arrived_at), horizon.to_days(left),
+                                     grid.lo, grid.hi)
     done = ~np.isnat(arrived_at) & ~np.isnat(served_at)
     hours = (served_at[done] - arrived_at[done]) / np.timedelta64(1, "h")
-    rows, periods = grid.locate(arrived_at[done])
+    rows, months = grid.month_index(arrived_at[done])
+    waits = hours[rows]
+    types = grid.month_parents.shape[1]
+    periods = grid.month_parents[months].T.reshape(-1)
+    order = value_order(waits)
+    p90 = sorted_group_quantiles(grid.month_parents[months[order]].T.reshape(-1),
+                                 np.tile(waits[order], types), grid.size, (0.9,))[0]
     return {
-        "mean_queue": window_integral(starts, ends, grid.lo, grid.hi) / (grid.hi - grid.lo),
-        "queue_at_end": count_before(starts, ends, grid.hi),
-        "mean_wait_hours": group_mean(periods, hours[rows], grid.size),
-        "p90_wait_hours": group_quantile(periods, hours[rows], grid.size, 0.9),
+        "mean_queue": integral / (grid.hi - grid.lo),
+        "queue_at_end": at_end,
+        "mean_wait_hours": group_mean(periods, np.tile(waits, types), grid.size),
+        "p90_wait_hours": p90,
         "waits": group_sum(periods, grid.size),
     }
 
 
-def bottleneck_frame(records: Records, plan: Plan, work: Workforce) -> pd.DataFrame:
-    """:func:`bottlenecks` from already computed :class:`Workforce` arrays."""
+@dataclass(frozen=True)
+class Stages:
+    """The bottleneck view as arrays: per period (rows) and stage (columns,
+    :data:`STAGES`) each of ``columns`` (``headcount`` to ``waits``), the stages'
+    ``bases`` and ``is_bottleneck``."""
+
+    bases: list[str]
+    columns: dict[str, np.ndarray]
+    is_bottleneck: np.ndarray
+
+
+def bottleneck_arrays(records: Records, plan: Plan, work: Workforce) -> Stages:
+    """The columns of :func:`bottlenecks` as (periods x stages) arrays."""
     grid = work.grid
     horizon = grid.horizon
     acts = records.activities
-    act_stage = rep_roles(records.reps, acts["rep_id"])
+    stage_codes, stage_names = pd.factorize(rep_roles(records.reps, acts["rep_id"]))
+    stage_index = {str(name): i for i, name in enumerate(stage_names)}
     act_rows, act_periods = grid.locate(acts["date"].to_numpy(dtype="datetime64[ns]"))
+    row_stage = stage_codes[act_rows]
     busy_hours = acts["busy_hours"].to_numpy(dtype=float)
     nan = np.full(grid.size, np.nan)
 
@@ -85,7 +112,7 @@ def bottleneck_frame(records: Records, plan: Plan, work: Workforce) -> pd.DataFr
         role = work.roles.index(stage) if stage in work.roles else -1
         person_days = work.person_days[:, role] if role >= 0 else np.zeros(grid.size)
         months = work.headcount_months[:, role] if role >= 0 else np.zeros(grid.size)
-        mine = act_stage[act_rows] == stage
+        mine = row_stage == stage_index.get(stage, -1)
         busy = group_sum(act_periods[mine], grid.size, busy_hours[act_rows][mine])
         per_head = plan.role(stage).capacity
         basis, work_done, capacity = "", nan, nan
@@ -99,7 +126,7 @@ def bottleneck_frame(records: Records, plan: Plan, work: Workforce) -> pd.DataFr
             work_done = window_integral(horizon.to_days(table[start]),
                                         horizon.to_days(table[end]), grid.lo, grid.hi)
             capacity = person_days * per_head
-        elif stage == "sdr" or bool((act_stage == stage).any()):
+        elif stage == "sdr" or stage in stage_index:
             basis, work_done, capacity = "busy_hours", busy, months * plan.hours_per_month
         if stage == "sdr":
             leads = records.leads
@@ -124,14 +151,22 @@ def bottleneck_frame(records: Records, plan: Plan, work: Workforce) -> pd.DataFr
     is_bottleneck = np.zeros_like(utilisation, dtype=bool)
     has_any = ~np.isnan(utilisation).all(axis=1)
     is_bottleneck[np.arange(grid.size)[has_any], peak[has_any]] = True
+    return Stages(bases, stacked, is_bottleneck)
+
+
+def bottleneck_frame(records: Records, plan: Plan, work: Workforce) -> pd.DataFrame:
+    """:func:`bottlenecks` from already computed :class:`Workforce` arrays."""
+    grid = work.grid
+    stages = bottleneck_arrays(records, plan, work)
     n = len(STAGES)
     return pd.DataFrame({
         "period_type": pd.array(np.repeat(grid.period_type, n), dtype="str"),
         "period": pd.array(np.repeat(grid.period, n), dtype="str"),
         "stage": pd.array(np.tile(np.asarray(STAGES, dtype=object), grid.size), dtype="str"),
-        "basis": pd.array(np.tile(np.asarray(bases, dtype=object), grid.size), dtype="str"),
-        **{name: array.ravel() for name, array in stacked.items()},
-        "is_bottleneck": is_bottleneck.ravel(),
+        "basis": pd.array(np.tile(np.asarray(stages.bases, dtype=object), grid.size),
+                          dtype="str"),
+        **{name: array.ravel() for name, array in stages.columns.items()},
+        "is_bottleneck": stages.is_bottleneck.ravel(),
     })
 
 

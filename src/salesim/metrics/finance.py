@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ import pandas as pd
 
 from salesim.engine.records import Records
 from salesim.metrics._groups import divide
-from salesim.metrics._tidy import text
+from salesim.metrics._tidy import text_array, text_codes
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
 from salesim.metrics.workforce import Workforce, workforce
@@ -57,8 +58,9 @@ def _check_by(by: Sequence[str]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Events:
-    """ARR events as arrays, with each event's customer and dimension group."""
+class ArrEvents:
+    """ARR events as arrays, with each event's customer and dimension group
+    (:func:`arr_events`)."""
 
     customer: np.ndarray      # index into the customers
     times: np.ndarray
@@ -69,7 +71,12 @@ class _Events:
     levels: pd.DataFrame
 
 
-def _events(records: Records, by: list[str]) -> _Events:
+def arr_events(records: Records, by: Sequence[str] = ()) -> ArrEvents:
+    """The subscription events grouped by the ``by`` dimensions of their
+    subscription, for :func:`rollforward_arrays` and :func:`retention_arrays`
+    (pass it to both to group the events once). Groups are numbered in order of
+    first appearance among the customers."""
+    by = _check_by(by)
     subs = records.subscriptions
     events = records.subscription_events
     ids = events["subscription_id"].to_numpy(dtype=np.int64)
@@ -79,28 +86,50 @@ def _events(records: Records, by: list[str]) -> _Events:
     customers, customer = np.unique(ids, return_inverse=True)
     sub_ids = subs["subscription_id"].to_numpy(dtype=np.int64)
     first = pd.Index(sub_ids).get_indexer(customers)
-    dims = pd.DataFrame({d: np.where(first >= 0, text(subs[d]).to_numpy(dtype=object)[first],
-                                     "") for d in by}, index=range(len(customers)))
     if by:
-        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(dims))
-        levels = pd.DataFrame({d: pd.array(uniques.get_level_values(i).to_numpy(dtype=object),
-                                           dtype="str")
-                               for i, d in enumerate(by)})
+        # each customer's label per dimension as a code, the codes of all dimensions
+        # combined into one number, numbered in order of first appearance
+        combined = np.zeros(len(customers), dtype=np.int64)
+        labels = []
+        for d in by:
+            codes, names = text_codes(subs[d])
+            names = np.append(names, "")
+            mine = np.where(first >= 0, codes[first] if len(codes) else 0, len(names) - 1)
+            unique_codes, uniques = pd.factorize(names)
+            labels.append(np.asarray(uniques, dtype=object))
+            combined = combined * len(uniques) + np.asarray(unique_codes, dtype=np.int64)[mine]
+        found, combos = pd.factorize(combined)
+        codes = np.asarray(found, dtype=np.int64)
+        combos = np.asarray(combos, dtype=np.int64)
+        columns = {}
+        for d, names in zip(reversed(by), reversed(labels), strict=True):
+            columns[d] = pd.array(names[combos % len(names)], dtype="str")
+            combos = combos // len(names)
+        levels = pd.DataFrame({d: columns[d] for d in by})
     else:
         codes, levels = np.zeros(len(customers), dtype=np.int64), pd.DataFrame(index=[0])
-    codes = np.asarray(codes, dtype=np.int64)
-    return _Events(customer=customer, times=times,
-                   kind=text(events["kind"]).to_numpy(dtype=object)[known],
-                   change=events["arr_change"].to_numpy(dtype=float)[known],
-                   group=codes[customer], customer_group=codes, levels=levels)
+    return ArrEvents(customer=customer, times=times,
+                     kind=text_array(events["kind"])[known],
+                     change=events["arr_change"].to_numpy(dtype=float)[known],
+                     group=codes[customer], customer_group=codes, levels=levels)
 
 
-def _dense(grid: PeriodGrid, ev: _Events, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per period and group, and before the horizon per group, the sum of ``weights``."""
+def _cell_sums(rows: np.ndarray, columns: np.ndarray, weights: np.ndarray,
+               shape: tuple[int, int]) -> np.ndarray:
+    """A (rows x columns) array of the sums of ``weights`` per cell, added in order
+    (as ``numpy.add.at`` would)."""
+    size = shape[0] * shape[1]
+    sums = np.bincount(rows * shape[1] + columns, weights=weights, minlength=size)[:size]
+    return np.asarray(sums, dtype=float).reshape(shape)
+
+
+def _dense(grid: PeriodGrid, ev: ArrEvents, weights: np.ndarray,
+           located: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per period and group, and before the horizon per group, the sum of ``weights``
+    (``located``: ``grid.locate(ev.times)``)."""
     n = len(ev.levels)
-    rows, periods = grid.locate(ev.times)
-    out = np.zeros((grid.size, n))
-    np.add.at(out, (periods, ev.group[rows]), weights[rows])
+    rows, periods = located
+    out = _cell_sums(periods, ev.group[rows], weights[rows], (grid.size, n))
     before = ev.times < grid.horizon.start.to_datetime64()
     opening = np.bincount(ev.group[before], weights=weights[before], minlength=n)[:n]
     return out, opening
@@ -119,22 +148,24 @@ def _frame(grid: PeriodGrid, levels: pd.DataFrame, by: list[str],
     return frame
 
 
-def rollforward_arrays(records: Records, grid: PeriodGrid, by: Sequence[str] = ()
+def rollforward_arrays(records: Records, grid: PeriodGrid, by: Sequence[str] = (),
+                       events: ArrEvents | None = None
                        ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """The columns of :func:`arr_rollforward` as (periods x groups) arrays, with the
-    groups' dimension values."""
-    ev = _events(records, _check_by(by))
+    groups' dimension values (``events``: :func:`arr_events` of the same ``by``)."""
+    ev = arr_events(records, by) if events is None else events
     is_new = (ev.kind == "new").astype(float)
     is_churn = (ev.kind == "churn").astype(float)
-    net, opening = _dense(grid, ev, ev.change)
-    new_customers, opened = _dense(grid, ev, is_new)
-    churned_customers, closed = _dense(grid, ev, is_churn)
+    located = grid.locate(ev.times)
+    net, opening = _dense(grid, ev, ev.change, located)
+    new_customers, opened = _dense(grid, ev, is_new, located)
+    churned_customers, closed = _dense(grid, ev, is_churn, located)
     ending = opening[None, :] + grid.running_total(net)
     customers = new_customers - churned_customers
     ending_customers = (opened - closed)[None, :] + grid.running_total(customers)
 
     def flow(kind: str, sign: float) -> np.ndarray:
-        return _dense(grid, ev, np.where(ev.kind == kind, sign * ev.change, 0.0))[0]
+        return _dense(grid, ev, np.where(ev.kind == kind, sign * ev.change, 0.0), located)[0]
 
     return ev.levels, {
         "starting_arr": ending - net,
@@ -166,18 +197,19 @@ def arr_rollforward(records: Records, plan: Plan | None = None, by: Sequence[str
     return _frame(grid, levels, by, columns)
 
 
-def retention_arrays(records: Records, grid: PeriodGrid, by: Sequence[str] = ()
+def retention_arrays(records: Records, grid: PeriodGrid, by: Sequence[str] = (),
+                     events: ArrEvents | None = None
                      ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """The columns of :func:`retention` as (periods x groups) arrays, with the
-    groups' dimension values."""
-    ev = _events(records, _check_by(by))
+    groups' dimension values (``events``: :func:`arr_events` of the same ``by``)."""
+    ev = arr_events(records, by) if events is None else events
     n_customers = len(ev.customer_group)
     rows, periods = grid.locate(ev.times)
     # periods x customers
-    net = np.zeros((grid.size, n_customers))
-    np.add.at(net, (periods, ev.customer[rows]), ev.change[rows])
-    churned = np.zeros((grid.size, n_customers))
-    np.add.at(churned, (periods, ev.customer[rows]), (ev.kind[rows] == "churn").astype(float))
+    shape = (grid.size, n_customers)
+    net = _cell_sums(periods, ev.customer[rows], ev.change[rows], shape)
+    churned = _cell_sums(periods, ev.customer[rows], (ev.kind[rows] == "churn").astype(float),
+                         shape)
     before = ev.times < grid.horizon.start.to_datetime64()
     opening = np.bincount(ev.customer[before], weights=ev.change[before],
                           minlength=n_customers)[:n_customers]
@@ -185,9 +217,9 @@ def retention_arrays(records: Records, grid: PeriodGrid, by: Sequence[str] = ()
     starting = ending - net
     if "total" in grid.slices:
         total = grid.slices["total"]
-        new = np.zeros((grid.size, n_customers))
         is_new = ev.kind[rows] == "new"
-        np.add.at(new, (periods[is_new], ev.customer[rows][is_new]), ev.change[rows][is_new])
+        new = _cell_sums(periods[is_new], ev.customer[rows][is_new], ev.change[rows][is_new],
+                         shape)
         starting[total] += new[total]
     cohort = starting > _EPS
     onehot = np.zeros((n_customers, len(ev.levels)))
@@ -246,32 +278,38 @@ class Costs:
         return np.asarray(self.role_cost.sum(axis=1) + self.marketing, dtype=float)
 
 
+def _month_number(day: dt.date) -> int:
+    """Calendar months since January 1970 of a date (as :class:`PeriodGrid` numbers them)."""
+    return (day.year - 1970) * 12 + day.month - 1
+
+
 def cost_arrays(records: Records, plan: Plan, work: Workforce) -> Costs:
     """Role and channel costs per period from :class:`Workforce` arrays and the leads."""
     grid = work.grid
     monthly_people = (work.employed_months * (work.annual_cost / 12)[:, None])
-    role_monthly = np.zeros((len(grid.months), len(work.roles)))
+    role_monthly = np.zeros((len(grid.month_numbers), len(work.roles)))
     np.add.at(role_monthly.T, work.role_code, monthly_people)
 
     leads = records.leads
-    lead_channel = text(leads["channel"]).to_numpy(dtype=object)
-    seen = sorted({c for c in pd.unique(lead_channel) if c} - set(plan.channels))
+    lead_codes, lead_labels = text_codes(leads["channel"])
+    present = np.bincount(lead_codes, minlength=len(lead_labels)) > 0
+    seen = sorted({c for c in lead_labels[present] if c} - set(plan.channels))
     channels = [*plan.channels, *seen]
     index = pd.Index(channels)
-    channel_monthly = np.zeros((len(grid.months), len(channels)))
+    channel_monthly = np.zeros((len(grid.month_numbers), len(channels)))
     rows, months = grid.month_index(leads["created_at"].to_numpy(dtype="datetime64[ns]"))
-    column = index.get_indexer(lead_channel[rows])
+    column = index.get_indexer(lead_labels)[lead_codes[rows]]
     ok = column >= 0
-    np.add.at(channel_monthly, (months[ok], column[ok]),
-              leads["cost"].to_numpy(dtype=float)[rows][ok])
-    month_start = grid.months["start"].dt.to_period("M")
-    share = (grid.months["days"] / grid.months["full_days"]).to_numpy(dtype=float)
+    channel_monthly = _cell_sums(months[ok], column[ok],
+                                 leads["cost"].to_numpy(dtype=float)[rows][ok],
+                                 channel_monthly.shape)
+    share = grid.month_days / grid.month_full_days
     for name, channel in plan.channels.items():
-        active = np.ones(len(grid.months), dtype=bool)
+        active = np.ones(len(grid.month_numbers), dtype=bool)
         if channel.start is not None:
-            active &= (month_start >= pd.Period(channel.start, "M")).to_numpy(dtype=bool)
+            active &= grid.month_numbers >= _month_number(channel.start)
         if channel.end is not None:
-            active &= (month_start <= pd.Period(channel.end, "M")).to_numpy(dtype=bool)
+            active &= grid.month_numbers <= _month_number(channel.end)
         channel_monthly[:, channels.index(name)] += np.where(
             active, channel.fixed_cost_per_month * share, 0.0)
     return Costs(roles=work.roles, role_cost=grid.rollup(role_monthly), channels=channels,

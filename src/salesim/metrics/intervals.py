@@ -40,12 +40,24 @@ def _ramp_sum(points: np.ndarray, weights: np.ndarray, at: np.ndarray) -> np.nda
     return np.asarray(at * cum_w[idx] - cum_wp[idx], dtype=float)
 
 
+def _sorted_ramp_sum(points: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """:func:`_ramp_sum` with unit weights of points already sorted (any may be
+    infinite). Equal points are equal numbers, so their order does not matter."""
+    points = points[np.isfinite(points)]
+    cum_w = np.arange(len(points) + 1, dtype=float)
+    cum_wp = np.concatenate(([0.0], np.cumsum(points)))
+    idx = np.searchsorted(points, at, side="right")
+    return np.asarray(at * cum_w[idx] - cum_wp[idx], dtype=float)
+
+
 def window_integral(starts: np.ndarray, ends: np.ndarray, window_starts: np.ndarray,
                     window_ends: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Interval-days (weighted) falling inside each window ``[window_start, window_end)``.
 
     Divided by the window's length it is the time-average number of open intervals.
     """
+    if weights is None:
+        return queue_profile(starts, ends, window_starts, window_ends)[0]
     s, e, w = _clean(starts, ends, weights)
     lo = np.asarray(window_starts, dtype=float)
     hi = np.asarray(window_ends, dtype=float)
@@ -61,6 +73,22 @@ def count_before(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.nda
     opened = np.searchsorted(np.sort(s), at, side="left")
     closed = np.searchsorted(np.sort(e), at, side="left")
     return (opened - closed).astype(float)
+
+
+def queue_profile(starts: np.ndarray, ends: np.ndarray, window_starts: np.ndarray,
+                  window_ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`window_integral` (unweighted) over each window and :func:`count_before`
+    each window's end, sorting the starts and ends once for both."""
+    s, e, _ = _clean(starts, ends, None)
+    s, e = np.sort(s), np.sort(e)
+    lo = np.asarray(window_starts, dtype=float)
+    hi = np.asarray(window_ends, dtype=float)
+    at = np.concatenate((hi, lo))
+    ramps = _sorted_ramp_sum(s, at) - _sorted_ramp_sum(e, at)
+    integral = np.asarray(ramps[:len(hi)] - ramps[len(hi):], dtype=float)
+    opened = np.searchsorted(s, hi, side="left")
+    closed = np.searchsorted(e, hi, side="left")
+    return integral, (opened - closed).astype(float)
 
 
 def overlap_matrix(starts: np.ndarray, ends: np.ndarray, window_starts: np.ndarray,

@@ -66,11 +66,18 @@ import numpy as np
 import pandas as pd
 
 from salesim.engine.records import Records
-from salesim.metrics._groups import divide, group_mean, group_quantile, group_sum
-from salesim.metrics._tidy import KPI_COLUMNS, rep_roles, text
-from salesim.metrics.attainment import attainment_distribution, attainment_frame
-from salesim.metrics.capacity import bottleneck_frame
+from salesim.metrics._groups import divide, group_sum, sorted_group_quantiles, value_order
+from salesim.metrics._tidy import (
+    KPI_COLUMNS,
+    first_seen_levels,
+    rep_roles,
+    text_array,
+    text_codes,
+)
+from salesim.metrics.attainment import AT_QUOTA, MIN_EXPECTED, attainment_arrays
+from salesim.metrics.capacity import STAGES, bottleneck_arrays
 from salesim.metrics.finance import (
+    arr_events,
     cost_arrays,
     economics_arrays,
     retention_arrays,
@@ -92,13 +99,30 @@ _FILLED = (OVERALL, "channel", "segment", "role")
 
 
 class _Rows:
-    """Collects KPI rows as column arrays and builds the table once at the end."""
+    """Collects KPI rows as column arrays and builds the table once at the end.
+
+    Text columns are kept as integer codes into one table of labels (periods as
+    grid rows) and become string columns only when the table is built.
+    """
 
     def __init__(self, grid: PeriodGrid, currency: str) -> None:
         self.grid = grid
         self.currency = currency
-        self.parts: dict[str, list[np.ndarray]] = {c: [] for c in KPI_COLUMNS}
-        self.seen: set[str] = set()
+        self.labels: dict[str, int] = {"": 0}
+        self._arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.parts: dict[str, list[np.ndarray]] = {c: [] for c in KPI_COLUMNS[1:]}
+
+    def code(self, label: str) -> int:
+        return self.labels.setdefault(label, len(self.labels))
+
+    def codes(self, labels: np.ndarray) -> np.ndarray:
+        """The codes of an array of labels (remembered for the same array)."""
+        known = self._arrays.get(id(labels))
+        if known is not None and known[0] is labels:
+            return known[1]
+        codes = np.array([self.code(str(label)) for label in labels], dtype=np.int64)
+        self._arrays[id(labels)] = (labels, codes)
+        return codes
 
     def add(self, metric: str, unit: str, values: np.ndarray, dim: str = OVERALL,
             levels: np.ndarray | None = None, roles: np.ndarray | None = None,
@@ -108,124 +132,249 @@ class _Rows:
         if values.ndim == 1:
             values = values[:, None]
         n_levels = values.shape[1]
-        period = np.repeat(np.arange(self.grid.size), n_levels)
-        level = np.tile(np.arange(n_levels), self.grid.size)
-        if keep is not None:
-            mask = np.asarray(keep, dtype=bool).ravel()
-            period, level = period[mask], level[mask]
+        flat = values.ravel()
+        if keep is None:
+            period = np.repeat(np.arange(self.grid.size), n_levels)
+            level = np.tile(np.arange(n_levels), self.grid.size)
+        else:
+            cells = np.flatnonzero(np.asarray(keep, dtype=bool).ravel())
+            period, level = cells // n_levels, cells % n_levels
+            flat = flat[cells]
         n = len(period)
         if n == 0:
             return
-        blank = np.full(n, "", dtype=object)
-        found = levels[level] if levels is not None else blank
-        parts = self.parts
-        parts["period_type"].append(self.grid.period_type[period])
-        parts["period"].append(self.grid.period[period])
-        parts["metric"].append(np.full(n, metric, dtype=object))
-        parts["channel"].append(found if dim == "channel" else blank)
-        parts["segment"].append(found if dim == "segment" else blank)
+        blank = np.zeros(n, dtype=np.int64)
+        found = (self.codes(levels)[level] if levels is not None and dim != "rep_id"
+                 else blank)
         if dim == "role":
-            parts["role"].append(found)
+            role = found
         elif dim == "rep_id" and roles is not None:
-            parts["role"].append(roles[level])
+            role = self.codes(roles)[level]
         else:
-            parts["role"].append(blank)
-        parts["rep_id"].append(found.astype(np.int64) if dim == "rep_id"
-                               else np.full(n, -1, dtype=np.int64))
-        parts["value"].append(values[period, level])
-        parts["unit"].append(np.full(n, self.currency if unit == MONEY else unit, dtype=object))
+            role = blank
+        rep_id = (np.asarray(levels, dtype=np.int64)[level]
+                  if dim == "rep_id" and levels is not None else np.full(n, -1, dtype=np.int64))
+        self.append(period, metric, found if dim == "channel" else blank,
+                    found if dim == "segment" else blank, role, rep_id, flat,
+                    self.currency if unit == MONEY else unit)
 
-    def add_frame(self, frame: pd.DataFrame, columns: dict[str, tuple[str, str]],
-                  dim: str = OVERALL) -> None:
-        """Rows from a frame laid out period-major with ``dim`` as its level column."""
-        periods = self.grid.size
-        n_levels = len(frame) // periods if periods else 0
-        levels = (frame[dim].to_numpy(dtype=object)[:n_levels] if dim != OVERALL else None)
-        for column, (metric, unit) in columns.items():
-            values = frame[column].to_numpy(dtype=float).reshape(periods, n_levels)
-            self.add(metric, unit, values, dim, levels)
+    def append(self, period: np.ndarray, metric: str, channel: np.ndarray,
+               segment: np.ndarray, role: np.ndarray, rep_id: np.ndarray, value: np.ndarray,
+               unit: str) -> None:
+        """Rows as arrays: grid periods, label codes, rep ids and values."""
+        n = len(period)
+        parts = self.parts
+        parts["period"].append(np.asarray(period, dtype=np.int64))
+        parts["metric"].append(np.full(n, self.code(metric), dtype=np.int64))
+        parts["channel"].append(channel)
+        parts["segment"].append(segment)
+        parts["role"].append(role)
+        parts["rep_id"].append(np.asarray(rep_id, dtype=np.int64))
+        parts["value"].append(np.asarray(value, dtype=float))
+        parts["unit"].append(np.full(n, self.code(unit), dtype=np.int64))
 
     def table(self) -> pd.DataFrame:
-        def column(name: str, dtype: str) -> pd.api.extensions.ExtensionArray | np.ndarray:
+        def joined(name: str, dtype: type) -> np.ndarray:
             parts = self.parts[name]
-            joined = np.concatenate(parts) if parts else np.array([], dtype=object)
-            return pd.array(joined, dtype="str") if dtype == "str" else joined.astype(dtype)
+            return np.concatenate(parts) if parts else np.array([], dtype=dtype)
 
+        def strings(labels: np.ndarray | list[str]) -> pd.api.extensions.ExtensionArray:
+            return pd.array(np.asarray(labels, dtype=object), dtype="str")
+
+        labels = strings(list(self.labels))
+        period = joined("period", np.int64)
         return pd.DataFrame({
-            "period_type": column("period_type", "str"), "period": column("period", "str"),
-            "metric": column("metric", "str"), "channel": column("channel", "str"),
-            "segment": column("segment", "str"), "role": column("role", "str"),
-            "rep_id": column("rep_id", "int64"), "value": column("value", "float64"),
-            "unit": column("unit", "str"),
+            "period_type": strings(self.grid.period_type).take(period),
+            "period": strings(self.grid.period).take(period),
+            **{name: labels.take(joined(name, np.int64))
+               for name in ("metric", "channel", "segment", "role")},
+            "rep_id": joined("rep_id", np.int64),
+            "value": joined("value", float),
+            "unit": labels.take(joined("unit", np.int64)),
         })
+
+
+Stats = dict[str, tuple[np.ndarray, np.ndarray]]
+"""Per dimension, (values, counts) as (periods x levels) arrays."""
 
 
 class _Source:
     """An event table's dimensions, to count, sum and summarise its events by period
     overall and split by each dimension (rows with an empty value or a negative
-    rep id stay out of that split)."""
+    rep id stay out of that split).
 
-    def __init__(self, grid: PeriodGrid, dims: dict[str, np.ndarray], rep_role: str | None,
-                 reps: pd.DataFrame | None = None) -> None:
+    Counts and exact sums are taken per month and rolled up into quarters,
+    years and the total; quantiles sort the values once and then, per
+    dimension, the keys of every period type together.
+    """
+
+    def __init__(self, grid: PeriodGrid, dims: dict[str, pd.Series | np.ndarray],
+                 rep_role: str | None, reps: pd.DataFrame | None = None) -> None:
         self.grid = grid
         self.codes: dict[str, np.ndarray] = {}
         self.levels: dict[str, np.ndarray] = {}
+        self.complete: dict[str, bool] = {}
         self.roles: np.ndarray | None = None
         for name, values in dims.items():
             if name == "rep_id":
-                ids = np.asarray(values, dtype=np.int64)
-                levels = np.unique(ids[ids >= 0])
-                codes = np.where(ids >= 0, np.searchsorted(levels, ids), -1)
-                self.levels[name] = levels.astype(object)
+                levels, codes = _id_levels(np.asarray(values, dtype=np.int64))
+                self.levels[name] = levels
                 if rep_role is not None:
                     self.roles = np.full(len(levels), rep_role, dtype=object)
                 elif reps is not None:
-                    self.roles = rep_roles(reps, pd.Series(levels))
+                    self.roles = rep_roles(reps, levels)
             else:
-                values = np.asarray(values, dtype=object)
-                codes, uniques = pd.factorize(values)
-                keep = np.asarray(uniques, dtype=object) != ""
-                remap = np.where(keep, np.cumsum(keep) - 1, -1)
-                codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
-                self.levels[name] = np.asarray(uniques, dtype=object)[keep]
+                if isinstance(values, pd.Series):
+                    all_codes, labels = text_codes(values)
+                else:
+                    all_codes, labels = pd.factorize(np.asarray(values, dtype=object))
+                codes, self.levels[name] = first_seen_levels(all_codes,
+                                                             np.asarray(labels, dtype=object))
             self.codes[name] = np.asarray(codes, dtype=np.int64)
+            self.complete[name] = not bool((self.codes[name] < 0).any())
 
     def dims(self) -> list[str]:
         return [OVERALL, *self.codes]
 
-    def _keys(self, dim: str, rows: np.ndarray, periods: np.ndarray
-              ) -> tuple[np.ndarray, int]:
-        if dim == OVERALL:
-            return periods, 1
-        n = len(self.levels[dim])
-        codes = self.codes[dim][rows]
-        ok = codes >= 0
-        return np.where(ok, periods * n + codes, -1), n
+    def at(self, times: np.ndarray) -> _Events:
+        """The source's events at ``times`` (one per row, ``NaT`` for none)."""
+        return _Events(self, times)
 
-    def stats(self, times: np.ndarray, how: str = "count", values: np.ndarray | None = None
-              ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per dimension, (values, counts) as (periods x levels) arrays: the events'
-        count, or the sum, mean, median or p90 of ``values`` (one per source row)."""
-        rows, periods = self.grid.locate(times)
+    def stats(self, times: np.ndarray | _Events, how: str = "count",
+              values: np.ndarray | None = None, dims: Sequence[str] | None = None) -> Stats:
+        """Per dimension (``dims``, or all), (values, counts) as (periods x levels)
+        arrays: the events' count, or the sum, mean, median or p90 of ``values``
+        (one per source row)."""
+        grid = self.grid
+        events = times if isinstance(times, _Events) else self.at(times)
+        if how in ("median", "p90"):
+            assert values is not None
+            return self.quantiles(events, values, (0.9 if how == "p90" else 0.5,))[0]
+        picked = None if values is None else np.asarray(values, dtype=float)[events.rows]
+        by_month = how == "count" or (picked is not None and _exact_sum(picked))
         out = {}
-        for dim in self.dims():
-            keys, n = self._keys(dim, rows, periods)
-            ok = keys >= 0
-            size = self.grid.size * n
-            counts = group_sum(keys[ok], size)
+        for dim in self.dims() if dims is None else [d for d in self.dims() if d in dims]:
+            cells, keys, n = events.cells(dim)
+            if by_month:
+                months = len(grid.month_parents)
+                size = months * n
+                counts = grid.rollup_whole(np.bincount(keys, minlength=size).reshape(months, n))
+                sums = None
+                if picked is not None:
+                    weights = picked if cells is None else picked[cells]
+                    sums = grid.rollup_whole(np.bincount(keys, weights=weights, minlength=size)
+                                             .reshape(months, n))
+            else:
+                # sums of arbitrary floats: add them up per period in row order
+                assert picked is not None
+                month = events.months if cells is None else events.months[cells]
+                level = keys - month * n
+                keys = (grid.month_parents[month].T * n + level).reshape(-1)
+                size = grid.size * n
+                weights = picked if cells is None else picked[cells]
+                counts = group_sum(keys, size).reshape(grid.size, n)
+                sums = group_sum(keys, size, np.tile(weights, grid.month_parents.shape[1])
+                                 ).reshape(grid.size, n)
             if how == "count":
                 result = counts
+            elif how == "sum":
+                assert sums is not None
+                result = sums
             else:
-                assert values is not None
-                picked = values[rows][ok]
-                if how == "sum":
-                    result = group_sum(keys[ok], size, picked)
-                elif how == "mean":
-                    result = group_mean(keys[ok], picked, size)
-                else:
-                    result = group_quantile(keys[ok], picked, size, 0.9 if how == "p90" else 0.5)
-            out[dim] = (result.reshape(self.grid.size, n), counts.reshape(self.grid.size, n))
+                assert sums is not None
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    result = np.where(counts > 0, sums / np.where(counts > 0, counts, 1), np.nan)
+            out[dim] = (result, counts)
         return out
+
+    def quantiles(self, times: np.ndarray | _Events, values: np.ndarray, qs: Sequence[float]
+                  ) -> list[Stats]:
+        """:meth:`stats` for quantiles ``qs`` of ``values``, one sort for them all."""
+        grid = self.grid
+        events = times if isinstance(times, _Events) else self.at(times)
+        picked = np.asarray(values, dtype=float)[events.rows]
+        order = value_order(picked)
+        rows, months, picked = events.rows[order], events.months[order], picked[order]
+        types = grid.month_parents.shape[1]
+        out: list[Stats] = [{} for _ in qs]
+        for dim in self.dims():
+            if dim == OVERALL:
+                n, keep, level = 1, None, np.zeros(len(rows), dtype=np.int64)
+            else:
+                n = len(self.levels[dim])
+                level = self.codes[dim][rows]
+                keep = None if self.complete[dim] else np.flatnonzero(level >= 0)
+            if keep is not None:
+                level, kept_months, kept = level[keep], months[keep], picked[keep]
+            else:
+                kept_months, kept = months, picked
+            keys = (grid.month_parents[kept_months].T * n + level).reshape(-1)
+            size = grid.size * n
+            counts = group_sum(keys, size).reshape(grid.size, n)
+            found = sorted_group_quantiles(keys, np.tile(kept, types), size, qs)
+            for stats, result in zip(out, found, strict=True):
+                stats[dim] = (result.reshape(grid.size, n), counts)
+        return out
+
+
+class _Events:
+    """A source's events at given times: the rows inside the horizon, their months
+    and, per dimension, which of them count and their (month, level) keys."""
+
+    def __init__(self, source: _Source, times: np.ndarray | None,
+                 located: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        self.source = source
+        if located is None:
+            assert times is not None
+            located = source.grid.month_index(times)
+        self.rows, self.months = located
+        self._cells: dict[str, tuple[np.ndarray | None, np.ndarray, int]] = {}
+
+    def where(self, mask: np.ndarray) -> _Events:
+        """The events of the source rows where ``mask`` (one per source row) is true:
+        the same as events at the times where ``mask``, ``NaT`` elsewhere."""
+        keep = np.asarray(mask, dtype=bool)[self.rows]
+        return _Events(self.source, None, (self.rows[keep], self.months[keep]))
+
+    def cells(self, dim: str) -> tuple[np.ndarray | None, np.ndarray, int]:
+        """Positions in ``rows`` counted in ``dim`` (``None``: all), their keys
+        ``month * levels + level`` and the number of levels."""
+        if dim not in self._cells:
+            source = self.source
+            if dim == OVERALL:
+                self._cells[dim] = (None, self.months, 1)
+            else:
+                n = len(source.levels[dim])
+                level = source.codes[dim][self.rows]
+                if source.complete[dim]:
+                    self._cells[dim] = (None, self.months * n + level, n)
+                else:
+                    cells = np.flatnonzero(level >= 0)
+                    self._cells[dim] = (cells, self.months[cells] * n + level[cells], n)
+        return self._cells[dim]
+
+
+def _id_levels(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct non-negative ids, sorted, and each row's index among them (``-1``
+    for a negative id)."""
+    valid = ids >= 0
+    top = int(ids.max()) if len(ids) else -1
+    if top < 0:
+        return np.array([], dtype=np.int64), np.full(len(ids), -1, dtype=np.int64)
+    if top <= 4 * len(ids) + 1024:
+        present = np.bincount(ids[valid], minlength=top + 1) > 0
+        index = np.cumsum(present) - 1
+        return np.flatnonzero(present), np.where(valid, index[np.where(valid, ids, 0)], -1)
+    levels = np.unique(ids[valid])
+    return levels, np.where(valid, np.searchsorted(levels, ids), -1)
+
+
+def _exact_sum(values: np.ndarray) -> bool:
+    """True when ``values`` are whole numbers small enough that every partial sum is
+    exact, so that they add up to the same float in any order."""
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(values == np.trunc(values))
+                    and float(np.abs(values).sum()) < 2.0 ** 53)
 
 
 class _Builder:
@@ -237,13 +386,13 @@ class _Builder:
         self.grid = PeriodGrid(Horizon.of(records, plan), period_types)
         self.rows = _Rows(self.grid, plan.currency)
 
-    def source(self, dims: dict[str, np.ndarray], rep_role: str | None = None) -> _Source:
+    def source(self, dims: dict[str, pd.Series | np.ndarray], rep_role: str | None = None
+               ) -> _Source:
         if not self.split:
             dims = {k: v for k, v in dims.items() if k == "role"}
         return _Source(self.grid, dims, rep_role, self.records.reps)
 
-    def emit(self, source: _Source, metric: str, unit: str,
-             stats: dict[str, tuple[np.ndarray, np.ndarray]], filled: bool) -> None:
+    def emit(self, source: _Source, metric: str, unit: str, stats: Stats, filled: bool) -> None:
         """Counts and sums (``filled``) get every period and level, 0 where nothing
         happened; other statistics only cells with events. Per-rep rows only where
         the rep had events."""
@@ -252,9 +401,8 @@ class _Builder:
             self.rows.add(metric, unit, values, dim, source.levels.get(dim), source.roles,
                           keep)
 
-    def emit_ratio(self, source: _Source, metric: str, unit: str,
-                   num: dict[str, tuple[np.ndarray, np.ndarray]],
-                   den: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    def emit_ratio(self, source: _Source, metric: str, unit: str, num: Stats, den: Stats
+                   ) -> None:
         for dim in den:
             value = divide(num[dim][0], den[dim][0])
             keep = None if dim in _FILLED else den[dim][1] > 0
@@ -268,40 +416,36 @@ def _datetimes(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 def _lead_metrics(b: _Builder) -> dict[str, np.ndarray]:
     leads = b.records.leads
-    source = b.source({"channel": text(leads["channel"]).to_numpy(dtype=object),
-                       "segment": text(leads["segment"]).to_numpy(dtype=object),
+    source = b.source({"channel": leads["channel"], "segment": leads["segment"],
                        "rep_id": leads["sdr_id"].to_numpy(dtype=np.int64)}, "sdr")
     created = _datetimes(leads, "created_at")
+    created_at = source.at(created)
     cycle = leads["cycle"].to_numpy(dtype=np.int64)
-    nat = np.datetime64("NaT", "ns")
-    new_created = np.where(cycle == 0, created, nat)
-    lead_counts = source.stats(new_created)
-    b.emit(source, "leads", "count", {d: v for d, v in lead_counts.items()
-                                      if d != "rep_id"}, True)
-    recycled = source.stats(np.where(cycle > 0, created, nat))
-    b.emit(source, "recycled_leads", "count",
-           {d: v for d, v in recycled.items() if d != "rep_id"}, True)
+    lead_dims = (OVERALL, "channel", "segment", "role")
+    lead_counts = source.stats(created_at.where(cycle == 0), dims=lead_dims)
+    b.emit(source, "leads", "count", lead_counts, True)
+    recycled = source.stats(created_at.where(cycle > 0), dims=lead_dims)
+    b.emit(source, "recycled_leads", "count", recycled, True)
 
     attempt = _datetimes(leads, "first_attempt_at")
     called = (cycle == 0) & ~np.isnat(attempt)
     minutes = (attempt - created) / np.timedelta64(1, "m")
-    called_at = np.where(called, created, nat)
-    for metric, how, values in (
-        ("speed_to_lead_median_minutes", "median", minutes),
-        ("speed_to_lead_p90_minutes", "p90", minutes),
-        ("speed_to_lead_within_5min_share", "mean", (minutes <= 5).astype(float)),
-        ("speed_to_lead_within_1h_share", "mean", (minutes <= 60).astype(float)),
-    ):
-        unit = "minutes" if metric.endswith("minutes") else "share"
-        b.emit(source, metric, unit, source.stats(called_at, how, values), False)
+    called_at = created_at.where(called)
+    median, p90 = source.quantiles(called_at, minutes, (0.5, 0.9))
+    b.emit(source, "speed_to_lead_median_minutes", "minutes", median, False)
+    b.emit(source, "speed_to_lead_p90_minutes", "minutes", p90, False)
+    for metric, limit in (("speed_to_lead_within_5min_share", 5),
+                          ("speed_to_lead_within_1h_share", 60)):
+        b.emit(source, metric, "share",
+               source.stats(called_at, "mean", (minutes <= limit).astype(float)), False)
 
     b.emit(source, "meetings_set", "count", source.stats(_datetimes(leads, "meeting_set_at")),
            True)
-    held_at = _datetimes(leads, "meeting_held_at")
+    held_at = source.at(_datetimes(leads, "meeting_held_at"))
     held = source.stats(held_at)
     b.emit(source, "meetings_held", "count", held, True)
     valid_flag = leads["valid"].fillna(False).to_numpy(dtype=bool)
-    valid = source.stats(np.where(valid_flag, held_at, nat))
+    valid = source.stats(held_at.where(valid_flag))
     b.emit(source, "valid_meetings", "count", valid, True)
     b.emit_ratio(source, "valid_meeting_rate", "share", valid, held)
     return {"leads": lead_counts[OVERALL][0][:, 0], "meetings_held": held[OVERALL][0][:, 0],
@@ -322,11 +466,10 @@ def _activity_metrics(b: _Builder) -> None:
 
 def _opportunity_metrics(b: _Builder) -> np.ndarray:
     opps = b.records.opportunities
-    source = b.source({"channel": text(opps["channel"]).to_numpy(dtype=object),
-                       "segment": text(opps["segment"]).to_numpy(dtype=object),
+    source = b.source({"channel": opps["channel"], "segment": opps["segment"],
                        "rep_id": opps["ae_id"].to_numpy(dtype=np.int64)}, "ae")
     nat = np.datetime64("NaT", "ns")
-    status = text(opps["status"]).to_numpy(dtype=object)
+    status = text_array(opps["status"])
     created = _datetimes(opps, "created_at")
     closed = _datetimes(opps, "closed_at")
     won_at = np.where(status == "won", closed, nat)
@@ -359,8 +502,9 @@ def _arr_metrics(b: _Builder) -> None:
             "logo_churn_rate": ("logo_churn_rate", "share")}
     for dim in (OVERALL, "channel", "segment") if b.split else (OVERALL,):
         by = (dim,) if dim else ()
+        events = arr_events(b.records, by)
         for arrays, columns in ((rollforward_arrays, bridge), (retention_arrays, kept)):
-            levels, values = arrays(b.records, b.grid, by)
+            levels, values = arrays(b.records, b.grid, by, events)
             names = levels[dim].to_numpy(dtype=object) if dim else None
             keep = None if names is None else np.broadcast_to(names != "", (b.grid.size,
                                                                            len(names)))
@@ -387,51 +531,51 @@ def _people_metrics(b: _Builder, bookings: np.ndarray, meetings: np.ndarray,
             b.rows.add(metric, unit, divide(amounts, heads)[:, None], "role",
                        np.array([role], dtype=object))
 
-    stages = bottleneck_frame(b.records, b.plan, work)
-    b.rows.add_frame(stages.rename(columns={"stage": "role"}), {
-        "utilisation": ("utilisation", "share"),
-        "mean_queue": ("queue_length_mean", "count"),
-        "mean_wait_hours": ("wait_hours_mean", "hours"),
-        "p90_wait_hours": ("wait_hours_p90", "hours"),
-    }, "role")
+    stages = bottleneck_arrays(b.records, b.plan, work)
+    stage_names = np.asarray(STAGES, dtype=object)
+    for column, metric, unit in (("utilisation", "utilisation", "share"),
+                                 ("mean_queue", "queue_length_mean", "count"),
+                                 ("mean_wait_hours", "wait_hours_mean", "hours"),
+                                 ("p90_wait_hours", "wait_hours_p90", "hours")):
+        b.rows.add(metric, unit, stages.columns[column], "role", stage_names)
 
-    reps = attainment_frame(b.records, b.plan, work)
+    keep, achieved, expected = attainment_arrays(b.records, b.plan, work)
+    periods, reps = np.nonzero(expected > MIN_EXPECTED)
+    rep_rows = keep[reps]
+    values = achieved[periods, reps] / expected[periods, reps]
+    role_codes = b.rows.codes(roles)[work.role_code[rep_rows]]
     if b.split:
-        rows = b.rows
-        period_index = pd.Index(grid.period_type.astype(str) + "|" + grid.period.astype(str))
-        where = period_index.get_indexer(reps["period_type"].astype(str) + "|"
-                                         + reps["period"].astype(str))
-        ids = reps["rep_id"].to_numpy(dtype=np.int64)
-        n = len(reps)
-        rows.parts["period_type"].append(grid.period_type[where])
-        rows.parts["period"].append(grid.period[where])
-        rows.parts["metric"].append(np.full(n, "attainment", dtype=object))
-        rows.parts["channel"].append(np.full(n, "", dtype=object))
-        rows.parts["segment"].append(np.full(n, "", dtype=object))
-        rows.parts["role"].append(reps["role"].to_numpy(dtype=object))
-        rows.parts["rep_id"].append(ids)
-        rows.parts["value"].append(reps["attainment"].to_numpy(dtype=float))
-        rows.parts["unit"].append(np.full(n, "ratio", dtype=object))
-    dist = attainment_distribution(reps)
-    role_names = np.asarray([r for r in work.roles if b.plan.role(r).has_quota], dtype=object)
-    if len(role_names):
-        grid_keys = pd.MultiIndex.from_arrays([np.repeat(grid.period_type, len(role_names)),
-                                               np.repeat(grid.period, len(role_names)),
-                                               np.tile(role_names, grid.size)])
-        found = grid_keys.get_indexer(pd.MultiIndex.from_frame(
-            dist[["period_type", "period", "role"]].astype(object)))
-        for column, metric, unit in (("reps", "reps_with_quota", "people"),
-                                     ("mean", "attainment_mean", "ratio"),
-                                     ("p10", "attainment_p10", "ratio"),
-                                     ("p50", "attainment_p50", "ratio"),
-                                     ("p90", "attainment_p90", "ratio"),
-                                     ("share_at_quota", "share_at_quota", "share")):
-            values = np.full(len(grid_keys), np.nan)
-            values[found] = dist[column].to_numpy(dtype=float)
-            present = np.zeros(len(grid_keys), dtype=bool)
-            present[found] = True
-            b.rows.add(metric, unit, values.reshape(grid.size, len(role_names)), "role",
-                       role_names, keep=present.reshape(grid.size, len(role_names)))
+        b.rows.append(periods, "attainment", np.zeros(len(periods), dtype=np.int64),
+                      np.zeros(len(periods), dtype=np.int64), role_codes,
+                      work.rep_id[rep_rows], values, "ratio")
+    quota_roles = [i for i, r in enumerate(work.roles) if b.plan.role(r).has_quota]
+    if quota_roles:
+        role_names = roles[quota_roles]
+        quota_column = np.full(len(roles), -1, dtype=np.int64)
+        quota_column[quota_roles] = np.arange(len(quota_roles))
+        keys = periods * len(quota_roles) + quota_column[work.role_code[rep_rows]]
+        size = grid.size * len(quota_roles)
+        counts = np.bincount(keys, minlength=size).astype(float)[:size]
+        spread = {
+            "reps": counts,
+            "mean": np.bincount(keys, weights=values, minlength=size)[:size]
+            / np.maximum(counts, 1),
+            "share_at_quota": np.bincount(keys, weights=(values >= AT_QUOTA).astype(float),
+                                          minlength=size)[:size] / np.maximum(counts, 1),
+        }
+        order = value_order(values)
+        for name, found in zip(("p10", "p50", "p90"), sorted_group_quantiles(
+                keys[order], values[order], size, (0.1, 0.5, 0.9)), strict=True):
+            spread[name] = found
+        present = (counts > 0).reshape(grid.size, len(quota_roles))
+        for column_name, metric, unit in (("reps", "reps_with_quota", "people"),
+                                          ("mean", "attainment_mean", "ratio"),
+                                          ("p10", "attainment_p10", "ratio"),
+                                          ("p50", "attainment_p50", "ratio"),
+                                          ("p90", "attainment_p90", "ratio"),
+                                          ("share_at_quota", "share_at_quota", "share")):
+            b.rows.add(metric, unit, spread[column_name].reshape(grid.size, len(quota_roles)),
+                       "role", role_names, keep=present)
 
     spend = cost_arrays(b.records, b.plan, work)
     b.rows.add("total_cost", MONEY, spend.role_cost, "role", roles)

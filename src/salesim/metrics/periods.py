@@ -15,6 +15,7 @@ only covers the days inside the horizon.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -59,9 +60,12 @@ class Horizon:
         """True where a timestamp falls inside the horizon (``NaT`` is outside)."""
         return (times >= self.start) & (times < self.end)
 
-    def to_days(self, times: pd.Series) -> np.ndarray:
+    def to_days(self, times: pd.Series | np.ndarray) -> np.ndarray:
         """Days since the horizon start as floats; ``NaT`` becomes ``NaN``."""
-        return np.asarray(((times - self.start) / DAY).to_numpy(dtype=float, na_value=np.nan))
+        values = (times.to_numpy(dtype="datetime64[ns]") if isinstance(times, pd.Series)
+                  else np.asarray(times, dtype="datetime64[ns]"))
+        start = self.start.to_datetime64().astype("datetime64[ns]")
+        return np.asarray((values - start) / np.timedelta64(1, "D"), dtype=float)
 
 
 def check_period_types(period_types: Sequence[str]) -> tuple[PeriodType, ...]:
@@ -126,46 +130,82 @@ class PeriodGrid:
     (months first, then quarters, years, total), for fast numpy aggregation.
 
     ``locate`` maps timestamps to period numbers for all period types at once;
-    ``rollup`` sums monthly quantities into every period.
+    ``rollup`` sums monthly quantities into every period. The arrays are built
+    with numpy date arithmetic; ``table`` and ``months`` (the same periods as
+    :func:`all_periods` / :func:`period_table` frames) are built on first use.
     """
 
     def __init__(self, horizon: Horizon, period_types: Sequence[PeriodType] = PERIOD_TYPES):
         self.horizon = horizon
         self.types = check_period_types(period_types)
-        self.table = all_periods(horizon, self.types).reset_index(drop=True)
-        self.size = len(self.table)
-        self.period_type = self.table["period_type"].to_numpy(dtype=object)
-        self.period = self.table["period"].to_numpy(dtype=object)
-        self.lo = horizon.to_days(self.table["start"])
-        self.hi = horizon.to_days(self.table["end"])
-        self.days = self.table["days"].to_numpy(dtype=float)
-        self.end_times = self.table["end"].to_numpy(dtype="datetime64[ns]")
-        self.months = period_table(horizon, "month").reset_index(drop=True)
-        self.month_lo = horizon.to_days(self.months["start"])
-        self.month_hi = horizon.to_days(self.months["end"])
-        self.month_full_days = self.months["full_days"].to_numpy(dtype=float)
-        first_month = _month_number(np.array([horizon.start.to_datetime64()]))[0]
-        self._first_month = int(first_month)
-        month_numbers = first_month + np.arange(len(self.months))
+        start = horizon.start.to_datetime64().astype("datetime64[ns]")
+        end = horizon.end.to_datetime64().astype("datetime64[ns]")
+        self._start, self._end = start, end
+        first_month = int(_month_number(np.array([start]))[0])
+        last_month = int(_month_number(np.array([end - np.timedelta64(1, "ns")]))[0])
+        self._first_month = first_month
+        month_numbers = np.arange(first_month, last_month + 1, dtype=np.int64)
+        self.month_numbers = month_numbers
+        months = _periods(month_numbers, "month", start, end)
+        self.month_period = months.label
+        self.month_lo = months.lo
+        self.month_hi = months.hi
+        self.month_days = months.days
+        self.month_full_days = months.full_days
+
+        parts: list[_Periods] = []
         self.slices: dict[str, slice] = {}
         parents = []
         offset = 0
         for period_type in self.types:
-            count = int((self.period_type == period_type).sum())
-            self.slices[period_type] = slice(offset, offset + count)
             numbers = _coarsen(month_numbers, period_type)
+            part = _periods(np.unique(numbers), period_type, start, end)
+            parts.append(part)
+            self.slices[period_type] = slice(offset, offset + len(part.label))
             parents.append(offset + numbers - numbers[0])
-            offset += count
+            offset += len(part.label)
+        self.size = offset
         self.month_parents = (np.stack(parents, axis=1) if parents
-                              else np.zeros((len(self.months), 0), dtype=np.int64))
+                              else np.zeros((len(month_numbers), 0), dtype=np.int64))
+        # periods x months: 1 where the month is in the period
+        self._rollup_matrix = np.zeros((self.size, len(month_numbers)))
+        for column in self.month_parents.T:
+            self._rollup_matrix[column, np.arange(len(month_numbers))] = 1.0
+
+        def joined(name: str, dtype: type | str) -> np.ndarray:
+            arrays = [getattr(part, name) for part in parts]
+            return np.concatenate(arrays) if arrays else np.array([], dtype=dtype)
+
+        self.period_type = np.repeat(np.asarray(self.types, dtype=object),
+                                     [len(part.label) for part in parts])
+        self.period = joined("label", object)
+        self.lo = joined("lo", float)
+        self.hi = joined("hi", float)
+        self.days = joined("days", float)
+        self.end_times = joined("end", "datetime64[ns]")
+        # calendar month number -> row of ``months``, by day, for ``month_index``
+        first_day = _day_number(start)
+        last_day = _day_number(end - np.timedelta64(1, "ns"))
+        self._first_day = first_day
+        self._month_of_day = _month_number(
+            np.arange(first_day, last_day + 1).astype("datetime64[D]")) - first_month
+
+    @functools.cached_property
+    def table(self) -> pd.DataFrame:
+        """The grid's periods as :func:`all_periods` gives them."""
+        return all_periods(self.horizon, self.types).reset_index(drop=True)
+
+    @functools.cached_property
+    def months(self) -> pd.DataFrame:
+        """The horizon's months as :func:`period_table` gives them."""
+        return period_table(self.horizon, "month").reset_index(drop=True)
 
     def month_index(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of ``times`` inside the horizon and the month (row of ``months``) of each."""
         times = np.asarray(times, dtype="datetime64[ns]")
-        start = self.horizon.start.to_datetime64()
-        end = self.horizon.end.to_datetime64()
-        rows = np.flatnonzero((times >= start) & (times < end))
-        return rows, _month_number(times[rows]) - self._first_month
+        rows = np.flatnonzero((times >= self._start) & (times < self._end))
+        days = times[rows].view(np.int64) // _DAY_NS - self._first_day
+        return rows, self._month_of_day[days]
 
     def locate(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For timestamps inside the horizon, one ``(row, period)`` pair per period type:
@@ -184,12 +224,63 @@ class PeriodGrid:
             np.add.at(out, self.month_parents[:, column], monthly)
         return out
 
+    def rollup_whole(self, monthly: np.ndarray) -> np.ndarray:
+        """:meth:`rollup` of whole numbers (counts) as one matrix product: their sums
+        are exact in any order, so the result is the same."""
+        return np.asarray(self._rollup_matrix @ np.asarray(monthly, dtype=float), dtype=float)
+
     def running_total(self, flows: np.ndarray) -> np.ndarray:
         """Cumulative sum of per-period flows within each period type, in time order."""
         out = np.zeros_like(np.asarray(flows, dtype=float))
         for part in self.slices.values():
             out[part] = np.cumsum(flows[part], axis=0)
         return out
+
+
+@dataclass(frozen=True)
+class _Periods:
+    """Periods of one type as arrays: label, window in horizon days, end, lengths."""
+
+    label: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    end: np.ndarray
+    days: np.ndarray
+    full_days: np.ndarray
+
+
+def _periods(numbers: np.ndarray, period_type: PeriodType, start: np.datetime64,
+             end: np.datetime64) -> _Periods:
+    """Periods numbered as :func:`_coarsen` numbers them, clipped to ``[start, end)``."""
+    if period_type == TOTAL:
+        days = np.array([(end - start) / np.timedelta64(1, "D")])
+        return _Periods(np.array([TOTAL], dtype=object), np.zeros(1), days,
+                        np.array([end]), days, days)
+    step = {"month": 1, "quarter": 3, "year": 12}[period_type]
+    first = (numbers * step).astype("datetime64[M]")
+    full_start = first.astype("datetime64[ns]")
+    full_end = (first + step).astype("datetime64[ns]")
+    clipped_start = np.maximum(full_start, start)
+    clipped_end = np.minimum(full_end, end)
+    if period_type == "month":
+        label = np.datetime_as_string(first, unit="M").astype(object)
+    else:
+        years = np.datetime_as_string(first, unit="Y").astype(object)
+        label = years if period_type == "year" else years + "Q" + (
+            numbers % 4 + 1).astype(str).astype(object)
+    day = np.timedelta64(1, "D")
+    return _Periods(label=label, lo=(clipped_start - start) / day,
+                    hi=(clipped_end - start) / day, end=clipped_end,
+                    days=(clipped_end - clipped_start) / day,
+                    full_days=(full_end - full_start) / day)
+
+
+_DAY_NS = 86_400 * 10**9
+
+
+def _day_number(time: np.datetime64) -> int:
+    """Days since 1 January 1970 of an instant (floor)."""
+    return int(np.asarray(time, dtype="datetime64[ns]").view(np.int64)) // _DAY_NS
 
 
 def _month_number(times: np.ndarray) -> np.ndarray:

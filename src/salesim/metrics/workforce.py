@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from salesim.engine.records import Records
-from salesim.metrics._tidy import text
+from salesim.metrics._tidy import text_array, text_codes
 from salesim.metrics.intervals import overlap_matrix
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
@@ -32,7 +32,8 @@ HEADCOUNT_COLUMNS = ("period_type", "period", "role", "headcount", "ramped_headc
 
 def roles_of(records: Records, plan: Plan) -> list[str]:
     """The plan's roles, then any other role found in the ``reps`` table."""
-    seen = [r for r in text(records.reps["role"]).unique() if r]
+    codes, labels = text_codes(records.reps["role"])
+    seen = [r for r in labels[np.unique(codes)] if r]
     return [*plan.roles, *sorted(r for r in seen if r not in plan.roles)]
 
 
@@ -74,7 +75,22 @@ class Workforce:
         return np.asarray(self.ramped / self.grid.month_full_days[None, :], dtype=float)
 
 
-def _ramped_days(hired: pd.Series, origin: np.ndarray, role: np.ndarray, plan: Plan,
+def add_months(times: np.ndarray, months: int) -> np.ndarray:
+    """``times + pandas.DateOffset(months=months)`` with numpy: the same day of the
+    month (the month's last day where it is shorter) and time of day."""
+    times = np.asarray(times, dtype="datetime64[ns]")
+    month = times.astype("datetime64[M]")
+    day = times.astype("datetime64[D]")
+    day_of_month = day - month.astype("datetime64[D]")
+    time_of_day = times - day.astype("datetime64[ns]")
+    target = month + months
+    first = target.astype("datetime64[D]")
+    length = (target + 1).astype("datetime64[D]") - first
+    return np.asarray((first + np.minimum(day_of_month, length - np.timedelta64(1, "D")))
+                      .astype("datetime64[ns]") + time_of_day)
+
+
+def _ramped_days(hired: np.ndarray, origin: np.ndarray, role: np.ndarray, plan: Plan,
                  horizon: Horizon, start: np.ndarray, end: np.ndarray, lo: np.ndarray,
                  hi: np.ndarray) -> np.ndarray:
     """Productivity-weighted days of each rep (rows) in each window (columns)."""
@@ -91,8 +107,8 @@ def _ramped_days(hired: pd.Series, origin: np.ndarray, role: np.ndarray, plan: P
         for k, fraction in enumerate(fractions):
             if fraction >= 1:
                 continue
-            seg_lo = horizon.to_days(hired.iloc[rows] + pd.DateOffset(months=k))
-            seg_hi = horizon.to_days(hired.iloc[rows] + pd.DateOffset(months=k + 1))
+            seg_lo = horizon.to_days(add_months(hired[rows], k))
+            seg_hi = horizon.to_days(add_months(hired[rows], k + 1))
             seg_lo = np.maximum(seg_lo, start[rows])
             seg_hi = np.minimum(seg_hi, open_end[rows])
             ramped[rows] -= (1 - fraction) * overlap_matrix(seg_lo, seg_hi, lo, hi)
@@ -103,23 +119,24 @@ def workforce(records: Records, plan: Plan, grid: PeriodGrid) -> Workforce:
     """The arrays behind :func:`headcount`, :func:`rep_months` and costs."""
     horizon = grid.horizon
     reps = records.reps
-    reps = reps.loc[reps["hired_at"].notna() & (text(reps["role"]) != "")]
+    all_roles = text_array(reps["role"])
+    kept = reps["hired_at"].notna().to_numpy(dtype=bool) & (all_roles != "")
+    reps = reps.loc[kept]
     roles = roles_of(records, plan)
-    role = text(reps["role"]).to_numpy(dtype=object)
+    role = all_roles[kept]
     role_code = pd.Index(roles).get_indexer(pd.Index(role))
     plan_cost = np.array([plan.role(r).annual_cost for r in roles], dtype=float)
     own_cost = reps["annual_cost"].to_numpy(dtype=float)
-    hired = pd.Series(reps["hired_at"].to_numpy(dtype="datetime64[ns]"))
+    hired_at = reps["hired_at"].to_numpy(dtype="datetime64[ns]")
     left = reps["left_at"].to_numpy(dtype="datetime64[ns]")
-    start = horizon.to_days(hired)
-    end = horizon.to_days(pd.Series(left))
+    start = horizon.to_days(hired_at)
+    end = horizon.to_days(left)
     days = overlap_matrix(start, end, grid.month_lo, grid.month_hi)
-    ramped = _ramped_days(hired, text(reps["origin"]).to_numpy(dtype=object), role, plan,
+    ramped = _ramped_days(hired_at, text_array(reps["origin"]), role, plan,
                           horizon, start, end, grid.month_lo, grid.month_hi)
     onehot = _onehot(role_code, len(roles))
     month_days = grid.month_full_days[None, :]
     ends = grid.end_times
-    hired_at = hired.to_numpy(dtype="datetime64[ns]")
     employed = (hired_at[:, None] < ends[None, :]) & (
         np.isnat(left)[:, None] | (left[:, None] >= ends[None, :]))
 
@@ -131,7 +148,7 @@ def workforce(records: Records, plan: Plan, grid: PeriodGrid) -> Workforce:
 
     return Workforce(
         grid=grid, roles=roles, rep_id=reps["rep_id"].to_numpy(dtype=np.int64), role=role,
-        segment=text(reps["segment"]).to_numpy(dtype=object),
+        segment=text_array(reps["segment"]),
         annual_cost=np.where(np.isnan(own_cost), plan_cost[role_code], own_cost),
         role_code=role_code, days=days, ramped=ramped,
         person_days=grid.rollup(days.T @ onehot),
@@ -168,7 +185,7 @@ def rep_months(records: Records, plan: Plan) -> pd.DataFrame:
         "rep_id": work.rep_id[rows],
         "role": pd.array(work.role[rows], dtype="str"),
         "segment": pd.array(work.segment[rows], dtype="str"),
-        "period": pd.array(grid.months["period"].to_numpy(dtype=object)[cols], dtype="str"),
+        "period": pd.array(grid.month_period[cols], dtype="str"),
         "person_days": work.days[rows, cols],
         "ramped_days": work.ramped[rows, cols],
         "month_days": month_days,
