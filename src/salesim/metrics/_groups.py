@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -54,10 +55,19 @@ def key_order(keys: np.ndarray, size: int) -> np.ndarray:
     """The stable order of integer ``keys`` in ``0..size-1`` (a radix sort when small)."""
     keys = np.asarray(keys)
     if size <= 1 << 8:
-        return np.argsort(keys.astype(np.uint8), kind="stable")
+        return np.argsort(keys.astype(np.uint8, copy=False), kind="stable")
     if size <= _SMALL_KEYS:
-        return np.argsort(keys.astype(np.uint16), kind="stable")
-    return np.argsort(keys.astype(np.int64), kind="stable")
+        return np.argsort(keys.astype(np.uint16, copy=False), kind="stable")
+    return np.argsort(keys.astype(np.int64, copy=False), kind="stable")
+
+
+def key_dtype(size: int) -> type[np.unsignedinteger[Any]] | type[np.int64]:
+    """The smallest integer type :func:`key_order` sorts keys ``0..size-1`` in."""
+    if size <= 1 << 8:
+        return np.uint8
+    if size <= _SMALL_KEYS:
+        return np.uint16
+    return np.int64
 
 
 def sorted_group_quantiles(keys: np.ndarray, values: np.ndarray, size: int,
@@ -65,25 +75,28 @@ def sorted_group_quantiles(keys: np.ndarray, values: np.ndarray, size: int,
     """:func:`group_quantile` for several ``qs`` of ``values`` already in ascending
     order (:func:`value_order`), keys ``0..size-1``.
 
-    A stable sort by key keeps each group's values ascending, which gives the same
-    order as sorting by key and then value in one go, so the same result.
+    ``keys`` has one key per value, or one per value for each of several copies
+    of the values laid end to end (key ``i`` goes with value ``i % len(values)``),
+    as when each value counts once per period type. A stable sort by key keeps
+    each group's values ascending, which gives the same order as sorting by key
+    and then value in one go, so the same result.
     """
-    keys = np.asarray(keys, dtype=np.int64)
     values = np.asarray(values, dtype=float)
-    values = values[key_order(keys, size)]
+    order = key_order(keys, size)
     counts = np.bincount(keys, minlength=size)[:size]
     starts = np.cumsum(counts) - counts
     has = counts > 0
     last = counts[has] - 1
     first = starts[has]
+    copies = max(len(values), 1)
     out = []
     for q in qs:
         result = np.full(size, np.nan)
         position = q * last
         below = np.floor(position).astype(np.int64)
         above = np.minimum(below + 1, last)
-        low = values[first + below]
-        high = values[first + above]
+        low = values[order[first + below] % copies]
+        high = values[order[first + above] % copies]
         result[has] = low + (position - below) * (high - low)
         out.append(result)
     return out

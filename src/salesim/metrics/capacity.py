@@ -72,8 +72,8 @@ def _queue_and_waits(grid: PeriodGrid, arrived: pd.Series, served: pd.Series,
     types = grid.month_parents.shape[1]
     periods = grid.month_parents[months].T.reshape(-1)
     order = value_order(waits)
-    p90 = sorted_group_quantiles(grid.month_parents[months[order]].T.reshape(-1),
-                                 np.tile(waits[order], types), grid.size, (0.9,))[0]
+    p90 = sorted_group_quantiles(grid.period_keys()[:, months[order]].reshape(-1),
+                                 waits[order], grid.size, (0.9,))[0]
     return {
         "mean_queue": integral / (grid.hi - grid.lo),
         "queue_at_end": at_end,

@@ -295,23 +295,23 @@ class _Source:
         picked = np.asarray(values, dtype=float)[events.rows]
         order = value_order(picked)
         rows, months, picked = events.rows[order], events.months[order], picked[order]
-        types = grid.month_parents.shape[1]
         out: list[Stats] = [{} for _ in qs]
         for dim in self.dims():
             if dim == OVERALL:
-                n, keep, level = 1, None, np.zeros(len(rows), dtype=np.int64)
+                n, month_keys, kept = 1, months, picked
             else:
                 n = len(self.levels[dim])
                 level = self.codes[dim][rows]
-                keep = None if self.complete[dim] else np.flatnonzero(level >= 0)
-            if keep is not None:
-                level, kept_months, kept = level[keep], months[keep], picked[keep]
-            else:
-                kept_months, kept = months, picked
-            keys = (grid.month_parents[kept_months].T * n + level).reshape(-1)
+                if self.complete[dim]:
+                    month_keys, kept = months * n + level, picked
+                else:
+                    keep = np.flatnonzero(level >= 0)
+                    month_keys, kept = months[keep] * n + level[keep], picked[keep]
+            # each value once per period type, types end to end
+            keys = grid.period_keys(n)[:, month_keys].reshape(-1)
             size = grid.size * n
             counts = group_sum(keys, size).reshape(grid.size, n)
-            found = sorted_group_quantiles(keys, np.tile(kept, types), size, qs)
+            found = sorted_group_quantiles(keys, kept, size, qs)
             for stats, result in zip(out, found, strict=True):
                 stats[dim] = (result.reshape(grid.size, n), counts)
         return out

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from salesim.metrics._groups import key_dtype
+
 if TYPE_CHECKING:
     from salesim.engine.records import Records
     from salesim.metrics.plan import Plan
@@ -215,6 +217,15 @@ class PeriodGrid:
             return rows[:0], rows[:0]
         parents = self.month_parents[months]
         return np.tile(rows, len(self.types)), parents.T.reshape(-1)
+
+    def period_keys(self, levels: int = 1) -> np.ndarray:
+        """Keys ``period * levels + level`` by period type (rows) for each key
+        ``month * levels + level`` (columns), in the smallest type that holds them:
+        ``period_keys(n)[:, month_keys]`` puts an event in its period of every type."""
+        months = len(self.month_numbers)
+        keys = (self.month_parents.T[:, :, None] * levels
+                + np.arange(levels)[None, None, :]).reshape(len(self.types), months * levels)
+        return keys.astype(key_dtype(self.size * levels))
 
     def rollup(self, monthly: np.ndarray) -> np.ndarray:
         """Sum an array with one row per month (any further axes) into grid periods."""
