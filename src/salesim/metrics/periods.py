@@ -185,7 +185,7 @@ class PeriodGrid:
         self.hi = joined("hi", float)
         self.days = joined("days", float)
         self.end_times = joined("end", "datetime64[ns]")
-        # calendar month number -> row of ``months``, by day, for ``month_index``
+        # the row of ``months`` of each day of the horizon, for ``month_index``
         first_day = _day_number(start)
         last_day = _day_number(end - np.timedelta64(1, "ns"))
         self._first_day = first_day
