@@ -77,20 +77,6 @@ def test_a_replication_reruns_alone_from_its_seed() -> None:
     assert alone == pytest.approx({k: row[k] for k in alone}, nan_ok=True)
 
 
-@pytest.mark.parametrize("path", [MINIMAL, REFERENCE])
-def test_headline_read_off_the_kpi_table_matches_headline_metrics(path: Path) -> None:
-    from salesim.experiments.montecarlo import KPI_PERIOD_TYPES, headline_from_kpis
-    from salesim.metrics import Plan, headline_metrics, kpi_table
-
-    scenario = salesim.load_scenario(path)
-    records = salesim.engine.simulate(scenario, seed=2)
-    plan = Plan.from_scenario(scenario)
-    ours = headline_from_kpis(kpi_table(records, plan, period_types=KPI_PERIOD_TYPES), plan)
-    theirs = headline_metrics(records, plan)
-    assert list(ours) == list(theirs)
-    assert ours == pytest.approx(theirs, rel=1e-12, nan_ok=True)
-
-
 def _children(pid: int) -> set[int]:
     try:
         text = Path(f"/proc/{pid}/task/{pid}/children").read_text()

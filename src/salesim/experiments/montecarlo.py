@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,30 +37,31 @@ from salesim.experiments.ensemble import Ensemble, records_folder_name
 from salesim.experiments.executors import Executor, resolve_executor
 from salesim.experiments.seeds import replication_seeds
 from salesim.experiments.stats import QuantileAccumulator
-from salesim.metrics import Plan, headline_names, kpi_table
+from salesim.metrics import Plan, headline_metrics, kpi_table
 from salesim.metrics.periods import PeriodType
 from salesim.scenario import Scenario, load_scenario
 
 DEFAULT_REPS = 400
 """Replications per run when not told otherwise: enough for stable P10/P50/P90.
 
-Measured on the reference scenario (see ``benchmarks/RESULTS.md``, Monte
-Carlo): its 3-year bookings vary by about 10% (coefficient of variation) from
-one replication to the next. The standard error of a sample median is about
+Measured on the reference scenario (``benchmarks/RESULTS.md``, Monte Carlo):
+its 3-year bookings vary by about 9% (coefficient of variation) from one
+replication to the next. The standard error of a sample median is about
 ``1.25 * sd / sqrt(n)`` and of a P10 or P90 about ``1.71 * sd / sqrt(n)``, so
 
 =======  ===============  ============  ==================================
 reps     P50 std. error   P10/P90 s.e.  two root seeds' P50 within 2%
 =======  ===============  ============  ==================================
-100      1.3%             2.0%          about 73% of the time
-200      0.9%             1.4%          about 88%
-400      0.65%            1.0%          about 97%
+100      1.1%             1.5%          about 80% of the time
+200      0.8%             1.1%          about 93%
+400      0.55%            0.75%         about 99%
 =======  ===============  ============  ==================================
 
 400 makes the P50 of bookings reproducible to 2% from one root seed to the
-next and puts P10/P90 within about 1% (one standard error). It costs about 2.5
-CPU-seconds per replication of the reference scenario, so about 8 minutes on 2
-cores and 2 on 8; pass ``reps`` for quicker, rougher answers."""
+next (measured: 0.5% apart for root seeds 0 and 1) and P10/P90 good to under
+1%. A replication of the reference scenario takes about 2 CPU-seconds, so a
+default run takes about 7 minutes on 2 cores and 2 on 8; pass ``reps`` for
+quicker, rougher answers."""
 
 DEFAULT_SEED = 0
 """Root seed when not told otherwise: runs are reproducible by default."""
@@ -103,45 +103,11 @@ def run_replication(scenario: Scenario, seed: int, index: int = 0,
     records = simulate(scenario, seed=seed)
     plan = Plan.from_scenario(scenario)
     kpis = kpi_table(records, plan, period_types=KPI_PERIOD_TYPES)
-    headline = headline_from_kpis(kpis, plan)
+    headline = headline_metrics(records, plan, kpis=kpis)
     if records_dir is not None:
         records.write_parquet(Path(records_dir))
     return ReplicationResult(index, int(seed), headline, _compact(kpis),
                              records if keep_records else None)
-
-
-def headline_from_kpis(kpis: pd.DataFrame, plan: Plan) -> dict[str, float]:
-    """:func:`salesim.metrics.headline_metrics` read off an already computed KPI table.
-
-    ``headline_metrics`` computes the KPI table's total rows again; reading them
-    from the table a replication computes anyway saves that work. It follows
-    ``headline_metrics``' documented rule: the ``total`` row without
-    dimensions, the role's ``attainment_mean`` / ``share_at_quota`` rows for
-    ``<role>_attainment_mean`` / ``<role>_share_at_quota``, and
-    ``headcount_end`` by role for ``headcount_end_<role>``. A test holds the
-    two equal.
-    """
-    total = kpis.loc[(kpis["period_type"] == "total") & (kpis["channel"] == "")
-                     & (kpis["segment"] == "") & (kpis["rep_id"] == -1)]
-    found: dict[tuple[str, str], float] = {}
-    for metric, role, number in zip(total["metric"].tolist(), total["role"].tolist(),
-                                    total["value"].tolist(), strict=True):
-        found.setdefault((metric, role), float(number))
-
-    def value(metric: str, role: str = "") -> float:
-        return found.get((metric, role), math.nan)
-
-    out: dict[str, float] = {}
-    for name in headline_names(plan):
-        if name.startswith("headcount_end_"):
-            out[name] = value("headcount_end", name.removeprefix("headcount_end_"))
-        elif name.endswith("_attainment_mean"):
-            out[name] = value("attainment_mean", name.removesuffix("_attainment_mean"))
-        elif name.endswith("_share_at_quota"):
-            out[name] = value("share_at_quota", name.removesuffix("_share_at_quota"))
-        else:
-            out[name] = value(name)
-    return out
 
 
 def _compact(table: pd.DataFrame) -> pd.DataFrame:
