@@ -48,8 +48,6 @@ from typing import Any, Protocol, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-OnDone = Callable[[int, Any], None]
-
 
 class Executor(Protocol):
     """Runs ``fn`` over ``tasks`` and returns the results in task order."""
