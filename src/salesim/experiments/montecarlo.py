@@ -236,9 +236,7 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
         for index, replication_seed in enumerate(replication_seeds(seed, int(reps)))
     ]
     accumulator = QuantileAccumulator(len(tasks))
-    where = "in this process" if chosen.workers == 1 else f"on {chosen.workers} workers"
-    with progress_bar(len(tasks), f"{scenario.meta.name}: {len(tasks)} replications {where}",
-                      show=progress) as advance:
+    with progress_bar(len(tasks), scenario.meta.name, show=progress) as advance:
 
         def done(index: int, result: ReplicationResult) -> None:
             if result.kpis is not None:
@@ -276,12 +274,14 @@ def progress_bar(total: int, description: str, show: bool | None = None
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+    from rich.table import Column
 
+    # Fits an 80-column terminal: a long scenario name is cut short, never the ETA.
     columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
+        TextColumn("[progress.description]{task.description}",
+                   table_column=Column(max_width=24, no_wrap=True, overflow="ellipsis")),
+        BarColumn(bar_width=24),
         MofNCompleteColumn(),
-        TextColumn("elapsed"),
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
