@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= scenarios/reference.yaml
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test test-long bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2
+
+# Tests that run the reference scenario at full scale (minutes, not seconds); CI runs them too.
+test-long: $(VENV)/.installed-dev
+	$(BIN)/pytest -m long
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/engine.py

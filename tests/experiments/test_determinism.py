@@ -24,9 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = ROOT / "scenarios" / "minimal.yaml"
 REFERENCE = ROOT / "scenarios" / "reference.yaml"
 
-pytestmark = pytest.mark.skipif(not hasattr(salesim.engine, "simulate"),
-                                reason="the engine is not there yet")
-
 
 SALESIM = Path(sys.executable).with_name("salesim")
 

@@ -121,8 +121,6 @@ def test_workers_and_executor_exclusive(minimal: Scenario) -> None:
 @pytest.mark.parametrize("name", ["minimal.yaml", "reference.yaml"])
 def test_portable_scenario_round_trips(name: str) -> None:
     path = ROOT / "scenarios" / name
-    if not path.exists():
-        pytest.skip(f"{name} not present")
     scenario = salesim.load_scenario(path)
     task = ReplicationTask(PortableScenario(scenario), seed=5, index=1)
     travelled = pickle.loads(pickle.dumps(task))

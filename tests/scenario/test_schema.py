@@ -25,6 +25,7 @@ from salesim.scenario.editor_schema import (
     scenario_json_schema_text,
 )
 from salesim.scenario.schema import (
+    SDR,
     Calendar,
     Channel,
     Quota,
@@ -279,6 +280,19 @@ def test_speed_to_lead_multiplier() -> None:
     assert sdr.speed_multiplier(7) == 0.5
     assert sdr.speed_multiplier(60) == 0.3
     assert sdr.speed_multiplier(10 * 1440) == 0.15
+
+
+def test_default_speed_to_lead_follows_the_lead_response_figures() -> None:
+    """The domain's figures: a first call within 5 minutes books 5x the meetings of one
+    at 10 minutes ("400% higher"), and qualifies about 20x as often as one after 30;
+    slower calls never do better than faster ones."""
+    sdr = SDR(headcount=1)
+    assert sdr.speed_multiplier(5) / sdr.speed_multiplier(10) == pytest.approx(5)
+    assert sdr.speed_multiplier(5) / sdr.speed_multiplier(30) == pytest.approx(20)
+    minutes = [1, 5, 6, 10, 11, 30, 31, 60, 61, 1440, 1441, 3 * 1440, 30 * 1440]
+    multipliers = [sdr.speed_multiplier(m) for m in minutes]
+    assert multipliers == sorted(multipliers, reverse=True)
+    assert multipliers[-1] > 0
 
 
 def test_horizon_end_and_months() -> None:
