@@ -17,6 +17,22 @@ from typing import IO, Any
 import pandas as pd
 
 
+def check_output_folder(folder: Path) -> None:
+    """Fail at once, before any work is done, when results could not go into ``folder``.
+
+    Raises :class:`NotADirectoryError` when ``folder`` or the nearest of its parents
+    that exists is a file, :class:`PermissionError` when that parent is not writable.
+    """
+    existing = next(p for p in (folder, *folder.parents) if p.exists() or p == p.parent)
+    if not existing.is_dir():
+        what = "is" if existing == folder else f"is in the way of {folder}: it is"
+        raise NotADirectoryError(f"{existing} {what} a file, not a folder "
+                                 "(hint: choose another output folder with --out)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write in {existing} "
+                              "(hint: choose another output folder with --out)")
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)

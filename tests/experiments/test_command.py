@@ -80,6 +80,34 @@ def test_interrupt_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert "interrupted" in err
 
 
+def _no_run(*args: object, **kwargs: object) -> None:
+    raise AssertionError("replications ran although the output folder is unusable")
+
+
+@pytest.mark.parametrize("records", [False, True])
+def test_output_folder_that_is_a_file_fails_before_running(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, records: bool) -> None:
+    monkeypatch.setattr(command, "run", _no_run)
+    blocker = tmp_path / "results"
+    blocker.write_text("not a folder\n")
+    for out in (blocker, blocker / "plan-a"):
+        with pytest.raises(NotADirectoryError, match="--out"):
+            run_command(MINIMAL, reps=2, workers=1, out=out, records=records,
+                        console=_console()[0])
+    assert blocker.read_text() == "not a folder\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_unwritable_output_folder_fails_before_running(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(command, "run", _no_run)
+    monkeypatch.setattr(command.check_output_folder.__globals__["os"], "access",
+                        lambda path, mode: False)
+    with pytest.raises(PermissionError, match=f"cannot write in {tmp_path}"):
+        run_command(MINIMAL, reps=2, workers=1, out=tmp_path / "new", console=_console()[0])
+    assert not (tmp_path / "new").exists()
+
+
 @pytest.mark.parametrize(("metric", "value", "shown"), [
     ("bookings", 2_500_000.0, "2.5M USD"),
     ("total_cost", 950.0, "950 USD"),

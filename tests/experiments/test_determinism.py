@@ -111,3 +111,35 @@ def test_ctrl_c_stops_cleanly_and_writes_nothing(tmp_path: Path) -> None:
     time.sleep(0.5)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
                 and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="uses /proc")
+def test_sigterm_with_records_stops_cleanly_and_writes_nothing(tmp_path: Path) -> None:
+    """``kill`` of the salesim process alone (not its workers) during a run that writes
+    record tables: same clean stop as Ctrl-C, and the staging folder is gone."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("from an earlier run\n")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    process = _salesim("run", str(MINIMAL), "--reps", "100000", "--workers", "2",
+                       "--records", "--out", str(out), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out.glob(".salesim-records-*/replication-*")) \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)  # wait until workers have written some record tables
+        workers = _children(process.pid)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert stdout == ""
+    assert "interrupted" in stderr
+    assert "Traceback" not in stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    time.sleep(0.5)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
+                and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
+

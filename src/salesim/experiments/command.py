@@ -2,9 +2,11 @@
 
 The command-line layer only parses arguments and calls :func:`run_command`.
 A :class:`~salesim.scenario.ScenarioError` propagates so that the command line
-prints it the way ``salesim validate`` does; Ctrl-C is handled here: the workers
-stop, nothing is written (the output folder is left as it was) and the exit
-status is 130.
+prints it the way ``salesim validate`` does. An output folder that could not be
+written is reported before any replication runs. Ctrl-C is handled here: the
+workers stop, nothing is written (the output folder is left as it was) and the
+exit status is 130; ``kill`` (SIGTERM) and a closed terminal (SIGHUP) are
+handled the same way, with exit status 143 and 129.
 """
 
 from __future__ import annotations
@@ -29,10 +31,13 @@ from rich.table import Table
 from salesim.experiments.ensemble import Ensemble
 from salesim.experiments.executors import resolve_executor
 from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED, run
+from salesim.io import check_output_folder
 from salesim.scenario import load_scenario
 
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                      if hasattr(signal, name))
 
 _MONEY = ("bookings", "arr", "cac", "cost", "revenue", "payout")
 _SHARES = ("rate", "nrr", "grr", "attainment", "share")
@@ -54,8 +59,18 @@ def run_command(scenario_path: str | Path, reps: int = DEFAULT_REPS, seed: int =
                 progress: bool | None = None, console: Console | None = None) -> int:
     """Run the scenario at ``scenario_path``, write its files to ``out`` and print a summary.
 
-    Returns the exit status: 0, or 130 when interrupted (nothing written then).
+    Returns the exit status: 0, or 128 + the signal's number when interrupted (130
+    for Ctrl-C; nothing written then).
     """
+    with _stop_signals_as_interrupts() as stopped_by:
+        return _run_command(scenario_path, reps, seed, workers, overrides, out, records,
+                            progress, console, stopped_by)
+
+
+def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int | None,
+                 overrides: Sequence[str], out: str | Path | None, records: bool,
+                 progress: bool | None, console: Console | None,
+                 stopped_by: Callable[[], int]) -> int:
     console = console or Console(highlight=False)
     errors = Console(stderr=True, highlight=False)
     target: Path | None = Path(out) if out is not None else None
@@ -64,6 +79,7 @@ def run_command(scenario_path: str | Path, reps: int = DEFAULT_REPS, seed: int =
     try:
         scenario = load_scenario(scenario_path, overrides=list(overrides))
         target = target or default_out(scenario.meta.name)
+        check_output_folder(target)
         executor = resolve_executor(workers)
         if records:
             # Workers write record tables into a hidden folder inside the target
@@ -83,7 +99,7 @@ def run_command(scenario_path: str | Path, reps: int = DEFAULT_REPS, seed: int =
         _remove(staging, created)
         where = f"; {target} left unchanged" if target is not None else ""
         errors.print(f"interrupted: no results written{where}", markup=False, soft_wrap=True)
-        return EXIT_INTERRUPTED
+        return 128 + stopped_by() if stopped_by() else EXIT_INTERRUPTED
     except BaseException:
         _remove(staging, created)
         raise
@@ -94,7 +110,7 @@ def run_command(scenario_path: str | Path, reps: int = DEFAULT_REPS, seed: int =
     if interrupted():
         errors.print("interrupted while writing: the results were written in full",
                      markup=False, soft_wrap=True)
-        return EXIT_INTERRUPTED
+        return 128 + (interrupted() or signal.SIGINT)
     return EXIT_OK
 
 
@@ -108,22 +124,46 @@ def _remove(staging: Path | None, created: list[Path]) -> None:
 
 
 @contextlib.contextmanager
-def _interrupts_deferred() -> Iterator[Callable[[], bool]]:
-    """Hold Ctrl-C back while files are renamed into place, so a set of outputs is
-    never left half replaced; yields a function telling whether one came."""
+def _stop_signals_as_interrupts() -> Iterator[Callable[[], int]]:
+    """Turn SIGTERM and SIGHUP into the same clean stop as Ctrl-C; yields a function
+    giving the number of the signal that stopped the run (0 for none or Ctrl-C)."""
     seen: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
+        yield lambda: 0
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, stop) for number in _STOP_SIGNALS}
+    try:
+        yield lambda: seen[0] if seen else 0
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[Callable[[], int]]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP back while files are renamed into place, so a
+    set of outputs is never left half replaced; yields a function giving the number
+    of the first signal that came (0 for none)."""
+    seen: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: 0
         return
 
     def remember(signum: int, frame: FrameType | None) -> None:
         seen.append(signum)
 
-    previous = signal.signal(signal.SIGINT, remember)
+    numbers = (signal.SIGINT, *_STOP_SIGNALS)
+    previous = {number: signal.signal(number, remember) for number in numbers}
     try:
-        yield lambda: bool(seen)
+        yield lambda: seen[0] if seen else 0
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def summary_table(ensemble: Ensemble, currency: str = "") -> Table:
