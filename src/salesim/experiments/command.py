@@ -123,42 +123,33 @@ def _remove(staging: Path | None, created: list[Path]) -> None:
             folder.rmdir()
 
 
-@contextlib.contextmanager
-def _stop_signals_as_interrupts() -> Iterator[Callable[[], int]]:
-    """Turn SIGTERM and SIGHUP into the same clean stop as Ctrl-C; yields a function
-    giving the number of the signal that stopped the run (0 for none or Ctrl-C)."""
-    seen: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: 0
-        return
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        seen.append(signum)
-        raise KeyboardInterrupt
-
-    previous = {number: signal.signal(number, stop) for number in _STOP_SIGNALS}
-    try:
-        yield lambda: seen[0] if seen else 0
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+def _stop_signals_as_interrupts() -> contextlib.AbstractContextManager[Callable[[], int]]:
+    """Turn SIGTERM and SIGHUP into the same clean stop as Ctrl-C."""
+    return _signals_caught(_STOP_SIGNALS, interrupt=True)
 
 
-@contextlib.contextmanager
-def _interrupts_deferred() -> Iterator[Callable[[], int]]:
+def _interrupts_deferred() -> contextlib.AbstractContextManager[Callable[[], int]]:
     """Hold Ctrl-C, SIGTERM and SIGHUP back while files are renamed into place, so a
-    set of outputs is never left half replaced; yields a function giving the number
-    of the first signal that came (0 for none)."""
+    set of outputs is never left half replaced."""
+    return _signals_caught((signal.SIGINT, *_STOP_SIGNALS), interrupt=False)
+
+
+@contextlib.contextmanager
+def _signals_caught(numbers: Sequence[int], interrupt: bool) -> Iterator[Callable[[], int]]:
+    """Catch ``numbers`` while the block runs, raising KeyboardInterrupt if ``interrupt``
+    else only noting them; yields a function giving the first signal caught (0: none).
+    Signals can be caught only in the main thread; elsewhere nothing changes."""
     seen: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield lambda: 0
         return
 
-    def remember(signum: int, frame: FrameType | None) -> None:
+    def catch(signum: int, frame: FrameType | None) -> None:
         seen.append(signum)
+        if interrupt:
+            raise KeyboardInterrupt
 
-    numbers = (signal.SIGINT, *_STOP_SIGNALS)
-    previous = {number: signal.signal(number, remember) for number in numbers}
+    previous = {number: signal.signal(number, catch) for number in numbers}
     try:
         yield lambda: seen[0] if seen else 0
     finally:
