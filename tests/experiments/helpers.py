@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 
 def square(x: int) -> int:
@@ -23,6 +24,10 @@ def fail_on_three(x: int) -> int:
     return x
 
 
-def sleepy(x: float) -> float:
-    time.sleep(x)
-    return x
+def marked_sleep(task: tuple[str, int, float]) -> int:
+    """Leave ``start-<index>-<pid>`` in the folder, sleep, then leave ``done-<index>``."""
+    folder, index, seconds = task
+    Path(folder, f"start-{index}-{os.getpid()}").touch()
+    time.sleep(seconds)
+    Path(folder, f"done-{index}").touch()
+    return index

@@ -1,5 +1,5 @@
 import os
-import time
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +10,7 @@ from salesim.experiments.executors import (
     resolve_executor,
 )
 
-from .helpers import fail_on_three, late_first, sleepy, square
+from .helpers import fail_on_three, late_first, marked_sleep, square
 
 
 def test_serial_map_and_callback() -> None:
@@ -50,18 +50,32 @@ def test_task_error_propagates() -> None:
         SerialExecutor().map(fail_on_three, range(6))
 
 
-def test_interrupt_cancels_and_returns_quickly() -> None:
-    """A KeyboardInterrupt raised while results come in stops the pool at once."""
+def test_interrupt_cancels_pending_and_stops_running_tasks(tmp_path: Path) -> None:
+    """A KeyboardInterrupt raised while results come in stops the pool at once: no
+    pending task starts afterwards, running ones are cut short, no worker is left."""
 
-    def interrupt(index: int, result: float) -> None:
+    def interrupt(index: int, result: int) -> None:
         raise KeyboardInterrupt
 
-    executor = LocalExecutor(2, chunksize=1)
-    started = time.perf_counter()
+    tasks = [(str(tmp_path), 0, 0.05)] + [(str(tmp_path), i, 120.0) for i in range(1, 21)]
     with pytest.raises(KeyboardInterrupt):
-        executor.map(sleepy, [0.05] + [5.0] * 20, on_done=interrupt)
-    # Without cancelling and terminating, this would take 50 s.
-    assert time.perf_counter() - started < 10
+        LocalExecutor(2, chunksize=1).map(marked_sleep, tasks, on_done=interrupt)
+    names = [p.name for p in tmp_path.iterdir()]
+    assert "done-0" in names
+    assert [n for n in names if n.startswith("done-")] == ["done-0"]  # nobody slept it out
+    started = [n for n in names if n.startswith("start-")]
+    assert len(started) <= 3  # the first task and at most one more per worker
+    workers = {int(n.rsplit("-", 1)[1]) for n in started}
+    assert os.getpid() not in workers
+    assert not [pid for pid in workers if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "zombie" not in status.read_text()
+    except OSError:
+        return False
 
 
 def test_resolve_executor() -> None:
