@@ -51,7 +51,7 @@ CASES = [
          "adjust the shares so they add up to 100%"),
     Case("segment shares summing to 110%",
          edited({7: "  enterprise: {share: 40%, deal_size: 150k}"}),
-         "t.yaml:5:1", "segments", "sum to 110%, 10 points over of 100%"),
+         "t.yaml:5:1", "segments", "sum to 110%, 10 points over 100%"),
     Case("unknown segment in a segment_mix",
          edited({10: "  partners: {leads_per_month: 20, "
                      "segment_mix: {smbb: 50%, enterprise: 50%}}"}),
@@ -145,6 +145,8 @@ CASES = [
          edited({16: "    - {month: 2027-03, count: 2, target: 9}"}),
          "t.yaml:16:7", "ae.hiring.0",
          "give either count (hires to make) or target (headcount to reach)"),
+    Case("linear ramp without a unit", edited({12: "  headcount: 4\n  ramp: {linear: 5}"}),
+         "t.yaml:13:10", "sdr.ramp.linear", "write the unit: {linear: 5 months}"),
     Case("ramp fraction above one", edited({12: "  headcount: 4\n  ramp: [0.5, 1.5]"}),
          "t.yaml:13:15", "sdr.ramp.1", "must be at most 1.0, got 1.5"),
     Case("unknown currency code", edited({2: "  name: Base\n  currency: euro"}),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from salesim.scenario import ScenarioError, load_scenario, loads_scenario
-from salesim.scenario.loader import deep_merge, normalise_overrides
+from salesim.scenario.loader import MAX_VALUES, deep_merge, normalise_overrides
 from salesim.scenario.units import Duration
 
 from .conftest import BASE_TEXT, SCENARIOS, edited
@@ -227,10 +227,44 @@ def test_override_with_unicode_names() -> None:
     assert scenario.channels["ウェビナー"].leads_per_month == 100
 
 
-def test_override_can_add_a_new_entry(write: Callable[..., Path]) -> None:
+def test_override_adds_a_new_entry_set_whole(write: Callable[..., Path]) -> None:
     path = write("t.yaml", BASE_TEXT)
-    scenario = load_scenario(path, overrides=["channels.events.leads_per_month=30"])
+    scenario = load_scenario(path, overrides=["channels.events={leads_per_month: 30}"])
     assert scenario.channels["events"].leads_per_month == 30
+    assert set(scenario.channels) == {"inbound", "partners", "events"}
+
+
+def test_override_of_a_misspelt_name_is_refused_with_the_closest(
+        write: Callable[..., Path]) -> None:
+    """A typo in a name must not quietly add a channel of its own."""
+    path = write("t.yaml", BASE_TEXT)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, overrides=["channels.inbund.leads_per_month=400"])
+    (issue,) = caught.value.issues
+    assert str(issue.location) == "--set channels.inbund.leads_per_month=400"
+    assert issue.path == "channels.inbund.leads_per_month"
+    assert issue.message == "no entry 'inbund' in channels (known: inbound, partners)"
+    assert issue.hint == "did you mean 'channels.inbound.leads_per_month'?"
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, overrides=["segments.xyz.share=10%"])
+    assert caught.value.issues[0].hint == "to add one, set it whole: --set segments.xyz={...}"
+
+
+def test_override_creates_a_section_the_file_leaves_out(write: Callable[..., Path]) -> None:
+    path = write("t.yaml", BASE_TEXT)
+    scenario = load_scenario(path, overrides=["recycle.reengage_rate=10%"])
+    assert scenario.recycle.reengage_rate == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(("override", "text"), [
+    ("meta.name=2027", "2027"), ("meta.name=yes", "yes"), ("meta.name=2027-04-01", "2027-04-01"),
+    ("meta.name=1.5", "1.5"), ("meta.description=no", "no"),
+])
+def test_override_of_a_text_field_keeps_the_text_written(write: Callable[..., Path],
+                                                         override: str, text: str) -> None:
+    path = write("t.yaml", BASE_TEXT)
+    field = override.split("=")[0].split(".")[1]
+    assert getattr(load_scenario(path, overrides=[override]).meta, field) == text
 
 
 @pytest.mark.parametrize(
@@ -246,6 +280,8 @@ def test_override_can_add_a_new_entry(write: Callable[..., Path]) -> None:
          "ae.headcount is a value, not a section"),
         ("ae.headcount", "--set ae.headcount", "", "expected key=value"),
         ("=3", "--set =3", "", "expected key=value"),
+        ("meta.start=2027-02-30", "--set meta.start=2027-02-30", "meta.start",
+         "expected a date written YYYY-MM-DD, got '2027-02-30'"),
     ],
 )
 def test_bad_overrides_name_set(write: Callable[..., Path], override: str, where: str,
@@ -288,6 +324,24 @@ def test_merged_keys_may_be_overridden_but_written_keys_not_repeated() -> None:
         loads_scenario(text)
     assert [str(issue.location) for issue in caught.value.issues] == ["<string>:19:45"]
     assert caught.value.issues[0].path == "ae.stages.proposal.conversion"
+
+
+def test_an_alias_inside_its_own_anchor_is_refused() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        loads_scenario("meta: &m {name: x, again: *m}\n", source="t.yaml")
+    (issue,) = caught.value.issues
+    assert (str(issue.location), issue.path) == ("t.yaml:1:7", "meta.again")
+    assert "refers to a section that contains it" in issue.message
+
+
+def test_an_alias_bomb_is_refused_quickly() -> None:
+    """Nine levels of nine aliases would be 387 million values."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    with pytest.raises(ScenarioError) as caught:
+        loads_scenario("\n".join(lines) + "\n", source="t.yaml")
+    (issue,) = caught.value.issues
+    assert f"expands to more than {MAX_VALUES:,} values" in issue.message
 
 
 def test_byte_order_mark_is_accepted(write: Callable[..., Path]) -> None:

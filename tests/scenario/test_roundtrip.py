@@ -205,7 +205,9 @@ def shares(draw: Draw, keys: list[str]) -> dict[str, Any]:
 def ramp(draw: Draw) -> Any:
     if draw(st.booleans()):
         return draw(st.lists(st.floats(0, 1), min_size=1, max_size=6))
-    return {"linear": draw(positive_durations)}
+    # a linear ramp is written with its unit (a bare number is refused there)
+    written, _unit, amount = draw(durations())
+    return {"linear": written if isinstance(written, str) else f"{amount} days"}
 
 
 @st.composite

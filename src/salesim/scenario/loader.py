@@ -9,6 +9,7 @@ and validation whose every problem names its file, line, column and field path.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import types
 import typing
@@ -84,68 +85,106 @@ def parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
         raise ScenarioError.single(Location(source, 1, 1), "the file is empty",
                                    "a scenario needs at least meta, segments, channels, "
                                    "sdr, ae and cs; see scenarios/minimal.yaml")
-    positions: Positions = {(): _location(source, root.start_mark)}
-    constructor = yaml.SafeLoader("")
-    issues: list[ScenarioIssue] = []
-    data = _to_python(root, (), source, positions, constructor, issues)
-    if issues:
-        raise ScenarioError(issues)
-    return data, positions
+    reader = _Reader(source)
+    reader.positions[()] = _location(source, root.start_mark)
+    data = reader.value(root, ())
+    if reader.issues:
+        raise ScenarioError(reader.issues)
+    return data, reader.positions
 
 
-def _to_python(node: yaml.Node, path: PathKey, source: str, positions: Positions,
-               constructor: yaml.SafeLoader, issues: list[ScenarioIssue]) -> Any:
-    where = _location(source, node.start_mark)
-    dotted = ".".join(map(str, path))
-    if node.tag not in _SAFE_TAGS:
-        issues.append(ScenarioIssue(
-            where, dotted, f"the YAML tag '{node.tag}' is not allowed",
-            "scenarios are plain data: remove the tag (no !!python/... or custom tags)"))
-        return None
-    if isinstance(node, yaml.MappingNode):
-        # Keys written here, as opposed to keys brought in by a merge ('<<: *anchor'):
-        # a written key overrides a merged one, as YAML specifies; only two written
-        # keys with the same name are a duplicate.
-        written = {id(key) for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"}
-        constructor.flatten_mapping(node)
-        result: dict[str, Any] = {}
-        written_keys: set[str] = set()
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                issues.append(ScenarioIssue(_location(source, key_node.start_mark), dotted,
-                                            "a key must be a plain name, not a list or mapping"))
-                continue
-            # Keys are names: 'on', 'yes' or '2027' stay the text that was written.
-            key = str(key_node.value)
-            key_path = (*path, key)
-            key_where = _location(source, key_node.start_mark)
-            is_written = id(key_node) in written
-            if key in result:
-                if is_written and key in written_keys:
-                    first = positions[key_path]
+MAX_VALUES = 100_000
+"""Keys, items and values a scenario may hold once YAML aliases are expanded: far more
+than any real scenario, far less than an alias bomb (aliases nesting aliases, each
+doubling the data) would make."""
+
+
+class _Reader:
+    """Turns composed YAML nodes into plain data, noting where every key and item was."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.positions: Positions = {}
+        self.issues: list[ScenarioIssue] = []
+        self.constructor = yaml.SafeLoader("")
+        self.open: set[int] = set()  # nodes being read: an alias to one is a cycle
+        self.values = 0
+
+    def value(self, node: yaml.Node, path: PathKey) -> Any:
+        where = _location(self.source, node.start_mark)
+        dotted = ".".join(map(str, path))
+        self.values += 1
+        if self.values > MAX_VALUES:
+            if self.values == MAX_VALUES + 1:
+                self.issues.append(ScenarioIssue(
+                    where, dotted, f"the scenario expands to more than {MAX_VALUES:,} values",
+                    "YAML aliases (*name) here repeat data many times over; write the "
+                    "values out instead"))
+            return None
+        if id(node) in self.open:
+            self.issues.append(ScenarioIssue(
+                where, dotted, "this alias refers to a section that contains it",
+                "an anchor (&name) cannot be used inside itself"))
+            return None
+        self.open.add(id(node))
+        try:
+            return self._read(node, path, where, dotted)
+        finally:
+            self.open.discard(id(node))
+
+    def _read(self, node: yaml.Node, path: PathKey, where: Location, dotted: str) -> Any:
+        source, positions, issues = self.source, self.positions, self.issues
+        constructor = self.constructor
+        if node.tag not in _SAFE_TAGS:
+            issues.append(ScenarioIssue(
+                where, dotted, f"the YAML tag '{node.tag}' is not allowed",
+                "scenarios are plain data: remove the tag (no !!python/... or custom tags)"))
+            return None
+        if isinstance(node, yaml.MappingNode):
+            # Keys written here, as opposed to keys brought in by a merge ('<<: *anchor'):
+            # a written key overrides a merged one, as YAML specifies; only two written
+            # keys with the same name are a duplicate.
+            written = {id(key) for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"}
+            constructor.flatten_mapping(node)
+            result: dict[str, Any] = {}
+            written_keys: set[str] = set()
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
                     issues.append(ScenarioIssue(
-                        key_where, ".".join(map(str, key_path)),
-                        f"duplicate key (first written at line {first.line})",
-                        "YAML keeps only the last one; remove one of them"))
+                        _location(source, key_node.start_mark), dotted,
+                        "a key must be a plain name, not a list or mapping"))
                     continue
-                for stale in [p for p in positions if p[:len(key_path)] == key_path]:
-                    del positions[stale]
-            if is_written:
-                written_keys.add(key)
-            positions[key_path] = key_where
-            result[key] = _to_python(value_node, key_path, source, positions, constructor, issues)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for index, item in enumerate(node.value):
-            positions[(*path, index)] = _location(source, item.start_mark)
-            items.append(_to_python(item, (*path, index), source, positions, constructor, issues))
-        return items
-    try:
-        return constructor.construct_object(node, deep=True)
-    except (yaml.YAMLError, ValueError) as error:
-        issues.append(ScenarioIssue(where, dotted, f"cannot read value: {error}"))
-        return None
+                # Keys are names: 'on', 'yes' or '2027' stay the text that was written.
+                key = str(key_node.value)
+                key_path = (*path, key)
+                key_where = _location(source, key_node.start_mark)
+                is_written = id(key_node) in written
+                if key in result:
+                    if is_written and key in written_keys:
+                        first = positions[key_path]
+                        issues.append(ScenarioIssue(
+                            key_where, ".".join(map(str, key_path)),
+                            f"duplicate key (first written at line {first.line})",
+                            "YAML keeps only the last one; remove one of them"))
+                        continue
+                    for stale in [p for p in positions if p[:len(key_path)] == key_path]:
+                        del positions[stale]
+                if is_written:
+                    written_keys.add(key)
+                positions[key_path] = key_where
+                result[key] = self.value(value_node, key_path)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                positions[(*path, index)] = _location(source, item.start_mark)
+                items.append(self.value(item, (*path, index)))
+            return items
+        try:
+            return constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError) as error:
+            issues.append(ScenarioIssue(where, dotted, f"cannot read value: {error}"))
+            return None
 
 
 # ----------------------------------------------------------------------------- extends and merge
@@ -239,7 +278,11 @@ def _split_override(item: str) -> tuple[str, str]:
 
 def normalise_overrides(overrides: Mapping[str, Any] | Iterable[str] | None
                         ) -> list[tuple[str, Any, str]]:
-    """``{"a.b": 1}`` or ``["a.b=1"]`` as (dotted key, value, how it was written)."""
+    """``{"a.b": 1}`` or ``["a.b=1"]`` as (dotted key, value, how it was written).
+
+    Text values are read as YAML (``3`` is a number, ``[1, 2]`` a list); text YAML
+    cannot read, such as ``2027-02-30``, stays text for validation to judge.
+    """
     if overrides is None:
         return []
     if isinstance(overrides, Mapping):
@@ -249,7 +292,7 @@ def normalise_overrides(overrides: Mapping[str, Any] | Iterable[str] | None
         key, text = _split_override(item)
         try:
             value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError):
             value = text
         result.append((key, value, f"--set {item}"))
     return result
@@ -257,7 +300,13 @@ def normalise_overrides(overrides: Mapping[str, Any] | Iterable[str] | None
 
 def apply_overrides(data: dict[str, Any], positions: Positions,
                     overrides: Sequence[tuple[str, Any, str]]) -> None:
-    """Set each dotted key in place; list items are addressed by index (``ae.hiring.0.count``)."""
+    """Set each dotted key in place; list items are addressed by index (``ae.hiring.0.count``).
+
+    A name that is not in a collection (``channels.webnars.leads_per_month``) is an
+    error with the closest existing name as hint, never a new entry by accident; a new
+    entry is set whole (``channels.events={leads_per_month: 30}``). A value written
+    for a text field stays the text that was written (``meta.name=2027``).
+    """
     for key, value, written in overrides:
         where = Location(written)
         parts: list[str | int] = []
@@ -277,9 +326,12 @@ def apply_overrides(data: dict[str, Any], positions: Positions,
             else:
                 raise ScenarioError.single(where, f"{'.'.join(map(str, parts))} is a value, "
                                            "not a section", "", key)
+            if not last and isinstance(node, dict) and index not in node \
+                    and _is_collection(tuple(parts)):
+                _unknown_name(where, key, tuple(parts), str(index), node, segments[depth + 1:])
             parts.append(index)
             if last:
-                node[index] = value
+                node[index] = _as_written(value, written, tuple(parts))
             else:
                 if isinstance(node, dict) and (index not in node or node[index] is None):
                     node[index] = {}
@@ -288,6 +340,29 @@ def apply_overrides(data: dict[str, Any], positions: Positions,
         for path in stale:
             del positions[path]
         positions[tuple(parts)] = where
+
+
+def _unknown_name(where: Location, key: str, collection: PathKey, name: str,
+                  entries: dict[str, Any], rest: Sequence[str]) -> None:
+    dotted = ".".join(map(str, collection))
+    known = ", ".join(map(str, entries)) or "none yet"
+    close = difflib.get_close_matches(name, [str(k) for k in entries], n=1)
+    if close:
+        hint = f"did you mean '{'.'.join([dotted, close[0], *rest])}'?"
+    else:
+        hint = f"to add one, set it whole: --set {dotted}.{name}={{...}}"
+    raise ScenarioError.single(where, f"no entry '{name}' in {dotted} (known: {known})",
+                               hint, key)
+
+
+def _as_written(value: Any, written: str, path: PathKey) -> Any:
+    """A number, date or yes/no that YAML read from ``--set`` text for a text field is
+    put back to the text that was written."""
+    if isinstance(value, str) or not isinstance(value, int | float | bool | dt.date):
+        return value
+    if not written.startswith("--set ") or _annotation_at(path) is not str:
+        return value
+    return written.partition("=")[2].strip()
 
 
 # ----------------------------------------------------------------------------- validation
@@ -337,6 +412,32 @@ def model_at(path: PathKey, root: type[BaseModel] = Scenario) -> type[BaseModel]
     if isinstance(current, type) and issubclass(current, BaseModel):
         return current
     return None
+
+
+def _annotation_at(path: PathKey) -> Any:
+    """The type the scenario holds at ``path`` (Optional and Annotated removed), or None
+    where the path is not part of the scenario's schema."""
+    current: Any = Scenario
+    for part in path:
+        current = _unwrap(current)
+        origin = typing.get_origin(current)
+        if origin is dict:
+            current = typing.get_args(current)[1]
+        elif origin in (tuple, list):
+            current = typing.get_args(current)[0]
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        else:
+            return None
+    return _unwrap(current)
+
+
+def _is_collection(path: PathKey) -> bool:
+    """Whether ``path`` holds entries by name (segments, channels, stages...)."""
+    return bool(path) and typing.get_origin(_annotation_at(path)) is dict
 
 
 def _clean_loc(loc: tuple[Any, ...], data: Any, error_type: str) -> PathKey:

@@ -217,6 +217,15 @@ class RampCurve(Section):
             return {"fractions": value}
         return value
 
+    @field_validator("linear", mode="before")
+    @classmethod
+    def _unit_written(cls, value: Any) -> Any:
+        # elsewhere a bare number is days; a ramp is almost always meant in months
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(f"write the unit: {{linear: {value} months}} or "
+                             f"{{linear: {value} weeks}}")
+        return value
+
     @model_validator(mode="after")
     def _one_form(self) -> RampCurve:
         if (self.fractions is None) == (self.linear is None):
@@ -262,7 +271,7 @@ Ramp = Annotated[
     PlainSerializer(_ramp_serializer),
     WithJsonSchema({"anyOf": [
         {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}},
-        {"type": "object", "properties": {"linear": DURATION_JSON_SCHEMA},
+        {"type": "object", "properties": {"linear": DURATION_JSON_SCHEMA["anyOf"][1]},
          "required": ["linear"], "additionalProperties": False},
     ]}),
 ]
@@ -648,8 +657,9 @@ def _share_problem(path: tuple[str | int, ...], shares: dict[str, float], what: 
     if abs(total - 1) <= SHARE_TOLERANCE:
         return None
     gap = (1 - total) * 100
-    direction = f"{gap:.3g} points short" if gap > 0 else f"{-gap:.3g} points over"
-    return Problem(path, f"{what} sum to {total * 100:.4g}%, {direction} of 100%",
+    points = f"{abs(gap):.3g} point{'' if abs(gap) == 1 else 's'}"
+    direction = f"{points} short of 100%" if gap > 0 else f"{points} over 100%"
+    return Problem(path, f"{what} sum to {total * 100:.4g}%, {direction}",
                    "adjust the shares so they add up to 100%")
 
 

@@ -43,7 +43,7 @@ _DURATION_UNITS: dict[str, tuple[float, str, str]] = {
 _DURATION_ALIASES: dict[str, str] = {
     "s": "second", "sec": "second", "secs": "second", "second": "second", "seconds": "second",
     "秒": "second",
-    "m": "minute", "min": "minute", "mins": "minute", "minute": "minute", "minutes": "minute",
+    "min": "minute", "mins": "minute", "minute": "minute", "minutes": "minute",
     "分": "minute",
     "h": "hour", "hr": "hour", "hrs": "hour", "hour": "hour", "hours": "hour", "時間": "hour",
     "d": "day", "day": "day", "days": "day", "日": "day",
@@ -124,6 +124,9 @@ class Duration:
         if label == "":
             return cls(amount, "day")
         unit = _DURATION_ALIASES.get(label)
+        if unit is None and label == "m":
+            raise UnitError(f"'{value}' is ambiguous: 'm' could be minutes or months "
+                            f"(write '{match.group(1)} min' or '{match.group(1)} months')")
         if unit is None and re.match(r",\d", label):
             raise UnitError(f"'{value}' has a decimal comma: write decimals with a point, "
                             "e.g. '1.5 days'")
