@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -113,3 +114,81 @@ def test_adding_a_channel_leaves_the_other_channels_leads_alone() -> None:
     pd.testing.assert_frame_equal(inbound_one.reset_index(drop=True),
                                   inbound_two.reset_index(drop=True))
     assert (two.leads["channel"] == "events").sum() > 0
+
+
+REFERENCE = MINIMAL.parent / "reference.yaml"
+# times are float days (about 10 ns apart at day 500), then rounded to the nanosecond
+ROUNDING = np.timedelta64(1, "us")
+
+
+@functools.cache
+def reference_pair() -> tuple[salesim.Records, salesim.Records]:
+    """The reference scenario run with the same seed, as written and with one more SDR."""
+    scenario = salesim.load_scenario(REFERENCE)
+    more = salesim.load_scenario(REFERENCE,
+                                 overrides={"sdr.headcount": scenario.sdr.headcount + 1})
+    return salesim.simulate(scenario, seed=3), salesim.simulate(more, seed=3)
+
+
+def by_lead(records: salesim.Records) -> pd.DataFrame:
+    """Opportunities by lead, with their first stage's duration (NaT while in it)."""
+    stages = records.opportunity_stages
+    first = stages[stages["stage_index"] == 0].set_index("opportunity_id")
+    opportunities = records.opportunities.set_index("opportunity_id")
+    opportunities["first_stage"] = first["exited_at"] - first["entered_at"]
+    return opportunities.reset_index().set_index("lead_id")
+
+
+def customers_by_lead(records: salesim.Records) -> pd.DataFrame:
+    """Subscriptions by lead, with how long onboarding took and how the first term ended:
+    churn, or renewal with its ARR change as a share of the initial ARR."""
+    lead = records.opportunities.set_index("opportunity_id")["lead_id"]
+    subscriptions = records.subscriptions.set_index("subscription_id")
+    subscriptions["lead_id"] = lead.loc[subscriptions["opportunity_id"]].to_numpy()
+    subscriptions["onboarding"] = subscriptions["onboarded_at"] - subscriptions["start_at"]
+    events = records.subscription_events
+    later = events[events["kind"] != "new"]
+    first_at = later.groupby("subscription_id")["at"].min()
+    first = later[later["at"].to_numpy() == first_at.loc[later["subscription_id"]].to_numpy()]
+    ended = first[first["kind"].isin(["churn", "renewal"])].set_index("subscription_id")
+    changed = first[first["kind"].isin(["expansion", "contraction"])].set_index(
+        "subscription_id")
+    subscriptions["first_term"] = ended["kind"].astype(str)
+    subscriptions["first_change"] = (changed["arr_change"]
+                                     / subscriptions["initial_arr"]).reindex(
+        subscriptions.index).fillna(0.0)
+    return subscriptions.set_index("lead_id")
+
+
+def test_one_more_sdr_leaves_each_leads_deal_and_customer_draws_alone() -> None:
+    """Adding an SDR changes which leads become opportunities and when, but not the
+    numbers drawn for a lead: the same lead's opportunity has the same deal size and
+    first-stage duration, and its customer the same onboarding time and first renewal
+    outcome (given the same onboarding result)."""
+    base, more = (by_lead(records) for records in reference_pair())
+    common = base.index.intersection(more.index)
+    # the SDR desk's own draws change, and with them which leads convert: a sixth do in both
+    assert len(common) > 0.1 * len(base)
+    first, second = base.loc[common], more.loc[common]
+    assert not (first["created_at"] == second["created_at"]).all()  # the flow did change
+    np.testing.assert_array_equal(first["amount"], second["amount"])
+    both = first["first_stage"].notna() & second["first_stage"].notna()
+    assert both.sum() > 0.5 * len(common)
+    gap = (first.loc[both, "first_stage"] - second.loc[both, "first_stage"]).abs()
+    assert (gap <= ROUNDING).all()
+
+    base_c, more_c = (customers_by_lead(records) for records in reference_pair())
+    common = base_c.index.intersection(more_c.index)
+    assert len(common) > 0.08 * len(base_c)
+    first, second = base_c.loc[common], more_c.loc[common]
+    onboarded = first["onboarded"].fillna(False).to_numpy(dtype=bool) \
+        & second["onboarded"].fillna(False).to_numpy(dtype=bool)
+    assert onboarded.sum() > 0.5 * len(common)
+    gap = (first["onboarding"] - second["onboarding"]).abs()[onboarded]
+    assert (gap <= ROUNDING).all()
+    same = ((first["onboarded"] == second["onboarded"]).to_numpy(dtype=bool)
+            & first["first_term"].notna().to_numpy() & second["first_term"].notna().to_numpy())
+    assert same.sum() > 25
+    np.testing.assert_array_equal(first["first_term"][same], second["first_term"][same])
+    np.testing.assert_allclose(first["first_change"][same], second["first_change"][same],
+                               rtol=1e-12)

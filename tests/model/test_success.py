@@ -31,8 +31,9 @@ def serve(cs: dict[str, Any], customers: dict[str, Any], start_at: np.ndarray,
     rng = np.random.default_rng(seed if roster_seed is None else roster_seed)
     roster = build_roster("cs", scenario.cs, scenario, rng, 100)
     value = np.full(len(start_at), 10_000.0) if arr is None else arr
-    return serve_customers(scenario, roster, RandomStreams(seed), np.arange(len(start_at)),
-                           np.asarray(start_at, dtype=float), value)
+    n = len(start_at)
+    return serve_customers(scenario, roster, RandomStreams(seed), np.arange(n),
+                           np.asarray(start_at, dtype=float), value, np.arange(1, n + 1), n)
 
 
 def events_of(customers: Customers, customer: int) -> list[tuple[str, float]]:
@@ -65,6 +66,69 @@ def test_onboarding_success_falls_with_load(sensitivity: float) -> None:
     # the first ten see spare capacity, the last ten a book six times too big
     assert observed[:10].sum() / (10 * replications) == pytest.approx(0.9, abs=0.05)
     assert observed[-10:].sum() < observed[:10].sum() / 4
+
+
+def ramp_at(scenario: Any, t: np.ndarray, hired_at: float = 0.0) -> np.ndarray:
+    """The configured CS ramp at times ``t`` for someone hired at ``hired_at``."""
+    fractions = scenario.cs.ramp.monthly_fractions()
+    month = np.floor((t - hired_at) / DAYS_PER_MONTH).astype(int)
+    return np.where(month < len(fractions), np.asarray(fractions)[np.minimum(
+        month, len(fractions) - 1)], 1.0)
+
+
+NEW_TEAM = {"headcount": 0, "hiring": [{"month": "2027-01", "count": 2}],
+            "time_to_fill": "0 days", "ramp": [0.0, 0.25, 0.5, 0.75],
+            "accounts_per_csm": 10, "onboarding_success": 0.9, "overload_sensitivity": 1.0,
+            "onboarding_duration": "1 day"}
+
+
+def test_new_csms_carry_a_ramped_book() -> None:
+    """Two CSMs hired on day one with a ramp starting at 0: the team's capacity is
+    accounts_per_csm x productivity summed over the CSMs, so customer k (finding k on
+    the books, none churning) onboards with 0.9 x min(1, capacity(t) / (k + 1)), and
+    not at all in the first month."""
+    n, replications = 80, 40
+    start_at = np.linspace(0.0, 200.0, n)
+    scenario = build({"cs": NEW_TEAM})
+    capacity = 2 * 10 * ramp_at(scenario, start_at)
+    chance = 0.9 * np.minimum(1.0, capacity / (np.arange(n) + 1))
+    outcomes = []
+    for seed in range(replications):
+        served = serve(NEW_TEAM, {}, start_at, seed=seed)
+        assert sorted(set(served.csm_id)) == [100, 101]
+        outcomes.append(np.asarray(served.onboarded, dtype=float))
+    observed = np.sum(outcomes, axis=0)
+    assert observed[capacity == 0].sum() == 0
+    expected = replications * chance
+    z = (observed.sum() - expected.sum()) / math.sqrt(
+        float(np.sum(replications * chance * (1 - chance))))
+    print(f"onboarded {observed.sum():.0f}, expected {expected.sum():.1f} (z = {z:.2f})")
+    assert abs(z) <= Z
+    # and the ramp matters: counting both at a full book of 20 would be far off
+    unramped = replications * 0.9 * np.minimum(1.0, 20 / (np.arange(n) + 1))
+    assert unramped.sum() - expected.sum() > 10 * math.sqrt(float(np.sum(
+        replications * chance * (1 - chance))))
+
+
+def test_customers_go_to_the_lowest_load_for_the_ramped_book() -> None:
+    """A ramped CSM and a new hire at productivity 0: the new hire gets no customer in
+    their first month; after that each customer goes to the CSM with the lowest load
+    relative to accounts_per_csm x productivity."""
+    cs = {"headcount": 1, "hiring": [{"month": "2027-01", "count": 1}],
+          "time_to_fill": "0 days", "ramp": [0.0, 0.2, 0.6], "accounts_per_csm": 50}
+    scenario = build({"cs": cs})
+    start_at = np.linspace(0.0, 150.0, 120)
+    served = serve(cs, {}, start_at)
+    hired = {100: -1e6, 101: 0.0}  # the starting CSM is ramped already
+    load = {100: 0, 101: 0}
+    for t, csm in zip(start_at, served.csm_id, strict=True):
+        book = {c: 50 * float(ramp_at(scenario, np.array([t]), h)[0]) for c, h in hired.items()}
+        relative = {c: load[c] / book[c] if book[c] > 0 else math.inf for c in load}
+        assert relative[csm] == min(relative.values()), (t, relative, csm)
+        load[csm] += 1
+    first_month = start_at < DAYS_PER_MONTH
+    assert set(np.asarray(served.csm_id)[first_month]) == {100}
+    assert load[101] > 10
 
 
 def test_a_leavers_book_stays_with_the_team() -> None:

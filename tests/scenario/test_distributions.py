@@ -141,6 +141,38 @@ def test_samples_match_the_samplers_own_mean_and_variance(
     assert_variance(samples, sampler.variance)
 
 
+@pytest.mark.parametrize(("name", "kind", "spec", "reference", "facts"), CASES, ids=IDS)
+def test_quantile_is_vectorised_and_inverts_the_cdf(
+        name: str, kind: Any, spec: dict[str, Any], reference: Any, facts: dict[str, float]
+) -> None:
+    """``quantile`` takes an array of any shape and gives each element's quantile, so
+    ``quantile(uniforms)`` samples the distribution by inversion."""
+    sampler = kind.model_validate(spec).sampler()
+    q = np.linspace(0.0, 0.999, 3000).reshape(100, 30)
+    values = sampler.quantile(q)
+    assert values.shape == q.shape
+    np.testing.assert_allclose(values, reference.ppf(q), rtol=1e-9, atol=1e-12)
+    assert [sampler.quantile(float(x)) for x in q[7]] == values[7].tolist()
+    assert_follows(sampler.quantile(np.random.default_rng(5).random(N)), reference.cdf)
+
+
+def test_quantile_of_fixed_and_empirical_arrays() -> None:
+    fixed = DurationDist.model_validate("3 business days").sampler()
+    values = fixed.quantile(np.array([[0.0, 0.5], [0.9, 0.99]]))
+    assert values.shape == (2, 2)
+    assert (values == fixed.mean).all()
+    empirical = NumberDist.model_validate({"empirical": {
+        "values": [0.5, 0.0, 0.1, 0.2, 9.0], "weights": [2, 0, 5, 3, 0]}}).sampler()
+    q = np.array([0.0, 0.4, 0.5, 0.6, 0.8, 0.95, 0.999999])
+    assert empirical.quantile(q).tolist() == [0.1, 0.1, 0.1, 0.2, 0.2, 0.5, 0.5]
+    assert empirical.quantile(0.5) == 0.1
+    # by inversion each value comes up with its weight; weight zero never does
+    samples = empirical.quantile(np.random.default_rng(3).random(N))
+    assert set(np.unique(samples)) == {0.1, 0.2, 0.5}
+    counts = np.array([np.count_nonzero(samples == v) for v in (0.1, 0.2, 0.5)])
+    assert stats.chisquare(counts, np.array([0.5, 0.3, 0.2]) * N).pvalue > ALPHA
+
+
 def test_fixed_value() -> None:
     sampler = DurationDist.model_validate("3 business days").sampler()
     assert sampler.family == "fixed"

@@ -66,6 +66,25 @@ class DrawBlock:
             yield from draw(block).tolist()
 
 
+def per_lead_uniforms(rng: np.random.Generator, lead_id: np.ndarray, lead_count: int,
+                      columns: int) -> np.ndarray:
+    """Uniform(0, 1) numbers keyed by lead: row ``i`` holds ``columns`` numbers of lead
+    ``lead_id[i]``, the same whichever other leads are asked for.
+
+    Each column is drawn from ``rng`` for every possible lead id (``0 .. lead_count``,
+    the new leads known once marketing has run) and the rows asked for are kept, so a
+    lead's numbers depend only on the stream, its id and the column, and memory stays
+    at one column of all leads.
+    """
+    keys = np.asarray(lead_id, dtype=np.int64)
+    if len(keys) and not 0 <= int(keys.min()) <= int(keys.max()) <= lead_count:
+        raise ValueError(f"lead ids must lie in 0..{lead_count}")
+    out = np.empty((len(keys), columns))
+    for column in range(columns):
+        out[:, column] = rng.random(lead_count + 1)[keys]
+    return out
+
+
 def uniform_block(rng: np.random.Generator) -> DrawBlock:
     """Uniform(0, 1) numbers from ``rng``, one at a time."""
     return DrawBlock(rng.random)

@@ -86,11 +86,15 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
     sales = SalesTeam(scenario, rosters["ae"], streams, leads.segment_names)
     segment_codes = np.asarray(book.segment, dtype=np.int64)
     held = np.asarray(book.meeting_held_at, dtype=float)
-    opportunities = sales.run(converted, segment_codes[converted], held[converted])
+    # AE and CS draws are keyed by lead id (1..number of new leads): common random numbers
+    lead_ids = lead_table["lead_id"].to_numpy(dtype=np.int64)
+    opportunities = sales.run(converted, segment_codes[converted], held[converted],
+                              lead_ids[converted], len(leads))
 
     won = np.flatnonzero(opportunities.status == "won")
     customers = serve_customers(scenario, rosters["cs"], streams, won,
-                                opportunities.closed_at[won], opportunities.amount[won])
+                                opportunities.closed_at[won], opportunities.amount[won],
+                                lead_ids[opportunities.lead_row[won]], len(leads))
 
     start = scenario.meta.start
     tables = {

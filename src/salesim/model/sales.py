@@ -6,12 +6,24 @@ opportunities; past it the scenario either makes new ones **wait** for a free
 slot or lets them in with a **degraded** win rate. Once assigned, an
 opportunity moves through the stages, each with its conversion and duration
 (per segment); the win chance is scaled by the AE's skill, ramp at assignment
-and overload, spread evenly over the stages. A leaver's open opportunities go
-to the least loaded colleague.
+and overload, spread evenly over the stages.
 
-Stage paths are drawn in bulk per opportunity when it is created: whether it
-clears each stage and how long each stage takes do not compete for anything;
-only the wait for an AE does.
+A leaver's open opportunities go, one by one, to the least loaded active
+colleague with room (under ``wait``, one below the limit; under ``by_segment``
+routing, one dedicated to the opportunity's segment if there is any, as for
+new opportunities). Those nobody can take become unowned (owner -1): they keep
+moving through their stages, their outcome having been fixed at assignment,
+and the next AE who is hired or frees a slot adopts them, before any
+opportunity still waiting for its first AE. One that closes while unowned is
+recorded with ``ae_id`` -1.
+
+Random numbers are keyed by lead, not by position: the opportunity from lead
+``lead_id`` (a lead becomes an opportunity at most once) gets the same stage
+uniforms, stage durations and deal size whatever else changed upstream, so two
+plans run with the same seed differ by their design, not by noise
+(:func:`salesim.engine.random_streams.per_lead_uniforms`). Whether it clears each
+stage and how long each stage takes do not compete for anything; only the wait
+for an AE does.
 """
 
 from __future__ import annotations
@@ -26,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
-from salesim.engine.random_streams import RandomStreams
+from salesim.engine.random_streams import RandomStreams, per_lead_uniforms
 from salesim.model.workforce import Roster
 from salesim.scenario.schema import Scenario
 
@@ -113,29 +125,38 @@ class SalesTeam:
             samplers.append(row)
         return conversions, samplers
 
-    def draw_amounts(self, segment: np.ndarray) -> np.ndarray:
+    def amounts(self, segment: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+        """Deal sizes by inverse CDF of each opportunity's own uniform."""
         amounts = np.zeros(len(segment))
         for s, name in enumerate(self.segment_names):
             mask = segment == s
-            amounts[mask] = self.scenario.segments[name].deal_size.sampler().sample(
-                self.stream_amounts, int(mask.sum()))
+            if mask.any():
+                amounts[mask] = self.scenario.segments[name].deal_size.sampler().quantile(
+                    uniforms[mask])
         return amounts
 
     # ------------------------------------------------------------------ simulation
 
-    def run(self, lead_row: np.ndarray, segment: np.ndarray, created_at: np.ndarray
-            ) -> Opportunities:
+    def run(self, lead_row: np.ndarray, segment: np.ndarray, created_at: np.ndarray,
+            lead_id: np.ndarray, lead_count: int) -> Opportunities:
+        """Simulate the opportunities from lead rows ``lead_row`` (of leads ``lead_id``,
+        ids ``1..lead_count``, each at most once), created at ``created_at``."""
         order = np.argsort(created_at, kind="stable")
         lead_row, segment, created_at = lead_row[order], segment[order], created_at[order]
+        lead_id = np.asarray(lead_id, dtype=np.int64)[order]
         n, stages = len(created_at), len(self.stage_names)
         conversions, samplers = self._stage_table()
+        # per lead: one uniform per stage for conversion, then one per stage for duration
+        paths = per_lead_uniforms(self.stream_paths, lead_id, lead_count, 2 * stages)
+        stage_uniforms = paths[:, :stages]
         durations = np.zeros((n, stages))
         for s in range(len(self.segment_names)):
             mask = segment == s
-            for k in range(stages):
-                durations[mask, k] = samplers[s][k].sample(self.stream_paths, int(mask.sum()))
-        stage_uniforms = self.stream_paths.random((n, stages))
-        amounts = self.draw_amounts(segment)
+            if mask.any():
+                for k in range(stages):
+                    durations[mask, k] = samplers[s][k].quantile(paths[mask, stages + k])
+        amounts = self.amounts(
+            segment, per_lead_uniforms(self.stream_amounts, lead_id, lead_count, 1)[:, 0])
 
         state = _AeState(self, created_at, segment, conversions, durations, stage_uniforms)
         state.simulate()
@@ -192,6 +213,9 @@ class _AeState:
         self.load = [0] * len(roster)
         self.open_by_rep: list[set[int]] = [set() for _ in range(len(roster))]
         self.waiting: deque[int] = deque()
+        # assigned, still open, owned by nobody (their AE left and no colleague had
+        # room): adopted before any waiting opportunity; a dict keeps them in order
+        self.orphans: dict[int, None] = {}
         self.limit = team.ae.max_open_opportunities
         self.wait_policy = team.ae.over_capacity == "wait"
         self.degrade = team.ae.degrade_per_extra
@@ -231,18 +255,42 @@ class _AeState:
             return matching or active
         return active
 
-    def _choose(self, index: int) -> int | None:
+    def _candidates(self, index: int) -> list[int]:
+        """The AEs who may take ``index`` now: eligible, and with room under ``wait``."""
         candidates = self._eligible(index)
         if self.limit is not None and self.wait_policy:
             candidates = [r for r in candidates if self.load[r] < self.limit]
+        return candidates
+
+    def _least_loaded(self, index: int) -> int | None:
+        candidates = self._candidates(index)
         if not candidates:
             return None
-        if self.routing == "round_robin":
-            self.turn += 1
-            return candidates[self.turn % len(candidates)]
         return min(candidates, key=lambda r: (self.load[r], r))
 
+    def _choose(self, index: int) -> int | None:
+        if self.routing != "round_robin":
+            return self._least_loaded(index)
+        candidates = self._candidates(index)
+        if not candidates:
+            return None
+        self.turn += 1
+        return candidates[self.turn % len(candidates)]
+
+    def _adopt(self) -> None:
+        """Unowned opportunities go to the least loaded AE with room, in order."""
+        for index in list(self.orphans):
+            rep = self._least_loaded(index)
+            if rep is None:
+                if self.routing != "by_segment":
+                    return  # the same AEs are candidates for every one of them
+                continue
+            del self.orphans[index]
+            self._own(index, rep)
+
     def _dispatch(self) -> None:
+        if self.orphans:
+            self._adopt()
         if self.routing != "by_segment":
             # One queue for everyone: serve its head until nobody can take it. Leaving
             # the rest in place keeps each dispatch O(assignments), not O(queue).
@@ -295,24 +343,28 @@ class _AeState:
         self.open_by_rep[rep].add(index)
 
     def release(self, index: int) -> None:
+        """Opportunity ``index`` closes: its owner (if any) has one slot more."""
         rep = int(self.owner[index])
-        if index in self.open_by_rep[rep]:
+        if rep < 0:
+            self.orphans.pop(index, None)
+        elif index in self.open_by_rep[rep]:
             self.open_by_rep[rep].discard(index)
             self.load[rep] -= 1
         self._dispatch()
 
     def _leave(self, rep: int) -> None:
+        """``rep`` leaves: each open opportunity goes to the least loaded colleague with
+        room, or becomes unowned until someone has room."""
         moving = sorted(self.open_by_rep[rep])
         self.open_by_rep[rep].clear()
         self.load[rep] = 0
         for index in moving:
-            candidates = [r for r in range(len(self.hired))
-                          if self.hired[r] <= self.env.now < self.left[r] and r != rep]
-            if not candidates:
-                self.open_by_rep[rep].add(index)
-                continue
-            new_owner = min(candidates, key=lambda r: (self.load[r], r))
-            self._own(index, new_owner)
+            new_owner = self._least_loaded(index)  # the leaver is no longer active
+            if new_owner is None:
+                self.owner[index] = -1
+                self.orphans[index] = None
+            else:
+                self._own(index, new_owner)
         self._dispatch()
 
     def owner_ids(self) -> np.ndarray:

@@ -1,14 +1,24 @@
 """Customer success: onboarding, renewals, expansion, contraction and churn.
 
 Each won deal creates one customer (a subscription) with its ARR and contract
-term, assigned to the least loaded CSM on the team. Onboarding succeeds with a
-probability that falls when CSMs carry more customers than ``accounts_per_csm``
-(``success * (capacity / load) ** overload_sensitivity``). At each term end the
-customer renews with a probability set by onboarding (plus a per-customer
-health spread), possibly expanding or contracting, or churns.
+term. CS capacity is ramped: a CSM carries ``accounts_per_csm x productivity``
+accounts (the team's ``ramp`` at their tenure), and the team's capacity is the
+sum over the CSMs on the team. A new customer goes to the CSM with the lowest
+load relative to their ramped capacity, so a CSM at productivity 0 gets none
+while a colleague can take them. Onboarding succeeds with a probability that
+falls when the team carries more customers than its capacity
+(``success * (capacity / load) ** overload_sensitivity``; none without
+capacity). At each term end the customer renews with a probability set by
+onboarding (plus a per-customer health spread), possibly expanding or
+contracting, or churns.
 
 Customers are taken in order of their start; a customer's onboarding depends
 only on the load left by earlier ones, so one pass in time order is exact.
+
+Random numbers are keyed by lead (:func:`salesim.engine.random_streams.per_lead_uniforms`):
+the customer from lead ``lead_id`` gets the same onboarding duration and
+onboarding uniform, health, and renewal, change and change-size uniforms at
+each term end, whatever changed upstream.
 """
 
 from __future__ import annotations
@@ -18,10 +28,12 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
 
-from salesim.engine.random_streams import RandomStreams
+from salesim.engine.random_streams import RandomStreams, per_lead_uniforms
 from salesim.model.workforce import Roster
 from salesim.scenario.schema import Scenario
+from salesim.scenario.units import DAYS_PER_MONTH
 
 NAN = math.nan
 
@@ -52,30 +64,42 @@ class Customers:
 
 
 def serve_customers(scenario: Scenario, roster: Roster, streams: RandomStreams,
-                    opportunity: np.ndarray, start_at: np.ndarray, arr: np.ndarray
-                    ) -> Customers:
-    """Run every won deal's customer life from signature to the horizon."""
+                    opportunity: np.ndarray, start_at: np.ndarray, arr: np.ndarray,
+                    lead_id: np.ndarray, lead_count: int) -> Customers:
+    """Run every won deal's customer life from signature to the horizon.
+
+    ``lead_id`` is the lead each deal came from (ids ``1..lead_count``, each at most
+    once): it keys the customer's random numbers.
+    """
     cs = scenario.cs
     terms = scenario.customers
     horizon = scenario.meta.horizon_days
     term = terms.contract_term.days
-    rng = streams.generator("cs")
     order = np.argsort(start_at, kind="stable")
-    n = len(order)
-    onboarding_days = cs.onboarding_duration.sampler().sample(rng, n)
-    onboarding_u = rng.random(n)
-    health = rng.normal(0.0, terms.health_noise, n) if terms.health_noise > 0 else np.zeros(n)
-    renewal_cycles = int(horizon // term) + 1
-    renew_u = rng.random((n, renewal_cycles))
-    change_u = rng.random((n, renewal_cycles))
-    expansion = terms.expansion.size.sampler().sample(rng, (n * renewal_cycles)).reshape(
-        n, renewal_cycles)
-    contraction = terms.contraction.size.sampler().sample(rng, (n * renewal_cycles)).reshape(
-        n, renewal_cycles)
+    # term ends that can fall before the horizon (customers start on day 0 or later)
+    renewal_cycles = 0
+    while term * (renewal_cycles + 1) < horizon:
+        renewal_cycles += 1
+    # per lead: onboarding duration, onboarding, health; then at each term end whether
+    # it renews, whether it changes (expands or contracts) and by how much
+    draws = per_lead_uniforms(streams.generator("cs"), np.asarray(lead_id)[order],
+                              lead_count, 3 + 3 * renewal_cycles)
+    onboarding_days = cs.onboarding_duration.sampler().quantile(draws[:, 0])
+    onboarding_u = draws[:, 1]
+    health = (terms.health_noise * special.ndtri(draws[:, 2]) if terms.health_noise > 0
+              else np.zeros(len(order)))
+    renew_u = draws[:, 3::3]
+    change_u = draws[:, 4::3]
+    expansion = terms.expansion.size.sampler().quantile(draws[:, 5::3])
+    contraction = terms.contraction.size.sampler().quantile(draws[:, 5::3])
 
     hired = roster.hired_at
     left = roster.left_at
-    load = np.zeros(len(roster), dtype=np.int64)
+    starts = hired.tolist()
+    ramp = roster.ramp
+    per_csm = cs.accounts_per_csm
+    load = [0] * len(roster)
+    carried = 0  # every live customer with a CSM, including the book of those who left
     churns: list[tuple[float, int]] = []  # (churn time, csm index) of customers who will churn
     owner: list[int] = []
     customers = Customers()
@@ -85,22 +109,31 @@ def serve_customers(scenario: Scenario, roster: Roster, streams: RandomStreams,
         while churns and churns[0][0] <= now:
             _, csm = heapq.heappop(churns)
             load[csm] -= 1
-        active = np.flatnonzero((hired <= now) & (left > now))
-        # every live customer is carried by the CSMs on the team now, including the
-        # book of those who left (their customers stay and go to colleagues)
-        carried = int(load.sum())
-        capacity = cs.accounts_per_csm * max(len(active), 0)
+            carried -= 1
+        active = np.flatnonzero((hired <= now) & (left > now)).tolist()
+        # each CSM on the team carries a book ramped with their tenure; the customers of
+        # those who left stay and are carried by the team
+        books = [per_csm * _ramped(ramp, (now - starts[c]) // DAYS_PER_MONTH) for c in active]
+        capacity = sum(books)
         success = cs.onboarding_success
-        if capacity == 0:
+        if capacity <= 0:
             success = 0.0
         elif carried + 1 > capacity:
             success *= (capacity / (carried + 1)) ** cs.overload_sensitivity
-        if len(active):
-            csm = int(active[np.argmin(load[active])])
+        csm, csm_id = -1, -1
+        if active:
+            # the lowest load for their ramped book (none for a CSM without a book while
+            # a colleague has one); with no book on the team, the fewest customers
+            if capacity > 0:
+                lowest = math.inf
+                for candidate, book in zip(active, books, strict=True):
+                    if book > 0 and load[candidate] / book < lowest:
+                        csm, lowest = candidate, load[candidate] / book
+            else:
+                csm = min(active, key=load.__getitem__)
             load[csm] += 1
+            carried += 1
             csm_id = int(roster.rep_ids[csm])
-        else:
-            csm, csm_id = -1, -1
         owner.append(csm)
 
         value = float(arr[index])
@@ -121,15 +154,14 @@ def serve_customers(scenario: Scenario, roster: Roster, streams: RandomStreams,
         churned = NAN
         for cycle in range(renewal_cycles):
             at = now + term * (cycle + 1)
+            if at >= horizon:
+                break
             if renew_u[position, cycle] >= chance:
-                if at < horizon:
-                    churned = at
-                    customers.event(customer, at, "churn", -value)
-                    value = 0.0
+                churned = at
+                customers.event(customer, at, "churn", -value)
+                value = 0.0
                 if csm >= 0:
                     heapq.heappush(churns, (at, csm))
-                break
-            if at >= horizon:
                 break
             renewals += 1
             customers.event(customer, at, "renewal", 0.0)
@@ -147,6 +179,14 @@ def serve_customers(scenario: Scenario, roster: Roster, streams: RandomStreams,
         customers.arr.append(value)
     _reassign_leavers(customers, owner, roster)
     return customers
+
+
+def _ramped(ramp: tuple[float, ...], month: float) -> float:
+    """Productivity in tenure ``month`` (:meth:`Roster.productivity`, inlined: it runs
+    for every CSM at every new customer)."""
+    if month < 0:
+        return 0.0
+    return ramp[int(month)] if month < len(ramp) else 1.0
 
 
 def _reassign_leavers(customers: Customers, owner: list[int], roster: Roster) -> None:
