@@ -12,8 +12,9 @@ for "plain simpy" cost per lead.
 
 Run:  .venv/bin/python benchmarks/engine.py [--repeat 3] [--write]
 
-Prints leads per second for both, the ratio, and peak memory of one
-replication; ``--write`` records the figures in ``benchmarks/RESULTS.md``.
+Prints leads per second for both, the ratio, peak memory of one replication and,
+from a sampling profile (pyinstrument), the share of a replication each phase of
+``simulate`` takes; ``--write`` records the figures in ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -94,6 +95,38 @@ def bare_simpy(records: salesim.Records, scenario: salesim.Scenario, seed: int) 
     return time.perf_counter() - began
 
 
+PHASES = {
+    "run@salesim/model/sdr.py": "SDR desk event loop (one pass per call attempt)",
+    "run@salesim/model/sales.py": "field sales (simpy)",
+    "serve_customers@salesim/model/success.py": "customer success",
+    "generate_leads@salesim/model/marketing.py": "marketing (lead generation)",
+    "nurture_new@salesim/model/recycle.py": "nurture pool (bulk)",
+}
+
+
+def where_time_goes(scenario: salesim.Scenario, seed: int) -> list[tuple[str, float]]:
+    """Share of one replication spent in each phase of ``simulate`` (sampling profile)."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    salesim.simulate(scenario, seed=seed)
+    profiler.stop()
+    frame = profiler.last_session.root_frame() if profiler.last_session else None
+    while frame is not None and frame.function != "simulate":
+        frame = frame.children[0] if frame.children else None
+    if frame is None:
+        return []
+    shares: dict[str, float] = {}
+    for child in frame.children:
+        key = f"{child.function}@{child.file_path_short}"
+        label = PHASES.get(key, "record tables and the rest" if "_table" in child.function
+                           or child.function in ("conform", "<dictcomp>", "_timestamps")
+                           else "setup and the rest")
+        shares[label] = shares.get(label, 0.0) + child.time / frame.time
+    return sorted(shares.items(), key=lambda item: -item[1])
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -142,6 +175,8 @@ def main() -> int:
         f"{bare_rate:,.0f} leads/s",
         f"- ratio engine / bare simpy: {ratio:.2f}x (target at least {TARGET_RATIO:.0f}x)",
         f"- peak traced memory of one replication: {peak / 2**20:,.0f} MiB",
+        "- where one replication's time goes (pyinstrument, 1 ms sampling):",
+        *(f"  - {label}: {share:.0%}" for label, share in where_time_goes(scenario, 1)),
     ]
     print("\n".join(lines))
     if args.write:

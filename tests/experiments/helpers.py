@@ -11,10 +11,15 @@ def square(x: int) -> int:
     return x * x
 
 
-def late_first(task: tuple[int, int]) -> tuple[int, int]:
-    """Sleep longer for earlier tasks so they finish last; return (index, pid)."""
-    index, count = task
-    time.sleep(0.02 * (count - index))
+def waits_for_next(task: tuple[str, int]) -> tuple[int, int]:
+    """Task 0 finishes only once task 1 has (so completion order is 1, 0); return
+    (index, pid)."""
+    folder, index = task
+    if index == 0:
+        deadline = time.monotonic() + 60
+        while not Path(folder, "done-1").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    Path(folder, f"done-{index}").touch()
     return index, os.getpid()
 
 

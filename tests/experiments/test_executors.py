@@ -10,7 +10,7 @@ from salesim.experiments.executors import (
     resolve_executor,
 )
 
-from .helpers import fail_on_three, late_first, marked_sleep, square
+from .helpers import fail_on_three, marked_sleep, square, waits_for_next
 
 
 def test_serial_map_and_callback() -> None:
@@ -20,14 +20,13 @@ def test_serial_map_and_callback() -> None:
     assert seen == [(0, 0), (1, 1), (2, 4), (3, 9), (4, 16)]
 
 
-def test_local_results_in_task_order_despite_completion_order() -> None:
-    count = 8
+def test_local_results_in_task_order_despite_completion_order(tmp_path: Path) -> None:
     done: list[int] = []
     results = LocalExecutor(2, chunksize=1).map(
-        late_first, [(i, count) for i in range(count)], on_done=lambda i, r: done.append(i))
-    assert [index for index, _ in results] == list(range(count))
-    assert sorted(done) == list(range(count))
-    assert done != list(range(count))  # later tasks finished first, yet results are ordered
+        waits_for_next, [(str(tmp_path), 0), (str(tmp_path), 1)],
+        on_done=lambda i, r: done.append(i))
+    assert done == [1, 0]  # the second task finished first...
+    assert [index for index, _ in results] == [0, 1]  # ...yet results are in task order
     assert {pid for _, pid in results} - {os.getpid()}  # ran in worker processes
 
 

@@ -299,3 +299,32 @@ def test_issue_text_format() -> None:
         "s.yaml: the file is empty")
     error = ScenarioError([issue, issue])
     assert str(error) == f"{issue}\n{issue}"
+
+
+@pytest.mark.parametrize(("value", "path", "message"), [
+    ("{gamma: {mean: 10k, cv: .inf}}", "segments.smb.deal_size.gamma",
+     "cv must be a finite number, got inf"),
+    ("{lognormal: {mu: .nan, sigma: 1}}", "segments.smb.deal_size.lognormal",
+     "mu must be a finite number, got nan"),
+    ("{empirical: {values: [1k, 2k], weights: [.nan, 1]}}", "segments.smb.deal_size.empirical",
+     "weights must be a finite number, got nan"),
+    ("{normal: {mean: .inf, sd: 1k}}", "segments.smb.deal_size.normal.mean",
+     "must be a finite number"),
+])
+def test_non_finite_distribution_parameters_are_refused(write: Callable[..., Path], value: str,
+                                                        path: str, message: str) -> None:
+    """Infinite or NaN parameters would pass as numbers and break sampling later."""
+    file = write("t.yaml", BASE_TEXT)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(file, overrides=[f"segments.smb.deal_size={value}"])
+    (issue,) = caught.value.issues
+    assert issue.path == path
+    assert message in issue.message
+
+
+def test_non_finite_bare_number_is_refused(write: Callable[..., Path]) -> None:
+    file = write("t.yaml", BASE_TEXT)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(file, overrides=["ae.skill=.nan"])
+    (issue,) = caught.value.issues
+    assert (issue.path, issue.message) == ("ae.skill", "must be a finite number, got nan")
