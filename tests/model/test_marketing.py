@@ -131,7 +131,9 @@ def test_scores_add_two_parts_each_clipped_to_50() -> None:
     new, _ = leads({"web": {"leads_per_month": 2000, "score": {
         "attribute": 70,  # clipped to 50
         "behaviour": {"uniform": {"low": 0, "high": 100}}}}})  # half of it clipped to 50
-    behaviour = new.score - 50
+    assert (new.attribute_score == 50).all()
+    np.testing.assert_array_equal(new.score, new.attribute_score + new.behaviour_score)
+    behaviour = new.behaviour_score
     assert behaviour.min() >= 0
     assert behaviour.max() <= 50
     capped = behaviour == 50
@@ -160,3 +162,31 @@ def test_new_leads_reach_the_records_unchanged() -> None:
     np.testing.assert_allclose(days(table["created_at"]), drawn.created_at, atol=1e-9)
     np.testing.assert_allclose(table["score"], drawn.score)
     assert (table["cost"] == 20).all()
+
+
+def test_score_parts_reach_the_records_and_follow_recycled_leads() -> None:
+    """Each lead row shows its attribute and behaviour parts; a recycled row (same
+    lead, later cycle) keeps the parts of the lead it came from."""
+    import salesim
+
+    scenario = build({
+        "channels": {"web": {"leads_per_month": 300, "score": {
+            "attribute": {"uniform": {"low": 0, "high": 50}},
+            "behaviour": {"uniform": {"low": 0, "high": 50}}}}},
+        "recycle": {"not_ready_share": 0.5, "reengage_rate": 1.0, "max_cycles": 1,
+                    "reengage_after": "30 days"},
+    })
+    drawn = generate_leads(scenario, RandomStreams(5))
+    table = salesim.simulate(scenario, seed=5).leads
+    np.testing.assert_allclose(table["attribute_score"] + table["behaviour_score"],
+                               table["score"])
+    first = table[table["cycle"] == 0]
+    np.testing.assert_allclose(first["attribute_score"], drawn.attribute_score)
+    np.testing.assert_allclose(first["behaviour_score"], drawn.behaviour_score)
+    recycled = table[table["cycle"] == 1]
+    assert len(recycled) > 100
+    parts = first.set_index("lead_id")[["attribute_score", "behaviour_score"]]
+    np.testing.assert_allclose(
+        recycled[["attribute_score", "behaviour_score"]].to_numpy(),
+        parts.loc[recycled["lead_id"]].to_numpy())
+

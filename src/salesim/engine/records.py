@@ -11,7 +11,9 @@ Tables
 ``leads``
     One row per lead engagement. A lead that comes back from nurture gets a new
     row with the same ``lead_id`` and ``cycle`` one higher; ``cycle == 0`` rows
-    are new leads, ``cycle > 0`` rows are recycled leads.
+    are new leads, ``cycle > 0`` rows are recycled leads. ``score`` (0..100) is
+    ``attribute_score`` (fit: company size, industry, title) plus
+    ``behaviour_score`` (engagement: visits, clicks, downloads).
     ``status`` is exactly one of ``open`` (still being worked at the horizon),
     ``converted`` (a valid held meeting became an opportunity), ``nurture``
     (sent to the recycle pool) or ``closed`` (disqualified for good);
@@ -53,7 +55,8 @@ import pandas as pd
 COLUMNS: dict[str, dict[str, str]] = {
     "leads": {
         "lead_id": "int64", "cycle": "int64", "channel": "category", "segment": "category",
-        "score": "float64", "cost": "float64", "created_at": "datetime64[ns]",
+        "score": "float64", "attribute_score": "float64", "behaviour_score": "float64",
+        "cost": "float64", "created_at": "datetime64[ns]",
         "sdr_id": "int64", "first_attempt_at": "datetime64[ns]", "attempts": "int64",
         "contacted_at": "datetime64[ns]", "meeting_set_at": "datetime64[ns]",
         "meeting_scheduled_for": "datetime64[ns]", "reschedules": "int64",

@@ -37,7 +37,7 @@ from salesim.engine.records import (
     Records,
     conform,
 )
-from salesim.model.marketing import generate_leads
+from salesim.model.marketing import NewLeads, generate_leads
 from salesim.model.recycle import NurturePool
 from salesim.model.sales import Opportunities, SalesTeam
 from salesim.model.sdr import LeadBook, SdrDesk
@@ -81,7 +81,7 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
     desk.run()
     desk.finalise()
 
-    lead_table = _lead_table(book, leads.channel_names, leads.segment_names, scenario)
+    lead_table = _lead_table(book, leads, scenario)
     converted = lead_table.index[lead_table["status"] == "converted"].to_numpy()
     sales = SalesTeam(scenario, rosters["ae"], streams, leads.segment_names)
     segment_codes = np.asarray(book.segment, dtype=np.int64)
@@ -159,15 +159,18 @@ def _coded(codes: list[int] | np.ndarray, categories: tuple[str, ...]) -> pd.Cat
     return result
 
 
-def _lead_table(book: LeadBook, channels: tuple[str, ...], segments: tuple[str, ...],
-                scenario: Scenario) -> pd.DataFrame:
+def _lead_table(book: LeadBook, leads: NewLeads, scenario: Scenario) -> pd.DataFrame:
     valid = np.asarray(book.valid, dtype=float)
+    lead_id = np.asarray(book.lead_id, dtype=np.int64)
+    new_row = lead_id - 1  # lead ids number the new leads; a recycled row keeps its id
     return pd.DataFrame({
-        "lead_id": np.asarray(book.lead_id, dtype=np.int64),
+        "lead_id": lead_id,
         "cycle": np.asarray(book.cycle, dtype=np.int64),
-        "channel": _coded(book.channel, channels),
-        "segment": _coded(book.segment, segments),
+        "channel": _coded(book.channel, leads.channel_names),
+        "segment": _coded(book.segment, leads.segment_names),
         "score": np.asarray(book.score, dtype=float),
+        "attribute_score": leads.attribute_score[new_row],
+        "behaviour_score": leads.behaviour_score[new_row],
         "cost": np.asarray(book.cost, dtype=float),
         "created_at": np.asarray(book.created_at, dtype=float),
         "sdr_id": np.asarray(book.sdr_id, dtype=np.int64),

@@ -30,7 +30,9 @@ class NewLeads:
     created_at: np.ndarray
     channel: np.ndarray  # int codes into ``channel_names``
     segment: np.ndarray  # int codes into ``segment_names``
-    score: np.ndarray
+    score: np.ndarray  # attribute_score + behaviour_score
+    attribute_score: np.ndarray  # fit: company size, industry, title
+    behaviour_score: np.ndarray  # engagement: visits, clicks, downloads
     cost: np.ndarray
     not_ready: np.ndarray  # bool: goes straight to nurture
     channel_names: tuple[str, ...]
@@ -91,16 +93,19 @@ def generate_leads(scenario: Scenario, streams: RandomStreams) -> NewLeads:
                            else scenario.recycle.not_ready_share)
         not_ready = rng.random(n) < not_ready_share
         cost = np.full(n, channel.variable_cost_per_lead)
-        pieces.append((created, np.full(n, code), segment, attribute + behaviour, cost,
+        pieces.append((created, np.full(n, code), segment, attribute, behaviour, cost,
                        not_ready))
     columns = [np.concatenate(parts) for parts in zip(*pieces, strict=True)]
     order = np.argsort(columns[0], kind="stable")
-    created, channel_code, segment, score, cost, not_ready = (c[order] for c in columns)
+    created, channel_code, segment, attribute, behaviour, cost, not_ready = (
+        c[order] for c in columns)
     return NewLeads(
         created_at=created,
         channel=channel_code.astype(np.int64),
         segment=segment.astype(np.int64),
-        score=score,
+        score=attribute + behaviour,
+        attribute_score=attribute,
+        behaviour_score=behaviour,
         cost=cost,
         not_ready=not_ready.astype(bool),
         channel_names=tuple(scenario.channels),
