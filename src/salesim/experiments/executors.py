@@ -43,6 +43,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import process as process_module
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -234,6 +235,14 @@ def _abort(pool: ProcessPoolExecutor, pending: dict[Future[Any], int]) -> None:
         if process.is_alive():  # pragma: no cover - a worker that ignores SIGTERM
             process.kill()
             process.join(timeout=5)
+    # Let the pool's manager thread see its workers gone and close its wake-up pipe
+    # before the interpreter exits: otherwise the exit hook of concurrent.futures may
+    # write to that pipe as it closes and print a traceback (a race in CPython < 3.14).
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(timeout=5)
+        if not manager.is_alive():
+            process_module._threads_wakeups.pop(manager, None)
 
 
 def resolve_executor(workers: int | None = None, executor: Executor | None = None) -> Executor:
