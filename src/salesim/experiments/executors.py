@@ -226,6 +226,7 @@ def _abort(pool: ProcessPoolExecutor, pending: dict[Future[Any], int]) -> None:
     for future in pending:
         future.cancel()
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
@@ -238,11 +239,10 @@ def _abort(pool: ProcessPoolExecutor, pending: dict[Future[Any], int]) -> None:
     # Let the pool's manager thread see its workers gone and close its wake-up pipe
     # before the interpreter exits: otherwise the exit hook of concurrent.futures may
     # write to that pipe as it closes and print a traceback (a race in CPython < 3.14).
-    manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(timeout=5)
-        if not manager.is_alive():
-            process_module._threads_wakeups.pop(manager, None)
+        # this pool is done with: its wake-up must not be written to at exit
+        process_module._threads_wakeups.pop(manager, None)
 
 
 def resolve_executor(workers: int | None = None, executor: Executor | None = None) -> Executor:
