@@ -12,7 +12,7 @@ MODULES = [
     "salesim",
     "salesim.engine.calendar",
     "salesim.engine.random_streams",
-    "salesim.engine.simulation",
+    "salesim.world",
     "salesim.scenario.units",
     "salesim.scenario.distributions",
     "salesim.scenario.loader",

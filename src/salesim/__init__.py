@@ -12,9 +12,10 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from salesim.engine import Records, simulate
 from salesim.experiments import Ensemble, run
+from salesim.records import Records
 from salesim.scenario import Scenario, ScenarioError, dump_scenario, load_scenario
+from salesim.world import simulate
 
 try:
     __version__ = version("salesim")

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesim.engine.records import Records, empty_table
 from salesim.experiments.ensemble import Ensemble
 from salesim.experiments.montecarlo import ReplicationResult, assemble
+from salesim.records import Records, empty_table
 
 BOOKINGS = [100.0, 250.0, 175.0, 400.0, 90.0, 310.0, 220.0, 260.0, 150.0, 500.0]
 

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 import salesim
-from salesim.engine.records import Records, empty_table
 from salesim.experiments import montecarlo
 from salesim.experiments.executors import SerialExecutor
 from salesim.experiments.montecarlo import (
@@ -21,6 +20,7 @@ from salesim.experiments.montecarlo import (
     run,
 )
 from salesim.experiments.seeds import replication_seeds
+from salesim.records import Records, empty_table
 from salesim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesim.engine.records import COLUMNS, Records, conform, empty_table
+from salesim.records import COLUMNS, Records, conform, empty_table
 
 # Sensible values for columns a test leaves out; timestamps default to NaT and an
 # id column left out is numbered 1, 2, 3...

@@ -1,6 +1,5 @@
-"""One replication of a scenario: world wiring, clocks, random streams, records."""
+"""The simulation kernel the model is built on: the working calendar and named random streams.
 
-from salesim.engine.records import Records
-from salesim.engine.simulation import simulate
-
-__all__ = ["Records", "simulate"]
+The wiring of one replication lives above the model, in :mod:`salesim.world`; the record
+contract below it, in :mod:`salesim.records`.
+"""

@@ -37,7 +37,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesim.engine.records import Records
 from salesim.experiments.stats import (
     QUANTILES,
     Probability,
@@ -45,6 +44,7 @@ from salesim.experiments.stats import (
     wilson_interval,
 )
 from salesim.io import atomic_write_json, atomic_write_parquet
+from salesim.records import Records
 
 SUMMARY_STATS = ("mean", *QUANTILES)
 
@@ -64,7 +64,7 @@ class Ensemble:
         The KPI table's key columns followed by ``mean``, ``p10``, ``p50``,
         ``p90``, ``ci95_low``, ``ci95_high`` and ``n``.
     ``records``
-        Each replication's :class:`~salesim.engine.records.Records` when the run
+        Each replication's :class:`~salesim.records.Records` when the run
         kept them in memory, else ``None``.
     ``records_dir``
         The folder the run wrote each replication's record tables to

@@ -31,15 +31,15 @@ import numpy as np
 import pandas as pd
 
 import salesim
-from salesim.engine import simulate
-from salesim.engine.records import Records
 from salesim.experiments.ensemble import Ensemble, records_folder_name
 from salesim.experiments.executors import Executor, resolve_executor
 from salesim.experiments.seeds import replication_seeds
 from salesim.experiments.stats import QuantileAccumulator
 from salesim.metrics import Plan, headline_metrics, kpi_table
 from salesim.metrics.periods import PeriodType
+from salesim.records import Records
 from salesim.scenario import Scenario, load_scenario
+from salesim.world import simulate
 
 DEFAULT_REPS = 400
 """Replications per run when not told otherwise: enough for stable P10/P50/P90.

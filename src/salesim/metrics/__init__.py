@@ -1,6 +1,6 @@
 """Metrics from records alone: pure functions of the CRM-shaped record tables.
 
-Everything here reads :class:`salesim.engine.records.Records` plus a small
+Everything here reads :class:`salesim.records.Records` plus a small
 :class:`Plan` (quotas, ramps, costs, capacities, working hours, horizon), so
 the same code runs on simulated records and on a real CRM export with a
 hand-written plan. Periods are calendar months, quarters and years clipped to
@@ -19,7 +19,7 @@ A runnable example on a tiny hand-made CRM export:
 
 >>> import datetime as dt
 >>> import pandas as pd
->>> from salesim.engine.records import Records, conform, empty_table
+>>> from salesim.records import Records, conform, empty_table
 >>> from salesim.metrics import Plan, RolePlan, headline_metrics, period_funnel
 >>> leads = empty_table("leads").reindex(range(2))
 >>> leads = leads.assign(lead_id=[1, 2], cycle=0, channel="web", segment="smb", score=50.0,

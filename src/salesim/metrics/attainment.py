@@ -21,11 +21,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from salesim.engine.records import Records
 from salesim.metrics._groups import group_quantile
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan, QuotaMeasure
 from salesim.metrics.workforce import Workforce, workforce
+from salesim.records import Records
 
 AT_QUOTA = 1.0 - 1e-9
 MIN_EXPECTED = 1e-12

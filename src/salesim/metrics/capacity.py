@@ -31,7 +31,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from salesim.engine.records import Records
 from salesim.metrics._groups import (
     divide,
     group_mean,
@@ -44,6 +43,7 @@ from salesim.metrics.intervals import queue_profile, window_integral
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
 from salesim.metrics.workforce import Workforce, workforce
+from salesim.records import Records
 
 STAGES = ("sdr", "ae", "cs")
 BOTTLENECK_COLUMNS = ("period_type", "period", "stage", "basis", "headcount", "work",

@@ -30,12 +30,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from salesim.engine.records import Records
 from salesim.metrics._groups import divide
 from salesim.metrics._tidy import text_array, text_codes
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
 from salesim.metrics.workforce import Workforce, workforce
+from salesim.records import Records
 
 FINANCE_DIMENSIONS = ("channel", "segment")
 ACQUISITION_ROLES = ("sdr", "ae")

@@ -27,10 +27,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from salesim.engine.records import Records
 from salesim.metrics._tidy import text
 from salesim.metrics.periods import Horizon, PeriodType, period_labels, period_table
 from salesim.metrics.plan import Plan
+from salesim.records import Records
 
 FUNNEL_STAGES = ("leads", "attempted", "contacted", "meetings_set", "meetings_held",
                  "valid_meetings", "opportunities", "deals_won")

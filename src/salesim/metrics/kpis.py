@@ -65,7 +65,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from salesim.engine.records import Records
 from salesim.metrics._groups import divide, group_sum, sorted_group_quantiles, value_order
 from salesim.metrics._tidy import (
     KPI_COLUMNS,
@@ -86,6 +85,7 @@ from salesim.metrics.finance import (
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
 from salesim.metrics.workforce import workforce
+from salesim.records import Records
 
 HEADLINE_METRICS = (
     "leads", "meetings_held", "valid_meetings", "opportunities", "deals_won", "win_rate",

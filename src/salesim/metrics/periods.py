@@ -26,8 +26,8 @@ import pandas as pd
 from salesim.metrics._groups import key_dtype
 
 if TYPE_CHECKING:
-    from salesim.engine.records import Records
     from salesim.metrics.plan import Plan
+    from salesim.records import Records
 
 PeriodType = Literal["month", "quarter", "year", "total"]
 PERIOD_TYPES: tuple[PeriodType, ...] = ("month", "quarter", "year", "total")

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from salesim.engine.records import Records
 from salesim.metrics._tidy import text_array, text_codes
 from salesim.metrics.intervals import overlap_matrix
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
+from salesim.records import Records
 
 REP_MONTH_COLUMNS = ("rep_id", "role", "segment", "period", "person_days", "ramped_days",
                      "month_days", "headcount_months", "ramped_months", "annual_cost")

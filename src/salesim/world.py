@@ -28,7 +28,13 @@ import pandas as pd
 
 from salesim.engine.calendar import WorkCalendar
 from salesim.engine.random_streams import RandomStreams
-from salesim.engine.records import (
+from salesim.model.marketing import NewLeads, generate_leads
+from salesim.model.recycle import NurturePool
+from salesim.model.sales import Opportunities, SalesTeam
+from salesim.model.sdr import LeadBook, SdrDesk
+from salesim.model.success import Customers, serve_customers
+from salesim.model.workforce import Roster, build_roster
+from salesim.records import (
     LEAD_REASONS,
     LEAD_STATUSES,
     OPPORTUNITY_STATUSES,
@@ -37,12 +43,6 @@ from salesim.engine.records import (
     Records,
     conform,
 )
-from salesim.model.marketing import NewLeads, generate_leads
-from salesim.model.recycle import NurturePool
-from salesim.model.sales import Opportunities, SalesTeam
-from salesim.model.sdr import LeadBook, SdrDesk
-from salesim.model.success import Customers, serve_customers
-from salesim.model.workforce import Roster, build_roster
 from salesim.scenario.schema import Scenario
 
 _NS_PER_DAY = 86_400 * 10**9
