@@ -268,7 +268,7 @@ def _channels(scenario: Scenario) -> Table:
 
 
 def _teams(scenario: Scenario) -> Table:
-    teams = scenario.teams
+    teams = scenario.organisation
     table = _table("teams", "", *teams)
     rows: list[tuple[str, Callable[[str, Team], str]]] = [
         ("headcount at start", lambda role, team: str(team.headcount)),

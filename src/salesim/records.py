@@ -35,13 +35,32 @@ Tables
     The ARR roll-forward: ``kind`` is ``new``, ``expansion``, ``contraction``,
     ``churn`` or ``renewal`` with the signed ``arr_change`` (renewal: 0).
 ``reps``
-    One row per person who held a seat: ``role`` (``sdr``, ``ae``, ``cs``),
+    One row per person who held a seat: ``role`` (the team's kind: ``sdr``, ``ae``, ``cs``),
     ``requisition_at``, ``hired_at``, ``left_at`` (NaT if still there),
     ``origin`` (``initial``, ``plan`` or ``backfill``), ``ramp_months``,
     ``skill`` and ``segment`` (AEs dedicated to a segment; empty otherwise).
 ``activities``
     Per rep per day with any activity: ``attempts`` (calls made), ``contacts``
     (people reached), ``meetings_held`` and ``busy_hours`` (time spent).
+``accounts``
+    One row per company in the account universe (empty without one): ``segment``,
+    ``industry``, ``region``, ``employees``, ``revenue``, ``potential`` (ARR a
+    planner thinks the account could bring), the ``team`` and ``territory_id``
+    covering it at the start (empty and -1 when no team covers it) and
+    ``customer_since`` (its first won deal).
+``territories``
+    One row per period a territory was held: ``territory_id``, its ``team``, the
+    ``rep_id`` holding it (-1 while nobody does), ``from_at`` and ``to_at`` (NaT
+    while still held at the horizon), the ``accounts`` and ``potential`` it held and
+    ``status``: ``assigned`` (a rep works it), ``held`` (vacant, kept for the
+    backfill), ``house`` (vacant, worked as house accounts) or ``split`` (divided
+    among the team when its rep left).
+
+Every work table names the team that worked the row (``team``: the SDR team of a
+lead, the AE team of an opportunity, the CS team of a subscription; reps carry
+their ``team`` and ``territory_id``) and the account it belongs to (``account_id``,
+-1 without an account universe). An opportunity's ``type`` is ``new`` (the account's
+first deal) or ``expansion`` (an account already a customer).
 """
 
 from __future__ import annotations
@@ -62,12 +81,14 @@ COLUMNS: dict[str, dict[str, str]] = {
         "meeting_scheduled_for": "datetime64[ns]", "reschedules": "int64",
         "meeting_held_at": "datetime64[ns]", "valid": "boolean",
         "status": "category", "reason": "category", "ended_at": "datetime64[ns]",
+        "team": "category", "account_id": "int64",
     },
     "opportunities": {
         "opportunity_id": "int64", "lead_id": "int64", "channel": "category",
         "segment": "category", "ae_id": "int64", "created_at": "datetime64[ns]",
         "assigned_at": "datetime64[ns]", "stage": "category", "status": "category",
-        "closed_at": "datetime64[ns]", "amount": "float64",
+        "closed_at": "datetime64[ns]", "amount": "float64", "team": "category",
+        "account_id": "int64", "type": "category",
     },
     "opportunity_stages": {
         "opportunity_id": "int64", "stage": "category", "stage_index": "int64",
@@ -79,6 +100,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "start_at": "datetime64[ns]", "initial_arr": "float64",
         "onboarded_at": "datetime64[ns]", "onboarded": "boolean", "renewals": "int64",
         "churned_at": "datetime64[ns]", "status": "category", "arr": "float64",
+        "team": "category", "account_id": "int64",
     },
     "subscription_events": {
         "subscription_id": "int64", "at": "datetime64[ns]", "kind": "category",
@@ -88,13 +110,38 @@ COLUMNS: dict[str, dict[str, str]] = {
         "rep_id": "int64", "role": "category", "origin": "category",
         "requisition_at": "datetime64[ns]", "hired_at": "datetime64[ns]",
         "left_at": "datetime64[ns]", "ramp_months": "int64", "skill": "float64",
-        "segment": "category", "annual_cost": "float64",
+        "segment": "category", "annual_cost": "float64", "team": "category",
+        "territory_id": "int64",
     },
     "activities": {
         "rep_id": "int64", "date": "datetime64[ns]", "attempts": "int64", "contacts": "int64",
         "meetings_held": "int64", "busy_hours": "float64",
     },
+    "accounts": {
+        "account_id": "int64", "name": "string", "segment": "category", "industry": "category",
+        "region": "category", "employees": "float64", "revenue": "float64",
+        "potential": "float64", "team": "category", "territory_id": "int64",
+        "customer_since": "datetime64[ns]",
+    },
+    "territories": {
+        "territory_id": "int64", "team": "category", "rep_id": "int64",
+        "from_at": "datetime64[ns]", "to_at": "datetime64[ns]", "accounts": "int64",
+        "potential": "float64", "status": "category",
+    },
 }
+
+OPTIONAL_COLUMNS: dict[str, dict[str, object]] = {
+    "leads": {"team": "sdr", "account_id": -1},
+    "opportunities": {"team": "ae", "account_id": -1, "type": "new"},
+    "subscriptions": {"team": "cs", "account_id": -1},
+    "reps": {"team": None, "territory_id": -1},
+}
+"""Columns a table may lack (a CRM export from before teams and accounts existed), with
+the value they take: the team named after the kind (one team of each kind), no
+account, no territory; a rep's team defaults to their role."""
+
+OPTIONAL_TABLES = ("accounts", "territories")
+"""Tables a set of records may lack: a scenario without an account universe has none."""
 
 LEAD_STATUSES = ("open", "converted", "nurture", "closed")
 LEAD_REASONS = ("", "not_ready", "unreached", "declined", "no_show", "invalid")
@@ -114,6 +161,8 @@ class Records:
     subscription_events: pd.DataFrame
     reps: pd.DataFrame
     activities: pd.DataFrame
+    accounts: pd.DataFrame = field(default_factory=lambda: empty_table("accounts"))
+    territories: pd.DataFrame = field(default_factory=lambda: empty_table("territories"))
     start: dt.date = dt.date(2000, 1, 1)
     end: dt.date = dt.date(2000, 1, 1)
     seed: int = 0
@@ -135,16 +184,6 @@ class Records:
         for name, table in self.tables().items():
             atomic_write_parquet(table, folder / f"{name}.parquet")
 
-    @classmethod
-    def read_parquet(cls, folder: Path) -> Records:
-        def read(name: str) -> pd.DataFrame:
-            return conform(name, pd.read_parquet(folder / f"{name}.parquet"))
-
-        return cls(leads=read("leads"), opportunities=read("opportunities"),
-                   opportunity_stages=read("opportunity_stages"),
-                   subscriptions=read("subscriptions"),
-                   subscription_events=read("subscription_events"),
-                   reps=read("reps"), activities=read("activities"))
 
 
 def empty_table(name: str) -> pd.DataFrame:
@@ -153,7 +192,19 @@ def empty_table(name: str) -> pd.DataFrame:
 
 
 def conform(name: str, table: pd.DataFrame) -> pd.DataFrame:
-    """Order and type a table's columns as :data:`COLUMNS` says; missing columns are an error."""
+    """Order and type a table's columns as :data:`COLUMNS` says.
+
+    A column of :data:`OPTIONAL_COLUMNS` that is missing, or its missing values, take
+    its default; any other missing column is an error.
+    """
+    optional = OPTIONAL_COLUMNS.get(name, {})
+    gaps = [col for col in optional if col not in table.columns or table[col].isna().any()]
+    if gaps:
+        table = table.copy()
+        for col in gaps:
+            default = table["role"] if optional[col] is None else optional[col]
+            table[col] = (table[col].astype(object).fillna(default) if col in table.columns
+                          else default)
     missing = [col for col in COLUMNS[name] if col not in table.columns]
     if missing:
         raise ValueError(f"table {name} lacks columns {missing}")

@@ -59,7 +59,7 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
 
     rosters: dict[str, Roster] = {}
     next_id = 1
-    for role, team in scenario.teams.items():
+    for role, team in scenario.organisation.items():
         skill = scenario.ae.skill.sampler() if role == "ae" else None
         rosters[role] = build_roster(role, team, scenario, streams.generator(f"workforce/{role}"),
                                      next_id, skill)

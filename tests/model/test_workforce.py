@@ -27,7 +27,7 @@ def roster(team: dict[str, Any], seed: int = 0, role: str = "sdr",
            **meta: Any) -> tuple[Roster, Scenario]:
     scenario = build({"meta": meta, role: team} if meta else {role: team})
     rng = np.random.default_rng(seed)
-    return build_roster(role, scenario.teams[role], scenario, rng, 1), scenario
+    return build_roster(role, scenario.organisation[role], scenario, rng, 1), scenario
 
 
 def test_initial_team_is_seated_and_fully_ramped_on_day_one() -> None:

@@ -119,7 +119,7 @@ class Plan:
             "cs": float(scenario.cs.accounts_per_csm),
         }
         roles: dict[str, RolePlan] = {}
-        for name, team in scenario.teams.items():
+        for name, team in scenario.organisation.items():
             measure = measures.get(name)
             quota = team.quota.per_month if team.quota is not None and measure else None
             roles[name] = RolePlan(

@@ -488,6 +488,7 @@ class ValidRate(Section):
 class SDR(Team):
     """Inside sales, inbound: turns leads into held, valid meetings."""
 
+    kind: Literal["sdr"] = "sdr"
     queue: Literal["fifo", "score_priority"] = "fifo"
     handle_time: DurationDist = Field(
         default_factory=lambda: DurationDist.model_validate(
@@ -537,6 +538,7 @@ class Stage(Section):
 class AE(Team):
     """Field sales (account executives): turns valid meetings into won deals."""
 
+    kind: Literal["ae"] = "ae"
     stages: dict[Name, Stage] = Field(
         min_length=1, description="Ordered stages; passing the last one wins the deal."
     )
@@ -558,6 +560,7 @@ class AE(Team):
 class CS(Team):
     """Customer success: onboards customers and looks after them."""
 
+    kind: Literal["cs"] = "cs"
     accounts_per_csm: int = Field(default=40, ge=1)
     onboarding_duration: DurationDist = Field(
         default_factory=lambda: DurationDist.model_validate({"gamma": {"mean": "30 days",
@@ -630,7 +633,8 @@ class Scenario(Section):
         return self
 
     @property
-    def teams(self) -> dict[str, Team]:
+    def organisation(self) -> dict[str, SDR | AE | CS]:
+        """Every team by name, in the order work flows through their kinds."""
         return {"sdr": self.sdr, "ae": self.ae, "cs": self.cs}
 
     def month_index(self, month: dt.date) -> int:
@@ -721,7 +725,7 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
             problems.append(p)
 
     first_month = scenario.meta.start.replace(day=1)
-    for role, team in scenario.teams.items():
+    for role, team in scenario.organisation.items():
         for index, hire in enumerate(team.hiring):
             if hire.month < first_month or hire.month >= scenario.meta.end:
                 problems.append(Problem((role, "hiring", index, "month"),
