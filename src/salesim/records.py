@@ -130,7 +130,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 
-OPTIONAL_COLUMNS: dict[str, dict[str, object]] = {
+OPTIONAL_COLUMNS: dict[str, dict[str, str | int | None]] = {
     "leads": {"team": "sdr", "account_id": -1},
     "opportunities": {"team": "ae", "account_id": -1, "type": "new"},
     "subscriptions": {"team": "cs", "account_id": -1},
