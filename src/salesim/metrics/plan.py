@@ -112,11 +112,13 @@ class Plan:
         measures: dict[str, QuotaMeasure | None] = {
             "sdr": "meetings_held", "ae": "bookings", "cs": None,
         }
+        ae = getattr(scenario, "ae", None)
+        cs = getattr(scenario, "cs", None)
         capacities: dict[str, float | None] = {
             "sdr": None,
-            "ae": (float(scenario.ae.max_open_opportunities)
-                   if scenario.ae.max_open_opportunities is not None else None),
-            "cs": float(scenario.cs.accounts_per_csm),
+            "ae": (float(ae.max_open_opportunities)
+                   if ae is not None and ae.max_open_opportunities is not None else None),
+            "cs": float(cs.accounts_per_csm) if cs is not None else None,
         }
         roles: dict[str, RolePlan] = {}
         for name, team in scenario.organisation.items():
