@@ -236,8 +236,7 @@ def _won_deals(sales: list[_SalesResult]) -> WonDeals:
 @dataclass(frozen=True)
 class _ServedCustomers:
     name: str
-    deals: np.ndarray  # index into WonDeals of each customer's deal, in the team's order
-    customers: Customers
+    customers: Customers  # its ``opportunity`` column indexes the won deals
 
 
 def _customer_success(scenario: Scenario, rosters: dict[str, Roster], streams: RandomStreams,
@@ -262,7 +261,7 @@ def _customer_success(scenario: Scenario, rosters: dict[str, Roster], streams: R
         customers = serve_customers(scenario, team, name, rosters[name], streams,
                                     deals, won.closed_at[deals], won.amount[deals],
                                     lead_ids[won.lead_row[deals]], len(leads))
-        served.append(_ServedCustomers(name, deals, customers))
+        served.append(_ServedCustomers(name, customers))
     return served
 
 
@@ -416,8 +415,7 @@ def _subscription_tables(served: list[_ServedCustomers], sales: list[_SalesResul
     for part in served:
         customers = part.customers
         n = len(customers.start_at)
-        deal = part.deals[np.asarray(customers.opportunity, dtype=np.int64)] if n else \
-            np.empty(0, dtype=np.int64)
+        deal = np.asarray(customers.opportunity, dtype=np.int64)  # index into won deals
         opportunity = won.opportunity[deal]
         lead_rows = won.lead_row[deal]
         churned = np.asarray(customers.churned_at, dtype=float)
