@@ -295,7 +295,7 @@ def blocked_lpt(weights: np.ndarray, k: int, start: np.ndarray | None = None
 
 
 def improve(weights: np.ndarray, territory: np.ndarray, k: int, *, allow_moves: bool,
-            max_rounds: int | None = None) -> np.ndarray:
+            max_rounds: int | None = None, start: np.ndarray | None = None) -> np.ndarray:
     """Local improvement between the heaviest and the lightest territory.
 
     Each round picks, among swapping one account of the heaviest for one of the
@@ -303,13 +303,16 @@ def improve(weights: np.ndarray, territory: np.ndarray, k: int, *, allow_moves: 
     the lightest), the change that brings the two closest to their middle; it
     stops when they are within :data:`CLOSE_ENOUGH` of the mean, when no change
     narrows the gap, or after ``max_rounds`` (default ``max(20 k, 1000)``). Swaps keep
-    account counts as they are. Returns the improved territory of each item.
+    account counts as they are. ``start`` gives loads the territories carry besides
+    these items (which stay put). Returns the improved territory of each item.
     """
     weights = np.asarray(weights, dtype=np.float64)
     territory = np.asarray(territory, dtype=np.int32).copy()
     if k < 2 or len(weights) == 0:
         return territory
     loads = np.bincount(territory, weights=weights, minlength=k)
+    if start is not None:
+        loads += start
     order = np.lexsort((weights, territory))
     bounds = np.searchsorted(territory[order], np.arange(k + 1))
     # members of each territory, lightest account first
@@ -389,9 +392,9 @@ def split_territory(territory_map: TerritoryMap, territory: int) -> Reassignment
     """Divide a global territory's accounts among the other territories of its team.
 
     The accounts are dealt largest potential first onto the team's other
-    territories starting from the potential they already hold (blocked greedy, as
-    in :func:`carve`; on account counts for a ``workload`` team), so the team stays
-    balanced. Raises :class:`ValueError` when the team has no other territory.
+    territories starting from the potential they already hold, then improved by
+    swaps (and moves) among the dealt accounts only, as in :func:`carve` (on
+    account counts for a ``workload`` team); other accounts stay where they are. Raises :class:`ValueError` when the team has no other territory.
 
     >>> import numpy as np
     >>> tmap = TerritoryMap(("Field",), (3,), ("both",), np.zeros(6, dtype=np.int16),
@@ -415,6 +418,9 @@ def split_territory(territory_map: TerritoryMap, territory: int) -> Reassignment
     weights_all = np.ones(len(territory_map.team)) if unit else territory_map.potential
     loads = _totals(weights_all[staying], territory_map.territory[staying], count)[others]
     dealt, _ = blocked_lpt(weights_all[leaving], len(others), start=loads)
+    if not unit:
+        dealt = improve(weights_all[leaving], dealt, len(others), start=loads,
+                        allow_moves=territory_map.balance[team] == "potential")
     return Reassignment(accounts=leaving, territory=others[dealt].astype(np.int32))
 
 
