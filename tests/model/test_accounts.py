@@ -122,13 +122,15 @@ def test_generation_is_reproducible_and_rows_are_shuffled() -> None:
     assert not np.array_equal(first.revenue, other.revenue)
     # a company database is not sorted by size: enterprises are spread through the list
     positions = np.flatnonzero(first.segment == 2)
-    assert positions.min() < 200 and positions.max() > 19_800
+    assert positions.min() < 200
+    assert positions.max() > 19_800
 
 
 def test_ids_run_from_one_and_names_are_unique() -> None:
     book = generate()
     assert book.account_id.tolist() == list(range(1, 20_001))
-    assert book.name[0] == "A00001" and book.name[-1] == "A20000"
+    assert book.name[0] == "A00001"
+    assert book.name[-1] == "A20000"
     assert len(set(book.name.tolist())) == len(book)
     assert generated_names(np.array([7])).tolist() == ["A7"]
 
@@ -145,7 +147,8 @@ def test_the_accounts_record_table() -> None:
 
 def test_unspecified_mixes_give_one_name() -> None:
     book = generate(industries=None, regions=None)
-    assert book.industry_names == (UNSPECIFIED,) and book.region_names == (UNSPECIFIED,)
+    assert book.industry_names == (UNSPECIFIED,)
+    assert book.region_names == (UNSPECIFIED,)
 
 
 # ----------------------------------------------------------------------------- loading
@@ -169,7 +172,7 @@ def test_a_company_list_round_trips(tmp_path: Path, suffix: str) -> None:
         frame.to_parquet(path, index=False)
     loaded = build_accounts(listed(tmp_path, path.name), SEGMENTS, np.random.default_rng(0),
                             tmp_path)
-    as_text = {column: str for column in ("name", "segment", "industry", "region")}
+    as_text = dict.fromkeys(("name", "segment", "industry", "region"), str)
     pd.testing.assert_frame_equal(loaded.to_frame().astype(as_text), frame.astype(as_text))
 
 
@@ -274,7 +277,8 @@ def test_every_problem_is_reported_at_once_and_many_are_summed_up(tmp_path: Path
     assert found[-1].endswith("... and 60 more problems in this file (hint: fix these and "
                               "check again)")
     rows_shown = [int(issue.split(": ", 1)[0].rsplit(":", 1)[1]) for issue in found[:-1]]
-    assert rows_shown == sorted(rows_shown) and rows_shown[0] == 2
+    assert rows_shown == sorted(rows_shown)
+    assert rows_shown[0] == 2
 
 
 def test_parquet_rows_count_records_from_one(tmp_path: Path) -> None:
@@ -303,6 +307,6 @@ def test_an_unreadable_file_is_one_clear_problem(tmp_path: Path, name: str, cont
 
 
 def test_a_missing_file_says_where_paths_start(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match="does not exist.*relative to the scenario file"):
+    with pytest.raises(ScenarioError, match=r"does not exist.*relative to the scenario file"):
         build_accounts(listed(tmp_path, "nowhere.csv"), SEGMENTS, np.random.default_rng(0),
                        tmp_path)

@@ -4,6 +4,7 @@ territory, the balance measures and rep fit."""
 from __future__ import annotations
 
 import doctest
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -256,8 +257,7 @@ def test_workload_balance_cuts_equal_runs_that_keep_regions_together() -> None:
     key = (accounts.region.astype(np.int64) * 10 + accounts.industry) * 10 + accounts.segment
     ranges = [(key[carved.territory == t].min(), key[carved.territory == t].max())
               for t in range(6)]
-    assert all(high <= next_low for (_, high), (next_low, _) in zip(ranges, ranges[1:],
-                                                                    strict=False))
+    assert all(high <= next_low for (_, high), (next_low, _) in itertools.pairwise(ranges))
 
 
 @settings(max_examples=100, deadline=None)
@@ -270,7 +270,8 @@ def test_improvement_never_widens_the_gap_and_swaps_keep_counts(
     before = np.bincount(start, weights=values, minlength=k)
     after = np.bincount(better, weights=values, minlength=k)
     assert after.max() - after.min() <= before.max() - before.min() + 1e-6
-    assert better.min() >= 0 and better.max() < k
+    assert better.min() >= 0
+    assert better.max() < k
     if not allow_moves:
         assert np.bincount(better, minlength=k).tolist() == np.bincount(start,
                                                                         minlength=k).tolist()
@@ -341,7 +342,8 @@ def test_balance_measures_by_hand() -> None:
     values = np.array([2.0, 2.0, 1.0, 5.0, 9.0])
     measures = balance_measures(values, np.array([0, 1, 1, 2, -1]), 3)
     # totals 2, 3, 5: Gini = 2 (1*2 + 2*3 + 3*5) / (3 * 10) - 4/3
-    assert measures["max"] == 5.0 and measures["min"] == 2.0
+    assert measures["max"] == 5.0
+    assert measures["min"] == 2.0
     assert measures["max_min_ratio"] == 2.5
     assert measures["gini"] == pytest.approx(2 * 23 / 30 - 4 / 3)
     assert measures["covered_share"] == pytest.approx(10 / 19)
@@ -358,7 +360,8 @@ def test_balance_by_team_measures_each_team_on_its_own() -> None:
     carved = carve(small(), rules(A={"covers": [{"regions": ["kanto"]}]},
                                   B={"covers": [{}]}), {"A": 1, "B": 2})
     measures = carved.balance_by_team()
-    assert measures["A"]["max"] == 4.0 and measures["A"]["max_min_ratio"] == 1.0
+    assert measures["A"]["max"] == 4.0
+    assert measures["A"]["max_min_ratio"] == 1.0
     assert measures["B"]["max"] + measures["B"]["min"] == 17.0
 
 
@@ -372,7 +375,8 @@ def test_fit_favours_the_industry_holding_most_potential_not_most_accounts() -> 
     spec = rules(Field={"covers": [{}], "fit": {"industry": 1.5, "segment": 1.2}})
     carved = carve(accounts, spec, {"Field": 1})
     industry_focus, segment_focus = territory_focus(accounts, carved)
-    assert industry_focus.tolist() == [0] and segment_focus.tolist() == [0]
+    assert industry_focus.tolist() == [0]
+    assert segment_focus.tolist() == [0]
     multiplier = fit_multiplier(accounts, carved, spec)
     assert multiplier.tolist() == pytest.approx([1.2] * 10 + [1.8, 1.8])
 

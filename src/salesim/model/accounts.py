@@ -67,12 +67,13 @@ class AccountBook:
     def to_frame(self) -> pd.DataFrame:
         """The ``accounts`` record table: ``account_id, name, segment, industry,
         region, employees, revenue, potential`` (names as categories)."""
-        def category(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
-            return pd.Categorical.from_codes(codes.astype(np.int64), categories=list(names))
+        def category(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical[str]:
+            return pd.Categorical.from_codes(codes.astype(np.int64),
+                                             categories=pd.Index(list(names)))
 
         return pd.DataFrame({
             "account_id": self.account_id.astype(np.int64),
-            "name": pd.array(self.name, dtype=object),
+            "name": self.name,
             "segment": category(self.segment, self.segment_names),
             "industry": category(self.industry, self.industry_names),
             "region": category(self.region, self.region_names),
@@ -287,11 +288,7 @@ def _read_table(path: Path, source: str) -> pd.DataFrame:
     try:
         if path.suffix.lower() == ".csv":
             # every cell read as text first, so a bad number is reported, not guessed at
-            import pyarrow.csv as pacsv
-
-            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-                column_types=_all_text(path), strings_can_be_null=True))
-            return table.to_pandas()
+            return pd.read_csv(path, dtype=str, engine="pyarrow")
         return pd.read_parquet(path)
     except FileNotFoundError:
         raise ScenarioError([ScenarioIssue(RowLocation(source), "", "the company list "
@@ -300,14 +297,6 @@ def _read_table(path: Path, source: str) -> pd.DataFrame:
     except (OSError, ValueError) as error:  # pyarrow's errors derive from these
         raise ScenarioError([ScenarioIssue(RowLocation(source), "",
                                            f"cannot read the company list: {error}")]) from None
-
-
-def _all_text(path: Path) -> dict[str, Any]:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    with pacsv.open_csv(path) as reader:
-        return {name: pa.string() for name in reader.schema.names}
 
 
 def _numbers(table: pd.DataFrame, column: str, problems: _RowProblems, *, required: bool
@@ -354,7 +343,7 @@ def _segment_codes(column: pd.Series, segment_names: Sequence[str], problems: _R
                    ) -> np.ndarray:
     text = column.astype("string").str.strip()
     known = pd.Index(list(segment_names))
-    codes = known.get_indexer(text.fillna(""))
+    codes = known.get_indexer(pd.Index(text.fillna("")))
     blank = (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
     problems.add((codes < 0) & ~blank, "segment",
                  lambda row: f"'{text.iloc[row]}' is not a segment",

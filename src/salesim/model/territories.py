@@ -122,8 +122,8 @@ class TerritoryMap:
         total = self.total_territories
         return pd.DataFrame({
             "territory_id": np.arange(1, total + 1, dtype=np.int64),
-            "team": pd.Categorical.from_codes(self.territory_team,
-                                              categories=list(self.team_names)),
+            "team": pd.Categorical.from_codes(self.territory_team.astype(np.int64),
+                                              categories=pd.Index(list(self.team_names))),
             "index": np.arange(total) - self.offsets[self.territory_team],
             "accounts": self.territory_workload().astype(np.int64),
             "potential": self.territory_potential(),
@@ -229,14 +229,14 @@ def rule_problems(accounts: AccountBook, territories_spec: Mapping[str, TeamTerr
             for key, names in known.items():
                 problems += _unknown_names(("territories", team, "covers", index, key),
                                            list(getattr(rule, key)), names, key)
-        ids = set(accounts.account_id[np.isin(accounts.account_id, [
+        found_ids = set(accounts.account_id[np.isin(accounts.account_id, [
             key for key in spec.named_accounts if isinstance(key, int)])].tolist())
-        names = set(accounts.name[np.isin(accounts.name, np.asarray(
+        found_names = set(accounts.name[np.isin(accounts.name, np.asarray(
             [key for key in spec.named_accounts if isinstance(key, str)], dtype=object))
             ].tolist())
-        for index, key in enumerate(spec.named_accounts):
-            if key not in (ids if isinstance(key, int) else names):
-                what = f"account id {key}" if isinstance(key, int) else f"'{key}'"
+        for index, named in enumerate(spec.named_accounts):
+            if named not in (found_ids if isinstance(named, int) else found_names):
+                what = f"account id {named}" if isinstance(named, int) else f"'{named}'"
                 problems.append(Problem(("territories", team, "named_accounts", index),
                                         f"{what} is not in the account universe",
                                         "numbers match account ids, text matches names"))
@@ -310,7 +310,7 @@ def improve(weights: np.ndarray, territory: np.ndarray, k: int, *, allow_moves: 
     territory = np.asarray(territory, dtype=np.int32).copy()
     if k < 2 or len(weights) == 0:
         return territory
-    loads = np.bincount(territory, weights=weights, minlength=k)
+    loads: np.ndarray = np.bincount(territory, weights=weights, minlength=k)
     if start is not None:
         loads += start
     order = np.lexsort((weights, territory))
@@ -356,17 +356,18 @@ def _best_change(heavy: np.ndarray, light: np.ndarray, gap: float, allow_moves: 
         at = np.searchsorted(light, heavy - half)
         for candidate in (np.clip(at - 1, 0, len(light) - 1), np.clip(at, 0, len(light) - 1)):
             transfer = heavy - light[candidate]
-            miss = np.where((transfer > 0) & (transfer < gap), np.abs(transfer - half), np.inf)
-            out = int(np.argmin(miss))
-            if np.isfinite(miss[out]) and (best is None or miss[out] < best[0]):
-                best = (float(miss[out]), out, int(candidate[out]))
+            misses = np.where((transfer > 0) & (transfer < gap), np.abs(transfer - half),
+                              np.inf)
+            pick = int(np.argmin(misses))
+            if np.isfinite(misses[pick]) and (best is None or misses[pick] < best[0]):
+                best = (float(misses[pick]), pick, int(candidate[pick]))
     if allow_moves and len(heavy) > 1:
-        at = int(np.searchsorted(heavy, half))
-        for out in (at - 1, at):
-            if 0 <= out < len(heavy) and 0 < heavy[out] < gap:
-                miss = abs(heavy[out] - half)
+        middle = int(np.searchsorted(heavy, half))
+        for pick in (middle - 1, middle):
+            if 0 <= pick < len(heavy) and 0 < heavy[pick] < gap:
+                miss = float(abs(heavy[pick] - half))
                 if best is None or miss < best[0]:
-                    best = (miss, out, None)
+                    best = (miss, pick, None)
     return None if best is None else (best[1], best[2])
 
 
@@ -394,7 +395,8 @@ def split_territory(territory_map: TerritoryMap, territory: int) -> Reassignment
     The accounts are dealt largest potential first onto the team's other
     territories starting from the potential they already hold, then improved by
     swaps (and moves) among the dealt accounts only, as in :func:`carve` (on
-    account counts for a ``workload`` team); other accounts stay where they are. Raises :class:`ValueError` when the team has no other territory.
+    account counts for a ``workload`` team); other accounts stay where they are.
+    Raises :class:`ValueError` when the team has no other territory.
 
     >>> import numpy as np
     >>> tmap = TerritoryMap(("Field",), (3,), ("both",), np.zeros(6, dtype=np.int16),

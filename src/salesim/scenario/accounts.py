@@ -340,7 +340,7 @@ def territory_problems(territories: Mapping[str, TeamTerritories],
     """
     problems: list[Problem] = []
     teams = list(team_kinds)
-    for team, spec in territories.items():
+    for team in territories:
         path: tuple[str | int, ...] = ("territories", team)
         kind = team_kinds.get(team)
         if kind is None:
