@@ -310,3 +310,12 @@ def test_a_missing_file_says_where_paths_start(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"does not exist.*relative to the scenario file"):
         build_accounts(listed(tmp_path, "nowhere.csv"), SEGMENTS, np.random.default_rng(0),
                        tmp_path)
+
+
+def test_text_columns_keep_what_was_written(tmp_path: Path) -> None:
+    (tmp_path / "c.csv").write_text(f"{HEADER}\n007,0120,5,01,3\n", encoding="utf-8")
+    book = build_accounts(listed(tmp_path, "c.csv"), SEGMENTS, np.random.default_rng(0),
+                          tmp_path)
+    assert book.name.tolist() == ["007"]
+    assert book.industry_names == ("0120",)
+    assert book.region_names == ("01",)

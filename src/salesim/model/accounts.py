@@ -38,6 +38,7 @@ from salesim.scenario.rows import RowLocation, capped, row_issue
 
 REQUIRED_COLUMNS = ("name", "industry", "employees", "region", "revenue")
 OPTIONAL_COLUMNS = ("account_id", "segment", "potential")
+TEXT_COLUMNS = ("name", "industry", "region", "segment")
 
 
 @dataclass(frozen=True, eq=False)
@@ -287,8 +288,13 @@ def load_company_list(path: Path, spec: Accounts, segment_names: Sequence[str]) 
 def _read_table(path: Path, source: str) -> pd.DataFrame:
     try:
         if path.suffix.lower() == ".csv":
-            # every cell read as text first, so a bad number is reported, not guessed at
-            return pd.read_csv(path, dtype=str, engine="pyarrow")
+            # text columns stay text (a name such as "007" keeps its zeros); numbers are
+            # parsed by the reader, and a column with any cell that is not a number
+            # comes back as text, to be checked cell by cell
+            header = pd.read_csv(path, nrows=0).columns
+            text = {column: str for column in header
+                    if str(column).strip().lower() in TEXT_COLUMNS}
+            return pd.read_csv(path, dtype=text, engine="pyarrow", dtype_backend="pyarrow")
         return pd.read_parquet(path)
     except FileNotFoundError:
         raise ScenarioError([ScenarioIssue(RowLocation(source), "", "the company list "
@@ -365,6 +371,12 @@ def _band_codes(employees: np.ndarray, bands: dict[str, SizeBand],
 
 
 def _codes(column: pd.Series) -> tuple[tuple[str, ...], np.ndarray]:
-    text = column.astype("string").str.strip().fillna("").replace("", UNSPECIFIED)
-    codes, names = pd.factorize(text, sort=True)
-    return tuple(str(name) for name in names), codes.astype(np.int32)
+    # clean the distinct values only (few), then map every row through them
+    raw_codes, uniques = pd.factorize(column)
+    cleaned = [str(value).strip() or UNSPECIFIED for value in uniques]
+    if (raw_codes < 0).any():
+        cleaned.append(UNSPECIFIED)
+        raw_codes = np.where(raw_codes < 0, len(cleaned) - 1, raw_codes)
+    names = sorted(set(cleaned))
+    remap = np.asarray([names.index(value) for value in cleaned], dtype=np.int32)
+    return tuple(names), remap[raw_codes] if len(remap) else raw_codes.astype(np.int32)
