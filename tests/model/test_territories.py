@@ -139,6 +139,15 @@ def test_the_territories_record_table() -> None:
     assert frame["potential"].tolist()[0] == 4  # Acme 1 + Gamma 3
 
 
+def test_owner_columns_for_the_accounts_table() -> None:
+    carved = carve(small(), rules(A={"covers": [{"regions": ["kanto"]}]},
+                                  B={"covers": [{"regions": ["kansai"]}]}), {"A": 1, "B": 0})
+    owners = carved.owner_frame()
+    assert owners["team"].astype(object).where(owners["team"].notna(), None).tolist() == [
+        "A", "B", "A", None, "B", None]
+    assert owners["territory_id"].tolist() == [1, 0, 1, 0, 0, 0]
+
+
 def test_rule_problems_against_a_loaded_universe() -> None:
     problems = rule_problems(small(), rules(
         A={"named_accounts": ["Acme", "Acne", 6, 60],

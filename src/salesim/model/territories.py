@@ -129,6 +129,16 @@ class TerritoryMap:
             "potential": self.territory_potential(),
         })
 
+    def owner_frame(self) -> pd.DataFrame:
+        """Owner columns for the ``accounts`` record table, row for row: ``team``
+        (category; missing when no team covers the account) and ``territory_id``
+        (as in :meth:`to_frame`; 0 for an uncovered or house account)."""
+        return pd.DataFrame({
+            "team": pd.Categorical.from_codes(self.team.astype(np.int64),
+                                              categories=pd.Index(list(self.team_names))),
+            "territory_id": self.global_territory() + 1,
+        })
+
     def balance_by_team(self) -> dict[str, dict[str, float]]:
         """:func:`balance_measures` of potential for each team's territories."""
         result = {}
