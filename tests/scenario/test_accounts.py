@@ -252,3 +252,16 @@ def test_team_territory_defaults() -> None:
     rules = team(covers=[{}])
     assert (rules.balance, rules.on_rep_leaving, rules.territories) == ("both", "hold", None)
     assert (rules.fit.industry, rules.fit.segment) == (1.0, 1.0)
+
+
+def test_the_editor_schema_accepts_the_written_forms_of_size_bands() -> None:
+    import jsonschema
+
+    schema = Accounts.model_json_schema()
+    jsonschema.validate({"file": "c.csv", "size_bands": {
+        "smb": "1-99", "mid": "100〜999", "big": "1,000+", "any": {"min": 3}}}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"file": "c.csv", "size_bands": {"smb": "lots"}}, schema)
+    dumped = Accounts.model_validate({"file": "c.csv", "size_bands": {"smb": {"min": 1, "max": 9}}}
+                                     ).model_dump(mode="json")
+    assert dumped["size_bands"] == {"smb": "1-9"}

@@ -69,7 +69,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PlainSerializer, WithJsonSchema, field_validator, model_validator
 
 from salesim.scenario.fields import Money, MoneyDist, Name, NumberDist, Rate
 from salesim.scenario.schema import Problem, Section, _share_problem, _unknown_names
@@ -125,6 +125,21 @@ class SizeBand(Section):
         return f"{self.min}+" if self.max is None else f"{self.min}-{self.max}"
 
 
+SizeBandValue = Annotated[
+    SizeBand,
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"anyOf": [
+        {"type": "string",
+         "pattern": r"^\s*[0-9][0-9,_]*\s*(\+|(-|–|~|〜|\.\.)\s*[0-9][0-9,_]*)\s*$",
+         "examples": ["1-99", "1000+"]},
+        {"type": "object", "properties": {"min": {"type": "integer", "minimum": 0},
+                                          "max": {"type": "integer", "minimum": 0}},
+         "additionalProperties": False},
+    ]}),
+]
+"""A size band as written in a scenario, and written back as ``"100-999"``."""
+
+
 # ----------------------------------------------------------------------------- accounts
 
 
@@ -156,7 +171,7 @@ class Accounts(Section):
 
     file: str | None = Field(default=None, description="CSV or Parquet company list, "
                              "relative to the scenario file.")
-    size_bands: dict[Name, SizeBand] | None = Field(
+    size_bands: dict[Name, SizeBandValue] | None = Field(
         default=None, description="Segment of a listed company by its employee count.")
     count: int | None = Field(default=None, ge=1, le=MAX_ACCOUNTS,
                               description="Accounts to generate, split by segment share.")
@@ -279,7 +294,8 @@ class CoverRule(Section):
     regions: tuple[Name, ...] = ()
     industries: tuple[Name, ...] = ()
     segments: tuple[Name, ...] = ()
-    employees: SizeBand | None = Field(default=None, description="Employee band, e.g. 100-999.")
+    employees: SizeBandValue | None = Field(default=None,
+                                            description="Employee band, e.g. 100-999.")
 
 
 class Fit(Section):
