@@ -34,7 +34,8 @@ def test_meetings_reach_the_ae_team_of_their_segment() -> None:
     enterprise = opps["segment"] == "enterprise"
     assert (opps.loc[enterprise, "team"] == "enterprise").all()
     assert (opps.loc[~enterprise, "team"] == "commercial").all()
-    assert enterprise.any() and (~enterprise).any()
+    assert enterprise.any()
+    assert (~enterprise).any()
 
 
 def test_each_team_owns_only_its_own_work() -> None:
@@ -98,7 +99,8 @@ def test_japanese_team_names_appear_unchanged_in_the_records() -> None:
     assert set(records.reps["team"].astype(str)) == {
         "インサイドセールス", "エンタープライズ営業", "フィールドセールス", "カスタマーサクセス"}
     assert set(records.leads["team"].astype(str)) == {"インサイドセールス"}
-    assert set(records.opportunities["team"].astype(str)) == {"エンタープライズ営業", "フィールドセールス"}
+    assert set(records.opportunities["team"].astype(str)) == {
+        "エンタープライズ営業", "フィールドセールス"}
     assert (records.opportunities.loc[records.opportunities["segment"] == "大企業", "team"]
             == "エンタープライズ営業").all()
 
