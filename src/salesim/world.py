@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,12 +36,19 @@ import pandas as pd
 
 from salesim.engine.calendar import WorkCalendar
 from salesim.engine.random_streams import RandomStreams
+from salesim.model.accounts import AccountBook, build_accounts
 from salesim.model.marketing import NewLeads, generate_leads
 from salesim.model.recycle import NurturePool
 from salesim.model.routing import Attribute, route
-from salesim.model.sales import Opportunities, SalesTeam
+from salesim.model.sales import Opportunities, SalesTeam, Territorial
 from salesim.model.sdr import LeadBook, SdrDesk
 from salesim.model.success import Customers, serve_customers
+from salesim.model.territories import (
+    TerritoryMap,
+    carve,
+    fit_multiplier,
+    split_territory,
+)
 from salesim.model.workforce import Roster, build_roster
 from salesim.records import (
     LEAD_REASONS,
@@ -51,7 +59,7 @@ from salesim.records import (
     Records,
     conform,
 )
-from salesim.scenario.schema import AE, CS, SDR, Scenario
+from salesim.scenario.schema import AE, CS, SDR, Scenario, Team
 
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -86,6 +94,31 @@ class WonDeals:
 
 
 @dataclass(frozen=True)
+class AccountWorld:
+    """The account universe of a replication, its territories (if any) and the account
+    each new lead belongs to (index into ``book``, -1 for none)."""
+
+    book: AccountBook
+    territories: TerritoryMap | None
+    lead_account: np.ndarray
+    fit: np.ndarray  # per account: the win-rate multiplier for its territory's rep
+    split_to: np.ndarray  # per account: its territory within the team after a split
+    on_leaving: dict[str, str]  # per team with territories: hold, split or house
+
+    def of_leads(self, lead_ids: np.ndarray) -> np.ndarray:
+        """Account index of each lead id (ids number the new leads from 1)."""
+        return self.lead_account[np.asarray(lead_ids, dtype=np.int64) - 1]
+
+    def account_ids(self, accounts: np.ndarray) -> np.ndarray:
+        return np.where(accounts >= 0, self.book.account_id[np.clip(accounts, 0, None)], -1)
+
+    def attribute(self, accounts: np.ndarray, dimension: str) -> Attribute:
+        codes = getattr(self.book, dimension)
+        names = getattr(self.book, f"{dimension}_names")
+        return Attribute(np.where(accounts >= 0, codes[np.clip(accounts, 0, None)], -1), names)
+
+
+@dataclass(frozen=True)
 class _SalesResult:
     """One AE team's opportunities and where they sit among all opportunities."""
 
@@ -114,14 +147,17 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
         next_id += len(rosters[name])
 
     leads = generate_leads(scenario, streams)
-    book, desks, pool = _inside_sales(scenario, calendar, rosters, streams, leads)
+    world = _account_world(scenario, streams, leads)
+    book, desks, pool = _inside_sales(scenario, calendar, rosters, streams, leads, world)
     sdr_names = tuple(desk.name for desk in desks)
     lead_table = _lead_table(book, leads, sdr_names)
     meetings = _meetings(book, lead_table)
-    sales = _field_sales(scenario, rosters, streams, leads, lead_table, meetings, sdr_names)
+    sales = _field_sales(scenario, rosters, streams, leads, lead_table, meetings, sdr_names,
+                         world)
     won = _won_deals(sales)
     ae_names = tuple(result.name for result in sales)
-    customers = _customer_success(scenario, rosters, streams, leads, lead_table, won, ae_names)
+    customers = _customer_success(scenario, rosters, streams, leads, lead_table, won, ae_names,
+                                  world)
 
     start = scenario.meta.start
     stage_names = tuple(dict.fromkeys(s for result in sales for s in result.team.stage_names))
@@ -132,6 +168,8 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
         "reps": _rep_table(rosters, start, {r.name: r.team.rep_segment_names() for r in sales}),
         "activities": _activity_table(desks, book, calendar, start),
     }
+    if world is not None:
+        tables.update(_account_tables(world, tables, sales, rosters, start))
     return Records(
         **{name: conform(name, table) for name, table in tables.items()},
         start=start,
@@ -145,17 +183,69 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
 # ----------------------------------------------------------------------------- stages
 
 
+def planned_seats(team: Team) -> int:
+    """How many seats a team's hiring plan reaches: its territories by default."""
+    seats = team.headcount
+    for hire in team.hiring:
+        seats = seats + hire.count if hire.count is not None else max(seats, hire.target or 0)
+    return max(seats, 1)
+
+
+def _account_world(scenario: Scenario, streams: RandomStreams, leads: NewLeads
+                   ) -> AccountWorld | None:
+    """The account universe; each new lead belongs to an account of its segment, picked
+    with chances in proportion to potential (larger companies bring more leads)."""
+    if scenario.accounts is None:
+        return None
+    book = build_accounts(scenario.accounts, tuple(scenario.segments),
+                          streams.generator("accounts"), Path.cwd())
+    uniforms = streams.generator("accounts/leads").random(len(leads))
+    lead_account = np.full(len(leads), -1, dtype=np.int64)
+    for segment in range(len(leads.segment_names)):
+        mine = leads.segment == segment
+        candidates = np.flatnonzero(book.segment == segment)
+        if not mine.any() or not len(candidates):
+            continue
+        weights = np.maximum(book.potential[candidates], 0.0)
+        if weights.sum() <= 0:
+            weights = np.ones(len(candidates))
+        cumulative = np.cumsum(weights)
+        picked = np.searchsorted(cumulative, uniforms[mine] * cumulative[-1], side="right")
+        lead_account[mine] = candidates[np.minimum(picked, len(candidates) - 1)]
+    territories = None
+    fit = np.ones(len(book))
+    split_to = np.full(len(book), -1, dtype=np.int64)
+    if scenario.territories:
+        organisation = scenario.organisation
+        seats = {name: planned_seats(organisation[name]) for name in scenario.territories}
+        territories = carve(book, scenario.territories, seats)
+        fit = fit_multiplier(book, territories, scenario.territories)
+        for code, (name, spec) in enumerate(scenario.territories.items()):
+            if spec.on_rep_leaving != "split" or territories.territory_counts[code] < 2:
+                continue
+            first = int(territories.offsets[code])
+            for local in range(territories.territory_counts[code]):
+                moved = split_territory(territories, first + local)
+                split_to[moved.accounts] = moved.territory
+            del name
+    on_leaving: dict[str, str] = {name: str(spec.on_rep_leaving)
+                                  for name, spec in (scenario.territories or {}).items()}
+    return AccountWorld(book, territories, lead_account, fit, split_to, on_leaving)
+
+
 def _inside_sales(scenario: Scenario, calendar: WorkCalendar, rosters: dict[str, Roster],
-                  streams: RandomStreams, leads: NewLeads
+                  streams: RandomStreams, leads: NewLeads, world: AccountWorld | None
                   ) -> tuple[LeadBook, list[SdrDesk], NurturePool]:
     """New leads routed to SDR teams; each team's desk works its own queue, and leads
     back from nurture return to the team that worked them."""
     teams = scenario.teams_of("sdr")
     names = list(teams)
-    lead_team = route(scenario.routing.leads, names, len(leads), {
-        "channel": Attribute(leads.channel, leads.channel_names),
-        "segment": Attribute(leads.segment, leads.segment_names),
-    }, score=leads.score)
+    attributes = {"channel": Attribute(leads.channel, leads.channel_names),
+                  "segment": Attribute(leads.segment, leads.segment_names)}
+    if world is not None:
+        attributes["region"] = world.attribute(world.lead_account, "region")
+        attributes["industry"] = world.attribute(world.lead_account, "industry")
+    lead_team = route(scenario.routing.leads, names, len(leads), attributes, score=leads.score)
     book = LeadBook()
     pool = NurturePool(scenario, streams, book)
     desks = []
@@ -193,18 +283,28 @@ def _meetings(book: LeadBook, lead_table: pd.DataFrame) -> Meetings:
 
 def _field_sales(scenario: Scenario, rosters: dict[str, Roster], streams: RandomStreams,
                  leads: NewLeads, lead_table: pd.DataFrame, meetings: Meetings,
-                 sdr_names: tuple[str, ...]) -> list[_SalesResult]:
-    """Meetings routed to AE teams; each team works its opportunities."""
+                 sdr_names: tuple[str, ...], world: AccountWorld | None
+                 ) -> list[_SalesResult]:
+    """Meetings routed to AE teams; each team works its opportunities (with
+    territories: each goes to the rep holding its account's territory)."""
     teams = scenario.teams_of("ae")
     names = list(teams)
     rows = meetings.lead_row
-    taken = route(scenario.routing.meetings, names, len(meetings), {
-        "channel": Attribute(lead_table["channel"].cat.codes.to_numpy()[rows],
-                             leads.channel_names),
-        "segment": Attribute(lead_table["segment"].cat.codes.to_numpy()[rows],
-                             leads.segment_names),
-        "source": Attribute(meetings.source_team, sdr_names),
-    }, score=lead_table["score"].to_numpy(dtype=float)[rows])
+    attributes = _work_attributes(lead_table, leads, rows, world)
+    attributes["source"] = Attribute(meetings.source_team, sdr_names)
+    territory_team = None
+    accounts = np.full(len(rows), -1, dtype=np.int64)
+    if world is not None:
+        accounts = world.of_leads(lead_table["lead_id"].to_numpy(dtype=np.int64)[rows])
+        if world.territories is not None:
+            covering = np.array([names.index(n) if n in names else -1
+                                 for n in world.territories.team_names], dtype=np.int64)
+            team_code = np.where(accounts >= 0,
+                                 world.territories.team[np.clip(accounts, 0, None)], -1)
+            territory_team = np.where(team_code >= 0, covering[np.clip(team_code, 0, None)], -1)
+    taken = route(scenario.routing.meetings, names, len(meetings), attributes,
+                  score=lead_table["score"].to_numpy(dtype=float)[rows],
+                  territory_team=territory_team)
     segment_codes = lead_table["segment"].cat.codes.to_numpy(dtype=np.int64)
     # AE and CS draws are keyed by lead id (1..number of new leads): common random numbers
     lead_ids = lead_table["lead_id"].to_numpy(dtype=np.int64)
@@ -214,10 +314,46 @@ def _field_sales(scenario: Scenario, rosters: dict[str, Roster], streams: Random
         position = np.flatnonzero(taken == index)
         mine = rows[position]
         sales = SalesTeam(scenario, team, name, rosters[name], streams, leads.segment_names)
+        land = _territorial(world, name, accounts[position])
         opportunities = sales.run(mine, segment_codes[mine], meetings.held_at[position],
-                                  lead_ids[mine], len(leads))
+                                  lead_ids[mine], len(leads), land)
         results.append(_SalesResult(name, sales, position, opportunities))
     return results
+
+
+def _work_attributes(lead_table: pd.DataFrame, leads: NewLeads, rows: np.ndarray,
+                     world: AccountWorld | None) -> dict[str, Attribute]:
+    """What routing rules may test about the work from lead rows ``rows``."""
+    attributes = {
+        "channel": Attribute(lead_table["channel"].cat.codes.to_numpy()[rows],
+                             leads.channel_names),
+        "segment": Attribute(lead_table["segment"].cat.codes.to_numpy()[rows],
+                             leads.segment_names),
+    }
+    if world is not None:
+        accounts = world.of_leads(lead_table["lead_id"].to_numpy(dtype=np.int64)[rows])
+        attributes["region"] = world.attribute(accounts, "region")
+        attributes["industry"] = world.attribute(accounts, "industry")
+    return attributes
+
+
+def _territorial(world: AccountWorld | None, team: str, accounts: np.ndarray
+                 ) -> Territorial | None:
+    """What an AE team's opportunities (of ``accounts``) need to know of its territories."""
+    if world is None or world.territories is None or team not in world.territories.team_names:
+        return None
+    land = world.territories
+    code = land.team_names.index(team)
+    known = accounts >= 0
+    safe = np.clip(accounts, 0, None)
+    ours = known & (land.team[safe] == code)
+    return Territorial(
+        territory=np.where(ours, land.territory[safe], -1).astype(np.int64),
+        split_to=np.where(ours, world.split_to[safe], -1).astype(np.int64),
+        fit=np.where(ours, world.fit[safe], 1.0),
+        count=int(land.territory_counts[code]),
+        on_leaving=world.on_leaving[team],
+    )
 
 
 def _won_deals(sales: list[_SalesResult]) -> WonDeals:
@@ -241,18 +377,16 @@ class _ServedCustomers:
 
 def _customer_success(scenario: Scenario, rosters: dict[str, Roster], streams: RandomStreams,
                       leads: NewLeads, lead_table: pd.DataFrame, won: WonDeals,
-                      ae_names: tuple[str, ...]) -> list[_ServedCustomers]:
+                      ae_names: tuple[str, ...], world: AccountWorld | None
+                      ) -> list[_ServedCustomers]:
     """Won deals routed to CS teams; each team serves its customers."""
     teams = scenario.teams_of("cs")
     names = list(teams)
     rows = won.lead_row
-    taken = route(scenario.routing.customers, names, len(won), {
-        "channel": Attribute(lead_table["channel"].cat.codes.to_numpy()[rows],
-                             leads.channel_names),
-        "segment": Attribute(lead_table["segment"].cat.codes.to_numpy()[rows],
-                             leads.segment_names),
-        "source": Attribute(won.source_team, ae_names),
-    }, score=lead_table["score"].to_numpy(dtype=float)[rows])
+    attributes = _work_attributes(lead_table, leads, rows, world)
+    attributes["source"] = Attribute(won.source_team, ae_names)
+    taken = route(scenario.routing.customers, names, len(won), attributes,
+                  score=lead_table["score"].to_numpy(dtype=float)[rows])
     lead_ids = lead_table["lead_id"].to_numpy(dtype=np.int64)
     served = []
     for index, (name, team) in enumerate(teams.items()):
@@ -266,6 +400,80 @@ def _customer_success(scenario: Scenario, rosters: dict[str, Roster], streams: R
 
 
 # ----------------------------------------------------------------------------- table builders
+
+
+def _account_tables(world: AccountWorld, tables: dict[str, pd.DataFrame],
+                    sales: list[_SalesResult], rosters: dict[str, Roster], start: dt.date
+                    ) -> dict[str, pd.DataFrame]:
+    """The account columns of the work tables, and the accounts and territories tables.
+
+    An opportunity is an ``expansion`` when its account already had a won deal closed
+    before the opportunity was created; ``customer_since`` is an account's first won
+    deal.
+    """
+    leads = tables["leads"].copy()
+    leads["account_id"] = world.account_ids(world.of_leads(leads["lead_id"].to_numpy()))
+    opps = tables["opportunities"].copy()
+    opp_accounts = world.of_leads(opps["lead_id"].to_numpy())
+    opps["account_id"] = world.account_ids(opp_accounts)
+    won = (opps["status"] == "won").to_numpy()
+    first_won = (opps.loc[won].groupby("account_id")["closed_at"].min()
+                 if won.any() else pd.Series(dtype="datetime64[ns]"))
+    since = opps["account_id"].map(first_won)
+    expansion = (opps["account_id"] >= 0) & since.notna() & (since < opps["created_at"])
+    opps["type"] = pd.Categorical(np.where(expansion, "expansion", "new"),
+                                  categories=["new", "expansion"])
+    subs = tables["subscriptions"].copy()
+    subs["account_id"] = subs["opportunity_id"].map(
+        opps.set_index("opportunity_id")["account_id"]).fillna(-1).astype(np.int64)
+
+    accounts = world.book.to_frame()
+    accounts["employees"] = accounts["employees"].astype(float)
+    land = world.territories
+    if land is not None:
+        owner = land.owner_frame()
+        accounts["team"] = owner["team"].to_numpy()
+        accounts["territory_id"] = np.where(owner["territory_id"] > 0, owner["territory_id"], -1)
+    else:
+        accounts["team"] = pd.Categorical([None] * len(accounts), categories=[])
+        accounts["territory_id"] = -1
+    accounts["customer_since"] = accounts["account_id"].map(first_won)
+
+    reps = tables["reps"].copy()
+    territories = _territory_table(world, sales, rosters, start, reps)
+    return {"leads": leads, "opportunities": opps, "subscriptions": subs,
+            "accounts": accounts, "territories": territories, "reps": reps}
+
+
+def _territory_table(world: AccountWorld, sales: list[_SalesResult],
+                     rosters: dict[str, Roster], start: dt.date, reps: pd.DataFrame
+                     ) -> pd.DataFrame:
+    """One row per holding period of each territory; sets ``reps.territory_id`` to the
+    first territory each rep held."""
+    land = world.territories
+    rows: list[tuple[int, str, int, float, float, int, float, str]] = []
+    if land is not None:
+        workload = land.territory_workload()
+        potential = land.territory_potential()
+        for result in sales:
+            if result.name not in land.team_names:
+                continue
+            first = int(land.offsets[land.team_names.index(result.name)])
+            ids = rosters[result.name].rep_ids
+            for local, rep, since, until, status in result.team.territory_periods:
+                territory = first + local
+                rows.append((territory + 1, result.name, int(ids[rep]) if rep >= 0 else -1,
+                             max(since, 0.0), until, int(workload[territory]),
+                             float(potential[territory]), status))
+    frame = pd.DataFrame(rows, columns=["territory_id", "team", "rep_id", "from_at", "to_at",
+                                        "accounts", "potential", "status"])
+    frame["to_at"] = frame["to_at"].replace(np.inf, np.nan)
+    frame["status"] = pd.Categorical(frame["status"],
+                                     categories=["assigned", "held", "house", "split"])
+    held = frame[frame["rep_id"] >= 0].groupby("rep_id")["territory_id"].first()
+    reps["territory_id"] = reps["rep_id"].map(held).fillna(-1).astype(np.int64)
+    return _timestamps(frame, start)
+
 
 
 def to_datetime(start: dt.date, days: np.ndarray) -> np.ndarray:

@@ -22,6 +22,8 @@ take a few hundred megabytes and every operation on them is vectorised.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +98,26 @@ def build_accounts(spec: Accounts, segment_names: Sequence[str], rng: np.random.
     if spec.generated:
         return generate_accounts(spec, segment_names, rng)
     assert spec.file is not None
-    return load_company_list(Path(base_dir) / spec.file, spec, segment_names)
+    if not Path(spec.file).is_absolute():
+        return load_company_list(Path(base_dir) / spec.file, spec, segment_names)
+    return load_company_list_cached(spec, tuple(segment_names))
+
+
+def load_company_list_cached(spec: Accounts, segment_names: tuple[str, ...]) -> AccountBook:
+    """:func:`load_company_list` of ``spec.file`` (an absolute path), read once per
+    process while the file is unchanged: every replication of a run shares it."""
+    assert spec.file is not None
+    path = Path(spec.file)
+    stamp = path.stat().st_mtime_ns if path.exists() else 0
+    return _cached_list(str(path), stamp, spec.model_dump_json(), segment_names)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_list(path: str, stamp: int, spec_json: str, segment_names: tuple[str, ...]
+                 ) -> AccountBook:
+    del stamp  # part of the cache key only
+    return load_company_list(Path(path), Accounts.model_validate_json(spec_json),
+                             segment_names)
 
 
 # ----------------------------------------------------------------------------- generating

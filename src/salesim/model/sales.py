@@ -62,6 +62,24 @@ class Opportunities:
     stage_exited: np.ndarray  # (n, stages) exit times
 
 
+@dataclass(frozen=True)
+class Territorial:
+    """An AE team's territories as its opportunities see them: per opportunity the
+    territory (index within the team, -1 none) of its account, the territory it moves
+    to if its own is split (-1 none) and the rep's fit multiplier there; the team's
+    number of territories and what happens when a rep leaves."""
+
+    territory: np.ndarray
+    split_to: np.ndarray
+    fit: np.ndarray
+    count: int
+    on_leaving: str
+
+    def reordered(self, order: np.ndarray) -> Territorial:
+        return Territorial(self.territory[order], self.split_to[order], self.fit[order],
+                           self.count, self.on_leaving)
+
+
 def carve(shares: np.ndarray, people: int) -> npt.NDArray[np.int64]:
     """The segment of each person, in roster order, for ``segment_split`` ``shares``.
 
@@ -93,6 +111,9 @@ class SalesTeam:
         self.segment_names = segment_names
         self.stream_paths = streams.generator(f"{name}/stages")
         self.stream_amounts = streams.generator(f"{name}/deal_size")
+        self.territories: Territorial | None = None
+        self.territory_periods: list[tuple[int, int, float, float, str]] = []
+        """(territory, rep index or -1, from, to, status) per holding period."""
         if self.ae.segment_split is not None:
             split = np.array([self.ae.segment_split.get(s, 0.0) for s in segment_names])
             self.rep_segment = carve(split / split.sum(), len(roster))
@@ -140,11 +161,16 @@ class SalesTeam:
     # ------------------------------------------------------------------ simulation
 
     def run(self, lead_row: np.ndarray, segment: np.ndarray, created_at: np.ndarray,
-            lead_id: np.ndarray, lead_count: int) -> Opportunities:
+            lead_id: np.ndarray, lead_count: int, territory: Territorial | None = None
+            ) -> Opportunities:
         """Simulate the opportunities from lead rows ``lead_row`` (of leads ``lead_id``,
-        ids ``1..lead_count``, each at most once), created at ``created_at``."""
+        ids ``1..lead_count``, each at most once), created at ``created_at``; with
+        ``territory``, each goes to the rep holding its account's territory."""
         order = np.argsort(created_at, kind="stable")
         lead_row, segment, created_at = lead_row[order], segment[order], created_at[order]
+        if territory is not None:
+            territory = territory.reordered(order)
+        self.territories = territory
         lead_id = np.asarray(lead_id, dtype=np.int64)[order]
         n, stages = len(created_at), len(self.stage_names)
         conversions, samplers = self._stage_table()
@@ -162,6 +188,7 @@ class SalesTeam:
 
         state = _AeState(self, created_at, segment, conversions, durations, stage_uniforms)
         state.simulate()
+        self.territory_periods = state.finish_periods() if state.land is not None else []
 
         failed_at = state.failed_at
         last = np.minimum(failed_at, stages - 1)
@@ -224,19 +251,84 @@ class _AeState:
         self.routing = team.ae.routing
         self.turn = 0
         self.close_times: dict[int, float] = {}
+        self.land = team.territories
+        if self.land is not None:
+            self.holder = [-1] * self.land.count
+            self.closed_land: set[int] = set()  # territories split or made house accounts
+            self.periods: list[tuple[int, int, float, float, str]] = []
+            self.opened: dict[int, tuple[int, float, str]] = {}
 
     def simulate(self) -> None:
         env = self.env
+        if self.land is not None:
+            for rep in range(len(self.hired)):
+                if self.hired[rep] <= 0 < self.left[rep]:
+                    self._take_territory(rep)
+            for territory in range(self.land.count):
+                if self.holder[territory] < 0:
+                    self._open_period(territory, -1, "held")
         env.process(self._arrivals())
         for rep in range(len(self.hired)):
             if 0 < self.hired[rep] < self.team.horizon:
-                env.timeout(self.hired[rep]).callbacks.append(self._on_hire)
+                env.timeout(self.hired[rep], value=rep).callbacks.append(self._on_hire)
             if self.left[rep] < self.team.horizon:
                 env.timeout(self.left[rep], value=rep).callbacks.append(self._on_leave)
         env.run(until=self.team.horizon)
 
-    def _on_hire(self, _event: simpy.Event) -> None:
+    def _on_hire(self, event: simpy.Event) -> None:
+        if self.land is not None:
+            self._take_territory(int(event.value or 0))
         self._dispatch()
+
+    # ------------------------------------------------------------------ territories
+
+    def _open_period(self, territory: int, rep: int, status: str) -> None:
+        self.opened[territory] = (rep, self.env.now, status)
+
+    def _close_period(self, territory: int) -> None:
+        rep, since, status = self.opened.pop(territory)
+        self.periods.append((territory, rep, since, self.env.now, status))
+
+    def _take_territory(self, rep: int) -> None:
+        """A rep joining takes the first territory nobody holds (one kept for a
+        backfill, or a seat still to be filled)."""
+        for territory, holder in enumerate(self.holder):
+            if holder < 0 and territory not in self.closed_land:
+                if territory in self.opened:
+                    self._close_period(territory)
+                self.holder[territory] = rep
+                self._open_period(territory, rep, "assigned")
+                return
+
+    def _release_territory(self, rep: int) -> None:
+        """A rep leaving: the territory is held for the backfill, made house accounts,
+        or split among the team, as the scenario says."""
+        assert self.land is not None
+        for territory, holder in enumerate(self.holder):
+            if holder != rep:
+                continue
+            self.holder[territory] = -1
+            self._close_period(territory)
+            policy = self.land.on_leaving
+            if policy != "hold":
+                self.closed_land.add(territory)
+            self._open_period(territory, -1, "held" if policy == "hold" else policy)
+
+    def _territory_of(self, index: int) -> int:
+        assert self.land is not None
+        territory = int(self.land.territory[index])
+        if territory in self.closed_land and self.land.on_leaving == "split":
+            territory = int(self.land.split_to[index])
+        if territory < 0 or territory in self.closed_land:
+            return -1
+        return territory
+
+    def finish_periods(self) -> list[tuple[int, int, float, float, str]]:
+        """Every holding period of every territory (open ones end at infinity)."""
+        for territory in list(self.opened):
+            rep, since, status = self.opened.pop(territory)
+            self.periods.append((territory, rep, since, math.inf, status))
+        return sorted(self.periods, key=lambda p: (p[0], p[2]))
 
     def _on_leave(self, event: simpy.Event) -> None:
         self._leave(int(event.value or 0))
@@ -258,8 +350,16 @@ class _AeState:
         return active
 
     def _candidates(self, index: int) -> list[int]:
-        """The AEs who may take ``index`` now: eligible, and with room under ``wait``."""
+        """The AEs who may take ``index`` now: eligible, and with room under ``wait``.
+
+        With territories, an opportunity whose account's territory has a holder goes
+        to that holder only; one without a holder goes to the team.
+        """
         candidates = self._eligible(index)
+        if self.land is not None:
+            territory = self._territory_of(index)
+            if territory >= 0 and self.holder[territory] >= 0:
+                candidates = [self.holder[territory]]
         if self.limit is not None and self.wait_policy:
             candidates = [r for r in candidates if self.load[r] < self.limit]
         return candidates
@@ -284,7 +384,7 @@ class _AeState:
         for index in list(self.orphans):
             rep = self._least_loaded(index)
             if rep is None:
-                if self.routing != "by_segment":
+                if self.routing != "by_segment" and self.land is None:
                     return  # the same AEs are candidates for every one of them
                 continue
             del self.orphans[index]
@@ -293,7 +393,7 @@ class _AeState:
     def _dispatch(self) -> None:
         if self.orphans:
             self._adopt()
-        if self.routing != "by_segment":
+        if self.routing != "by_segment" and self.land is None:
             # One queue for everyone: serve its head until nobody can take it. Leaving
             # the rest in place keeps each dispatch O(assignments), not O(queue).
             while self.waiting:
@@ -321,6 +421,10 @@ class _AeState:
         self.assigned[index] = True
         productivity = roster.productivity(rep, now)
         factor = self.skill[rep] * productivity
+        if self.land is not None:
+            territory = self._territory_of(index)
+            if territory >= 0 and self.holder[territory] == rep:
+                factor *= float(self.land.fit[index])
         if self.limit is not None and not self.wait_policy and self.load[rep] >= self.limit:
             extra = self.load[rep] + 1 - self.limit
             factor *= max(0.0, 1 - self.degrade * extra)
@@ -357,6 +461,8 @@ class _AeState:
     def _leave(self, rep: int) -> None:
         """``rep`` leaves: each open opportunity goes to the least loaded colleague with
         room, or becomes unowned until someone has room."""
+        if self.land is not None:
+            self._release_territory(rep)
         moving = sorted(self.open_by_rep[rep])
         self.open_by_rep[rep].clear()
         self.load[rep] = 0

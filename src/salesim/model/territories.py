@@ -48,7 +48,7 @@ import pandas as pd
 
 from salesim.model.accounts import AccountBook
 from salesim.scenario.accounts import CoverRule, TeamTerritories
-from salesim.scenario.schema import Problem, _unknown_names
+from salesim.scenario.problems import Problem, unknown_names
 
 UNCOVERED = -1
 """Team code of an account no team covers; territory of an account without one."""
@@ -237,7 +237,7 @@ def rule_problems(accounts: AccountBook, territories_spec: Mapping[str, TeamTerr
     for team, spec in territories_spec.items():
         for index, rule in enumerate(spec.covers):
             for key, names in known.items():
-                problems += _unknown_names(("territories", team, "covers", index, key),
+                problems += unknown_names(("territories", team, "covers", index, key),
                                            list(getattr(rule, key)), names, key)
         found_ids = set(accounts.account_id[np.isin(accounts.account_id, [
             key for key in spec.named_accounts if isinstance(key, int)])].tolist())

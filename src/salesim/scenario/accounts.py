@@ -72,7 +72,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainSerializer, WithJsonSchema, field_validator, model_validator
 
 from salesim.scenario.fields import Money, MoneyDist, Name, NumberDist, Rate
-from salesim.scenario.schema import Problem, Section, _share_problem, _unknown_names
+from salesim.scenario.problems import Problem, share_problem, unknown_names
+from salesim.scenario.section import Section
 
 TERRITORY_TEAM_KINDS: tuple[str, ...] = ("ae",)
 """Team kinds that own territories (outbound ``bdr`` teams join when they exist)."""
@@ -260,18 +261,18 @@ def accounts_problems(accounts: Accounts, segment_names: list[str]) -> list[Prob
     bands that overlap."""
     problems: list[Problem] = []
     if accounts.segments is not None:
-        problems += _unknown_names(("accounts", "segments"), list(accounts.segments),
+        problems += unknown_names(("accounts", "segments"), list(accounts.segments),
                                    segment_names, "segments")
         if accounts.count is not None:
             shares = {name: seg.share or 0.0 for name, seg in accounts.segments.items()}
-            if (p := _share_problem(("accounts", "segments"), shares, "segment shares")):
+            if (p := share_problem(("accounts", "segments"), shares, "segment shares")):
                 problems.append(p)
     for key in ("industries", "regions"):
         mix = getattr(accounts, key)
-        if mix is not None and (p := _share_problem(("accounts", key), mix, f"{key} shares")):
+        if mix is not None and (p := share_problem(("accounts", key), mix, f"{key} shares")):
             problems.append(p)
     if accounts.size_bands is not None:
-        problems += _unknown_names(("accounts", "size_bands"), list(accounts.size_bands),
+        problems += unknown_names(("accounts", "size_bands"), list(accounts.size_bands),
                                    segment_names, "segments")
         bands = list(accounts.size_bands.items())
         for index, (name, band) in enumerate(bands):
@@ -383,7 +384,7 @@ def territory_problems(territories: Mapping[str, TeamTerritories],
         for team, spec in territories.items():
             for index, rule in enumerate(spec.covers):
                 for key, names in known.items():
-                    problems += _unknown_names(("territories", team, "covers", index, key),
+                    problems += unknown_names(("territories", team, "covers", index, key),
                                                list(getattr(rule, key)), names, key)
     return problems
 

@@ -618,7 +618,33 @@ def load_scenario(path: str | Path,
     for key, where in positions.items():
         positions[key] = _relative(where)
     apply_overrides(data, positions, normalise_overrides(overrides))
-    return validate_data(data, positions)
+    _anchor_company_list(data, positions)
+    scenario = validate_data(data, positions)
+    _check_company_list(scenario)
+    return scenario
+
+
+def _anchor_company_list(data: dict[str, Any], positions: Positions) -> None:
+    """A company list is named relative to the file that names it: make it absolute, so
+    the scenario finds it wherever it is run from."""
+    accounts = data.get("accounts")
+    if not isinstance(accounts, dict) or not isinstance(accounts.get("file"), str):
+        return
+    where = positions.get(("accounts", "file"))
+    if where is None or where.source.startswith("--set ") or where.source.startswith("<"):
+        return
+    base = Path(where.source).resolve().parent
+    accounts["file"] = str((base / accounts["file"]).resolve())
+
+
+def _check_company_list(scenario: Scenario) -> None:
+    """A company list is read once when the scenario loads, so that a bad row is
+    reported (``file:row``) before anything runs."""
+    if scenario.accounts is None or scenario.accounts.generated:
+        return
+    from salesim.model.accounts import load_company_list_cached
+
+    load_company_list_cached(scenario.accounts, tuple(scenario.segments))
 
 
 def shown_path(path: Path | str) -> str:

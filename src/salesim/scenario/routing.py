@@ -34,10 +34,11 @@ from pydantic import Field, field_validator, model_validator
 
 from salesim.roles import KINDS, WorkItem, kind_of_work
 from salesim.scenario.fields import Name
+from salesim.scenario.problems import Problem, unknown_names
 from salesim.scenario.section import Section
 
 if TYPE_CHECKING:
-    from salesim.scenario.schema import Problem, Scenario
+    from salesim.scenario.schema import Scenario
 
 Names = tuple[Name, ...]
 CONDITIONS = ("channel", "segment", "region", "industry", "source")
@@ -105,8 +106,6 @@ def routing_problems(scenario: Scenario, dimension_values: dict[str, tuple[str, 
     ``dimension_values`` gives the known names of ``region`` and ``industry`` where the
     account universe says them (empty where it does not: any name is then accepted).
     """
-    from salesim.scenario.schema import Problem, unknown_names
-
     problems: list[Problem] = []
     teams = scenario.organisation
     known = {
@@ -165,7 +164,7 @@ def routing_problems(scenario: Scenario, dimension_values: dict[str, tuple[str, 
                     problems += unknown_names((*where, dimension), list(values),
                                               list(known[dimension]), f"{dimension}s")
             if (rule.region is not None or rule.industry is not None) and \
-                    getattr(scenario, "accounts", None) is None:
+                    scenario.accounts is None:
                 problems.append(Problem(where, "routing by region or industry needs accounts",
                                         "add an accounts section, or route by segment"))
         problems += _unrouted(item, rules, known, candidates, teams, source_kind, path)
@@ -179,10 +178,7 @@ def routing_problems(scenario: Scenario, dimension_values: dict[str, tuple[str, 
 
 
 def _territory_teams(scenario: Scenario) -> set[str]:
-    territories = getattr(scenario, "territories", None)
-    if territories is None:
-        return set()
-    return set(territories.teams)
+    return set(scenario.territories or ())
 
 
 def _unrouted(item: WorkItem, rules: tuple[Route, ...], known: dict[str, tuple[str, ...]],
@@ -191,8 +187,6 @@ def _unrouted(item: WorkItem, rules: tuple[Route, ...], known: dict[str, tuple[s
     """Work that no rule takes: every combination of the names the rules test (plus
     'any other') checked against the rules in order; rules by territory take only
     covered accounts, so they never count as taking a combination."""
-    from salesim.scenario.schema import Problem
-
     if not candidates:
         return []
     dimensions: dict[str, list[str | None]] = {}

@@ -43,13 +43,19 @@ from salesim.scenario.fields import (
     PositiveDuration,
     Rate,
 )
+from salesim.scenario.accounts import (
+    Accounts,
+    Territories,
+    accounts_problems,
+    territory_problems,
+)
+from salesim.scenario.problems import SHARE_TOLERANCE, Problem, share_problem, unknown_names
 from salesim.scenario.routing import Routing, routing_problems
 from salesim.scenario.section import Section
 from salesim.scenario.units import Duration, add_months, months_between
 
-__all__ = ["Section"]
+__all__ = ["SHARE_TOLERANCE", "Problem", "Section", "unknown_names"]
 
-SHARE_TOLERANCE = 0.005
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -604,8 +610,6 @@ SHORTHAND_TEAMS: tuple[str, ...] = ("sdr", "ae", "cs")
 
 PLANNED_SECTIONS = {
     "bdr": "outbound (BDR) teams",
-    "accounts": "the account universe",
-    "territories": "territories",
     "partners": "partner channels",
     "compensation": "compensation plans",
 }
@@ -626,6 +630,8 @@ class Scenario(Section):
     teams: dict[Name, TeamSettings] = Field(
         default_factory=dict, description="Named teams, each with its kind (sdr, ae, cs).")
     routing: Routing = Routing()
+    accounts: Accounts | None = None
+    territories: Territories | None = None
     customers: Customers = Customers()
 
     @model_validator(mode="after")
@@ -666,38 +672,6 @@ class Scenario(Section):
         return [add_months(first, k) for k in range(count)]
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    path: tuple[str | int, ...]
-    message: str
-    hint: str = ""
-
-
-def _share_problem(path: tuple[str | int, ...], shares: dict[str, float], what: str
-                   ) -> Problem | None:
-    total = sum(shares.values())
-    if abs(total - 1) <= SHARE_TOLERANCE:
-        return None
-    gap = (1 - total) * 100
-    points = f"{abs(gap):.3g} point{'' if abs(gap) == 1 else 's'}"
-    direction = f"{points} short of 100%" if gap > 0 else f"{points} over 100%"
-    return Problem(path, f"{what} sum to {total * 100:.4g}%, {direction}",
-                   "adjust the shares so they add up to 100%")
-
-
-def unknown_names(path: tuple[str | int, ...], names: list[str], known: list[str], what: str
-                  ) -> list[Problem]:
-    import difflib
-
-    problems = []
-    for name in names:
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"known {what}: {', '.join(known)}"
-            problems.append(Problem((*path, name), f"'{name}' is not a {what[:-1]}", hint))
-    return problems
-
-
 def cross_section_problems(scenario: Scenario) -> list[Problem]:
     """Rules that tie sections together, each reported at the path it concerns."""
     problems: list[Problem] = []
@@ -717,7 +691,7 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
                                     "rename this team, or move that section here"))
 
     shares = {name: seg.share for name, seg in scenario.segments.items()}
-    if (p := _share_problem(("segments",), shares, "segment shares")) is not None:
+    if (p := share_problem(("segments",), shares, "segment shares")) is not None:
         problems.append(p)
 
     stages = list(dict.fromkeys(stage for team in scenario.teams_of("ae").values()
@@ -730,7 +704,7 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
         if channel.segment_mix is not None:
             path = ("channels", name, "segment_mix")
             problems += unknown_names(path, list(channel.segment_mix), segments, "segments")
-            if (p := _share_problem(path, channel.segment_mix, "segment_mix shares")):
+            if (p := share_problem(path, channel.segment_mix, "segment_mix shares")):
                 problems.append(p)
         for bound in ("start", "end"):
             month = getattr(channel, bound)
@@ -754,7 +728,7 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
         if ae.segment_split is not None:
             problems += unknown_names((*team_path, "segment_split"), list(ae.segment_split),
                                       segments, "segments")
-            if (p := _share_problem((*team_path, "segment_split"), ae.segment_split,
+            if (p := share_problem((*team_path, "segment_split"), ae.segment_split,
                                     "segment_split shares")):
                 problems.append(p)
 
@@ -766,8 +740,17 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
                                         f"{hire.month:%Y-%m} is outside the horizon",
                                         f"the scenario runs {scenario.meta.start} to "
                                         f"{scenario.meta.end}"))
+    if scenario.accounts is not None:
+        problems += accounts_problems(scenario.accounts, segments)
+    if scenario.territories is not None:
+        problems += territory_problems(scenario.territories, scenario.accounts,
+                                       {name: team.kind for name, team in teams.items()})
     if not any(len(p.path) == 1 and p.path[0] in KINDS for p in problems):
-        problems += routing_problems(scenario, {})
+        known: dict[str, tuple[str, ...]] = {}
+        if scenario.accounts is not None and scenario.accounts.generated:
+            known = {"region": tuple(scenario.accounts.regions or ()),
+                     "industry": tuple(scenario.accounts.industries or ())}
+        problems += routing_problems(scenario, known)
     return problems
 
 
