@@ -23,7 +23,6 @@ take a few hundred megabytes and every operation on them is vectorised.
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path

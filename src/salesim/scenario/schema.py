@@ -30,6 +30,12 @@ from pydantic import (
 )
 
 from salesim.roles import KINDS
+from salesim.scenario.accounts import (
+    Accounts,
+    Territories,
+    accounts_problems,
+    territory_problems,
+)
 from salesim.scenario.fields import (
     DURATION_JSON_SCHEMA,
     DurationDist,
@@ -42,12 +48,6 @@ from salesim.scenario.fields import (
     NumberDist,
     PositiveDuration,
     Rate,
-)
-from salesim.scenario.accounts import (
-    Accounts,
-    Territories,
-    accounts_problems,
-    territory_problems,
 )
 from salesim.scenario.problems import SHARE_TOLERANCE, Problem, share_problem, unknown_names
 from salesim.scenario.routing import Routing, routing_problems
