@@ -279,7 +279,6 @@ def _teams(scenario: Scenario) -> Table:
     teams = scenario.organisation
     table = _table("teams", "", *teams)
     rows: list[tuple[str, Callable[[str, Team], str]]] = [
-        ("kind", lambda role, team: str(getattr(team, "kind", role))),
         ("headcount at start", lambda role, team: str(team.headcount)),
         ("planned hires", lambda role, team: _hires(team)),
         ("time to fill", lambda role, team: _mean_span(team.time_to_fill)),
@@ -289,6 +288,8 @@ def _teams(scenario: Scenario) -> Table:
         ("cost per head", lambda role, team: f"{_money(team.annual_cost)} a year"),
         ("quota", _quota),
     ]
+    if any(name != team.kind for name, team in teams.items()):
+        rows.insert(0, ("kind", lambda role, team: str(getattr(team, "kind", role))))
     for label, cell in rows:
         table.add_row(label, *(cell(role, team) for role, team in teams.items()))
     table.add_row("capacity", *(_capacity(team) for team in teams.values()))
@@ -298,7 +299,7 @@ def _teams(scenario: Scenario) -> Table:
 def _capacity(team: Team) -> str:
     kind = KINDS[str(getattr(team, "kind", ""))]
     if kind.capacity_setting is None:
-        return f"{kind.capacity}"
+        return "-"
     limit = getattr(team, kind.capacity_setting)
     return f"{limit} {kind.capacity} each" if limit else f"no limit on {kind.capacity}"
 
@@ -378,9 +379,10 @@ def _quota(role: str, team: Team) -> str:
     if quota is None:
         return "-"
     kind = KINDS[str(getattr(team, "kind", role))]
-    if kind.quota_unit == "count":
-        return f"{quota.amount:g} {kind.quota_measure.replace('_', ' ')}/{quota.period}"
-    return f"{_money(quota.amount)} {kind.quota_measure.replace('_', ' ')}/{quota.period}"
+    counted = {"meetings_held": " meetings", "retained_arr": " retained"}.get(
+        kind.quota_measure, "")
+    amount = f"{quota.amount:g}" if kind.quota_unit == "count" else _money(quota.amount)
+    return f"{amount}{counted}/{quota.period}"
 
 
 _WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -60,7 +60,7 @@ KINDS: dict[str, TeamKind] = {
                  owner_table="leads", owner_column="sdr_id", acquisition_cost=True),
         TeamKind(name="ae", title="field sales (account executives)", takes="meetings",
                  quota_measure="bookings", quota_unit="money",
-                 capacity="open opportunities", capacity_setting="max_open_opportunities",
+                 capacity="open deals", capacity_setting="max_open_opportunities",
                  owner_table="opportunities", owner_column="ae_id", acquisition_cost=True),
         TeamKind(name="cs", title="customer success", takes="customers",
                  quota_measure="retained_arr", quota_unit="money",

@@ -32,7 +32,9 @@ def serve(cs: dict[str, Any], customers: dict[str, Any], start_at: np.ndarray,
     roster = build_roster("cs", scenario.cs, scenario, rng, 100)
     value = np.full(len(start_at), 10_000.0) if arr is None else arr
     n = len(start_at)
-    return serve_customers(scenario, roster, RandomStreams(seed), np.arange(n),
+    assert scenario.cs is not None
+    return serve_customers(scenario, scenario.cs, "cs", roster, RandomStreams(seed),
+                           np.arange(n),
                            np.asarray(start_at, dtype=float), value, np.arange(1, n + 1), n)
 
 

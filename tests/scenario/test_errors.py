@@ -113,7 +113,8 @@ CASES = [
          "t.yaml:21:1", "bdr", "'bdr' (outbound (BDR) teams) is not supported yet",
          "remove the section for now"),
     Case("missing required section", edited({20: None}),
-         "t.yaml:1:1", "cs", "missing required field 'cs'"),
+         "t.yaml:1:1", "cs", "the scenario has no customer success team",
+         "add a 'cs:' section, or a team with 'kind: cs' under 'teams'"),
     Case("value not in a list of choices", edited({14: "  headcount: 3\n  routing: least_load"}),
          "t.yaml:15:3", "ae.routing", "expected one of 'round_robin', 'least_loaded' or "
          "'by_segment', got 'least_load'", "did you mean 'least_loaded'?"),

@@ -193,7 +193,7 @@ def carve(accounts: AccountBook, territories_spec: Mapping[str, TeamTerritories]
         for code, spec in enumerate(specs):
             members = by_team[bounds[code]:bounds[code + 1]]
             if counts[code] and len(members):
-                territory[members] = _balanced(accounts, members, counts[code], spec.balance)
+                territory[members] = _carved(accounts, members, counts[code], spec)
     return TerritoryMap(team_names=team_names, territory_counts=tuple(counts),
                         balance=tuple(spec.balance for spec in specs), team=team,
                         territory=territory, potential=accounts.potential)
@@ -251,6 +251,53 @@ def rule_problems(accounts: AccountBook, territories_spec: Mapping[str, TeamTerr
                                         f"{what} is not in the account universe",
                                         "numbers match account ids, text matches names"))
     return problems
+
+
+def _carved(accounts: AccountBook, members: np.ndarray, k: int, spec: TeamTerritories
+            ) -> np.ndarray:
+    """Territories of one team's accounts, kept within one group each when the team
+    splits by region, industry or segment."""
+    if spec.split_by is None:
+        return _balanced(accounts, members, k, spec.balance)
+    groups = getattr(accounts, spec.split_by)[members]
+    names, group = np.unique(groups, return_inverse=True)
+    weight = np.bincount(group, weights=accounts.potential[members], minlength=len(names))
+    if weight.sum() <= 0:
+        weight = np.bincount(group, minlength=len(names)).astype(float)
+    shares = allot(weight, k)
+    territory = np.empty(len(members), dtype=np.int32)
+    first = 0
+    for index in range(len(names)):
+        mine = group == index
+        count = int(shares[index])
+        if count == 0:  # more groups than territories: share the last one
+            territory[mine] = max(first - 1, 0)
+            continue
+        territory[mine] = first + _balanced(accounts, members[mine], count, spec.balance)
+        first += count
+    return territory
+
+
+def allot(weight: np.ndarray, k: int) -> np.ndarray:
+    """Share ``k`` territories among groups in proportion to ``weight`` (largest
+    remainder), at least one per group while there are enough.
+
+    >>> allot(np.array([6.0, 3.0, 1.0]), 5).tolist()
+    [3, 1, 1]
+    """
+    groups = len(weight)
+    total = weight.sum()
+    ideal = weight / total * k if total > 0 else np.full(groups, k / max(groups, 1))
+    result: np.ndarray = np.floor(ideal).astype(np.int64)
+    if k >= groups:
+        result = np.maximum(result, 1)
+    while result.sum() > k:  # the minimum of one took too many: trim the largest
+        excess = np.where(result > 1, result - ideal, -np.inf)
+        result[int(np.argmax(excess))] -= 1
+    order = np.argsort(-(ideal - result), kind="stable")
+    for index in order[: k - int(result.sum())]:
+        result[index] += 1
+    return result
 
 
 def _balanced(accounts: AccountBook, members: np.ndarray, k: int, balance: str

@@ -53,7 +53,10 @@ team's list), then each team's ``covers`` rules in the order written, teams in
 the order written. Within a rule the conditions must all hold (region and
 industry and segment and employee band); an empty list means "any". Accounts no
 rule takes are uncovered. Each team's accounts are then balanced across its
-territories (``territories``, by default one per seat).
+territories (``territories``, by default one per seat). With ``split_by: region``
+(or ``industry``, ``segment``) every territory stays within one region: the team's
+territories are shared among the regions in proportion to their potential (at
+least one each), then balanced within each region.
 
 **Fit** is the win-rate multiplier a rep gets on accounts of the industry (and
 of the segment) that holds the largest share of potential in their own
@@ -321,6 +324,9 @@ class TeamTerritories(Section):
         default=None, ge=1, le=100_000, description="Territories to carve (default: seats).")
     balance: Literal["potential", "workload", "both"] = Field(
         default="both", description="Balance potential, account count (workload), or both.")
+    split_by: Literal["region", "industry", "segment"] | None = Field(
+        default=None, description="Keep each territory within one region, industry or "
+        "segment: territories are shared among them by potential, then balanced within.")
     on_rep_leaving: Literal["hold", "split", "house"] = Field(
         default="hold", description="hold for the backfill, split among the team, or make "
         "them house accounts.")

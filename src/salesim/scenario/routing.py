@@ -30,7 +30,7 @@ from __future__ import annotations
 from itertools import product
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
 from salesim.roles import KINDS, WorkItem, kind_of_work
 from salesim.scenario.fields import Name
@@ -40,7 +40,11 @@ from salesim.scenario.section import Section
 if TYPE_CHECKING:
     from salesim.scenario.schema import Scenario
 
-Names = tuple[Name, ...]
+Names = Annotated[tuple[Name, ...], WithJsonSchema({"anyOf": [
+    {"type": "string", "minLength": 1},
+    {"type": "array", "items": {"type": "string", "minLength": 1}},
+]})]
+"""One name or a list of names."""
 CONDITIONS = ("channel", "segment", "region", "industry", "source")
 WORK_ITEMS: tuple[WorkItem, ...] = ("leads", "meetings", "customers")
 SOURCE_KIND: dict[WorkItem, str | None] = {"leads": None, "meetings": "sdr", "customers": "ae"}
