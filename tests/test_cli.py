@@ -249,3 +249,48 @@ def test_installed_command_hides_tracebacks(tmp_path: Path) -> None:
     assert len(done.stderr.splitlines()) == 1
     assert done.stderr.startswith("error: ")
     assert "Traceback" not in done.stdout + done.stderr
+
+
+ACCOUNTS = VALID.replace("ae:\n", "ae:\n").replace("cs: {headcount: 1}\n", """\
+cs: {headcount: 1}
+accounts:
+  file: companies.csv
+  size_bands: {smb: 1+}
+territories:
+  ae: {covers: [{}]}
+routing:
+  meetings: [{by: territory}, {to: ae}]
+""")
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    ("name,industry,employees,region\nAcme,retail,20,east\n",
+     "companies.csv: missing column: revenue"),
+    ("name,industry,employees,region,revenue\nAcme,retail,20,east,5M\n"
+     "Beta,retail,lots,west,2000000\n",
+     "companies.csv:3: employees"),
+])
+def test_bad_company_list_stops_validate_and_run_before_anything_runs(
+        runner: CliRunner, in_tmp: Path, rows: str, expected: str) -> None:
+    (in_tmp / "companies.csv").write_text(rows, encoding="utf-8")
+    (in_tmp / "s.yaml").write_text(ACCOUNTS, encoding="utf-8")
+    for command in (["validate", "s.yaml"], ["run", "s.yaml", "--reps", "2", "--workers", "1",
+                                             "--out", "out"]):
+        result = runner.invoke(cli.app, command)
+        assert result.exit_code == 2, result.output
+        assert expected in result.stderr, result.stderr
+        assert "Traceback" not in result.output
+    assert not (in_tmp / "out").exists()
+
+
+def test_territory_on_a_team_of_the_wrong_kind_is_located(runner: CliRunner,
+                                                         in_tmp: Path) -> None:
+    (in_tmp / "companies.csv").write_text(
+        "name,industry,employees,region,revenue\nAcme,retail,20,east,5000000\n",
+        encoding="utf-8")
+    (in_tmp / "s.yaml").write_text(ACCOUNTS.replace("  ae: {covers: [{}]}",
+                                                    "  cs: {covers: [{}]}"), encoding="utf-8")
+    result = runner.invoke(cli.app, ["validate", "s.yaml"])
+    assert result.exit_code == 2
+    assert "s.yaml:" in result.stderr
+    assert "territories.cs" in result.stderr
