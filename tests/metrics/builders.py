@@ -81,7 +81,8 @@ def one(frame: pd.DataFrame, column: str = "value", **where: Any) -> Any:
 
 
 def kpi(table_: pd.DataFrame, metric: str, period: str, *, channel: str = "",
-        segment: str = "", role: str = "", rep_id: int = -1) -> float:
-    """One value of a KPI table (dimensions default to 'not split')."""
+        segment: str = "", role: str = "", team: str = "", rep_id: int = -1) -> float:
+    """One value of a KPI table (dimensions default to 'not split'; on a per-rep row
+    give the rep's ``team`` when it is not ``''``)."""
     return float(one(table_, metric=metric, period=period, channel=channel, segment=segment,
-                     role=role, rep_id=rep_id))
+                     role=role, team=team, rep_id=rep_id))

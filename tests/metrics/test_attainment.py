@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from salesim.metrics import Plan, RolePlan, attainment, attainment_distribution
+from salesim.metrics import Plan, TeamPlan, attainment, attainment_distribution
 
 from .builders import one, records
 
-PLAN = Plan(roles={
-    "sdr": RolePlan(quota_per_month=10, quota_measure="meetings_held"),
-    "ae": RolePlan(quota_per_month=10_000, quota_measure="bookings", ramp=(0.5, 1.0)),
-    "cs": RolePlan(),
+PLAN = Plan(teams={
+    "sdr": TeamPlan(quota_per_month=10, quota_measure="meetings_held"),
+    "ae": TeamPlan(quota_per_month=10_000, quota_measure="bookings", ramp=(0.5, 1.0)),
+    "cs": TeamPlan(),
 })
 REPS = [
     {"rep_id": 1, "role": "ae", "origin": "initial", "hired_at": "2027-01-01"},
@@ -100,7 +100,7 @@ def test_distribution_per_role(table):
 
 
 def test_zero_first_month_ramp_excludes_the_month():
-    plan = Plan(roles={"ae": RolePlan(quota_per_month=100, quota_measure="deals_won",
+    plan = Plan(teams={"ae": TeamPlan(quota_per_month=100, quota_measure="deals_won",
                                       ramp=(0.0, 1.0))})
     recs = records(reps=[{"rep_id": 1, "role": "ae", "origin": "plan",
                           "hired_at": "2027-01-01"}],
@@ -112,7 +112,7 @@ def test_zero_first_month_ramp_excludes_the_month():
 
 
 def test_no_quota_gives_an_empty_distribution():
-    table = attainment(records(reps=REPS), Plan(roles={"ae": RolePlan()}))
+    table = attainment(records(reps=REPS), Plan(teams={"ae": TeamPlan()}))
     assert table.empty
     dist = attainment_distribution(table)
     assert dist.empty

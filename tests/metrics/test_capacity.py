@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from salesim.metrics import Plan, RolePlan, bottlenecks
+from salesim.metrics import Plan, TeamPlan, bottlenecks
 
 from .builders import records
 
 PLAN = Plan(
-    roles={"sdr": RolePlan(), "ae": RolePlan(capacity=2), "cs": RolePlan(capacity=2)},
+    teams={"sdr": TeamPlan(), "ae": TeamPlan(capacity=2), "cs": TeamPlan(capacity=2)},
     hours_per_month=160,
 )
 REPS = [

@@ -11,7 +11,7 @@ import pytest
 from salesim.metrics import (
     ChannelPlan,
     Plan,
-    RolePlan,
+    TeamPlan,
     arr_rollforward,
     costs,
     retention,
@@ -126,8 +126,8 @@ def test_arr_before_the_horizon_is_the_opening_balance(book):
 # ----------------------------------------------------------------------------- costs
 
 COST_PLAN = Plan(
-    roles={"sdr": RolePlan(annual_cost=120_000), "ae": RolePlan(annual_cost=120_000),
-           "cs": RolePlan(annual_cost=60_000)},
+    teams={"sdr": TeamPlan(annual_cost=120_000), "ae": TeamPlan(annual_cost=120_000),
+           "cs": TeamPlan(annual_cost=60_000)},
     channels={"web": ChannelPlan(fixed_cost_per_month=1_000),
               "events": ChannelPlan(fixed_cost_per_month=3_000, start=dt.date(2027, 3, 1),
                                     end=dt.date(2027, 4, 1))},
@@ -182,7 +182,7 @@ def test_cac_and_payback(spend):
 
 
 def test_gross_margin_lengthens_payback(spend):
-    half = Plan(roles=COST_PLAN.roles, channels=COST_PLAN.channels, gross_margin=0.5)
+    half = Plan(teams=COST_PLAN.roles, channels=COST_PLAN.channels, gross_margin=0.5)
     full = unit_economics(spend, COST_PLAN, period_types=("total",)).iloc[0]
     halved = unit_economics(spend, half, period_types=("total",)).iloc[0]
     assert halved["cac_payback_months"] == pytest.approx(2 * full["cac_payback_months"])

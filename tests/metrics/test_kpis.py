@@ -15,7 +15,7 @@ from salesim.metrics import (
     KPI_COLUMNS,
     ChannelPlan,
     Plan,
-    RolePlan,
+    TeamPlan,
     headline_metrics,
     headline_names,
     kpi_table,
@@ -25,11 +25,11 @@ from salesim.metrics import (
 from .builders import kpi, records, rows
 
 PLAN = Plan(
-    roles={"sdr": RolePlan(quota_per_month=2, quota_measure="meetings_held",
+    teams={"sdr": TeamPlan(quota_per_month=2, quota_measure="meetings_held",
                            annual_cost=60_000),
-           "ae": RolePlan(quota_per_month=10_000, quota_measure="bookings",
+           "ae": TeamPlan(quota_per_month=10_000, quota_measure="bookings",
                           annual_cost=120_000),
-           "cs": RolePlan(annual_cost=60_000)},
+           "cs": TeamPlan(annual_cost=60_000)},
     channels={"web": ChannelPlan(fixed_cost_per_month=1_000)},
     hours_per_month=160,
     currency="EUR",
@@ -219,7 +219,7 @@ def test_attainment_rows(table):
 def test_headline_names_are_stable():
     assert headline_names(PLAN) == (*HEADLINE_METRICS, "headcount_end_sdr",
                                     "headcount_end_ae", "headcount_end_cs")
-    smaller = Plan(roles={"ae": RolePlan()})
+    smaller = Plan(teams={"ae": TeamPlan()})
     assert headline_names(smaller)[-1] == "headcount_end_ae"
     assert len(headline_names(smaller)) == len(HEADLINE_METRICS) + 1
 
@@ -248,8 +248,8 @@ def test_headline_metrics_match_the_totals(book, table):
 
 
 def test_headline_metrics_are_nan_where_undefined():
-    numbers = headline_metrics(records(), Plan(roles={"sdr": RolePlan(), "ae": RolePlan()}))
-    assert tuple(numbers) == headline_names(Plan(roles={"sdr": RolePlan(), "ae": RolePlan()}))
+    numbers = headline_metrics(records(), Plan(teams={"sdr": TeamPlan(), "ae": TeamPlan()}))
+    assert tuple(numbers) == headline_names(Plan(teams={"sdr": TeamPlan(), "ae": TeamPlan()}))
     for name in ("win_rate", "nrr", "grr", "logo_churn_rate", "cac",
                  "speed_to_lead_median_minutes", "ae_attainment_mean", "sdr_share_at_quota"):
         assert math.isnan(numbers[name]), name

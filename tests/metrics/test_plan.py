@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from salesim.metrics import ChannelPlan, Plan, RolePlan
+from salesim.metrics import ChannelPlan, Plan, TeamPlan
 from salesim.scenario import loads_scenario
 
 SCENARIO = """
@@ -58,9 +58,9 @@ def test_from_scenario():
 
 
 def test_unknown_role_has_no_quota_ramp_or_cost():
-    plan = Plan(roles={"ae": RolePlan(quota_per_month=1, quota_measure="bookings")})
+    plan = Plan(teams={"ae": TeamPlan(quota_per_month=1, quota_measure="bookings")})
     assert plan.role("ae").has_quota
-    assert plan.role("bdr") == RolePlan()
+    assert plan.role("bdr") == TeamPlan()
     assert not plan.role("bdr").has_quota
 
 
@@ -73,7 +73,7 @@ def test_unknown_role_has_no_quota_ramp_or_cost():
 ])
 def test_role_plan_rejects_nonsense(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        RolePlan(**kwargs)
+        TeamPlan(**kwargs)
 
 
 def test_plan_rejects_nonsense():

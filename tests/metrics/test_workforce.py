@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from salesim.metrics import Plan, RolePlan, headcount, rep_months
+from salesim.metrics import Plan, TeamPlan, headcount, rep_months
 
 from .builders import one, records
 
-PLAN = Plan(roles={"sdr": RolePlan(), "ae": RolePlan(ramp=(0.5, 1.0)), "cs": RolePlan()})
+PLAN = Plan(teams={"sdr": TeamPlan(), "ae": TeamPlan(ramp=(0.5, 1.0)), "cs": TeamPlan()})
 
 REPS = [
     # an AE there from the start: fully ramped
