@@ -81,8 +81,11 @@ def one(frame: pd.DataFrame, column: str = "value", **where: Any) -> Any:
 
 
 def kpi(table_: pd.DataFrame, metric: str, period: str, *, channel: str = "",
-        segment: str = "", role: str = "", team: str = "", rep_id: int = -1) -> float:
-    """One value of a KPI table (dimensions default to 'not split'; on a per-rep row
-    give the rep's ``team`` when it is not ``''``)."""
+        segment: str = "", role: str = "", team: str | None = None,
+        rep_id: int = -1) -> float:
+    """One value of a KPI table (dimensions default to 'not split'; a per-rep row
+    carries the rep's team, which need not be given)."""
+    where: dict[str, Any] = {"team": team if team is not None else ""} if (
+        team is not None or rep_id < 0) else {}
     return float(one(table_, metric=metric, period=period, channel=channel, segment=segment,
-                     role=role, team=team, rep_id=rep_id))
+                     role=role, rep_id=rep_id, **where))

@@ -85,17 +85,20 @@ def test_sdr_meetings_count_when_held(table):
 
 def test_distribution_per_role(table):
     dist = attainment_distribution(table)
-    feb = dist.loc[(dist["period"] == "2027-02") & (dist["role"] == "ae")].iloc[0]
+    feb = dist.loc[(dist["period"] == "2027-02") & (dist["role"] == "ae")
+                    & (dist["team"] == "")].iloc[0]
     assert feb["reps"] == 2
     assert feb["mean"] == pytest.approx((1.2 + 1.0) / 2)
     assert feb["share_at_quota"] == 1.0  # exactly 100% counts as at quota
     assert feb["p50"] == pytest.approx(1.1)
-    march = dist.loc[(dist["period"] == "2027-03") & (dist["role"] == "ae")].iloc[0]
+    march = dist.loc[(dist["period"] == "2027-03") & (dist["role"] == "ae")
+                    & (dist["team"] == "")].iloc[0]
     assert march["reps"] == 3
     assert march["mean"] == pytest.approx(0.4 / 3)
     assert march["share_at_quota"] == 0.0
     assert march["p90"] == pytest.approx(0.32)  # 0, 0, 0.4: linear interpolation
-    sdr = dist.loc[(dist["period"] == "2027-01") & (dist["role"] == "sdr")].iloc[0]
+    sdr = dist.loc[(dist["period"] == "2027-01") & (dist["role"] == "sdr")
+                   & (dist["team"] == "")].iloc[0]
     assert sdr["share_at_quota"] == 1.0
 
 
@@ -116,5 +119,5 @@ def test_no_quota_gives_an_empty_distribution():
     assert table.empty
     dist = attainment_distribution(table)
     assert dist.empty
-    assert list(dist.columns) == ["period_type", "period", "role", "reps", "mean", "p10",
-                                  "p50", "p90", "share_at_quota"]
+    assert list(dist.columns) == ["period_type", "period", "role", "team", "reps", "mean",
+                                  "p10", "p50", "p90", "share_at_quota"]

@@ -152,7 +152,12 @@ def spend():
 
 
 def test_cost_by_role_and_channel(spend):
-    table = costs(spend, COST_PLAN, period_types=("month", "total"))
+    every = costs(spend, COST_PLAN, period_types=("month", "total"))
+    teams = every.loc[every["kind"] == "team"]
+    table = every.loc[every["kind"] != "team"]
+    # teams named after their kinds cost what their kinds do
+    assert (teams.set_index(["period", "name"])["cost"]
+            == table.loc[table["kind"] == "role"].set_index(["period", "name"])["cost"]).all()
     jan = table.loc[table["period"] == "2027-01"].set_index("name")["cost"]
     assert jan["sdr"] == pytest.approx(10_000)
     assert jan["ae"] == pytest.approx(10_000 + 20_000 * 16 / 31)
@@ -182,7 +187,7 @@ def test_cac_and_payback(spend):
 
 
 def test_gross_margin_lengthens_payback(spend):
-    half = Plan(teams=COST_PLAN.roles, channels=COST_PLAN.channels, gross_margin=0.5)
+    half = Plan(teams=COST_PLAN.teams, channels=COST_PLAN.channels, gross_margin=0.5)
     full = unit_economics(spend, COST_PLAN, period_types=("total",)).iloc[0]
     halved = unit_economics(spend, half, period_types=("total",)).iloc[0]
     assert halved["cac_payback_months"] == pytest.approx(2 * full["cac_payback_months"])

@@ -111,7 +111,8 @@ def test_columns_and_types(table):
     assert table["rep_id"].dtype == np.int64
     assert table["value"].dtype == np.float64
     assert (table["unit"] != "").all()
-    keys = ["period_type", "period", "metric", "channel", "segment", "role", "rep_id"]
+    keys = ["period_type", "period", "metric", "channel", "segment", "role", "team",
+            "rep_id"]
     assert not table.duplicated(keys).any()
     assert set(rows(table, metric="bookings")["unit"]) == {"EUR"}
 
@@ -217,8 +218,11 @@ def test_attainment_rows(table):
 
 
 def test_headline_names_are_stable():
+    # teams named after their kinds: their end headcount is the kind's, named once
     assert headline_names(PLAN) == (*HEADLINE_METRICS, "headcount_end_sdr",
-                                    "headcount_end_ae", "headcount_end_cs")
+                                    "headcount_end_ae", "headcount_end_cs",
+                                    "attainment_mean_sdr", "share_at_quota_sdr",
+                                    "attainment_mean_ae", "share_at_quota_ae")
     smaller = Plan(teams={"ae": TeamPlan()})
     assert headline_names(smaller)[-1] == "headcount_end_ae"
     assert len(headline_names(smaller)) == len(HEADLINE_METRICS) + 1
