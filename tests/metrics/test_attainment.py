@@ -1,12 +1,13 @@
-"""Quota attainment with ramp, proration and the per-role distribution."""
+"""Quota attainment with ramp, proration and the distribution per role and per team."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from salesim.metrics import Plan, TeamPlan, attainment, attainment_distribution
 
-from .builders import one, records
+from .builders import CUSTOMER_SUCCESS, INSIDE_SALES, one, records, team_book, team_plan
 
 PLAN = Plan(teams={
     "sdr": TeamPlan(quota_per_month=10, quota_measure="meetings_held"),
@@ -121,3 +122,60 @@ def test_no_quota_gives_an_empty_distribution():
     assert dist.empty
     assert list(dist.columns) == ["period_type", "period", "role", "team", "reps", "mean",
                                   "p10", "p50", "p90", "share_at_quota"]
+
+
+def test_attainment_per_team_by_hand():
+    table = attainment(team_book(), team_plan(), period_types=("month", "total"))
+    jan = table.loc[table["period"] == "2027-01"].set_index("rep_id")
+    assert jan.loc[1, "team"] == INSIDE_SALES
+    assert jan.loc[1, "role"] == "sdr"
+    # SDRs (2 meetings a month): 3 and 1 meetings held
+    assert jan.loc[1, "attainment"] == pytest.approx(3 / 2)
+    assert jan.loc[2, "attainment"] == pytest.approx(1 / 2)
+    # enterprise (20,000 a month) books 30,000; commercial (5,000) books 6,000 and 0
+    assert (jan.loc[10, "team"], jan.loc[10, "attainment"]) == ("enterprise",
+                                                               pytest.approx(1.5))
+    assert (jan.loc[20, "team"], jan.loc[20, "attainment"]) == ("commercial",
+                                                               pytest.approx(1.2))
+    assert jan.loc[21, "attainment"] == 0
+
+    dist = attainment_distribution(table)
+
+    def spread(team: str, role: str, period: str = "2027-01") -> pd.Series:
+        found = dist.loc[(dist["period"] == period) & (dist["role"] == role)
+                         & (dist["team"] == team)]
+        assert len(found) == 1
+        return found.iloc[0]
+
+    assert spread("enterprise", "ae")[["reps", "mean", "share_at_quota"]].tolist() == [
+        1, pytest.approx(1.5), 1.0]
+    assert spread("commercial", "ae")[["reps", "mean", "share_at_quota"]].tolist() == [
+        2, pytest.approx(0.6), 0.5]
+    # the role takes in both AE teams
+    assert spread("", "ae")[["reps", "mean", "share_at_quota"]].tolist() == [
+        3, pytest.approx((1.5 + 1.2 + 0) / 3), pytest.approx(2 / 3)]
+    assert spread(INSIDE_SALES, "sdr")[["mean", "share_at_quota"]].tolist() == [
+        pytest.approx(1.0), 0.5]
+    # over the year: 30,000 of 240,000; 6,000 and 0 of 60,000 each
+    assert spread("enterprise", "ae", "total")["mean"] == pytest.approx(0.125)
+    assert spread("commercial", "ae", "total")["mean"] == pytest.approx(0.05)
+
+
+def test_retained_arr_is_credited_to_the_csm_at_each_renewal():
+    table = attainment(team_book(), team_plan(), period_types=("month", "quarter", "total"))
+    csm = table.loc[table["rep_id"] == 30].set_index("period")
+    assert set(csm["team"]) == {CUSTOMER_SUCCESS}
+    # customer 4: 8,000 + a mid-term expansion of 1,000, renewed in January
+    assert csm.loc["2027-01", "achieved"] == pytest.approx(9_000)
+    assert csm.loc["2027-01", "attainment"] == pytest.approx(9_000 / 5_000)
+    assert csm.loc["2027-02", "achieved"] == 0
+    # customer 1: 12,000 renewed in March with a contraction of 2,000
+    assert csm.loc["2027-03", "achieved"] == pytest.approx(10_000)
+    # customer 2: 6,000 renewed in June; the expansion at renewal is not retention
+    assert csm.loc["2027-06", "achieved"] == pytest.approx(6_000)
+    # customer 3 churns at its term end: nothing retained
+    assert csm.loc["2027-09", "achieved"] == 0
+    assert csm.loc["2027Q1", "attainment"] == pytest.approx(19_000 / 15_000)
+    assert csm.loc["total", "achieved"] == pytest.approx(25_000)
+    assert csm.loc["total", "expected"] == pytest.approx(60_000)
+
