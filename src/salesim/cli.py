@@ -30,9 +30,11 @@ from typer.core import TyperGroup
 from salesim import __version__
 from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED
 from salesim.io import atomic_write_text
+from salesim.roles import KINDS
 from salesim.scenario import Distribution, Scenario, ScenarioError, load_scenario
 from salesim.scenario.editor_schema import scenario_json_schema_text
-from salesim.scenario.schema import Channel, RampCurve, Team
+from salesim.scenario.routing import Route
+from salesim.scenario.schema import AE, Channel, RampCurve, Team
 from salesim.scenario.units import Duration
 
 EXIT_UNEXPECTED = 1
@@ -204,7 +206,7 @@ def _table(title: str, *columns: str, numeric: tuple[int, ...] = ()) -> Table:
 
 
 def _overview(scenario: Scenario) -> Table:
-    meta, calendar, ae = scenario.meta, scenario.calendar, scenario.ae
+    meta, calendar = scenario.meta, scenario.calendar
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
@@ -218,14 +220,20 @@ def _overview(scenario: Scenario) -> Table:
                  f"({calendar.hours_per_week:g} h/week)")
     holidays = len(calendar.holidays)
     table.add_row("calendar", f"{hours}, {holidays} holiday{'s' if holidays != 1 else ''}")
-    win_rate = 1.0
-    for stage in ae.stages.values():
-        win_rate *= stage.conversion
-    stages = " > ".join(
-        f"{name} {stage.conversion:.0%} {_mean_span(stage.duration)}"
-        for name, stage in ae.stages.items()
-    )
-    table.add_row("ae stages", f"{stages}; win rate {win_rate:.1%}")
+    for name, ae in scenario.teams_of("ae").items():
+        assert isinstance(ae, AE)
+        win_rate = 1.0
+        for stage in ae.stages.values():
+            win_rate *= stage.conversion
+        stages = " > ".join(
+            f"{stage_name} {stage.conversion:.0%} {_mean_span(stage.duration)}"
+            for stage_name, stage in ae.stages.items()
+        )
+        table.add_row(f"{name} stages", f"{stages}; win rate {win_rate:.1%}")
+    for item in ("leads", "meetings", "customers"):
+        rules = getattr(scenario.routing, item)
+        if rules:
+            table.add_row(f"{item} to", "; ".join(_rule(rule) for rule in rules))
     recycle = scenario.recycle
     table.add_row("recycle", f"{recycle.not_ready_share:.0%} of new leads not ready; "
                              f"{recycle.reengage_rate:.0%} come back after "
@@ -271,6 +279,7 @@ def _teams(scenario: Scenario) -> Table:
     teams = scenario.organisation
     table = _table("teams", "", *teams)
     rows: list[tuple[str, Callable[[str, Team], str]]] = [
+        ("kind", lambda role, team: str(getattr(team, "kind", role))),
         ("headcount at start", lambda role, team: str(team.headcount)),
         ("planned hires", lambda role, team: _hires(team)),
         ("time to fill", lambda role, team: _mean_span(team.time_to_fill)),
@@ -282,11 +291,26 @@ def _teams(scenario: Scenario) -> Table:
     ]
     for label, cell in rows:
         table.add_row(label, *(cell(role, team) for role, team in teams.items()))
-    limit = scenario.ae.max_open_opportunities
-    table.add_row("capacity", "-",
-                  f"{limit} open deals each" if limit else "no limit on open deals",
-                  f"{scenario.cs.accounts_per_csm} accounts each")
+    table.add_row("capacity", *(_capacity(team) for team in teams.values()))
     return table
+
+
+def _capacity(team: Team) -> str:
+    kind = KINDS[str(getattr(team, "kind", ""))]
+    if kind.capacity_setting is None:
+        return f"{kind.capacity}"
+    limit = getattr(team, kind.capacity_setting)
+    return f"{limit} {kind.capacity} each" if limit else f"no limit on {kind.capacity}"
+
+
+def _rule(rule: Route) -> str:
+    conditions = [f"{name} {'/'.join(values)}" for name, values in rule.conditions.items()]
+    if rule.score_at_least is not None:
+        conditions.append(f"score >= {rule.score_at_least:g}")
+    if rule.score_below is not None:
+        conditions.append(f"score < {rule.score_below:g}")
+    target = rule.to if rule.to is not None else f"by {rule.by}"
+    return f"{' & '.join(conditions) or 'the rest'} -> {target}"
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -353,9 +377,10 @@ def _quota(role: str, team: Team) -> str:
     quota = team.quota
     if quota is None:
         return "-"
-    if role == "sdr":
-        return f"{quota.amount:g} meetings/{quota.period}"
-    return f"{_money(quota.amount)}/{quota.period}"
+    kind = KINDS[str(getattr(team, "kind", role))]
+    if kind.quota_unit == "count":
+        return f"{quota.amount:g} {kind.quota_measure.replace('_', ' ')}/{quota.period}"
+    return f"{_money(quota.amount)} {kind.quota_measure.replace('_', ' ')}/{quota.period}"
 
 
 _WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -1,15 +1,21 @@
-"""One replication: build the world from a scenario, run it, return CRM-shaped records.
+"""One replication: build the world a scenario declares, run it, return CRM-shaped records.
 
-The flow is one-way, phase by phase, because nothing downstream feeds back
-upstream within a replication:
+The flow is one-way, stage by stage, because nothing downstream feeds back upstream
+within a replication. Each stage is a team kind (:mod:`salesim.roles`); work passes
+between stages as named items, and the scenario's routing rules say which team of
+the next kind takes each item:
 
 1. workforce: each team's roster over the horizon (:mod:`salesim.model.workforce`);
-2. marketing: every new lead (:mod:`salesim.model.marketing`);
-3. the SDR desk and the nurture pool, a simpy model on the business clock
-   (:mod:`salesim.model.sdr`, :mod:`salesim.model.recycle`);
-4. field sales: valid held meetings become opportunities, a simpy model on the
-   calendar clock (:mod:`salesim.model.sales`);
-5. customer success: won deals become customers (:mod:`salesim.model.success`).
+2. marketing: every new lead (:mod:`salesim.model.marketing`), routed to an SDR team;
+3. each SDR team's desk and the nurture pool, a queue on the business clock
+   (:mod:`salesim.model.sdr`, :mod:`salesim.model.recycle`), hand over
+   :class:`Meetings` (valid, held), routed to an AE team;
+4. each AE team works its opportunities, a simpy model on the calendar clock
+   (:mod:`salesim.model.sales`), and hands over :class:`WonDeals`, routed to a CS team;
+5. each CS team serves its customers (:mod:`salesim.model.success`).
+
+Every team draws from random streams named after it (``<team>/outcomes``...), so a
+team keeps its random numbers whatever the other teams do.
 
 >>> import salesim
 >>> records = salesim.simulate(salesim.load_scenario("scenarios/minimal.yaml"), seed=1)
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,6 +37,7 @@ from salesim.engine.calendar import WorkCalendar
 from salesim.engine.random_streams import RandomStreams
 from salesim.model.marketing import NewLeads, generate_leads
 from salesim.model.recycle import NurturePool
+from salesim.model.routing import Attribute, route
 from salesim.model.sales import Opportunities, SalesTeam
 from salesim.model.sdr import LeadBook, SdrDesk
 from salesim.model.success import Customers, serve_customers
@@ -43,9 +51,48 @@ from salesim.records import (
     Records,
     conform,
 )
-from salesim.scenario.schema import Scenario
+from salesim.scenario.schema import AE, CS, SDR, Scenario
 
 _NS_PER_DAY = 86_400 * 10**9
+
+
+@dataclass(frozen=True)
+class Meetings:
+    """Valid held meetings handed from inside sales to field sales, in the order they
+    were held: the lead rows they came from and the SDR team (index) that set them."""
+
+    lead_row: np.ndarray
+    held_at: np.ndarray
+    source_team: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.lead_row)
+
+
+@dataclass(frozen=True)
+class WonDeals:
+    """Won opportunities handed from field sales to customer success: the opportunity
+    (index into all opportunities), when it closed, its ARR, its lead row and the AE
+    team (index) that won it."""
+
+    opportunity: np.ndarray
+    closed_at: np.ndarray
+    amount: np.ndarray
+    lead_row: np.ndarray
+    source_team: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.opportunity)
+
+
+@dataclass(frozen=True)
+class _SalesResult:
+    """One AE team's opportunities and where they sit among all opportunities."""
+
+    name: str
+    team: SalesTeam
+    position: np.ndarray  # index of each of its opportunities among all of them
+    opportunities: Opportunities
 
 
 def simulate(scenario: Scenario, seed: int = 0) -> Records:
@@ -56,53 +103,34 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
     began = time.perf_counter()
     streams = RandomStreams(seed)
     calendar = WorkCalendar(scenario.calendar, scenario.meta.start, scenario.meta.horizon_days)
+    organisation = scenario.organisation
 
     rosters: dict[str, Roster] = {}
     next_id = 1
-    for role, team in scenario.organisation.items():
-        skill = scenario.ae.skill.sampler() if role == "ae" else None
-        rosters[role] = build_roster(role, team, scenario, streams.generator(f"workforce/{role}"),
+    for name, team in organisation.items():
+        skill = team.skill.sampler() if isinstance(team, AE) else None
+        rosters[name] = build_roster(name, team, scenario, streams.generator(f"workforce/{name}"),
                                      next_id, skill)
-        next_id += len(rosters[role])
+        next_id += len(rosters[name])
 
     leads = generate_leads(scenario, streams)
-    book = LeadBook()
-    pool = NurturePool(scenario, streams, book)
-    desk = SdrDesk(scenario, calendar, rosters["sdr"], streams, book, pool.nurture)
-    pool.desk = desk
-
-    book.add_many(leads.channel, leads.segment, leads.score, leads.cost, leads.created_at,
-                  desk.attempts_needed(len(leads)))
-    not_ready = np.flatnonzero(leads.not_ready)
-    pool.nurture_new(not_ready, leads.created_at[not_ready], leads.channel, leads.segment,
-                     leads.score)
-    ready = np.flatnonzero(~leads.not_ready)
-    desk.schedule_arrivals(ready, leads.created_at[ready])
-    desk.run()
-    desk.finalise()
-
-    lead_table = _lead_table(book, leads, scenario)
-    converted = lead_table.index[lead_table["status"] == "converted"].to_numpy()
-    sales = SalesTeam(scenario, rosters["ae"], streams, leads.segment_names)
-    segment_codes = np.asarray(book.segment, dtype=np.int64)
-    held = np.asarray(book.meeting_held_at, dtype=float)
-    # AE and CS draws are keyed by lead id (1..number of new leads): common random numbers
-    lead_ids = lead_table["lead_id"].to_numpy(dtype=np.int64)
-    opportunities = sales.run(converted, segment_codes[converted], held[converted],
-                              lead_ids[converted], len(leads))
-
-    won = np.flatnonzero(opportunities.status == "won")
-    customers = serve_customers(scenario, rosters["cs"], streams, won,
-                                opportunities.closed_at[won], opportunities.amount[won],
-                                lead_ids[opportunities.lead_row[won]], len(leads))
+    book, desks, pool = _inside_sales(scenario, calendar, rosters, streams, leads)
+    sdr_names = tuple(desk.name for desk in desks)
+    lead_table = _lead_table(book, leads, sdr_names)
+    meetings = _meetings(book, lead_table)
+    sales = _field_sales(scenario, rosters, streams, leads, lead_table, meetings, sdr_names)
+    won = _won_deals(sales)
+    ae_names = tuple(result.name for result in sales)
+    customers = _customer_success(scenario, rosters, streams, leads, lead_table, won, ae_names)
 
     start = scenario.meta.start
+    stage_names = tuple(dict.fromkeys(s for result in sales for s in result.team.stage_names))
     tables = {
         "leads": _timestamps(lead_table, start),
-        **_opportunity_tables(opportunities, book, lead_table, sales, start),
-        **_subscription_tables(customers, opportunities, lead_table, start),
-        "reps": _rep_table(rosters, start, sales.rep_segment_names()),
-        "activities": _activity_table(desk, book, calendar, start),
+        **_opportunity_tables(sales, lead_table, stage_names, start),
+        **_subscription_tables(customers, sales, won, lead_table, start),
+        "reps": _rep_table(rosters, start, {r.name: r.team.rep_segment_names() for r in sales}),
+        "activities": _activity_table(desks, book, calendar, start),
     }
     return Records(
         **{name: conform(name, table) for name, table in tables.items()},
@@ -112,6 +140,129 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
         scenario_name=scenario.meta.name,
         info={"seconds": time.perf_counter() - began, "reengaged": float(pool.reengaged)},
     )
+
+
+# ----------------------------------------------------------------------------- stages
+
+
+def _inside_sales(scenario: Scenario, calendar: WorkCalendar, rosters: dict[str, Roster],
+                  streams: RandomStreams, leads: NewLeads
+                  ) -> tuple[LeadBook, list[SdrDesk], NurturePool]:
+    """New leads routed to SDR teams; each team's desk works its own queue, and leads
+    back from nurture return to the team that worked them."""
+    teams = scenario.teams_of("sdr")
+    names = list(teams)
+    lead_team = route(scenario.routing.leads, names, len(leads), {
+        "channel": Attribute(leads.channel, leads.channel_names),
+        "segment": Attribute(leads.segment, leads.segment_names),
+    }, score=leads.score)
+    book = LeadBook()
+    pool = NurturePool(scenario, streams, book)
+    desks = []
+    for name, team in teams.items():
+        assert isinstance(team, SDR)
+        desks.append(SdrDesk(scenario, team, name, calendar, rosters[name], streams, book,
+                             pool.nurture))
+    pool.desks = list(desks)
+    attempts = np.zeros(len(leads), dtype=np.int64)
+    for index, desk in enumerate(desks):
+        mine = lead_team == index
+        attempts[mine] = desk.attempts_needed(int(mine.sum()))
+    book.add_many(leads.channel, leads.segment, leads.score, leads.cost, leads.created_at,
+                  attempts, team=lead_team)
+    not_ready = np.flatnonzero(leads.not_ready)
+    pool.nurture_new(not_ready, leads.created_at[not_ready], leads.channel, leads.segment,
+                     leads.score)
+    ready = np.flatnonzero(~leads.not_ready)
+    for index, desk in enumerate(desks):
+        rows = ready[lead_team[ready] == index]
+        desk.schedule_arrivals(rows, leads.created_at[rows])
+    for desk in desks:
+        desk.run()
+    desks[0].finalise()  # one book for every desk: its clock conversion is done once
+    return book, desks, pool
+
+
+def _meetings(book: LeadBook, lead_table: pd.DataFrame) -> Meetings:
+    converted = lead_table.index[lead_table["status"] == "converted"].to_numpy()
+    held = np.asarray(book.meeting_held_at, dtype=float)[converted]
+    order = np.argsort(held, kind="stable")
+    return Meetings(lead_row=converted[order], held_at=held[order],
+                    source_team=np.asarray(book.team, dtype=np.int64)[converted[order]])
+
+
+def _field_sales(scenario: Scenario, rosters: dict[str, Roster], streams: RandomStreams,
+                 leads: NewLeads, lead_table: pd.DataFrame, meetings: Meetings,
+                 sdr_names: tuple[str, ...]) -> list[_SalesResult]:
+    """Meetings routed to AE teams; each team works its opportunities."""
+    teams = scenario.teams_of("ae")
+    names = list(teams)
+    rows = meetings.lead_row
+    taken = route(scenario.routing.meetings, names, len(meetings), {
+        "channel": Attribute(lead_table["channel"].cat.codes.to_numpy()[rows],
+                             leads.channel_names),
+        "segment": Attribute(lead_table["segment"].cat.codes.to_numpy()[rows],
+                             leads.segment_names),
+        "source": Attribute(meetings.source_team, sdr_names),
+    }, score=lead_table["score"].to_numpy(dtype=float)[rows])
+    segment_codes = lead_table["segment"].cat.codes.to_numpy(dtype=np.int64)
+    # AE and CS draws are keyed by lead id (1..number of new leads): common random numbers
+    lead_ids = lead_table["lead_id"].to_numpy(dtype=np.int64)
+    results = []
+    for index, (name, team) in enumerate(teams.items()):
+        assert isinstance(team, AE)
+        position = np.flatnonzero(taken == index)
+        mine = rows[position]
+        sales = SalesTeam(scenario, team, name, rosters[name], streams, leads.segment_names)
+        opportunities = sales.run(mine, segment_codes[mine], meetings.held_at[position],
+                                  lead_ids[mine], len(leads))
+        results.append(_SalesResult(name, sales, position, opportunities))
+    return results
+
+
+def _won_deals(sales: list[_SalesResult]) -> WonDeals:
+    """Every AE team's won deals, in the order of all opportunities."""
+    parts = []
+    for index, result in enumerate(sales):
+        opps = result.opportunities
+        won = np.flatnonzero(opps.status == "won")
+        parts.append((result.position[won], opps.closed_at[won], opps.amount[won],
+                      opps.lead_row[won], np.full(len(won), index, dtype=np.int64)))
+    columns = [np.concatenate(column) for column in zip(*parts, strict=True)]
+    order = np.argsort(columns[0], kind="stable")
+    return WonDeals(*(column[order] for column in columns))
+
+
+@dataclass(frozen=True)
+class _ServedCustomers:
+    name: str
+    customers: Customers  # its ``opportunity`` column indexes the won deals
+
+
+def _customer_success(scenario: Scenario, rosters: dict[str, Roster], streams: RandomStreams,
+                      leads: NewLeads, lead_table: pd.DataFrame, won: WonDeals,
+                      ae_names: tuple[str, ...]) -> list[_ServedCustomers]:
+    """Won deals routed to CS teams; each team serves its customers."""
+    teams = scenario.teams_of("cs")
+    names = list(teams)
+    rows = won.lead_row
+    taken = route(scenario.routing.customers, names, len(won), {
+        "channel": Attribute(lead_table["channel"].cat.codes.to_numpy()[rows],
+                             leads.channel_names),
+        "segment": Attribute(lead_table["segment"].cat.codes.to_numpy()[rows],
+                             leads.segment_names),
+        "source": Attribute(won.source_team, ae_names),
+    }, score=lead_table["score"].to_numpy(dtype=float)[rows])
+    lead_ids = lead_table["lead_id"].to_numpy(dtype=np.int64)
+    served = []
+    for index, (name, team) in enumerate(teams.items()):
+        assert isinstance(team, CS)
+        deals = np.flatnonzero(taken == index)
+        customers = serve_customers(scenario, team, name, rosters[name], streams,
+                                    deals, won.closed_at[deals], won.amount[deals],
+                                    lead_ids[won.lead_row[deals]], len(leads))
+        served.append(_ServedCustomers(name, customers))
+    return served
 
 
 # ----------------------------------------------------------------------------- table builders
@@ -159,7 +310,7 @@ def _coded(codes: list[int] | np.ndarray, categories: tuple[str, ...]) -> pd.Cat
     return result
 
 
-def _lead_table(book: LeadBook, leads: NewLeads, scenario: Scenario) -> pd.DataFrame:
+def _lead_table(book: LeadBook, leads: NewLeads, sdr_names: tuple[str, ...]) -> pd.DataFrame:
     valid = np.asarray(book.valid, dtype=float)
     lead_id = np.asarray(book.lead_id, dtype=np.int64)
     new_row = lead_id - 1  # lead ids number the new leads; a recycled row keeps its id
@@ -185,15 +336,35 @@ def _lead_table(book: LeadBook, leads: NewLeads, scenario: Scenario) -> pd.DataF
         "status": _coded_text(book.status, LEAD_STATUSES),
         "reason": _coded_text(book.reason, LEAD_REASONS),
         "ended_at": np.asarray(book.ended_at, dtype=float),
+        "team": _coded(book.team, sdr_names),
+        "account_id": np.full(len(lead_id), -1, dtype=np.int64),
     })
 
 
-def _opportunity_tables(opps: Opportunities, book: LeadBook, leads: pd.DataFrame,
-                        sales: SalesTeam, start: dt.date) -> dict[str, pd.DataFrame]:
-    n = len(opps.created_at)
-    ids = np.arange(1, n + 1, dtype=np.int64)
-    stages = sales.stage_names
-    stage_names = np.asarray(stages, dtype=object)
+def _opportunity_tables(sales: list[_SalesResult], leads: pd.DataFrame,
+                        stage_names: tuple[str, ...], start: dt.date
+                        ) -> dict[str, pd.DataFrame]:
+    """Opportunities of every AE team, numbered in the order their meetings were held."""
+    tables, stage_tables = [], []
+    team_names = tuple(result.name for result in sales)
+    for result in sales:
+        table, stage_table = _team_opportunities(result, leads, stage_names, team_names)
+        tables.append(table)
+        stage_tables.append(stage_table)
+    table = pd.concat(tables, ignore_index=True).sort_values("opportunity_id", kind="stable")
+    stage_table = pd.concat(stage_tables, ignore_index=True).sort_values(
+        ["opportunity_id", "stage_index"], kind="stable")
+    return {"opportunities": _timestamps(table.reset_index(drop=True), start),
+            "opportunity_stages": _timestamps(stage_table.reset_index(drop=True), start)}
+
+
+def _team_opportunities(result: _SalesResult, leads: pd.DataFrame,
+                        all_stages: tuple[str, ...], team_names: tuple[str, ...]
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    opps = result.opportunities
+    ids = result.position.astype(np.int64) + 1
+    stage_names = np.asarray(result.team.stage_names, dtype=object)
+    stages = len(stage_names)
     table = pd.DataFrame({
         "opportunity_id": ids,
         "lead_id": leads["lead_id"].to_numpy()[opps.lead_row],
@@ -203,11 +374,14 @@ def _opportunity_tables(opps: Opportunities, book: LeadBook, leads: pd.DataFrame
         "created_at": opps.created_at,
         "assigned_at": opps.assigned_at,
         "stage": _categorical(np.where(opps.stage_index >= 0,
-                                       stage_names[np.clip(opps.stage_index, 0, None)], None),
-                              stages),
+                                       stage_names[np.clip(opps.stage_index, 0, stages - 1)],
+                                       None), all_stages),
         "status": _categorical(opps.status, OPPORTUNITY_STATUSES),
         "closed_at": opps.closed_at,
         "amount": opps.amount,
+        "team": _categorical(np.full(len(ids), result.name, dtype=object), team_names),
+        "account_id": np.full(len(ids), -1, dtype=np.int64),
+        "type": _categorical(np.full(len(ids), "new", dtype=object), ("new", "expansion")),
     })
     entered = opps.stage_entered
     exited = opps.stage_exited
@@ -218,58 +392,83 @@ def _opportunity_tables(opps: Opportunities, book: LeadBook, leads: pd.DataFrame
     outcome = np.where((outcome == "advanced") & ~last, "advanced", outcome)
     stage_table = pd.DataFrame({
         "opportunity_id": ids[row],
-        "stage": _categorical(stage_names[stage], stages),
+        "stage": _categorical(stage_names[stage], all_stages),
         "stage_index": stage.astype(np.int64),
         "entered_at": entered[row, stage],
         "exited_at": exited[row, stage],
         "outcome": pd.Categorical(outcome, categories=["advanced", "won", "lost", "open"]),
     })
-    return {"opportunities": _timestamps(table, start),
-            "opportunity_stages": _timestamps(stage_table, start)}
+    return table, stage_table
 
 
-def _subscription_tables(customers: Customers, opps: Opportunities, leads: pd.DataFrame,
-                         start: dt.date) -> dict[str, pd.DataFrame]:
-    n = len(customers.start_at)
-    ids = np.arange(1, n + 1, dtype=np.int64)
-    opportunity = np.asarray(customers.opportunity, dtype=np.int64)
-    lead_rows = opps.lead_row[opportunity] if n else np.empty(0, dtype=np.int64)
-    churned = np.asarray(customers.churned_at, dtype=float)
-    table = pd.DataFrame({
-        "subscription_id": ids,
-        "opportunity_id": opportunity + 1,
-        "segment": leads["segment"].to_numpy()[lead_rows],
-        "channel": leads["channel"].to_numpy()[lead_rows],
-        "ae_id": opps.ae_id[opportunity] if n else np.empty(0, dtype=np.int64),
-        "csm_id": np.asarray(customers.csm_id, dtype=np.int64),
-        "start_at": np.asarray(customers.start_at, dtype=float),
-        "initial_arr": np.asarray(customers.initial_arr, dtype=float),
-        "onboarded_at": np.asarray(customers.onboarded_at, dtype=float),
-        "onboarded": pd.array(customers.onboarded, dtype="boolean"),
-        "renewals": np.asarray(customers.renewals, dtype=np.int64),
-        "churned_at": churned,
-        "status": _categorical(np.where(np.isnan(churned), "active", "churned"),
-                               ("active", "churned")),
-        "arr": np.asarray(customers.arr, dtype=float),
-    })
-    events = pd.DataFrame({
-        "subscription_id": np.asarray(customers.event_customer, dtype=np.int64) + 1,
-        "at": np.asarray(customers.event_at, dtype=float),
-        "kind": _categorical(customers.event_kind, SUBSCRIPTION_EVENT_KINDS),
-        "arr_change": np.asarray(customers.event_change, dtype=float),
-    })
+def _subscription_tables(served: list[_ServedCustomers], sales: list[_SalesResult],
+                         won: WonDeals, leads: pd.DataFrame, start: dt.date
+                         ) -> dict[str, pd.DataFrame]:
+    """Customers of every CS team, numbered in the order they signed (ties: in the
+    order of their opportunities), with their ARR events."""
+    ae_id = np.full(sum(len(r.opportunities.ae_id) for r in sales), -1, dtype=np.int64)
+    for result in sales:
+        ae_id[result.position] = result.opportunities.ae_id
+    team_names = tuple(part.name for part in served)
+    frames: list[pd.DataFrame] = []
+    event_frames: list[pd.DataFrame] = []
+    for part in served:
+        customers = part.customers
+        n = len(customers.start_at)
+        deal = np.asarray(customers.opportunity, dtype=np.int64)  # index into won deals
+        opportunity = won.opportunity[deal]
+        lead_rows = won.lead_row[deal]
+        churned = np.asarray(customers.churned_at, dtype=float)
+        frames.append(pd.DataFrame({
+            "local": np.arange(n, dtype=np.int64),
+            "opportunity_id": opportunity + 1,
+            "segment": leads["segment"].to_numpy()[lead_rows],
+            "channel": leads["channel"].to_numpy()[lead_rows],
+            "ae_id": ae_id[opportunity],
+            "csm_id": np.asarray(customers.csm_id, dtype=np.int64),
+            "start_at": np.asarray(customers.start_at, dtype=float),
+            "initial_arr": np.asarray(customers.initial_arr, dtype=float),
+            "onboarded_at": np.asarray(customers.onboarded_at, dtype=float),
+            "onboarded": pd.array(customers.onboarded, dtype="boolean"),
+            "renewals": np.asarray(customers.renewals, dtype=np.int64),
+            "churned_at": churned,
+            "status": _categorical(np.where(np.isnan(churned), "active", "churned"),
+                                   ("active", "churned")),
+            "arr": np.asarray(customers.arr, dtype=float),
+            "team": _categorical(np.full(n, part.name, dtype=object), team_names),
+            "account_id": np.full(n, -1, dtype=np.int64),
+        }))
+        event_frames.append(pd.DataFrame({
+            "local": np.asarray(customers.event_customer, dtype=np.int64),
+            "team": np.full(len(customers.event_at), len(event_frames), dtype=np.int64),
+            "at": np.asarray(customers.event_at, dtype=float),
+            "kind": _categorical(customers.event_kind, SUBSCRIPTION_EVENT_KINDS),
+            "arr_change": np.asarray(customers.event_change, dtype=float),
+        }))
+    table = pd.concat(frames, keys=range(len(frames)), names=["part", None]).reset_index(
+        level=0)
+    table = table.sort_values(["start_at", "opportunity_id"], kind="stable")
+    table.insert(0, "subscription_id", np.arange(1, len(table) + 1, dtype=np.int64))
+    ids = {(int(p), int(c)): int(i) for p, c, i in zip(
+        table["part"], table["local"], table["subscription_id"], strict=True)}
+    events = pd.concat(event_frames, ignore_index=True)
+    events.insert(0, "subscription_id", np.fromiter(
+        (ids[(t, c)] for t, c in zip(events["team"], events["local"], strict=True)),
+        dtype=np.int64, count=len(events)))
+    events = events.sort_values("subscription_id", kind="stable").reset_index(drop=True)
+    table = table.drop(columns=["part", "local"]).reset_index(drop=True)
     return {"subscriptions": _timestamps(table, start),
-            "subscription_events": _timestamps(events, start)}
+            "subscription_events": _timestamps(events.drop(columns=["team", "local"]), start)}
 
 
-def _rep_table(rosters: dict[str, Roster], start: dt.date, ae_segments: np.ndarray
-               ) -> pd.DataFrame:
+def _rep_table(rosters: dict[str, Roster], start: dt.date,
+               ae_segments: dict[str, np.ndarray]) -> pd.DataFrame:
     frames = []
-    for role, roster in rosters.items():
-        segment = ae_segments if role == "ae" else np.full(len(roster), "", dtype=object)
+    for name, roster in rosters.items():
+        segment = ae_segments.get(name, np.full(len(roster), "", dtype=object))
         frames.append(pd.DataFrame({
             "rep_id": roster.rep_ids,
-            "role": role,
+            "role": roster.role,
             "origin": roster.origin,
             "requisition_at": roster.requisition_at,
             "hired_at": roster.hired_at,
@@ -278,16 +477,19 @@ def _rep_table(rosters: dict[str, Roster], start: dt.date, ae_segments: np.ndarr
             "skill": roster.skill,
             "segment": segment,
             "annual_cost": np.full(len(roster), roster.annual_cost),
+            "team": name,
+            "territory_id": np.full(len(roster), -1, dtype=np.int64),
         }))
     table = pd.concat(frames, ignore_index=True)
     table["role"] = _categorical(table["role"], ROLES)
     table["origin"] = _categorical(table["origin"], ("initial", "plan", "backfill"))
+    table["team"] = _categorical(table["team"], tuple(rosters))
     return _timestamps(table, start)
 
 
-def _activity_table(desk: SdrDesk, book: LeadBook, calendar: WorkCalendar, start: dt.date
-                    ) -> pd.DataFrame:
-    log = np.array(desk.log, dtype=float).reshape(-1, 4)
+def _activity_table(desks: list[SdrDesk], book: LeadBook, calendar: WorkCalendar,
+                    start: dt.date) -> pd.DataFrame:
+    log = np.array([entry for desk in desks for entry in desk.log], dtype=float).reshape(-1, 4)
     rep = log[:, 0].astype(np.int64)
     day = np.floor(calendar.to_calendar(log[:, 1])).astype(np.int64)
     held = np.asarray(book.meeting_held_at, dtype=float)

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import salesim
-import salesim.engine
+import salesim.world
 from salesim.experiments import run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +69,7 @@ def test_a_replication_reruns_alone_from_its_seed() -> None:
     scenario = salesim.load_scenario(MINIMAL)
     ensemble = run(scenario, reps=3, seed=5, workers=1, progress=False)
     row = ensemble.replications.iloc[2]  # a float row: seeds are exact as floats
-    alone = headline_metrics(salesim.engine.simulate(scenario, seed=int(row["seed"])),
+    alone = headline_metrics(salesim.world.simulate(scenario, seed=int(row["seed"])),
                              Plan.from_scenario(scenario))
     assert alone == pytest.approx({k: row[k] for k in alone}, nan_ok=True)
 

@@ -25,15 +25,16 @@ class _Book(Protocol):
     cycle: list[int]
     channel: list[int]
     segment: list[int]
+    team: list[int]
     score: list[float]
 
     def add(self, lead_id: int, cycle: int, channel: int, segment: int, score: float,
-            cost: float, created_at: float, attempts_needed: int) -> int: ...
+            cost: float, created_at: float, attempts_needed: int, team: int = 0) -> int: ...
 
     def add_many(self, channel: np.ndarray, segment: np.ndarray, score: np.ndarray,
                  cost: np.ndarray, created_at: np.ndarray, attempts_needed: np.ndarray,
-                 lead_id: np.ndarray | None = None, cycle: np.ndarray | None = None
-                 ) -> np.ndarray: ...
+                 lead_id: np.ndarray | None = None, cycle: np.ndarray | None = None,
+                 team: np.ndarray | None = None) -> np.ndarray: ...
 
 
 class _Desk(Protocol):
@@ -47,7 +48,11 @@ class _Desk(Protocol):
 
 
 class NurturePool:
-    """Decides, for each nurtured lead row, whether and when it comes back."""
+    """Decides, for each nurtured lead row, whether and when it comes back.
+
+    A lead that comes back goes to the desk of the SDR team that worked it
+    (``desks``, indexed by the book's ``team`` column).
+    """
 
     def __init__(self, scenario: Scenario, streams: RandomStreams, book: _Book) -> None:
         recycle = scenario.recycle
@@ -58,7 +63,7 @@ class NurturePool:
         self.uniform = uniform_block(streams.generator("recycle"))
         self.delays = sample_block(recycle.reengage_after.sampler(),
                                    streams.generator("recycle/delay"))
-        self.desk: _Desk | None = None
+        self.desks: list[_Desk] = []
         self.reengaged = 0
         self.bulk_rng = streams.generator("recycle/not_ready")
         self.bulk_delay = recycle.reengage_after.sampler()
@@ -73,7 +78,7 @@ class NurturePool:
         ended = np.asarray(book.ended_at)
         ended[rows] = at
         book.ended_at[:] = ended.tolist()
-        if self.max_cycles < 1 or self.desk is None:
+        if self.max_cycles < 1 or not self.desks:
             return
         back = self.bulk_rng.random(len(rows)) < self.rate
         comes_back = at[back] + self.bulk_delay.sample(self.bulk_rng, int(back.sum()))
@@ -82,12 +87,19 @@ class NurturePool:
         times = comes_back[inside]
         order = np.argsort(times, kind="stable")
         returning, times = returning[order], times[order]
-        new_rows = book.add_many(
-            channel[returning], segment[returning], score[returning],
-            np.zeros(len(returning)), times, self.desk.attempts_needed(len(returning)),
-            lead_id=returning + 1, cycle=np.ones(len(returning), dtype=np.int64))
-        self.reengaged += len(new_rows)
-        self.desk.arrive_many(new_rows, times)
+        teams = np.asarray(book.team, dtype=np.int64)[returning]
+        for team, desk in enumerate(self.desks):
+            mine = teams == team
+            if not mine.any():
+                continue
+            back_rows, back_times = returning[mine], times[mine]
+            new_rows = book.add_many(
+                channel[back_rows], segment[back_rows], score[back_rows],
+                np.zeros(len(back_rows)), back_times, desk.attempts_needed(len(back_rows)),
+                lead_id=back_rows + 1, cycle=np.ones(len(back_rows), dtype=np.int64),
+                team=np.full(len(back_rows), team, dtype=np.int64))
+            self.reengaged += len(new_rows)
+            desk.arrive_many(new_rows, back_times)
 
     def nurture(self, row: int, at: float) -> None:
         """Row ``row`` entered the pool at calendar time ``at``."""
@@ -95,10 +107,12 @@ class NurturePool:
         if book.cycle[row] >= self.max_cycles or self.uniform.next() >= self.rate:
             return
         comes_back = at + self.delays.next()
-        if comes_back >= self.horizon or self.desk is None:
+        if comes_back >= self.horizon or not self.desks:
             return
-        needed = self.desk.one_attempts_needed()
+        team = book.team[row]
+        desk = self.desks[team]
+        needed = desk.one_attempts_needed()
         new_row = book.add(book.lead_id[row], book.cycle[row] + 1, book.channel[row],
-                           book.segment[row], book.score[row], 0.0, comes_back, needed)
+                           book.segment[row], book.score[row], 0.0, comes_back, needed, team)
         self.reengaged += 1
-        self.desk.arrive_at(new_row, comes_back)
+        desk.arrive_at(new_row, comes_back)

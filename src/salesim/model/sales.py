@@ -40,7 +40,7 @@ import simpy
 
 from salesim.engine.random_streams import RandomStreams, per_lead_uniforms
 from salesim.model.workforce import Roster
-from salesim.scenario.schema import Scenario
+from salesim.scenario.schema import AE, Scenario
 
 NAN = math.nan
 
@@ -80,17 +80,19 @@ def carve(shares: np.ndarray, people: int) -> npt.NDArray[np.int64]:
 class SalesTeam:
     """The AE team over one replication."""
 
-    def __init__(self, scenario: Scenario, roster: Roster, streams: RandomStreams,
-                 segment_names: tuple[str, ...]) -> None:
+    def __init__(self, scenario: Scenario, ae: AE, name: str, roster: Roster,
+                 streams: RandomStreams, segment_names: tuple[str, ...]) -> None:
+        """AE team ``name`` with settings ``ae``; its random streams are named after the
+        team (``<name>/stages``, ``<name>/deal_size``)."""
         self.scenario = scenario
-        self.ae = scenario.ae
+        self.ae = ae
+        self.name = name
         self.roster = roster
         self.horizon = scenario.meta.horizon_days
         self.stage_names = tuple(self.ae.stages)
         self.segment_names = segment_names
-        self.rng = streams.generator("ae")
-        self.stream_paths = streams.generator("ae/stages")
-        self.stream_amounts = streams.generator("ae/deal_size")
+        self.stream_paths = streams.generator(f"{name}/stages")
+        self.stream_amounts = streams.generator(f"{name}/deal_size")
         if self.ae.segment_split is not None:
             split = np.array([self.ae.segment_split.get(s, 0.0) for s in segment_names])
             self.rep_segment = carve(split / split.sum(), len(roster))

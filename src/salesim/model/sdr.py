@@ -45,7 +45,7 @@ from salesim.engine.random_streams import (
     uniform_block,
 )
 from salesim.model.workforce import Roster
-from salesim.scenario.schema import Scenario
+from salesim.scenario.schema import SDR, Scenario
 from salesim.scenario.units import Duration
 
 # lead statuses and reasons, as written to the records
@@ -62,6 +62,7 @@ class LeadBook:
     cycle: list[int] = field(default_factory=list)
     channel: list[int] = field(default_factory=list)
     segment: list[int] = field(default_factory=list)
+    team: list[int] = field(default_factory=list)  # index of the SDR team working the row
     score: list[float] = field(default_factory=list)
     cost: list[float] = field(default_factory=list)
     created_at: list[float] = field(default_factory=list)
@@ -80,11 +81,12 @@ class LeadBook:
     ended_at: list[float] = field(default_factory=list)
 
     def add(self, lead_id: int, cycle: int, channel: int, segment: int, score: float,
-            cost: float, created_at: float, attempts_needed: int) -> int:
+            cost: float, created_at: float, attempts_needed: int, team: int = 0) -> int:
         self.lead_id.append(lead_id)
         self.cycle.append(cycle)
         self.channel.append(channel)
         self.segment.append(segment)
+        self.team.append(team)
         self.score.append(score)
         self.cost.append(cost)
         self.created_at.append(created_at)
@@ -102,12 +104,12 @@ class LeadBook:
 
     def add_many(self, channel: np.ndarray, segment: np.ndarray, score: np.ndarray,
                  cost: np.ndarray, created_at: np.ndarray, attempts_needed: np.ndarray,
-                 lead_id: np.ndarray | None = None, cycle: np.ndarray | None = None
-                 ) -> np.ndarray:
+                 lead_id: np.ndarray | None = None, cycle: np.ndarray | None = None,
+                 team: np.ndarray | None = None) -> np.ndarray:
         """Append rows in bulk and return their row numbers.
 
         Without ``lead_id`` and ``cycle`` they are new leads (cycle 0) whose ids
-        follow the row numbers.
+        follow the row numbers; without ``team`` they go to the first SDR team.
         """
         count = len(created_at)
         first = len(self.lead_id)
@@ -118,6 +120,7 @@ class LeadBook:
         self.cycle.extend([0] * count if cycle is None else cycle.tolist())
         self.channel.extend(channel.tolist())
         self.segment.extend(segment.tolist())
+        self.team.extend([0] * count if team is None else team.tolist())
         self.score.extend(score.tolist())
         self.cost.extend(cost.tolist())
         self.created_at.extend(created_at.tolist())
@@ -140,11 +143,13 @@ class LeadBook:
 class SdrDesk:
     """The SDR team and its queue over one replication."""
 
-    def __init__(self, scenario: Scenario, calendar: WorkCalendar, roster: Roster,
-                 streams: RandomStreams, book: LeadBook,
+    def __init__(self, scenario: Scenario, sdr: SDR, name: str, calendar: WorkCalendar,
+                 roster: Roster, streams: RandomStreams, book: LeadBook,
                  on_nurture: Callable[[int, float], None]) -> None:
-        sdr = scenario.sdr
+        """The desk of SDR team ``name`` with settings ``sdr``; its random streams are
+        named after the team (``<name>/outcomes``...)."""
         self.scenario = scenario
+        self.name = name
         self.calendar = calendar
         self.roster = roster
         self.book = book
@@ -159,12 +164,12 @@ class SdrDesk:
         self.log: list[tuple[int, float, bool, float]] = []
         """One entry per call attempt: rep id, start (business clock), reached, busy time."""
 
-        rng = streams.generator("sdr")
-        self.uniform = uniform_block(streams.generator("sdr/outcomes"))
-        self.attempt_rng = streams.generator("sdr/attempts")
+        rng = streams.generator(name)
+        self.uniform = uniform_block(streams.generator(f"{name}/outcomes"))
+        self.attempt_rng = streams.generator(f"{name}/attempts")
         self.handle_times = sample_block(sdr.handle_time.sampler(), rng)
         self.lead_times = sample_block(sdr.meeting_lead_time.sampler(),
-                                       streams.generator("sdr/meetings"))
+                                       streams.generator(f"{name}/meetings"))
         self.attempt_block = DrawBlock(lambda size: self.attempts_needed(size))
         self.max_attempts = sdr.attempts.max
         self.contact_rate = sdr.contact_rate

@@ -32,7 +32,7 @@ from scipy import special
 
 from salesim.engine.random_streams import RandomStreams, per_lead_uniforms
 from salesim.model.workforce import Roster
-from salesim.scenario.schema import Scenario
+from salesim.scenario.schema import CS, Scenario
 from salesim.scenario.units import DAYS_PER_MONTH
 
 NAN = math.nan
@@ -63,15 +63,15 @@ class Customers:
         self.event_change.append(change)
 
 
-def serve_customers(scenario: Scenario, roster: Roster, streams: RandomStreams,
-                    opportunity: np.ndarray, start_at: np.ndarray, arr: np.ndarray,
-                    lead_id: np.ndarray, lead_count: int) -> Customers:
-    """Run every won deal's customer life from signature to the horizon.
+def serve_customers(scenario: Scenario, cs: CS, name: str, roster: Roster,
+                    streams: RandomStreams, opportunity: np.ndarray, start_at: np.ndarray,
+                    arr: np.ndarray, lead_id: np.ndarray, lead_count: int) -> Customers:
+    """Run the customer life, from signature to the horizon, of every won deal handed to
+    CS team ``name`` (settings ``cs``, random stream named after the team).
 
     ``lead_id`` is the lead each deal came from (ids ``1..lead_count``, each at most
     once): it keys the customer's random numbers.
     """
-    cs = scenario.cs
     terms = scenario.customers
     horizon = scenario.meta.horizon_days
     term = terms.contract_term.days
@@ -82,7 +82,7 @@ def serve_customers(scenario: Scenario, roster: Roster, streams: RandomStreams,
         renewal_cycles += 1
     # per lead: onboarding duration, onboarding, health; then at each term end whether
     # it renews, whether it changes (expands or contracts) and by how much
-    draws = per_lead_uniforms(streams.generator("cs"), np.asarray(lead_id)[order],
+    draws = per_lead_uniforms(streams.generator(name), np.asarray(lead_id)[order],
                               lead_count, 3 + 3 * renewal_cycles)
     onboarding_days = cs.onboarding_duration.sampler().quantile(draws[:, 0])
     onboarding_u = draws[:, 1]

@@ -31,7 +31,8 @@ class Roster:
     people still there (or leaving after the horizon).
     """
 
-    role: str
+    role: str  # the team's kind
+    team: str
     rep_ids: np.ndarray
     requisition_at: np.ndarray
     hired_at: np.ndarray
@@ -66,9 +67,9 @@ class Roster:
         return [self.hired_at[index] + (k + 1) * DAYS_PER_MONTH for k in range(len(self.ramp))]
 
 
-def build_roster(role: str, team: Team, scenario: Scenario, rng: np.random.Generator,
+def build_roster(name: str, team: Team, scenario: Scenario, rng: np.random.Generator,
                  first_id: int, skill_sampler: object | None = None) -> Roster:
-    """Draw one team's roster over the horizon."""
+    """Draw the roster of team ``name`` over the horizon."""
     horizon = scenario.meta.horizon_days
     ramp = team.ramp.monthly_fractions()
     leave_rate = -math.log(1 - team.attrition) / DAYS_PER_YEAR if team.attrition < 1 else 1e9
@@ -148,7 +149,8 @@ def build_roster(role: str, team: Team, scenario: Scenario, rng: np.random.Gener
     left = np.asarray(left_at, dtype=float)[keep]
     left[left >= horizon] = NEVER
     return Roster(
-        role=role,
+        role=str(getattr(team, "kind", name)),
+        team=name,
         rep_ids=np.arange(first_id, first_id + count, dtype=np.int64),
         requisition_at=np.asarray(requisition_at, dtype=float)[keep],
         hired_at=hired[keep],

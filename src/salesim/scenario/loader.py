@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from salesim.roles import KINDS
 from salesim.scenario.distributions import Distribution
 from salesim.scenario.errors import Location, ScenarioError, ScenarioIssue
 from salesim.scenario.schema import PLANNED_SECTIONS, Meta, Scenario, cross_section_problems
@@ -387,6 +388,18 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
+def _member_with(annotation: Any, field: str) -> Any:
+    """In a union of models (a team of any kind), the first member that has ``field``;
+    anything else as it is."""
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return annotation
+    for member in typing.get_args(annotation):
+        if isinstance(member, type) and issubclass(member, BaseModel) and \
+                field in member.model_fields:
+            return member
+    return annotation
+
+
 def model_at(path: PathKey, root: type[BaseModel] = Scenario) -> type[BaseModel] | None:
     """The scenario model found at ``path``, or None where the path is not a model."""
     current: Any = root
@@ -398,6 +411,7 @@ def model_at(path: PathKey, root: type[BaseModel] = Scenario) -> type[BaseModel]
             current = args[-1] if typing.get_origin(current) is dict else args[0]
             pending_container = False
             continue
+        current = _member_with(current, str(part))
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return None
         field = current.model_fields.get(str(part))
@@ -419,7 +433,7 @@ def _annotation_at(path: PathKey) -> Any:
     where the path is not part of the scenario's schema."""
     current: Any = Scenario
     for part in path:
-        current = _unwrap(current)
+        current = _member_with(_unwrap(current), str(part))
         origin = typing.get_origin(current)
         if origin is dict:
             current = typing.get_args(current)[1]
@@ -495,6 +509,12 @@ def _describe(error: Any, path: PathKey) -> tuple[str, str]:
         return f"unknown field '{name}'", hint
     if kind == "missing":
         return f"missing required field '{path[-1] if path else '?'}'", ""
+    if kind == "union_tag_not_found":
+        return ("a team needs its kind", f"add 'kind:' with one of {', '.join(KINDS)}")
+    if kind == "union_tag_invalid":
+        close = difflib.get_close_matches(str(context.get("tag", "")), list(KINDS), n=1)
+        return (f"unknown team kind '{context.get('tag', '')}': expected one of "
+                f"{', '.join(KINDS)}", f"did you mean '{close[0]}'?" if close else "")
     if kind == "literal_error":
         expected = context.get("expected", "")
         options = [o.strip().strip("'") for o in str(expected).replace(" or ", ", ").split(",")]

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PlainSerializer,
     ValidationInfo,
@@ -31,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from salesim.roles import KINDS
 from salesim.scenario.fields import (
     DURATION_JSON_SCHEMA,
     DurationDist,
@@ -44,16 +43,14 @@ from salesim.scenario.fields import (
     PositiveDuration,
     Rate,
 )
+from salesim.scenario.routing import Routing, routing_problems
+from salesim.scenario.section import Section
 from salesim.scenario.units import Duration, add_months, months_between
+
+__all__ = ["Section"]
 
 SHARE_TOLERANCE = 0.005
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class Section(BaseModel):
-    """Base of every scenario section: immutable, and unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # ----------------------------------------------------------------------------- meta, calendar
@@ -599,6 +596,12 @@ class Customers(Section):
 # ----------------------------------------------------------------------------- the scenario
 
 
+TeamSettings = Annotated[SDR | AE | CS, Field(discriminator="kind")]
+"""A team in ``teams:``: its ``kind`` says which settings it takes."""
+
+SHORTHAND_TEAMS: tuple[str, ...] = ("sdr", "ae", "cs")
+"""The sections that each declare one team named after its kind."""
+
 PLANNED_SECTIONS = {
     "bdr": "outbound (BDR) teams",
     "accounts": "the account universe",
@@ -617,9 +620,12 @@ class Scenario(Section):
     segments: dict[Name, Segment] = Field(min_length=1)
     channels: dict[Name, Channel] = Field(min_length=1)
     recycle: Recycle = Recycle()
-    sdr: SDR
-    ae: AE
-    cs: CS
+    sdr: SDR | None = Field(default=None, description="Shorthand for one SDR team named sdr.")
+    ae: AE | None = Field(default=None, description="Shorthand for one AE team named ae.")
+    cs: CS | None = Field(default=None, description="Shorthand for one CS team named cs.")
+    teams: dict[Name, TeamSettings] = Field(
+        default_factory=dict, description="Named teams, each with its kind (sdr, ae, cs).")
+    routing: Routing = Routing()
     customers: Customers = Customers()
 
     @model_validator(mode="after")
@@ -634,8 +640,20 @@ class Scenario(Section):
 
     @property
     def organisation(self) -> dict[str, SDR | AE | CS]:
-        """Every team by name, in the order work flows through their kinds."""
-        return {"sdr": self.sdr, "ae": self.ae, "cs": self.cs}
+        """Every team by name: the shorthand sections (``sdr``, ``ae``, ``cs``) first,
+        then ``teams`` in the order written."""
+        shorthand = {name: getattr(self, name) for name in SHORTHAND_TEAMS
+                     if getattr(self, name) is not None}
+        return {**shorthand, **{n: t for n, t in self.teams.items() if n not in shorthand}}
+
+    def teams_of(self, kind: str) -> dict[str, SDR | AE | CS]:
+        """The teams of one kind, by name."""
+        return {name: team for name, team in self.organisation.items() if team.kind == kind}
+
+    def team_path(self, name: str) -> tuple[str, ...]:
+        """Where team ``name`` is written: its shorthand section or ``teams.<name>``."""
+        return (name,) if name in SHORTHAND_TEAMS and getattr(self, name) is not None \
+            else ("teams", name)
 
     def month_index(self, month: dt.date) -> int:
         return months_between(self.meta.start, month)
@@ -667,8 +685,8 @@ def _share_problem(path: tuple[str | int, ...], shares: dict[str, float], what: 
                    "adjust the shares so they add up to 100%")
 
 
-def _unknown_names(path: tuple[str | int, ...], names: list[str], known: list[str], what: str
-                   ) -> list[Problem]:
+def unknown_names(path: tuple[str | int, ...], names: list[str], known: list[str], what: str
+                  ) -> list[Problem]:
     import difflib
 
     problems = []
@@ -684,20 +702,34 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
     """Rules that tie sections together, each reported at the path it concerns."""
     problems: list[Problem] = []
     segments = list(scenario.segments)
-    stages = list(scenario.ae.stages)
+    teams = scenario.organisation
+
+    for kind in KINDS.values():
+        if not any(team.kind == kind.name for team in teams.values()):
+            problems.append(Problem(
+                (kind.name,), f"the scenario has no {kind.title} team",
+                f"add a '{kind.name}:' section, or a team with 'kind: {kind.name}' under "
+                "'teams'"))
+    for name in SHORTHAND_TEAMS:
+        if getattr(scenario, name) is not None and name in scenario.teams:
+            problems.append(Problem(("teams", name),
+                                    f"the team name '{name}' is taken by the '{name}:' section",
+                                    "rename this team, or move that section here"))
 
     shares = {name: seg.share for name, seg in scenario.segments.items()}
     if (p := _share_problem(("segments",), shares, "segment shares")) is not None:
         problems.append(p)
 
+    stages = list(dict.fromkeys(stage for team in scenario.teams_of("ae").values()
+                                for stage in team.stages))  # type: ignore[union-attr]
     for name, segment in scenario.segments.items():
-        problems += _unknown_names(("segments", name, "stages"), list(segment.stages), stages,
-                                   "stages")
+        problems += unknown_names(("segments", name, "stages"), list(segment.stages), stages,
+                                  "stages")
 
     for name, channel in scenario.channels.items():
         if channel.segment_mix is not None:
             path = ("channels", name, "segment_mix")
-            problems += _unknown_names(path, list(channel.segment_mix), segments, "segments")
+            problems += unknown_names(path, list(channel.segment_mix), segments, "segments")
             if (p := _share_problem(path, channel.segment_mix, "segment_mix shares")):
                 problems.append(p)
         for bound in ("start", "end"):
@@ -712,26 +744,30 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
         if channel.start and channel.end and channel.end < channel.start:
             problems.append(Problem(("channels", name, "end"), "ends before it starts"))
 
-    ae = scenario.ae
-    if ae.routing == "by_segment" and ae.segment_split is None:
-        problems.append(Problem(("ae", "segment_split"),
-                                "routing by_segment needs segment_split",
-                                "e.g. segment_split: {smb: 50%, enterprise: 50%}"))
-    if ae.segment_split is not None:
-        problems += _unknown_names(("ae", "segment_split"), list(ae.segment_split), segments,
-                                   "segments")
-        if (p := _share_problem(("ae", "segment_split"), ae.segment_split,
-                                "segment_split shares")):
-            problems.append(p)
+    for name, ae in scenario.teams_of("ae").items():
+        assert isinstance(ae, AE)
+        team_path = scenario.team_path(name)
+        if ae.routing == "by_segment" and ae.segment_split is None:
+            problems.append(Problem((*team_path, "segment_split"),
+                                    "routing by_segment needs segment_split",
+                                    "e.g. segment_split: {smb: 50%, enterprise: 50%}"))
+        if ae.segment_split is not None:
+            problems += unknown_names((*team_path, "segment_split"), list(ae.segment_split),
+                                      segments, "segments")
+            if (p := _share_problem((*team_path, "segment_split"), ae.segment_split,
+                                    "segment_split shares")):
+                problems.append(p)
 
     first_month = scenario.meta.start.replace(day=1)
-    for role, team in scenario.organisation.items():
+    for name, team in teams.items():
         for index, hire in enumerate(team.hiring):
             if hire.month < first_month or hire.month >= scenario.meta.end:
-                problems.append(Problem((role, "hiring", index, "month"),
+                problems.append(Problem((*scenario.team_path(name), "hiring", index, "month"),
                                         f"{hire.month:%Y-%m} is outside the horizon",
                                         f"the scenario runs {scenario.meta.start} to "
                                         f"{scenario.meta.end}"))
+    if not any(len(p.path) == 1 and p.path[0] in KINDS for p in problems):
+        problems += routing_problems(scenario, {})
     return problems
 
 
