@@ -18,7 +18,7 @@ from salesim.metrics import (
     unit_economics,
 )
 
-from .builders import one, records
+from .builders import CUSTOMER_SUCCESS, INSIDE_SALES, one, records, team_book, team_plan
 
 # Four customers over two years:
 #   1 (web, smb): 100 from Feb 2027, expands by 20 in Feb 2028
@@ -206,3 +206,17 @@ def test_empty_records_cost_nothing_and_have_no_cac():
     table = retention(records(), period_types=("total",))
     assert np.isnan(table["nrr"].iloc[0])
     assert pd.api.types.is_float_dtype(table["nrr"])
+
+
+def test_acquisition_cost_counts_sdr_and_ae_teams_not_cs():
+    economics = unit_economics(team_book(), team_plan(), period_types=("month",))
+    jan = economics.set_index("period").loc["2027-01"]
+    sdr, enterprise, commercial, cs = 2 * 5_000, 15_000, 2 * 10_000, 7_500
+    assert jan["sales_cost"] == pytest.approx(sdr + enterprise + commercial)
+    assert jan["total_cost"] == pytest.approx(sdr + enterprise + commercial + cs)
+    assert jan["cac"] == pytest.approx((sdr + enterprise + commercial) / 2)
+    table = costs(team_book(), team_plan(), period_types=("month",))
+    teams = table.loc[(table["kind"] == "team") & (table["period"] == "2027-01")]
+    assert teams.set_index("name")["cost"].to_dict() == pytest.approx({
+        INSIDE_SALES: sdr, "enterprise": enterprise, "commercial": commercial,
+        CUSTOMER_SUCCESS: cs})

@@ -22,7 +22,15 @@ from salesim.metrics import (
     period_funnel,
 )
 
-from .builders import kpi, records, rows
+from .builders import (
+    CUSTOMER_SUCCESS,
+    INSIDE_SALES,
+    kpi,
+    records,
+    rows,
+    team_book,
+    team_plan,
+)
 
 PLAN = Plan(
     teams={"sdr": TeamPlan(quota_per_month=2, quota_measure="meetings_held",
@@ -324,3 +332,66 @@ def test_monthly_counts_add_up_to_the_year_and_total(items):
         per_channel = rows(table, metric=metric, period_type="total", segment="", role="",
                            rep_id=-1)
         assert per_channel["value"].sum() == 2 * by_type["total"]  # overall + both channels
+
+
+@pytest.fixture(scope="module")
+def teams_table():
+    return kpi_table(team_book(), team_plan(), period_types=("month", "total"))
+
+
+def test_people_rows_per_team(teams_table):
+    def team(metric, period, role, name):
+        return kpi(teams_table, metric, period, role=role, team=name)
+
+    assert team("headcount_end", "total", "sdr", INSIDE_SALES) == 2
+    assert team("headcount_end", "total", "ae", "enterprise") == 1
+    assert team("headcount_end", "total", "ae", "commercial") == 2
+    assert kpi(teams_table, "headcount_end", "total", role="ae") == 3
+    # attainment in January: enterprise 30,000 of 20,000; commercial 6,000 and 0 of 5,000
+    assert team("attainment_mean", "2027-01", "ae", "enterprise") == pytest.approx(1.5)
+    assert team("attainment_mean", "2027-01", "ae", "commercial") == pytest.approx(0.6)
+    assert team("share_at_quota", "2027-01", "ae", "commercial") == pytest.approx(0.5)
+    assert team("reps_with_quota", "2027-01", "ae", "commercial") == 2
+    assert kpi(teams_table, "attainment_mean", "2027-01", role="ae") == pytest.approx(0.9)
+    assert team("attainment_mean", "2027-01", "sdr", INSIDE_SALES) == pytest.approx(1.0)
+    # per-rep rows carry the rep's team
+    assert kpi(teams_table, "attainment", "2027-01", role="ae", team="commercial",
+               rep_id=20) == pytest.approx(1.2)
+    assert kpi(teams_table, "meetings_held", "2027-01", role="sdr", team=INSIDE_SALES,
+               rep_id=1) == 3
+    # cost per team: a month of each head's annual cost
+    assert team("total_cost", "2027-01", "ae", "commercial") == pytest.approx(20_000)
+    assert team("total_cost", "2027-01", "cs", CUSTOMER_SUCCESS) == pytest.approx(7_500)
+    assert kpi(teams_table, "total_cost", "2027-01", role="ae") == pytest.approx(35_000)
+    # per head, over the team's own deals and meetings
+    assert team("bookings_per_ae", "2027-01", "ae", "commercial") == pytest.approx(3_000)
+    assert team("bookings_per_ae", "2027-01", "ae", "enterprise") == pytest.approx(30_000)
+    assert team("meetings_per_sdr", "2027-01", "sdr", INSIDE_SALES) == pytest.approx(2)
+
+
+def test_utilisation_per_team_and_for_the_kind(teams_table):
+    # open opportunity-days in January over AE-days x open opportunities per AE
+    enterprise = kpi(teams_table, "utilisation", "2027-01", role="ae", team="enterprise")
+    assert enterprise == pytest.approx(19 / (31 * 2))
+    commercial = kpi(teams_table, "utilisation", "2027-01", role="ae", team="commercial")
+    assert commercial == pytest.approx((10 + 20) / (2 * 31 * 4))
+    # the kind carries the work of both teams against the capacity of both
+    assert kpi(teams_table, "utilisation", "2027-01", role="ae") == pytest.approx(
+        (19 + 30) / (31 * 2 + 2 * 31 * 4))
+
+
+def test_headline_entries_per_team():
+    plan = team_plan()
+    numbers = headline_metrics(team_book(), plan)
+    assert tuple(numbers) == headline_names(plan)
+    assert numbers[f"headcount_end_{INSIDE_SALES}"] == 2
+    assert numbers["headcount_end_sdr"] == 2
+    assert numbers["headcount_end_ae"] == 3
+    assert numbers["headcount_end_enterprise"] == 1
+    # the year: 30,000 of 240,000; 6,000 and 0 of 60,000 each; 3 and 1 of 24 meetings
+    assert numbers["attainment_mean_enterprise"] == pytest.approx(0.125)
+    assert numbers["attainment_mean_commercial"] == pytest.approx(0.05)
+    assert numbers["share_at_quota_commercial"] == 0
+    assert numbers[f"attainment_mean_{INSIDE_SALES}"] == pytest.approx((3 + 1) / 24 / 2)
+    assert numbers["ae_attainment_mean"] == pytest.approx((0.125 + 0.1 + 0) / 3)
+    assert numbers[f"attainment_mean_{CUSTOMER_SUCCESS}"] == pytest.approx(25_000 / 60_000)

@@ -32,7 +32,6 @@ from rich.table import Table
 from salesim.experiments.ensemble import Ensemble
 from salesim.experiments.executors import resolve_executor
 from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED, run
-from salesim.experiments.stats import QUANTILES
 from salesim.io import check_output_folder
 from salesim.metrics.kpis import TEAM_HEADLINES
 from salesim.roles import KINDS
@@ -190,24 +189,29 @@ def summary_table(ensemble: Ensemble, currency: str = "",
 
 def team_table(ensemble: Ensemble, teams: Mapping[str, str]) -> Table:
     """Per team (``teams``: team name -> kind): its kind, heads at the horizon end, the
-    mean attainment of its reps and their share at quota, each as P10 / P50 / P90
-    across replications (``-`` for a team without a quota)."""
+    mean attainment of its reps (P10, P50 and P90 across replications) and their
+    share at quota; ``-`` for a team without a quota.
+
+    Heads and share at quota are P50s across replications, as is the middle
+    attainment column.
+    """
     stats: dict[Any, dict[Any, Any]] = ensemble.summary().to_dict("index")
-    table = Table(title="Teams (P10 / P50 / P90 across replications)", title_justify="left",
-                  title_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("team")
+    table = Table(title="Teams: heads at the end, attainment (mean over reps) and share "
+                        "at quota; P50 across replications, attainment also P10 and P90",
+                  title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False)
+    table.add_column("team", no_wrap=True)
     table.add_column("kind")
-    for column in ("heads at end", "attainment mean", "share at quota"):
+    for column in ("heads", "attainment P10", "P50", "P90", "at quota"):
         table.add_column(column, justify="right")
+    wanted = (("headcount_end", "p50"), ("attainment_mean", "p10"),
+              ("attainment_mean", "p50"), ("attainment_mean", "p90"),
+              ("share_at_quota", "p50"))
     for team, kind in teams.items():
         cells = []
-        for metric in TEAM_HEADLINES:
-            name = f"{metric}_{team}"
-            if name not in stats:
-                cells.append("-")
-                continue
-            cells.append(" / ".join(format_value(metric, float(stats[name][stat]))
-                                    for stat in QUANTILES))
+        for metric, stat in wanted:
+            found = stats.get(f"{metric}_{team}")
+            cells.append("-" if found is None else format_value(metric, float(found[stat])))
         table.add_row(team, kind, *cells)
     return table
 
