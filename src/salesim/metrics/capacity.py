@@ -113,10 +113,17 @@ class Stages:
     is_bottleneck: np.ndarray
 
 
+Memo = dict[tuple[str, str, str], dict[str, np.ndarray]]
+"""Queue and work columns already computed, by (owner table, team or ``''`` for all
+rows, what)."""
+
+
 def bottleneck_arrays(records: Records, plan: Plan, work: Workforce,
-                      by_team: bool = False) -> Stages:
+                      by_team: bool = False, memo: Memo | None = None) -> Stages:
     """The columns of :func:`bottlenecks` as (periods x stages) arrays, or with
-    ``by_team`` as (periods x teams) arrays."""
+    ``by_team`` as (periods x teams) arrays. Pass the same ``memo`` to the call per
+    stage and per team to compute the queues of a kind's only team once."""
+    memo = {} if memo is None else memo
     grid = work.grid
     acts = records.activities
     act_rows, act_periods = grid.locate(acts["date"].to_numpy(dtype="datetime64[ns]"))
@@ -134,7 +141,7 @@ def bottleneck_arrays(records: Records, plan: Plan, work: Workforce,
     for name, kind in units:
         busy = group_sum(act_periods[member == name], grid.size, busy_hours[member == name])
         basis, values = _unit(records, plan, work, heads, name, kind, by_team, busy,
-                              name in logged)
+                              name in logged, memo)
         bases.append(basis)
         for column, array in values.items():
             columns[column].append(np.asarray(array, dtype=float))
@@ -151,7 +158,7 @@ def bottleneck_arrays(records: Records, plan: Plan, work: Workforce,
 
 
 def _unit(records: Records, plan: Plan, work: Workforce, heads: Heads, name: str, kind: str,
-          by_team: bool, busy: np.ndarray, logs_activities: bool
+          by_team: bool, busy: np.ndarray, logs_activities: bool, memo: Memo
           ) -> tuple[str, dict[str, np.ndarray]]:
     """The basis and the columns of one stage or team."""
     grid = work.grid
@@ -176,25 +183,34 @@ def _unit(records: Records, plan: Plan, work: Workforce, heads: Heads, name: str
             capacity_days = nan
     declared = KINDS.get(kind)
 
-    def mine(table: pd.DataFrame) -> pd.DataFrame:
-        return table.loc[(table["team"] == name).to_numpy(dtype=bool)] if by_team else table
+    def mine(owner: str) -> tuple[pd.DataFrame, str]:
+        """The rows of ``owner`` the unit works, and their memo key ('' for all)."""
+        table = getattr(records, owner)
+        if not by_team:
+            return table, ""
+        rows = (table["team"] == name).to_numpy(dtype=bool)
+        return (table, "") if rows.all() else (table.loc[rows], name)
 
     basis, work_done, capacity = "", nan, nan
     owner = declared.owner_table if declared is not None else ""
     if (declared is not None and declared.capacity_setting is not None
             and owner in WORK_INTERVALS and not np.isnan(capacity_days).all()):
         start, end, basis = WORK_INTERVALS[owner]
-        table = mine(getattr(records, owner))
-        work_done = window_integral(horizon.to_days(table[start]),
-                                    horizon.to_days(table[end]), grid.lo, grid.hi)
+        table, key = mine(owner)
+        if (owner, key, "work") not in memo:
+            memo[owner, key, "work"] = {"work": window_integral(
+                horizon.to_days(table[start]), horizon.to_days(table[end]), grid.lo, grid.hi)}
+        work_done = memo[owner, key, "work"]["work"]
         capacity = capacity_days
     elif (declared is not None and declared.capacity_setting is None) or logs_activities:
         basis, work_done, capacity = "busy_hours", busy, months * plan.hours_per_month
     if owner in QUEUES:
-        table = mine(getattr(records, owner))
-        arrived, served, ended = QUEUES[owner]
-        queue = _queue_and_waits(grid, table[arrived], table[served],
-                                 _first_valid(table[served], table[ended]))
+        table, key = mine(owner)
+        if (owner, key, "queue") not in memo:
+            arrived, served, ended = QUEUES[owner]
+            memo[owner, key, "queue"] = _queue_and_waits(
+                grid, table[arrived], table[served], _first_valid(table[served], table[ended]))
+        queue = memo[owner, key, "queue"]
     else:
         queue = dict.fromkeys(("mean_queue", "queue_at_end", "mean_wait_hours",
                                "p90_wait_hours", "waits"), nan)
@@ -206,8 +222,9 @@ def bottleneck_frame(records: Records, plan: Plan, work: Workforce) -> pd.DataFr
     """:func:`bottlenecks` from already computed :class:`Workforce` arrays."""
     grid = work.grid
     frames = []
+    memo: Memo = {}
     for by_team in (False, True):
-        stages = bottleneck_arrays(records, plan, work, by_team)
+        stages = bottleneck_arrays(records, plan, work, by_team, memo)
         n = len(stages.names)
         names = np.asarray(stages.names, dtype=object)
         frames.append(pd.DataFrame({

@@ -79,7 +79,7 @@ from salesim.metrics._tidy import (
     text_codes,
 )
 from salesim.metrics.attainment import AT_QUOTA, MIN_EXPECTED, attainment_arrays
-from salesim.metrics.capacity import bottleneck_arrays
+from salesim.metrics.capacity import Memo, bottleneck_arrays
 from salesim.metrics.finance import (
     arr_events,
     cost_arrays,
@@ -639,8 +639,9 @@ def _people_metrics(b: _Builder, bookings: np.ndarray, meetings: np.ndarray,
         b.rows.add(metric, unit, divide(team_amounts, work.by_team.person_days[:, mine]
                                         / days), "team", teams[mine], team_kinds[mine])
 
+    memo: Memo = {}
     for dim in ("role", "team"):
-        stages = bottleneck_arrays(b.records, b.plan, work, by_team=dim == "team")
+        stages = bottleneck_arrays(b.records, b.plan, work, dim == "team", memo)
         stage_names = np.asarray(stages.names, dtype=object)
         stage_kinds = np.asarray(stages.kinds, dtype=object)
         for column, metric, unit in (("utilisation", "utilisation", "share"),
