@@ -395,3 +395,38 @@ def test_headline_entries_per_team():
     assert numbers[f"attainment_mean_{INSIDE_SALES}"] == pytest.approx((3 + 1) / 24 / 2)
     assert numbers["ae_attainment_mean"] == pytest.approx((0.125 + 0.1 + 0) / 3)
     assert numbers[f"attainment_mean_{CUSTOMER_SUCCESS}"] == pytest.approx(25_000 / 60_000)
+
+
+def test_teams_add_up_to_their_kind_on_a_simulated_organisation():
+    from pathlib import Path
+
+    from salesim.scenario import load_scenario
+    from salesim.world import simulate
+
+    path = Path(__file__).parents[2] / "scenarios" / "enterprise-and-commercial.yaml"
+    scenario = load_scenario(path, overrides=["meta.horizon=24 months"])
+    plan = Plan.from_scenario(scenario)
+    table = kpi_table(simulate(scenario, seed=3), plan, period_types=("quarter", "total"))
+    people = table.loc[(table["channel"] == "") & (table["segment"] == "")
+                       & (table["rep_id"] < 0) & (table["role"] != "")]
+    teams = people.loc[people["team"] != ""]
+    assert set(teams["team"]) == set(scenario.organisation)
+    assert {(t, k) for t, k in zip(teams["team"], teams["role"], strict=True)} == {
+        (name, team.kind) for name, team in scenario.organisation.items()}
+    keys = ["period", "metric", "role"]
+    for metric in ("headcount", "headcount_end", "hires", "leavers", "total_cost",
+                   "reps_with_quota"):
+        summed = teams.loc[teams["metric"] == metric].groupby(keys)["value"].sum()
+        kinds = people.loc[(people["metric"] == metric) & (people["team"] == "")]
+        assert len(kinds) > 0
+        assert kinds.set_index(keys)["value"].sort_index().to_numpy() == pytest.approx(
+            summed.sort_index().to_numpy()), metric
+    # the kind's mean attainment is the teams' means weighted by their reps
+    weights = teams.loc[teams["metric"] == "reps_with_quota"].set_index(["period", "team"])
+    means = teams.loc[teams["metric"] == "attainment_mean"].set_index(["period", "team"])
+    ae = means.loc[means["role"] == "ae"]
+    weighted = (ae["value"] * weights.loc[ae.index, "value"]).groupby(level="period").sum() \
+        / weights.loc[ae.index, "value"].groupby(level="period").sum()
+    kind = people.loc[(people["metric"] == "attainment_mean") & (people["role"] == "ae")
+                      & (people["team"] == "")].set_index("period")["value"]
+    assert kind.loc[weighted.index].to_numpy() == pytest.approx(weighted.to_numpy())
