@@ -5,6 +5,7 @@ import io
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from rich.console import Console
 
@@ -121,3 +122,46 @@ def test_unwritable_output_folder_fails_before_running(
 ])
 def test_format_value(metric: str, value: float, shown: str) -> None:
     assert format_value(metric, value, "USD") == shown
+
+
+def test_team_table_shows_each_team_and_leaves_it_out_of_the_headlines() -> None:
+    from salesim.experiments.command import summary_table, team_table
+    from salesim.experiments.ensemble import Ensemble
+
+    team = "インサイドセールス"
+    replications = pd.DataFrame({
+        "replication": [0, 1, 2], "seed": [7, 8, 9],
+        "sdr_attainment_mean": [0.8, 1.0, 1.2],
+        "headcount_end_sdr": [4.0, 5.0, 6.0],
+        "headcount_end_ae": [2.0, 2.0, 2.0],
+        f"headcount_end_{team}": [4.0, 5.0, 6.0],
+        f"attainment_mean_{team}": [0.8, 1.0, 1.2],
+        f"share_at_quota_{team}": [0.25, 0.5, 0.75],
+        "headcount_end_field": [2.0, 2.0, 2.0],
+    })
+    ensemble = Ensemble("Teams", 1, replications, pd.DataFrame())
+    teams = {team: "sdr", "field": "ae"}
+    console, buffer = _console()
+    console.print(team_table(ensemble, teams))
+    lines = buffer.getvalue().splitlines()
+    sdr = next(line for line in lines if line.startswith(team))
+    # heads P50, attainment P10 / P50 / P90, share at quota P50
+    assert sdr.split()[1:] == ["sdr", "5", "84.0%", "100.0%", "116.0%", "50.0%"]
+    field = next(line for line in lines if line.startswith("field"))
+    assert field.split()[1:] == ["ae", "2", "-", "-", "-", "-"]
+
+    console, buffer = _console()
+    console.print(summary_table(ensemble, "USD", teams))
+    shown = [line.split()[0] for line in buffer.getvalue().splitlines()[3:] if line.strip()]
+    assert shown == ["sdr_attainment_mean", "headcount_end_sdr", "headcount_end_ae"]
+
+
+def test_run_prints_the_teams(tmp_path: Path) -> None:
+    console, buffer = _console()
+    assert run_command(MINIMAL, reps=2, seed=1, workers=1, out=tmp_path, console=console,
+                       progress=False) == 0
+    printed = buffer.getvalue()
+    assert "Teams: heads at the end" in printed
+    assert [line.split()[:2] for line in printed.splitlines()
+            if line.split()[:1] in (["sdr"], ["ae"], ["cs"])] == [
+        ["sdr", "sdr"], ["ae", "ae"], ["cs", "cs"]]

@@ -176,3 +176,42 @@ def test_failed_write_changes_nothing(tmp_path: Path, ensemble: Ensemble,
     assert _listing(tmp_path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         {Path(name).parts[0] for name in before})
+
+
+def test_team_names_in_japanese_round_trip_through_the_files(tmp_path: Path) -> None:
+    # the hand-made book of the metrics tests (pytest imports tests/metrics as ``metrics``)
+    from metrics.builders import CUSTOMER_SUCCESS, INSIDE_SALES, team_book, team_plan
+    from salesim.experiments.montecarlo import KPI_PERIOD_TYPES
+    from salesim.metrics import headline_metrics, kpi_table
+
+    book, plan = team_book(), team_plan()
+    results = []
+    for index in range(2):
+        kpis = kpi_table(book, plan, period_types=KPI_PERIOD_TYPES)
+        headline = headline_metrics(book, plan, kpis=kpis)
+        # as a replication sends them: text columns as categories
+        text_columns = ("period_type", "period", "metric", "channel", "segment", "role",
+                        "team", "unit")
+        sent = kpis.astype(dict.fromkeys(text_columns, "category"))
+        results.append(ReplicationResult(index, index, headline, sent))
+    folder = assemble("チーム", 0, results, version="9.9").write(tmp_path / "out")
+
+    text = (folder / "summary.json").read_text(encoding="utf-8")
+    assert f'"headcount_end_{INSIDE_SALES}"' in text  # written as is, not escaped
+    metrics = json.loads(text)["metrics"]
+    assert metrics[f"headcount_end_{INSIDE_SALES}"]["p50"] == 2
+    assert metrics["attainment_mean_enterprise"]["mean"] == pytest.approx(0.125)
+    assert metrics[f"share_at_quota_{CUSTOMER_SUCCESS}"]["mean"] == 0
+    assert metrics["headcount_end_ae"]["mean"] == 3
+
+    replications = pd.read_parquet(folder / "replications.parquet")
+    assert replications[f"attainment_mean_{INSIDE_SALES}"].tolist() == pytest.approx(
+        [4 / 24 / 2] * 2)
+
+    kpis = pd.read_parquet(folder / "kpis.parquet")
+    assert {INSIDE_SALES, CUSTOMER_SUCCESS, "enterprise", "commercial", ""} == set(
+        kpis["team"])
+    row = kpis.loc[(kpis["metric"] == "headcount_end") & (kpis["period_type"] == "total")
+                   & (kpis["team"] == INSIDE_SALES)]
+    assert row[["role", "mean", "n"]].to_dict("records") == [
+        {"role": "sdr", "mean": 2.0, "n": 2}]

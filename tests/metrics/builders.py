@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesim.metrics import Plan, TeamPlan
 from salesim.records import COLUMNS, Records, conform, empty_table
 
 # Sensible values for columns a test leaves out; timestamps default to NaT and an
@@ -81,7 +82,84 @@ def one(frame: pd.DataFrame, column: str = "value", **where: Any) -> Any:
 
 
 def kpi(table_: pd.DataFrame, metric: str, period: str, *, channel: str = "",
-        segment: str = "", role: str = "", rep_id: int = -1) -> float:
-    """One value of a KPI table (dimensions default to 'not split')."""
+        segment: str = "", role: str = "", team: str | None = None,
+        rep_id: int = -1) -> float:
+    """One value of a KPI table (dimensions default to 'not split'; a per-rep row
+    carries the rep's team, which need not be given)."""
+    where: dict[str, Any] = {"team": team if team is not None else ""} if (
+        team is not None or rep_id < 0) else {}
     return float(one(table_, metric=metric, period=period, channel=channel, segment=segment,
-                     role=role, rep_id=rep_id))
+                     role=role, rep_id=rep_id, **where))
+
+
+# A book with named teams: a Japanese-named SDR team, two AE teams with different
+# quotas and capacities, and a CS team with a retained-ARR quota.
+INSIDE_SALES = "インサイドセールス"
+CUSTOMER_SUCCESS = "カスタマーサクセス"
+TEAM_PLAN = {
+    INSIDE_SALES: {"kind": "sdr", "quota_per_month": 2, "annual_cost": 60_000},
+    "enterprise": {"kind": "ae", "quota_per_month": 20_000, "annual_cost": 180_000,
+                   "capacity": 2},
+    "commercial": {"kind": "ae", "quota_per_month": 5_000, "annual_cost": 120_000,
+                   "capacity": 4},
+    CUSTOMER_SUCCESS: {"kind": "cs", "quota_per_month": 5_000, "annual_cost": 90_000},
+}
+TEAM_REPS = [
+    {"rep_id": 1, "role": "sdr", "team": INSIDE_SALES, "hired_at": "2027-01-01"},
+    {"rep_id": 2, "role": "sdr", "team": INSIDE_SALES, "hired_at": "2027-01-01"},
+    {"rep_id": 10, "role": "ae", "team": "enterprise", "hired_at": "2027-01-01"},
+    {"rep_id": 20, "role": "ae", "team": "commercial", "hired_at": "2027-01-01"},
+    {"rep_id": 21, "role": "ae", "team": "commercial", "hired_at": "2027-01-01"},
+    {"rep_id": 30, "role": "cs", "team": CUSTOMER_SUCCESS, "hired_at": "2027-01-01"},
+]
+# January: SDR 1 holds three meetings, SDR 2 one
+TEAM_LEADS = [
+    {"lead_id": i, "sdr_id": sdr, "team": INSIDE_SALES, "created_at": "2027-01-04 09:00",
+     "meeting_held_at": f"2027-01-{10 + i:02d} 10:00"}
+    for i, sdr in ((1, 1), (2, 1), (3, 1), (4, 2))
+]
+# January: enterprise wins 30,000 (open 19 days); commercial wins 6,000 (open 10
+# days) and loses one (open 20 days)
+TEAM_OPPORTUNITIES = [
+    {"opportunity_id": 1, "ae_id": 10, "team": "enterprise", "status": "won",
+     "created_at": "2027-01-01", "assigned_at": "2027-01-01", "closed_at": "2027-01-20",
+     "amount": 30_000.0},
+    {"opportunity_id": 2, "ae_id": 20, "team": "commercial", "status": "won",
+     "created_at": "2027-01-01", "assigned_at": "2027-01-01", "closed_at": "2027-01-11",
+     "amount": 6_000.0},
+    {"opportunity_id": 3, "ae_id": 21, "team": "commercial", "status": "lost",
+     "created_at": "2027-01-01", "assigned_at": "2027-01-01", "closed_at": "2027-01-21",
+     "amount": 9_000.0},
+]
+# Customers of CSM 30 renewing in 2027: see test_attainment's retained ARR test
+TEAM_SUBSCRIPTIONS = [
+    {"subscription_id": s, "csm_id": 30, "team": CUSTOMER_SUCCESS, "start_at": start,
+     "initial_arr": arr, "arr": arr}
+    for s, start, arr in ((1, "2026-03-01", 12_000.0), (2, "2026-06-01", 6_000.0),
+                          (3, "2026-09-01", 4_000.0), (4, "2026-01-15", 8_000.0))
+]
+TEAM_EVENTS = [
+    {"subscription_id": 1, "at": "2026-03-01", "kind": "new", "arr_change": 12_000.0},
+    {"subscription_id": 1, "at": "2027-03-01", "kind": "renewal", "arr_change": 0.0},
+    {"subscription_id": 1, "at": "2027-03-01", "kind": "contraction", "arr_change": -2_000.0},
+    {"subscription_id": 2, "at": "2026-06-01", "kind": "new", "arr_change": 6_000.0},
+    {"subscription_id": 2, "at": "2027-06-01", "kind": "renewal", "arr_change": 0.0},
+    {"subscription_id": 2, "at": "2027-06-01", "kind": "expansion", "arr_change": 3_000.0},
+    {"subscription_id": 3, "at": "2026-09-01", "kind": "new", "arr_change": 4_000.0},
+    {"subscription_id": 3, "at": "2027-09-01", "kind": "churn", "arr_change": -4_000.0},
+    {"subscription_id": 4, "at": "2026-01-15", "kind": "new", "arr_change": 8_000.0},
+    {"subscription_id": 4, "at": "2026-07-01", "kind": "expansion", "arr_change": 1_000.0},
+    {"subscription_id": 4, "at": "2027-01-15", "kind": "renewal", "arr_change": 0.0},
+]
+
+
+def team_book() -> Records:
+    """The records of the book with named teams (2027)."""
+    return records(reps=TEAM_REPS, leads=TEAM_LEADS, opportunities=TEAM_OPPORTUNITIES,
+                   subscriptions=TEAM_SUBSCRIPTIONS, subscription_events=TEAM_EVENTS)
+
+
+def team_plan() -> Plan:
+    """The plan of :func:`team_book`: one entry per team, keyed by its name."""
+    return Plan(teams={name: TeamPlan(**settings) for name, settings in TEAM_PLAN.items()},
+                hours_per_month=160)

@@ -11,14 +11,14 @@ import pytest
 from salesim.metrics import (
     ChannelPlan,
     Plan,
-    RolePlan,
+    TeamPlan,
     arr_rollforward,
     costs,
     retention,
     unit_economics,
 )
 
-from .builders import one, records
+from .builders import CUSTOMER_SUCCESS, INSIDE_SALES, one, records, team_book, team_plan
 
 # Four customers over two years:
 #   1 (web, smb): 100 from Feb 2027, expands by 20 in Feb 2028
@@ -126,8 +126,8 @@ def test_arr_before_the_horizon_is_the_opening_balance(book):
 # ----------------------------------------------------------------------------- costs
 
 COST_PLAN = Plan(
-    roles={"sdr": RolePlan(annual_cost=120_000), "ae": RolePlan(annual_cost=120_000),
-           "cs": RolePlan(annual_cost=60_000)},
+    teams={"sdr": TeamPlan(annual_cost=120_000), "ae": TeamPlan(annual_cost=120_000),
+           "cs": TeamPlan(annual_cost=60_000)},
     channels={"web": ChannelPlan(fixed_cost_per_month=1_000),
               "events": ChannelPlan(fixed_cost_per_month=3_000, start=dt.date(2027, 3, 1),
                                     end=dt.date(2027, 4, 1))},
@@ -152,7 +152,12 @@ def spend():
 
 
 def test_cost_by_role_and_channel(spend):
-    table = costs(spend, COST_PLAN, period_types=("month", "total"))
+    every = costs(spend, COST_PLAN, period_types=("month", "total"))
+    teams = every.loc[every["kind"] == "team"]
+    table = every.loc[every["kind"] != "team"]
+    # teams named after their kinds cost what their kinds do
+    assert (teams.set_index(["period", "name"])["cost"]
+            == table.loc[table["kind"] == "role"].set_index(["period", "name"])["cost"]).all()
     jan = table.loc[table["period"] == "2027-01"].set_index("name")["cost"]
     assert jan["sdr"] == pytest.approx(10_000)
     assert jan["ae"] == pytest.approx(10_000 + 20_000 * 16 / 31)
@@ -182,7 +187,7 @@ def test_cac_and_payback(spend):
 
 
 def test_gross_margin_lengthens_payback(spend):
-    half = Plan(roles=COST_PLAN.roles, channels=COST_PLAN.channels, gross_margin=0.5)
+    half = Plan(teams=COST_PLAN.teams, channels=COST_PLAN.channels, gross_margin=0.5)
     full = unit_economics(spend, COST_PLAN, period_types=("total",)).iloc[0]
     halved = unit_economics(spend, half, period_types=("total",)).iloc[0]
     assert halved["cac_payback_months"] == pytest.approx(2 * full["cac_payback_months"])
@@ -201,3 +206,17 @@ def test_empty_records_cost_nothing_and_have_no_cac():
     table = retention(records(), period_types=("total",))
     assert np.isnan(table["nrr"].iloc[0])
     assert pd.api.types.is_float_dtype(table["nrr"])
+
+
+def test_acquisition_cost_counts_sdr_and_ae_teams_not_cs():
+    economics = unit_economics(team_book(), team_plan(), period_types=("month",))
+    jan = economics.set_index("period").loc["2027-01"]
+    sdr, enterprise, commercial, cs = 2 * 5_000, 15_000, 2 * 10_000, 7_500
+    assert jan["sales_cost"] == pytest.approx(sdr + enterprise + commercial)
+    assert jan["total_cost"] == pytest.approx(sdr + enterprise + commercial + cs)
+    assert jan["cac"] == pytest.approx((sdr + enterprise + commercial) / 2)
+    table = costs(team_book(), team_plan(), period_types=("month",))
+    teams = table.loc[(table["kind"] == "team") & (table["period"] == "2027-01")]
+    assert teams.set_index("name")["cost"].to_dict() == pytest.approx({
+        INSIDE_SALES: sdr, "enterprise": enterprise, "commercial": commercial,
+        CUSTOMER_SUCCESS: cs})

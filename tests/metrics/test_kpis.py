@@ -15,21 +15,29 @@ from salesim.metrics import (
     KPI_COLUMNS,
     ChannelPlan,
     Plan,
-    RolePlan,
+    TeamPlan,
     headline_metrics,
     headline_names,
     kpi_table,
     period_funnel,
 )
 
-from .builders import kpi, records, rows
+from .builders import (
+    CUSTOMER_SUCCESS,
+    INSIDE_SALES,
+    kpi,
+    records,
+    rows,
+    team_book,
+    team_plan,
+)
 
 PLAN = Plan(
-    roles={"sdr": RolePlan(quota_per_month=2, quota_measure="meetings_held",
+    teams={"sdr": TeamPlan(quota_per_month=2, quota_measure="meetings_held",
                            annual_cost=60_000),
-           "ae": RolePlan(quota_per_month=10_000, quota_measure="bookings",
+           "ae": TeamPlan(quota_per_month=10_000, quota_measure="bookings",
                           annual_cost=120_000),
-           "cs": RolePlan(annual_cost=60_000)},
+           "cs": TeamPlan(annual_cost=60_000)},
     channels={"web": ChannelPlan(fixed_cost_per_month=1_000)},
     hours_per_month=160,
     currency="EUR",
@@ -111,7 +119,8 @@ def test_columns_and_types(table):
     assert table["rep_id"].dtype == np.int64
     assert table["value"].dtype == np.float64
     assert (table["unit"] != "").all()
-    keys = ["period_type", "period", "metric", "channel", "segment", "role", "rep_id"]
+    keys = ["period_type", "period", "metric", "channel", "segment", "role", "team",
+            "rep_id"]
     assert not table.duplicated(keys).any()
     assert set(rows(table, metric="bookings")["unit"]) == {"EUR"}
 
@@ -217,9 +226,12 @@ def test_attainment_rows(table):
 
 
 def test_headline_names_are_stable():
+    # teams named after their kinds: their end headcount is the kind's, named once
     assert headline_names(PLAN) == (*HEADLINE_METRICS, "headcount_end_sdr",
-                                    "headcount_end_ae", "headcount_end_cs")
-    smaller = Plan(roles={"ae": RolePlan()})
+                                    "headcount_end_ae", "headcount_end_cs",
+                                    "attainment_mean_sdr", "share_at_quota_sdr",
+                                    "attainment_mean_ae", "share_at_quota_ae")
+    smaller = Plan(teams={"ae": TeamPlan()})
     assert headline_names(smaller)[-1] == "headcount_end_ae"
     assert len(headline_names(smaller)) == len(HEADLINE_METRICS) + 1
 
@@ -248,8 +260,8 @@ def test_headline_metrics_match_the_totals(book, table):
 
 
 def test_headline_metrics_are_nan_where_undefined():
-    numbers = headline_metrics(records(), Plan(roles={"sdr": RolePlan(), "ae": RolePlan()}))
-    assert tuple(numbers) == headline_names(Plan(roles={"sdr": RolePlan(), "ae": RolePlan()}))
+    numbers = headline_metrics(records(), Plan(teams={"sdr": TeamPlan(), "ae": TeamPlan()}))
+    assert tuple(numbers) == headline_names(Plan(teams={"sdr": TeamPlan(), "ae": TeamPlan()}))
     for name in ("win_rate", "nrr", "grr", "logo_churn_rate", "cac",
                  "speed_to_lead_median_minutes", "ae_attainment_mean", "sdr_share_at_quota"):
         assert math.isnan(numbers[name]), name
@@ -320,3 +332,101 @@ def test_monthly_counts_add_up_to_the_year_and_total(items):
         per_channel = rows(table, metric=metric, period_type="total", segment="", role="",
                            rep_id=-1)
         assert per_channel["value"].sum() == 2 * by_type["total"]  # overall + both channels
+
+
+@pytest.fixture(scope="module")
+def teams_table():
+    return kpi_table(team_book(), team_plan(), period_types=("month", "total"))
+
+
+def test_people_rows_per_team(teams_table):
+    def team(metric, period, role, name):
+        return kpi(teams_table, metric, period, role=role, team=name)
+
+    assert team("headcount_end", "total", "sdr", INSIDE_SALES) == 2
+    assert team("headcount_end", "total", "ae", "enterprise") == 1
+    assert team("headcount_end", "total", "ae", "commercial") == 2
+    assert kpi(teams_table, "headcount_end", "total", role="ae") == 3
+    # attainment in January: enterprise 30,000 of 20,000; commercial 6,000 and 0 of 5,000
+    assert team("attainment_mean", "2027-01", "ae", "enterprise") == pytest.approx(1.5)
+    assert team("attainment_mean", "2027-01", "ae", "commercial") == pytest.approx(0.6)
+    assert team("share_at_quota", "2027-01", "ae", "commercial") == pytest.approx(0.5)
+    assert team("reps_with_quota", "2027-01", "ae", "commercial") == 2
+    assert kpi(teams_table, "attainment_mean", "2027-01", role="ae") == pytest.approx(0.9)
+    assert team("attainment_mean", "2027-01", "sdr", INSIDE_SALES) == pytest.approx(1.0)
+    # per-rep rows carry the rep's team
+    assert kpi(teams_table, "attainment", "2027-01", role="ae", team="commercial",
+               rep_id=20) == pytest.approx(1.2)
+    assert kpi(teams_table, "meetings_held", "2027-01", role="sdr", team=INSIDE_SALES,
+               rep_id=1) == 3
+    # cost per team: a month of each head's annual cost
+    assert team("total_cost", "2027-01", "ae", "commercial") == pytest.approx(20_000)
+    assert team("total_cost", "2027-01", "cs", CUSTOMER_SUCCESS) == pytest.approx(7_500)
+    assert kpi(teams_table, "total_cost", "2027-01", role="ae") == pytest.approx(35_000)
+    # per head, over the team's own deals and meetings
+    assert team("bookings_per_ae", "2027-01", "ae", "commercial") == pytest.approx(3_000)
+    assert team("bookings_per_ae", "2027-01", "ae", "enterprise") == pytest.approx(30_000)
+    assert team("meetings_per_sdr", "2027-01", "sdr", INSIDE_SALES) == pytest.approx(2)
+
+
+def test_utilisation_per_team_and_for_the_kind(teams_table):
+    # open opportunity-days in January over AE-days x open opportunities per AE
+    enterprise = kpi(teams_table, "utilisation", "2027-01", role="ae", team="enterprise")
+    assert enterprise == pytest.approx(19 / (31 * 2))
+    commercial = kpi(teams_table, "utilisation", "2027-01", role="ae", team="commercial")
+    assert commercial == pytest.approx((10 + 20) / (2 * 31 * 4))
+    # the kind carries the work of both teams against the capacity of both
+    assert kpi(teams_table, "utilisation", "2027-01", role="ae") == pytest.approx(
+        (19 + 30) / (31 * 2 + 2 * 31 * 4))
+
+
+def test_headline_entries_per_team():
+    plan = team_plan()
+    numbers = headline_metrics(team_book(), plan)
+    assert tuple(numbers) == headline_names(plan)
+    assert numbers[f"headcount_end_{INSIDE_SALES}"] == 2
+    assert numbers["headcount_end_sdr"] == 2
+    assert numbers["headcount_end_ae"] == 3
+    assert numbers["headcount_end_enterprise"] == 1
+    # the year: 30,000 of 240,000; 6,000 and 0 of 60,000 each; 3 and 1 of 24 meetings
+    assert numbers["attainment_mean_enterprise"] == pytest.approx(0.125)
+    assert numbers["attainment_mean_commercial"] == pytest.approx(0.05)
+    assert numbers["share_at_quota_commercial"] == 0
+    assert numbers[f"attainment_mean_{INSIDE_SALES}"] == pytest.approx((3 + 1) / 24 / 2)
+    assert numbers["ae_attainment_mean"] == pytest.approx((0.125 + 0.1 + 0) / 3)
+    assert numbers[f"attainment_mean_{CUSTOMER_SUCCESS}"] == pytest.approx(25_000 / 60_000)
+
+
+def test_teams_add_up_to_their_kind_on_a_simulated_organisation():
+    from pathlib import Path
+
+    from salesim.scenario import load_scenario
+    from salesim.world import simulate
+
+    path = Path(__file__).parents[2] / "scenarios" / "enterprise-and-commercial.yaml"
+    scenario = load_scenario(path, overrides=["meta.horizon=24 months"])
+    plan = Plan.from_scenario(scenario)
+    table = kpi_table(simulate(scenario, seed=3), plan, period_types=("quarter", "total"))
+    people = table.loc[(table["channel"] == "") & (table["segment"] == "")
+                       & (table["rep_id"] < 0) & (table["role"] != "")]
+    teams = people.loc[people["team"] != ""]
+    assert set(teams["team"]) == set(scenario.organisation)
+    assert {(t, k) for t, k in zip(teams["team"], teams["role"], strict=True)} == {
+        (name, team.kind) for name, team in scenario.organisation.items()}
+    keys = ["period", "metric", "role"]
+    for metric in ("headcount", "headcount_end", "hires", "leavers", "total_cost",
+                   "reps_with_quota"):
+        summed = teams.loc[teams["metric"] == metric].groupby(keys)["value"].sum()
+        kinds = people.loc[(people["metric"] == metric) & (people["team"] == "")]
+        assert len(kinds) > 0
+        assert kinds.set_index(keys)["value"].sort_index().to_numpy() == pytest.approx(
+            summed.sort_index().to_numpy()), metric
+    # the kind's mean attainment is the teams' means weighted by their reps
+    weights = teams.loc[teams["metric"] == "reps_with_quota"].set_index(["period", "team"])
+    means = teams.loc[teams["metric"] == "attainment_mean"].set_index(["period", "team"])
+    ae = means.loc[means["role"] == "ae"]
+    weighted = (ae["value"] * weights.loc[ae.index, "value"]).groupby(level="period").sum() \
+        / weights.loc[ae.index, "value"].groupby(level="period").sum()
+    kind = people.loc[(people["metric"] == "attainment_mean") & (people["role"] == "ae")
+                      & (people["team"] == "")].set_index("period")["value"]
+    assert kind.loc[weighted.index].to_numpy() == pytest.approx(weighted.to_numpy())

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from salesim.metrics import ChannelPlan, Plan, RolePlan
+from salesim.metrics import ChannelPlan, Plan, TeamPlan
 from salesim.scenario import loads_scenario
 
 SCENARIO = """
@@ -40,7 +40,8 @@ def test_from_scenario():
     assert plan.end is not None
     assert plan.end > dt.date(2027, 12, 30)
     assert plan.hours_per_month == pytest.approx(4 * 8 * 52 / 12)
-    sdr, ae, cs = plan.roles["sdr"], plan.roles["ae"], plan.roles["cs"]
+    sdr, ae, cs = plan.teams["sdr"], plan.teams["ae"], plan.teams["cs"]
+    assert (sdr.kind, ae.kind, cs.kind) == ("sdr", "ae", "cs")
     assert (sdr.quota_per_month, sdr.quota_measure) == (15, "meetings_held")
     assert (ae.quota_per_month, ae.quota_measure) == (50_000, "bookings")
     assert sdr.ramp == (0.5, 1.0)
@@ -50,18 +51,48 @@ def test_from_scenario():
     assert ae.capacity == 25
     assert cs.capacity == 30
     assert sdr.capacity is None
-    assert cs.quota_per_month is None
-    assert not cs.has_quota
+    # a CS quota counts retained ARR
+    assert (cs.quota_per_month, cs.quota_measure) == (5, "retained_arr")
+    assert cs.has_quota
     assert plan.channels["web"] == ChannelPlan(fixed_cost_per_month=2000)
     assert plan.channels["events"].start == dt.date(2027, 4, 1)
     assert plan.channels["events"].end == dt.date(2027, 9, 1)
 
 
-def test_unknown_role_has_no_quota_ramp_or_cost():
-    plan = Plan(roles={"ae": RolePlan(quota_per_month=1, quota_measure="bookings")})
-    assert plan.role("ae").has_quota
-    assert plan.role("bdr") == RolePlan()
-    assert not plan.role("bdr").has_quota
+def test_unknown_team_has_no_quota_ramp_or_cost():
+    plan = Plan(teams={"ae": TeamPlan(quota_per_month=1, quota_measure="bookings")})
+    assert plan.team("ae").has_quota
+    assert plan.team("bdr") == TeamPlan(kind="bdr")
+    assert not plan.team("bdr").has_quota
+    # a team the plan does not know follows the plan of its kind when there is one
+    assert plan.team("enterprise", "ae") is plan.teams["ae"]
+
+
+def test_a_team_takes_its_kind_from_its_name_and_its_measure_from_its_kind():
+    plan = Plan(teams={"sdr": TeamPlan(quota_per_month=10),
+                       "エンタープライズ": TeamPlan(kind="ae", quota_per_month=1_000),
+                       "cs": TeamPlan(quota_per_month=5_000),
+                       "custom": TeamPlan(quota_per_month=3, quota_measure="deals_won",
+                                          kind="ae")})
+    assert [(t.kind, t.quota_measure) for t in plan.teams.values()] == [
+        ("sdr", "meetings_held"), ("ae", "bookings"), ("cs", "retained_arr"),
+        ("ae", "deals_won")]
+    assert plan.kinds() == ["sdr", "ae", "cs"]
+    assert plan.kind_of("エンタープライズ") == "ae"
+    assert plan.kind_of("nobody") == ""
+
+
+def test_a_team_named_like_a_kind_is_of_that_kind():
+    with pytest.raises(ValueError, match="named like the kind"):
+        Plan(teams={"ae": TeamPlan(kind="sdr")})
+
+
+def test_plan_uses_the_one_quota_measure_declaration():
+    import salesim.metrics.plan as plan_module
+    from salesim import roles
+
+    assert plan_module.QuotaMeasure is roles.QuotaMeasure
+    assert plan_module.QUOTA_MEASURES is roles.QUOTA_MEASURES
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -73,7 +104,7 @@ def test_unknown_role_has_no_quota_ramp_or_cost():
 ])
 def test_role_plan_rejects_nonsense(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        RolePlan(**kwargs)
+        TeamPlan(**kwargs)
 
 
 def test_plan_rejects_nonsense():

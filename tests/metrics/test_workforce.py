@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from salesim.metrics import Plan, RolePlan, headcount, rep_months
+from salesim.metrics import Plan, TeamPlan, headcount, rep_months
 
 from .builders import one, records
 
-PLAN = Plan(roles={"sdr": RolePlan(), "ae": RolePlan(ramp=(0.5, 1.0)), "cs": RolePlan()})
+PLAN = Plan(teams={"sdr": TeamPlan(), "ae": TeamPlan(ramp=(0.5, 1.0)), "cs": TeamPlan()})
 
 REPS = [
     # an AE there from the start: fully ramped
@@ -26,8 +26,8 @@ def heads():
     return headcount(records(reps=REPS), PLAN)
 
 
-def value(frame, period, role, column):
-    return one(frame, column, period=period, role=role)
+def value(frame, period, role, column, team=""):
+    return one(frame, column, period=period, role=role, team=team)
 
 
 def test_mid_month_hire_counts_for_the_days_employed(heads):
@@ -63,7 +63,10 @@ def test_leaver_counts_until_the_day_before_leaving(heads):
 def test_every_plan_role_appears_even_without_reps(heads):
     assert value(heads, "2027-06", "cs", "headcount") == 0
     assert set(heads["role"]) == {"sdr", "ae", "cs"}
-    assert len(heads) == (12 + 4 + 1 + 1) * 3
+    # each role, then each team (named after its kind here)
+    assert len(heads) == (12 + 4 + 1 + 1) * 3 * 2
+    team_rows = heads.loc[heads["team"] != ""]
+    assert (team_rows["team"] == team_rows["role"]).all()
 
 
 def test_rep_months_are_the_base_of_cost_and_quota():

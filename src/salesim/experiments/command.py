@@ -19,9 +19,10 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import pandas as pd
 from rich import box
@@ -32,6 +33,8 @@ from salesim.experiments.ensemble import Ensemble
 from salesim.experiments.executors import resolve_executor
 from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED, run
 from salesim.io import check_output_folder
+from salesim.metrics.kpis import TEAM_HEADLINES
+from salesim.roles import KINDS
 from salesim.scenario import load_scenario
 
 EXIT_OK = 0
@@ -104,7 +107,9 @@ def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int |
         _remove(staging, created)
         raise
     workers_note = "in this process" if executor.workers == 1 else f"on {executor.workers} workers"
-    console.print(summary_table(ensemble, scenario.meta.currency))
+    teams = {name: team.kind for name, team in scenario.organisation.items()}
+    console.print(summary_table(ensemble, scenario.meta.currency, teams))
+    console.print(team_table(ensemble, teams))
     console.print(f"{ensemble.reps} replications in {elapsed:.1f} s {workers_note}; "
                   f"wrote {target}", markup=False, soft_wrap=True)
     if interrupted():
@@ -157,9 +162,15 @@ def _signals_caught(numbers: Sequence[int], interrupt: bool) -> Iterator[Callabl
             signal.signal(number, handler)
 
 
-def summary_table(ensemble: Ensemble, currency: str = "") -> Table:
-    """The headline metrics with mean, P10, P50 and P90, formatted by kind."""
+def summary_table(ensemble: Ensemble, currency: str = "",
+                  teams: Mapping[str, str] | None = None) -> Table:
+    """The headline metrics with mean, P10, P50 and P90, formatted by kind.
+
+    The per-team entries of ``teams`` (team name -> kind) are left to
+    :func:`team_table`; ``headcount_end_<kind>`` stays here."""
     summary = ensemble.summary()
+    per_team = {f"{metric}_{team}" for team in teams or {} for metric in TEAM_HEADLINES}
+    per_team -= {f"headcount_end_{kind}" for kind in KINDS}
     table = Table(title=f"{ensemble.scenario_name}: {ensemble.reps} replications, "
                         f"seed {ensemble.seed}",
                   title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
@@ -169,8 +180,39 @@ def summary_table(ensemble: Ensemble, currency: str = "") -> Table:
         table.add_column(column, justify="right")
     for metric, row in summary.iterrows():
         name = str(metric)
+        if name in per_team:
+            continue
         table.add_row(name, *(format_value(name, row[column], currency)
                               for column in ("mean", "p10", "p50", "p90")))
+    return table
+
+
+def team_table(ensemble: Ensemble, teams: Mapping[str, str]) -> Table:
+    """Per team (``teams``: team name -> kind): its kind, heads at the horizon end, the
+    mean attainment of its reps (P10, P50 and P90 across replications) and their
+    share at quota; ``-`` for a team without a quota.
+
+    Heads and share at quota are P50s across replications, as is the middle
+    attainment column.
+    """
+    stats: dict[Any, dict[Any, Any]] = ensemble.summary().to_dict("index")
+    table = Table(title="Teams: heads at the end, attainment (mean over reps) and share "
+                        "at quota; P50 across replications, attainment also P10 and P90",
+                  title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False)
+    table.add_column("team", no_wrap=True)
+    table.add_column("kind")
+    for column in ("heads", "attainment P10", "P50", "P90", "at quota"):
+        table.add_column(column, justify="right")
+    wanted = (("headcount_end", "p50"), ("attainment_mean", "p10"),
+              ("attainment_mean", "p50"), ("attainment_mean", "p90"),
+              ("share_at_quota", "p50"))
+    for team, kind in teams.items():
+        cells = []
+        for metric, stat in wanted:
+            found = stats.get(f"{metric}_{team}")
+            cells.append("-" if found is None else format_value(metric, float(found[stat])))
+        table.add_row(team, kind, *cells)
     return table
 
 

@@ -1,7 +1,8 @@
 """Metrics from records alone: pure functions of the CRM-shaped record tables.
 
 Everything here reads :class:`salesim.records.Records` plus a small
-:class:`Plan` (quotas, ramps, costs, capacities, working hours, horizon), so
+:class:`Plan` (per team: quotas, ramps, costs, capacities; working hours,
+horizon), so
 the same code runs on simulated records and on a real CRM export with a
 hand-written plan. Periods are calendar months, quarters and years clipped to
 the horizon, plus ``'total'`` (the whole horizon).
@@ -20,7 +21,7 @@ A runnable example on a tiny hand-made CRM export:
 >>> import datetime as dt
 >>> import pandas as pd
 >>> from salesim.records import Records, conform, empty_table
->>> from salesim.metrics import Plan, RolePlan, headline_metrics, period_funnel
+>>> from salesim.metrics import Plan, TeamPlan, headline_metrics, period_funnel
 >>> leads = empty_table("leads").reindex(range(2))
 >>> leads = leads.assign(lead_id=[1, 2], cycle=0, channel="web", segment="smb", score=50.0,
 ...                      cost=100.0, sdr_id=7, attempts=1, reschedules=0, status="open",
@@ -32,7 +33,7 @@ A runnable example on a tiny hand-made CRM export:
 >>> tables = {name: empty_table(name) for name in Records.table_names()}
 >>> tables["leads"] = conform("leads", leads)
 >>> records = Records(**tables, start=dt.date(2027, 1, 1), end=dt.date(2028, 1, 1))
->>> plan = Plan(roles={"sdr": RolePlan(), "ae": RolePlan()})
+>>> plan = Plan(teams={"sdr": TeamPlan(), "ae": TeamPlan()})
 >>> numbers = headline_metrics(records, plan)
 >>> numbers["leads"], numbers["meetings_held"], numbers["speed_to_lead_median_minutes"]
 (2.0, 1.0, 31.5)
@@ -53,7 +54,7 @@ from salesim.metrics.kpis import (
     kpi_table,
 )
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, period_labels, period_table
-from salesim.metrics.plan import ChannelPlan, Plan, RolePlan
+from salesim.metrics.plan import ChannelPlan, Plan, TeamPlan
 from salesim.metrics.workforce import headcount, rep_months
 
 __all__ = [
@@ -64,7 +65,7 @@ __all__ = [
     "ChannelPlan",
     "Horizon",
     "Plan",
-    "RolePlan",
+    "TeamPlan",
     "arr_rollforward",
     "attainment",
     "attainment_distribution",

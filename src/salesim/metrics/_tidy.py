@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-KPI_COLUMNS = ("period_type", "period", "metric", "channel", "segment", "role", "rep_id",
-               "value", "unit")
+KPI_COLUMNS = ("period_type", "period", "metric", "channel", "segment", "role", "team",
+               "rep_id", "value", "unit")
 
 
 def text(values: pd.Series) -> pd.Series:
@@ -63,7 +63,18 @@ def first_seen_levels(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray
 
 def rep_roles(reps: pd.DataFrame, rep_ids: pd.Series | np.ndarray) -> np.ndarray:
     """The role of each rep id (``''`` for an id the ``reps`` table does not know)."""
-    codes, labels = text_codes(reps["role"])
+    return rep_labels(reps, "role", rep_ids)
+
+
+def rep_teams(reps: pd.DataFrame, rep_ids: pd.Series | np.ndarray) -> np.ndarray:
+    """The team of each rep id (``''`` for an id the ``reps`` table does not know)."""
+    return rep_labels(reps, "team", rep_ids)
+
+
+def rep_labels(reps: pd.DataFrame, column: str, rep_ids: pd.Series | np.ndarray
+               ) -> np.ndarray:
+    """A text column of ``reps`` for each rep id (``''`` for an unknown id)."""
+    codes, labels = text_codes(reps[column])
     known = np.asarray(reps["rep_id"].to_numpy(dtype="int64"))
     # the first row of a duplicated rep id wins
     known, first = np.unique(known, return_index=True)

@@ -1,23 +1,28 @@
-"""The bottleneck view: per stage (SDR, AE, CS) how loaded the team is, how long
-the queue in front of it is, and how long work waits there.
+"""The bottleneck view: per stage (a team kind: SDR, AE, CS) and per team how loaded
+it is, how long the queue in front of it is, and how long work waits there.
 
 Utilisation is ``work / capacity`` over the period, with the basis named in
-``basis``:
+``basis``. A kind that declares a ``capacity_setting`` (:data:`salesim.roles.KINDS`)
+is limited by the work it carries when the plan gives a capacity per head for it
+(:attr:`TeamPlan.capacity`, for every team of the kind at the stage level):
 
-* SDR, ``busy_hours``: hours worked (``activities.busy_hours``) / available
-  hours (employed months x the plan's working hours per month).
-* AE, ``open_opportunities`` when the plan gives a capacity (open
-  opportunities per AE): opportunity-days assigned and open / (AE-days x
-  capacity); otherwise ``busy_hours`` if AEs log activities.
+* AE, ``open_opportunities``: opportunity-days assigned and open / (AE-days x
+  open opportunities per AE);
 * CS, ``accounts``: customer-days with ARR / (CSM-days x accounts per CSM).
+
+Otherwise (SDR always) the basis is ``busy_hours``: hours worked
+(``activities.busy_hours``) / available hours (employed months x the plan's
+working hours per month), where the team logs activities.
 
 Queues are time averages over the period: SDR, leads waiting for their first
 call (``created_at`` until ``first_attempt_at``, or until the lead ended
 unworked); AE, opportunities waiting for an AE (``created_at`` until
 ``assigned_at``, or until closed unassigned). Waits are for work that arrived
 in the period (by ``created_at``) and has left the queue, in hours. CS has no
-queue in the records. ``is_bottleneck`` marks, in each period, the stage with
-the highest utilisation.
+queue in the records. A team's rows count the work of its own rows of the table
+(the table's ``team`` column) and the activities of its reps. ``is_bottleneck``
+marks, in each period, the stage with the highest utilisation, and separately the
+team with the highest utilisation.
 
 >>> from salesim.metrics import bottlenecks              # doctest: +SKIP
 >>> bottlenecks(records, plan, period_types=("total",))  # doctest: +SKIP
@@ -38,17 +43,28 @@ from salesim.metrics._groups import (
     sorted_group_quantiles,
     value_order,
 )
-from salesim.metrics._tidy import rep_roles
+from salesim.metrics._tidy import rep_roles, rep_teams
 from salesim.metrics.intervals import queue_profile, window_integral
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
-from salesim.metrics.workforce import Workforce, workforce
+from salesim.metrics.workforce import Heads, Workforce, workforce
 from salesim.records import Records
+from salesim.roles import KINDS
 
-STAGES = ("sdr", "ae", "cs")
-BOTTLENECK_COLUMNS = ("period_type", "period", "stage", "basis", "headcount", "work",
+STAGES = tuple(KINDS)
+BOTTLENECK_COLUMNS = ("period_type", "period", "stage", "team", "basis", "headcount", "work",
                       "capacity", "utilisation", "mean_queue", "queue_at_end",
                       "mean_wait_hours", "p90_wait_hours", "waits", "is_bottleneck")
+WORK_INTERVALS = {
+    "opportunities": ("assigned_at", "closed_at", "open_opportunities"),
+    "subscriptions": ("start_at", "churned_at", "accounts"),
+}
+"""Per owner table, the columns bounding the time a row is carried and the basis name."""
+QUEUES = {
+    "leads": ("created_at", "first_attempt_at", "ended_at"),
+    "opportunities": ("created_at", "assigned_at", "closed_at"),
+}
+"""Per owner table, when a row arrives, is served, and leaves unserved."""
 
 
 def _first_valid(first: pd.Series, second: pd.Series) -> np.ndarray:
@@ -85,96 +101,154 @@ def _queue_and_waits(grid: PeriodGrid, arrived: pd.Series, served: pd.Series,
 
 @dataclass(frozen=True)
 class Stages:
-    """The bottleneck view as arrays: per period (rows) and stage (columns,
-    :data:`STAGES`) each of ``columns`` (``headcount`` to ``waits``), the stages'
-    ``bases`` and ``is_bottleneck``."""
+    """The bottleneck view as arrays: per period (rows) and unit (columns: the
+    stages, :data:`STAGES`, or the teams, ``names``, of kinds ``kinds``) each of
+    ``columns`` (``headcount`` to ``waits``), the units' ``bases`` and
+    ``is_bottleneck``."""
 
+    names: list[str]
+    kinds: list[str]
     bases: list[str]
     columns: dict[str, np.ndarray]
     is_bottleneck: np.ndarray
 
 
-def bottleneck_arrays(records: Records, plan: Plan, work: Workforce) -> Stages:
-    """The columns of :func:`bottlenecks` as (periods x stages) arrays."""
+Memo = dict[tuple[str, str, str], dict[str, np.ndarray]]
+"""Queue and work columns already computed, by (owner table, team or ``''`` for all
+rows, what)."""
+
+
+def bottleneck_arrays(records: Records, plan: Plan, work: Workforce,
+                      by_team: bool = False, memo: Memo | None = None) -> Stages:
+    """The columns of :func:`bottlenecks` as (periods x stages) arrays, or with
+    ``by_team`` as (periods x teams) arrays. Pass the same ``memo`` to the call per
+    stage and per team to compute the queues of a kind's only team once."""
+    memo = {} if memo is None else memo
+    grid = work.grid
+    acts = records.activities
+    act_rows, act_periods = grid.locate(acts["date"].to_numpy(dtype="datetime64[ns]"))
+    busy_hours = acts["busy_hours"].to_numpy(dtype=float)[act_rows]
+    heads = work.by_team
+    if by_team:
+        member = rep_teams(records.reps, acts["rep_id"])[act_rows]
+        units = list(zip(heads.names, heads.kinds, strict=True))
+    else:
+        member = rep_roles(records.reps, acts["rep_id"])[act_rows]
+        units = [(stage, stage) for stage in STAGES]
+    logged = set(member.tolist())
+    columns: dict[str, list[np.ndarray]] = {c: [] for c in BOTTLENECK_COLUMNS[5:-1]}
+    bases = []
+    for name, kind in units:
+        busy = group_sum(act_periods[member == name], grid.size, busy_hours[member == name])
+        basis, values = _unit(records, plan, work, heads, name, kind, by_team, busy,
+                              name in logged, memo)
+        bases.append(basis)
+        for column, array in values.items():
+            columns[column].append(np.asarray(array, dtype=float))
+    stacked = {name: (np.stack(arrays, axis=1) if arrays else np.zeros((grid.size, 0)))
+               for name, arrays in columns.items()}  # P x units
+    utilisation = stacked["utilisation"]
+    is_bottleneck = np.zeros_like(utilisation, dtype=bool)
+    if utilisation.shape[1]:
+        peak = np.where(np.isnan(utilisation), -np.inf, utilisation).argmax(axis=1)
+        has_any = ~np.isnan(utilisation).all(axis=1)
+        is_bottleneck[np.arange(grid.size)[has_any], peak[has_any]] = True
+    return Stages([name for name, _ in units], [kind for _, kind in units], bases, stacked,
+                  is_bottleneck)
+
+
+def _unit(records: Records, plan: Plan, work: Workforce, heads: Heads, name: str, kind: str,
+          by_team: bool, busy: np.ndarray, logs_activities: bool, memo: Memo
+          ) -> tuple[str, dict[str, np.ndarray]]:
+    """The basis and the columns of one stage or team."""
     grid = work.grid
     horizon = grid.horizon
-    acts = records.activities
-    stage_codes, stage_names = pd.factorize(rep_roles(records.reps, acts["rep_id"]))
-    stage_index = {str(name): i for i, name in enumerate(stage_names)}
-    act_rows, act_periods = grid.locate(acts["date"].to_numpy(dtype="datetime64[ns]"))
-    row_stage = stage_codes[act_rows]
-    busy_hours = acts["busy_hours"].to_numpy(dtype=float)
     nan = np.full(grid.size, np.nan)
-
-    columns: dict[str, list[np.ndarray]] = {c: [] for c in BOTTLENECK_COLUMNS[4:-1]}
-    bases = []
-    for stage in STAGES:
-        role = work.roles.index(stage) if stage in work.roles else -1
+    if by_team:
+        column = heads.names.index(name)
+        person_days = heads.person_days[:, column]
+        months = heads.headcount_months[:, column]
+        capacity_days = person_days * (plan.team(name, kind).capacity or np.nan)
+    else:
+        role = work.roles.index(name) if name in work.roles else -1
         person_days = work.person_days[:, role] if role >= 0 else np.zeros(grid.size)
         months = work.headcount_months[:, role] if role >= 0 else np.zeros(grid.size)
-        mine = row_stage == stage_index.get(stage, -1)
-        busy = group_sum(act_periods[mine], grid.size, busy_hours[act_rows][mine])
-        per_head = plan.role(stage).capacity
-        basis, work_done, capacity = "", nan, nan
-        if stage != "sdr" and per_head is not None:
-            if stage == "ae":
-                table, start, end, basis = (records.opportunities, "assigned_at", "closed_at",
-                                            "open_opportunities")
-            else:
-                table, start, end, basis = (records.subscriptions, "start_at", "churned_at",
-                                            "accounts")
-            work_done = window_integral(horizon.to_days(table[start]),
-                                        horizon.to_days(table[end]), grid.lo, grid.hi)
-            capacity = person_days * per_head
-        elif stage == "sdr" or stage in stage_index:
-            basis, work_done, capacity = "busy_hours", busy, months * plan.hours_per_month
-        if stage == "sdr":
-            leads = records.leads
-            queue = _queue_and_waits(grid, leads["created_at"], leads["first_attempt_at"],
-                                     _first_valid(leads["first_attempt_at"], leads["ended_at"]))
-        elif stage == "ae":
-            opps = records.opportunities
-            queue = _queue_and_waits(grid, opps["created_at"], opps["assigned_at"],
-                                     _first_valid(opps["assigned_at"], opps["closed_at"]))
+        teams = [i for i, k in enumerate(heads.kinds) if k == name]
+        per_head = [plan.team(heads.names[i], name).capacity for i in teams]
+        if teams and all(c is not None for c in per_head):
+            capacity_days = sum((heads.person_days[:, i] * float(c or 0)
+                                 for i, c in zip(teams, per_head, strict=True)),
+                                np.zeros(grid.size))
         else:
-            queue = dict.fromkeys(("mean_queue", "queue_at_end", "mean_wait_hours",
-                                   "p90_wait_hours", "waits"), nan)
-        bases.append(basis)
-        values = {"headcount": person_days / grid.days, "work": work_done,
-                  "capacity": capacity, "utilisation": divide(work_done, capacity), **queue}
-        for name, array in values.items():
-            columns[name].append(np.asarray(array, dtype=float))
+            capacity_days = nan
+    declared = KINDS.get(kind)
 
-    stacked = {name: np.stack(arrays, axis=1) for name, arrays in columns.items()}  # P x S
-    utilisation = stacked["utilisation"]
-    peak = np.where(np.isnan(utilisation), -np.inf, utilisation).argmax(axis=1)
-    is_bottleneck = np.zeros_like(utilisation, dtype=bool)
-    has_any = ~np.isnan(utilisation).all(axis=1)
-    is_bottleneck[np.arange(grid.size)[has_any], peak[has_any]] = True
-    return Stages(bases, stacked, is_bottleneck)
+    def mine(owner: str) -> tuple[pd.DataFrame, str]:
+        """The rows of ``owner`` the unit works, and their memo key ('' for all)."""
+        table = getattr(records, owner)
+        if not by_team:
+            return table, ""
+        rows = (table["team"] == name).to_numpy(dtype=bool)
+        return (table, "") if rows.all() else (table.loc[rows], name)
+
+    basis, work_done, capacity = "", nan, nan
+    owner = declared.owner_table if declared is not None else ""
+    if (declared is not None and declared.capacity_setting is not None
+            and owner in WORK_INTERVALS and not np.isnan(capacity_days).all()):
+        start, end, basis = WORK_INTERVALS[owner]
+        table, key = mine(owner)
+        if (owner, key, "work") not in memo:
+            memo[owner, key, "work"] = {"work": window_integral(
+                horizon.to_days(table[start]), horizon.to_days(table[end]), grid.lo, grid.hi)}
+        work_done = memo[owner, key, "work"]["work"]
+        capacity = capacity_days
+    elif (declared is not None and declared.capacity_setting is None) or logs_activities:
+        basis, work_done, capacity = "busy_hours", busy, months * plan.hours_per_month
+    if owner in QUEUES:
+        table, key = mine(owner)
+        if (owner, key, "queue") not in memo:
+            arrived, served, ended = QUEUES[owner]
+            memo[owner, key, "queue"] = _queue_and_waits(
+                grid, table[arrived], table[served], _first_valid(table[served], table[ended]))
+        queue = memo[owner, key, "queue"]
+    else:
+        queue = dict.fromkeys(("mean_queue", "queue_at_end", "mean_wait_hours",
+                               "p90_wait_hours", "waits"), nan)
+    return basis, {"headcount": person_days / grid.days, "work": work_done,
+                   "capacity": capacity, "utilisation": divide(work_done, capacity), **queue}
 
 
 def bottleneck_frame(records: Records, plan: Plan, work: Workforce) -> pd.DataFrame:
     """:func:`bottlenecks` from already computed :class:`Workforce` arrays."""
     grid = work.grid
-    stages = bottleneck_arrays(records, plan, work)
-    n = len(STAGES)
-    return pd.DataFrame({
-        "period_type": pd.array(np.repeat(grid.period_type, n), dtype="str"),
-        "period": pd.array(np.repeat(grid.period, n), dtype="str"),
-        "stage": pd.array(np.tile(np.asarray(STAGES, dtype=object), grid.size), dtype="str"),
-        "basis": pd.array(np.tile(np.asarray(stages.bases, dtype=object), grid.size),
-                          dtype="str"),
-        **{name: array.ravel() for name, array in stages.columns.items()},
-        "is_bottleneck": stages.is_bottleneck.ravel(),
-    })
+    frames = []
+    memo: Memo = {}
+    for by_team in (False, True):
+        stages = bottleneck_arrays(records, plan, work, by_team, memo)
+        n = len(stages.names)
+        names = np.asarray(stages.names, dtype=object)
+        frames.append(pd.DataFrame({
+            "period_type": pd.array(np.repeat(grid.period_type, n), dtype="str"),
+            "period": pd.array(np.repeat(grid.period, n), dtype="str"),
+            "stage": pd.array(np.tile(np.asarray(stages.kinds, dtype=object), grid.size),
+                              dtype="str"),
+            "team": pd.array(np.tile(names if by_team else np.full(n, "", dtype=object),
+                                     grid.size), dtype="str"),
+            "basis": pd.array(np.tile(np.asarray(stages.bases, dtype=object), grid.size),
+                              dtype="str"),
+            **{name: array.ravel() for name, array in stages.columns.items()},
+            "is_bottleneck": stages.is_bottleneck.ravel(),
+        }))
+    return pd.concat(frames, ignore_index=True)
 
 
 def bottlenecks(records: Records, plan: Plan,
                 period_types: Sequence[PeriodType] = PERIOD_TYPES) -> pd.DataFrame:
-    """Utilisation, queue and wait per stage per period; see the module docstring.
+    """Utilisation, queue and wait per stage and per team per period; see the module
+    docstring.
 
-    Columns: ``period_type``, ``period``, ``stage``, ``basis``, ``headcount``
+    Columns: ``period_type``, ``period``, ``stage`` (a team kind), ``team`` (``''``
+    on the rows of a whole stage, which come first), ``basis``, ``headcount``
     (average heads), ``work`` and ``capacity`` (in the basis' unit: hours, or
     item-days), ``utilisation`` (work / capacity), ``mean_queue``,
     ``queue_at_end``, ``mean_wait_hours``, ``p90_wait_hours``, ``waits`` (how

@@ -10,13 +10,14 @@
   their number. Over the whole horizon (``'total'``) the cohort also takes in
   customers won during the horizon, each from its initial ARR, so a simulation
   that starts with no customers still has a horizon NRR.
-* Cost of a role = employed months (share of each calendar month employed)
-  x annual cost / 12; cost of a channel = its leads' ``cost`` (by creation)
-  + its fixed cost per month for the months it runs (prorated at the horizon
-  edges).
-* CAC = (marketing cost + SDR and AE cost) / deals won, both in the same period
-  (period basis); CAC payback months = CAC / (average new ARR per deal / 12 x
-  gross margin).
+* Cost of a role (all teams of a kind) or of a team = employed months (share of
+  each calendar month employed) x annual cost / 12; cost of a channel = its
+  leads' ``cost`` (by creation) + its fixed cost per month for the months it
+  runs (prorated at the horizon edges).
+* CAC = (marketing cost + the cost of every team whose kind counts in acquisition
+  cost, :attr:`salesim.roles.TeamKind.acquisition_cost`: SDR and AE teams, not CS)
+  / deals won, both in the same period (period basis); CAC payback months =
+  CAC / (average new ARR per deal / 12 x gross margin).
 
 >>> from salesim.metrics import arr_rollforward, retention, costs  # doctest: +SKIP
 """
@@ -36,9 +37,9 @@ from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodTyp
 from salesim.metrics.plan import Plan
 from salesim.metrics.workforce import Workforce, workforce
 from salesim.records import Records
+from salesim.roles import KINDS
 
 FINANCE_DIMENSIONS = ("channel", "segment")
-ACQUISITION_ROLES = ("sdr", "ae")
 ROLLFORWARD_COLUMNS = ("starting_arr", "new_arr", "expansion_arr", "contraction_arr",
                        "churned_arr", "ending_arr", "starting_customers", "new_customers",
                        "churned_customers", "ending_customers")
@@ -255,14 +256,28 @@ def retention(records: Records, plan: Plan | None = None, by: Sequence[str] = ()
     return _frame(grid, levels, by, columns)
 
 
+def is_acquisition(kind: str) -> bool:
+    """Whether a team of ``kind`` counts in acquisition cost (:data:`salesim.roles.KINDS`;
+    a kind salesim does not know does not).
+
+    >>> is_acquisition("sdr"), is_acquisition("cs"), is_acquisition("partner_ops")
+    (True, False, False)
+    """
+    return kind in KINDS and KINDS[kind].acquisition_cost
+
+
 @dataclass(frozen=True)
 class Costs:
-    """Cost per grid period (rows) per role and per channel (columns)."""
+    """Cost per grid period (rows) per role, per team (with each team's kind in
+    ``team_kinds``) and per channel (columns)."""
 
     roles: list[str]
     role_cost: np.ndarray
     channels: list[str]
     channel_cost: np.ndarray
+    teams: list[str]
+    team_kinds: list[str]
+    team_cost: np.ndarray
 
     @property
     def marketing(self) -> np.ndarray:
@@ -270,7 +285,8 @@ class Costs:
 
     @property
     def sales(self) -> np.ndarray:
-        columns = [i for i, r in enumerate(self.roles) if r in ACQUISITION_ROLES]
+        """The cost of the roles that count in acquisition cost."""
+        columns = [i for i, r in enumerate(self.roles) if is_acquisition(r)]
         return np.asarray(self.role_cost[:, columns].sum(axis=1), dtype=float)
 
     @property
@@ -289,6 +305,8 @@ def cost_arrays(records: Records, plan: Plan, work: Workforce) -> Costs:
     monthly_people = (work.employed_months * (work.annual_cost / 12)[:, None])
     role_monthly = np.zeros((len(grid.month_numbers), len(work.roles)))
     np.add.at(role_monthly.T, work.role_code, monthly_people)
+    team_monthly = np.zeros((len(grid.month_numbers), len(work.by_team.names)))
+    np.add.at(team_monthly.T, work.by_team.code, monthly_people)
 
     leads = records.leads
     lead_codes, lead_labels = text_codes(leads["channel"])
@@ -313,23 +331,25 @@ def cost_arrays(records: Records, plan: Plan, work: Workforce) -> Costs:
         channel_monthly[:, channels.index(name)] += np.where(
             active, channel.fixed_cost_per_month * share, 0.0)
     return Costs(roles=work.roles, role_cost=grid.rollup(role_monthly), channels=channels,
-                 channel_cost=grid.rollup(channel_monthly))
+                 channel_cost=grid.rollup(channel_monthly), teams=work.by_team.names,
+                 team_kinds=work.by_team.kinds, team_cost=grid.rollup(team_monthly))
 
 
 def costs(records: Records, plan: Plan,
           period_types: Sequence[PeriodType] = PERIOD_TYPES) -> pd.DataFrame:
-    """Cost per role and per channel per period (period basis).
+    """Cost per role, per team and per channel per period (period basis).
 
-    Columns: ``period_type``, ``period``, ``kind`` (``'role'`` or ``'channel'``),
-    ``name`` (the role or channel), ``cost``. Every role of the plan and of the
-    records and every channel of the plan and of the leads appears in every
-    period.
+    Columns: ``period_type``, ``period``, ``kind`` (``'role'``, ``'team'`` or
+    ``'channel'``), ``name`` (the role, team or channel), ``cost``. Every role and
+    team of the plan and of the records and every channel of the plan and of the
+    leads appears in every period.
     """
     grid = PeriodGrid(Horizon.of(records, plan), period_types)
     spend = cost_arrays(records, plan, workforce(records, plan, grid))
-    names = [*spend.roles, *spend.channels]
-    kinds = ["role"] * len(spend.roles) + ["channel"] * len(spend.channels)
-    values = np.concatenate([spend.role_cost, spend.channel_cost], axis=1)
+    names = [*spend.roles, *spend.channels, *spend.teams]
+    kinds = (["role"] * len(spend.roles) + ["channel"] * len(spend.channels)
+             + ["team"] * len(spend.teams))
+    values = np.concatenate([spend.role_cost, spend.channel_cost, spend.team_cost], axis=1)
     n = len(names)
     return pd.DataFrame({
         "period_type": pd.array(np.repeat(grid.period_type, n), dtype="str"),
@@ -365,7 +385,8 @@ def unit_economics(records: Records, plan: Plan,
     """Acquisition cost against new business, per period (period basis).
 
     Columns: ``period_type``, ``period``, ``marketing_cost`` (all channels),
-    ``sales_cost`` (SDR and AE), ``total_cost`` (every role and channel),
+    ``sales_cost`` (the teams whose kind counts in acquisition cost: SDR and AE),
+    ``total_cost`` (every role and channel),
     ``deals_won``, ``bookings`` (ARR of deals won, by ``closed_at``),
     ``average_deal_size``, ``cac`` = (marketing + sales cost) / deals won and
     ``cac_payback_months`` = CAC / (average deal size / 12 x gross margin).

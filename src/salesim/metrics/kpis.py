@@ -4,12 +4,14 @@
 columns :data:`KPI_COLUMNS`: ``period_type`` (``month``, ``quarter``,
 ``year``, ``total``), ``period`` (``'2027-03'``, ``'2027Q1'``, ``'2027'``,
 ``'total'``), ``metric``, the dimensions ``channel``, ``segment``, ``role``,
-``rep_id`` (``''`` / ``-1`` where a row is not split by them), ``value`` and
-``unit``. A metric appears overall (no dimension set) and split by each
-dimension that applies to it, one dimension at a time (``role`` is also set
-on per-rep rows).
+``team``, ``rep_id`` (``''`` / ``-1`` where a row is not split by them),
+``value`` and ``unit``. A metric appears overall (no dimension set) and split by
+each dimension that applies to it, one dimension at a time. ``role`` is a team
+kind (:data:`salesim.roles.KINDS`): a row split by role covers every team of
+that kind; a row split by team names the team and its kind in ``role``; per-rep
+rows carry the rep's role and team.
 
-Metrics and their splits (C channel, S segment, R role, P rep):
+Metrics and their splits (C channel, S segment, R role and team, P rep):
 
 * leads: ``leads``, ``recycled_leads`` (C, S).
 * SDR: ``speed_to_lead_median_minutes``, ``speed_to_lead_p90_minutes``,
@@ -27,7 +29,9 @@ Metrics and their splits (C channel, S segment, R role, P rep):
   ``wait_hours_p90`` (R); ``bookings_per_ae``, ``meetings_per_sdr`` (R only);
   ``attainment`` (P); ``reps_with_quota``, ``attainment_mean``,
   ``attainment_p10``, ``attainment_p50``, ``attainment_p90``,
-  ``share_at_quota`` (R only).
+  ``share_at_quota`` (R only). Per team, ``bookings_per_ae`` and
+  ``meetings_per_sdr`` count the team's own opportunities and leads (their
+  ``team`` column).
 * money: ``total_cost`` (R, C), ``marketing_cost``, ``sales_cost``, ``cac``,
   ``cac_payback_months``, ``cost_per_lead`` (C).
 
@@ -53,7 +57,7 @@ Bases, so that numerators and denominators always agree:
   :mod:`salesim.metrics.attainment`; utilisation, queues, waits:
   :mod:`salesim.metrics.capacity`. ``bookings_per_ae`` and
   ``meetings_per_sdr`` divide the period's bookings / meetings held by the
-  role's average headcount in the period.
+  role's (or team's) average headcount in the period.
 
 The lead-to-deal funnel on the cohort basis is :func:`cohort_funnel`.
 """
@@ -70,11 +74,12 @@ from salesim.metrics._tidy import (
     KPI_COLUMNS,
     first_seen_levels,
     rep_roles,
+    rep_teams,
     text_array,
     text_codes,
 )
 from salesim.metrics.attainment import AT_QUOTA, MIN_EXPECTED, attainment_arrays
-from salesim.metrics.capacity import STAGES, bottleneck_arrays
+from salesim.metrics.capacity import Memo, bottleneck_arrays
 from salesim.metrics.finance import (
     arr_events,
     cost_arrays,
@@ -86,6 +91,7 @@ from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodTyp
 from salesim.metrics.plan import Plan
 from salesim.metrics.workforce import workforce
 from salesim.records import Records
+from salesim.roles import KINDS, TeamKind
 
 HEADLINE_METRICS = (
     "leads", "meetings_held", "valid_meetings", "opportunities", "deals_won", "win_rate",
@@ -95,7 +101,9 @@ HEADLINE_METRICS = (
 )
 MONEY = "money"
 OVERALL = ""
-_FILLED = (OVERALL, "channel", "segment", "role")
+_FILLED = (OVERALL, "channel", "segment", "role", "team")
+TEAM_HEADLINES = ("headcount_end", "attainment_mean", "share_at_quota")
+"""Per team, the headline entries ``<metric>_<team>``."""
 
 
 class _Rows:
@@ -126,8 +134,11 @@ class _Rows:
 
     def add(self, metric: str, unit: str, values: np.ndarray, dim: str = OVERALL,
             levels: np.ndarray | None = None, roles: np.ndarray | None = None,
-            keep: np.ndarray | None = None) -> None:
-        """Rows of one metric from a (periods,) or (periods x levels) array of values."""
+            keep: np.ndarray | None = None, teams: np.ndarray | None = None) -> None:
+        """Rows of one metric from a (periods,) or (periods x levels) array of values.
+
+        ``roles`` gives each level's role for ``dim`` ``'team'`` and ``'rep_id'``,
+        ``teams`` each level's team for ``'rep_id'``."""
         values = np.asarray(values, dtype=float)
         if values.ndim == 1:
             values = values[:, None]
@@ -148,19 +159,25 @@ class _Rows:
                  else blank)
         if dim == "role":
             role = found
-        elif dim == "rep_id" and roles is not None:
+        elif dim in ("rep_id", "team") and roles is not None:
             role = self.codes(roles)[level]
         else:
             role = blank
+        if dim == "team":
+            team = found
+        elif dim == "rep_id" and teams is not None:
+            team = self.codes(teams)[level]
+        else:
+            team = blank
         rep_id = (np.asarray(levels, dtype=np.int64)[level]
                   if dim == "rep_id" and levels is not None else np.full(n, -1, dtype=np.int64))
         self.append(period, metric, found if dim == "channel" else blank,
                     found if dim == "segment" else blank, role, rep_id, flat,
-                    self.currency if unit == MONEY else unit)
+                    self.currency if unit == MONEY else unit, team)
 
     def append(self, period: np.ndarray, metric: str, channel: np.ndarray,
                segment: np.ndarray, role: np.ndarray, rep_id: np.ndarray, value: np.ndarray,
-               unit: str) -> None:
+               unit: str, team: np.ndarray | None = None) -> None:
         """Rows as arrays: grid periods, label codes, rep ids and values."""
         n = len(period)
         parts = self.parts
@@ -169,6 +186,8 @@ class _Rows:
         parts["channel"].append(channel)
         parts["segment"].append(segment)
         parts["role"].append(role)
+        parts["team"].append(np.zeros(n, dtype=np.int64) if team is None
+                             else np.asarray(team, dtype=np.int64))
         parts["rep_id"].append(np.asarray(rep_id, dtype=np.int64))
         parts["value"].append(np.asarray(value, dtype=float))
         parts["unit"].append(np.full(n, self.code(unit), dtype=np.int64))
@@ -187,7 +206,7 @@ class _Rows:
             "period_type": strings(self.grid.period_type).take(period),
             "period": strings(self.grid.period).take(period),
             **{name: labels.take(joined(name, np.int64))
-               for name in ("metric", "channel", "segment", "role")},
+               for name in ("metric", "channel", "segment", "role", "team")},
             "rep_id": joined("rep_id", np.int64),
             "value": joined("value", float),
             "unit": labels.take(joined("unit", np.int64)),
@@ -209,20 +228,24 @@ class _Source:
     """
 
     def __init__(self, grid: PeriodGrid, dims: dict[str, pd.Series | np.ndarray],
-                 rep_role: str | None, reps: pd.DataFrame | None = None) -> None:
+                 rep_role: str | None, reps: pd.DataFrame | None = None,
+                 team_kinds: dict[str, str] | None = None) -> None:
         self.grid = grid
         self.codes: dict[str, np.ndarray] = {}
         self.levels: dict[str, np.ndarray] = {}
         self.complete: dict[str, bool] = {}
-        self.roles: np.ndarray | None = None
+        self.roles: dict[str, np.ndarray] = {}
+        self.teams: np.ndarray | None = None
         for name, values in dims.items():
             if name == "rep_id":
                 levels, codes = _id_levels(np.asarray(values, dtype=np.int64))
                 self.levels[name] = levels
                 if rep_role is not None:
-                    self.roles = np.full(len(levels), rep_role, dtype=object)
+                    self.roles[name] = np.full(len(levels), rep_role, dtype=object)
                 elif reps is not None:
-                    self.roles = rep_roles(reps, levels)
+                    self.roles[name] = rep_roles(reps, levels)
+                if reps is not None:
+                    self.teams = rep_teams(reps, levels)
             else:
                 if isinstance(values, pd.Series):
                     all_codes, labels = text_codes(values)
@@ -230,6 +253,10 @@ class _Source:
                     all_codes, labels = pd.factorize(np.asarray(values, dtype=object))
                 codes, self.levels[name] = first_seen_levels(all_codes,
                                                              np.asarray(labels, dtype=object))
+                if name == "team":
+                    kinds = team_kinds or {}
+                    self.roles[name] = np.array([kinds.get(str(t), "")
+                                                 for t in self.levels[name]], dtype=object)
             self.codes[name] = np.asarray(codes, dtype=np.int64)
             self.complete[name] = not bool((self.codes[name] < 0).any())
 
@@ -386,11 +413,11 @@ class _Builder:
         self.grid = PeriodGrid(Horizon.of(records, plan), period_types)
         self.rows = _Rows(self.grid, plan.currency)
 
-    def source(self, dims: dict[str, pd.Series | np.ndarray], rep_role: str | None = None
-               ) -> _Source:
+    def source(self, dims: dict[str, pd.Series | np.ndarray], rep_role: str | None = None,
+               team_kinds: dict[str, str] | None = None) -> _Source:
         if not self.split:
-            dims = {k: v for k, v in dims.items() if k == "role"}
-        return _Source(self.grid, dims, rep_role, self.records.reps)
+            dims = {k: v for k, v in dims.items() if k in ("role", "team")}
+        return _Source(self.grid, dims, rep_role, self.records.reps, team_kinds)
 
     def emit(self, source: _Source, metric: str, unit: str, stats: Stats, filled: bool) -> None:
         """Counts and sums (``filled``) get every period and level, 0 where nothing
@@ -398,16 +425,21 @@ class _Builder:
         the rep had events."""
         for dim, (values, counts) in stats.items():
             keep = None if filled and dim in _FILLED else counts > 0
-            self.rows.add(metric, unit, values, dim, source.levels.get(dim), source.roles,
-                          keep)
+            self.rows.add(metric, unit, values, dim, source.levels.get(dim),
+                          source.roles.get(dim), keep, source.teams)
 
     def emit_ratio(self, source: _Source, metric: str, unit: str, num: Stats, den: Stats
                    ) -> None:
         for dim in den:
             value = divide(num[dim][0], den[dim][0])
             keep = None if dim in _FILLED else den[dim][1] > 0
-            self.rows.add(metric, unit, value, dim, source.levels.get(dim), source.roles,
-                          keep)
+            self.rows.add(metric, unit, value, dim, source.levels.get(dim),
+                          source.roles.get(dim), keep, source.teams)
+
+
+def _owner(table: str) -> TeamKind:
+    """The kind whose reps own the rows of ``table`` (:data:`salesim.roles.KINDS`)."""
+    return next(kind for kind in KINDS.values() if kind.owner_table == table)
 
 
 def _datetimes(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -416,8 +448,10 @@ def _datetimes(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 def _lead_metrics(b: _Builder) -> dict[str, np.ndarray]:
     leads = b.records.leads
+    owner = _owner("leads")
     source = b.source({"channel": leads["channel"], "segment": leads["segment"],
-                       "rep_id": leads["sdr_id"].to_numpy(dtype=np.int64)}, "sdr")
+                       "rep_id": leads[owner.owner_column].to_numpy(dtype=np.int64)},
+                      owner.name)
     created = _datetimes(leads, "created_at")
     created_at = source.at(created)
     cycle = leads["cycle"].to_numpy(dtype=np.int64)
@@ -457,7 +491,11 @@ def _lead_metrics(b: _Builder) -> dict[str, np.ndarray]:
 def _activity_metrics(b: _Builder) -> None:
     acts = b.records.activities
     ids = acts["rep_id"].to_numpy(dtype=np.int64)
-    source = b.source({"role": rep_roles(b.records.reps, acts["rep_id"]), "rep_id": ids})
+    reps = b.records.reps
+    team_kinds = dict(zip(text_array(reps["team"]), text_array(reps["role"]), strict=True))
+    source = b.source({"role": rep_roles(reps, acts["rep_id"]),
+                       "team": rep_teams(reps, acts["rep_id"]), "rep_id": ids},
+                      team_kinds=team_kinds)
     when = _datetimes(acts, "date")
     for metric in ("attempts", "contacts"):
         b.emit(source, metric, "count",
@@ -466,8 +504,10 @@ def _activity_metrics(b: _Builder) -> None:
 
 def _opportunity_metrics(b: _Builder) -> np.ndarray:
     opps = b.records.opportunities
+    owner = _owner("opportunities")
     source = b.source({"channel": opps["channel"], "segment": opps["segment"],
-                       "rep_id": opps["ae_id"].to_numpy(dtype=np.int64)}, "ae")
+                       "rep_id": opps[owner.owner_column].to_numpy(dtype=np.int64)},
+                      owner.name)
     nat = np.datetime64("NaT", "ns")
     status = text_array(opps["status"])
     created = _datetimes(opps, "created_at")
@@ -512,73 +552,121 @@ def _arr_metrics(b: _Builder) -> None:
                 b.rows.add(metric, unit, values[column], dim, names, None, keep)
 
 
+PER_HEAD = {"opportunities": ("bookings", MONEY), "leads": ("meetings", "count")}
+"""Per owner table, what its kind's per-head KPI divides by average heads:
+``bookings_per_ae`` and ``meetings_per_sdr``."""
+
+
+def _per_team(b: _Builder, table: pd.DataFrame, times: np.ndarray,
+              values: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per period and team (the table's ``team`` column): the count of events at
+    ``times``, or the sum of ``values``; and the teams."""
+    source = _Source(b.grid, {"team": table["team"]}, None)
+    stats = source.stats(times, "count" if values is None else "sum", values,
+                         dims=("team",))
+    return stats["team"][0], source.levels["team"]
+
+
+def _spread(rows: _Rows, grid: PeriodGrid, periods: np.ndarray, group: np.ndarray,
+            values: np.ndarray, dim: str, names: np.ndarray, kinds: np.ndarray) -> None:
+    """The attainment distribution KPIs of reps' attainment ``values`` (one per period
+    and rep, the rep's ``group`` an index into ``names``)."""
+    n = len(names)
+    if n == 0:
+        return
+    keys = periods * n + group
+    size = grid.size * n
+    counts = np.bincount(keys, minlength=size).astype(float)[:size]
+    spread = {
+        "reps": counts,
+        "mean": np.bincount(keys, weights=values, minlength=size)[:size]
+        / np.maximum(counts, 1),
+        "share_at_quota": np.bincount(keys, weights=(values >= AT_QUOTA).astype(float),
+                                      minlength=size)[:size] / np.maximum(counts, 1),
+    }
+    order = value_order(values)
+    for name, found in zip(("p10", "p50", "p90"), sorted_group_quantiles(
+            keys[order], values[order], size, (0.1, 0.5, 0.9)), strict=True):
+        spread[name] = found
+    present = (counts > 0).reshape(grid.size, n)
+    for column_name, metric, unit in (("reps", "reps_with_quota", "people"),
+                                      ("mean", "attainment_mean", "ratio"),
+                                      ("p10", "attainment_p10", "ratio"),
+                                      ("p50", "attainment_p50", "ratio"),
+                                      ("p90", "attainment_p90", "ratio"),
+                                      ("share_at_quota", "share_at_quota", "share")):
+        rows.add(metric, unit, spread[column_name].reshape(grid.size, n), dim, names,
+                 kinds, keep=present)
+
+
 def _people_metrics(b: _Builder, bookings: np.ndarray, meetings: np.ndarray,
                     channel_leads: np.ndarray, channels: np.ndarray, leads: np.ndarray
                     ) -> None:
     work = workforce(b.records, b.plan, b.grid)
     grid = b.grid
     roles = np.asarray(work.roles, dtype=object)
+    teams = np.asarray(work.by_team.names, dtype=object)
+    team_kinds = np.asarray(work.by_team.kinds, dtype=object)
     days = grid.days[:, None]
-    for metric, values in (("headcount", work.person_days / days),
-                           ("ramped_headcount", work.ramped_days / days),
-                           ("headcount_end", work.headcount_end), ("hires", work.hires),
-                           ("leavers", work.leavers)):
-        b.rows.add(metric, "people", values, "role", roles)
-    for role, metric, amounts, unit in (("ae", "bookings_per_ae", bookings, MONEY),
-                                        ("sdr", "meetings_per_sdr", meetings, "count")):
-        if role in work.roles:
-            heads = work.person_days[:, work.roles.index(role)] / grid.days
-            b.rows.add(metric, unit, divide(amounts, heads)[:, None], "role",
-                       np.array([role], dtype=object))
+    for dim, names, heads in (("role", roles, work.by_role), ("team", teams, work.by_team)):
+        for metric, values in (("headcount", heads.person_days / days),
+                               ("ramped_headcount", heads.ramped_days / days),
+                               ("headcount_end", heads.headcount_end),
+                               ("hires", heads.hires), ("leavers", heads.leavers)):
+            b.rows.add(metric, "people", values, dim, names, team_kinds)
+    records = b.records
+    for table_name, (what, unit) in PER_HEAD.items():
+        kind = _owner(table_name).name
+        metric = f"{what}_per_{kind}"
+        amounts = bookings if table_name == "opportunities" else meetings
+        if kind in work.roles:
+            heads_of = work.person_days[:, work.roles.index(kind)] / grid.days
+            b.rows.add(metric, unit, divide(amounts, heads_of)[:, None], "role",
+                       np.array([kind], dtype=object))
+        mine = np.flatnonzero(team_kinds == kind)
+        if len(mine) == 0:
+            continue
+        table = getattr(records, table_name)
+        if table_name == "opportunities":
+            won = np.where(text_array(table["status"]) == "won",
+                           _datetimes(table, "closed_at"), np.datetime64("NaT", "ns"))
+            by_team, found = _per_team(b, table, won, table["amount"].to_numpy(dtype=float))
+        else:
+            by_team, found = _per_team(b, table, _datetimes(table, "meeting_held_at"), None)
+        column = pd.Index(found).get_indexer(teams[mine])
+        team_amounts = np.where(column >= 0, by_team[:, np.maximum(column, 0)]
+                                if by_team.shape[1] else 0.0, 0.0)
+        b.rows.add(metric, unit, divide(team_amounts, work.by_team.person_days[:, mine]
+                                        / days), "team", teams[mine], team_kinds[mine])
 
-    stages = bottleneck_arrays(b.records, b.plan, work)
-    stage_names = np.asarray(STAGES, dtype=object)
-    for column, metric, unit in (("utilisation", "utilisation", "share"),
-                                 ("mean_queue", "queue_length_mean", "count"),
-                                 ("mean_wait_hours", "wait_hours_mean", "hours"),
-                                 ("p90_wait_hours", "wait_hours_p90", "hours")):
-        b.rows.add(metric, unit, stages.columns[column], "role", stage_names)
+    memo: Memo = {}
+    for dim in ("role", "team"):
+        stages = bottleneck_arrays(b.records, b.plan, work, dim == "team", memo)
+        stage_names = np.asarray(stages.names, dtype=object)
+        stage_kinds = np.asarray(stages.kinds, dtype=object)
+        for column, metric, unit in (("utilisation", "utilisation", "share"),
+                                     ("mean_queue", "queue_length_mean", "count"),
+                                     ("mean_wait_hours", "wait_hours_mean", "hours"),
+                                     ("p90_wait_hours", "wait_hours_p90", "hours")):
+            b.rows.add(metric, unit, stages.columns[column], dim, stage_names, stage_kinds)
 
     keep, achieved, expected = attainment_arrays(b.records, b.plan, work)
     periods, reps = np.nonzero(expected > MIN_EXPECTED)
     rep_rows = keep[reps]
     values = achieved[periods, reps] / expected[periods, reps]
-    role_codes = b.rows.codes(roles)[work.role_code[rep_rows]]
     if b.split:
         b.rows.append(periods, "attainment", np.zeros(len(periods), dtype=np.int64),
-                      np.zeros(len(periods), dtype=np.int64), role_codes,
-                      work.rep_id[rep_rows], values, "ratio")
-    quota_roles = [i for i, r in enumerate(work.roles) if b.plan.role(r).has_quota]
-    if quota_roles:
-        role_names = roles[quota_roles]
-        quota_column = np.full(len(roles), -1, dtype=np.int64)
-        quota_column[quota_roles] = np.arange(len(quota_roles))
-        keys = periods * len(quota_roles) + quota_column[work.role_code[rep_rows]]
-        size = grid.size * len(quota_roles)
-        counts = np.bincount(keys, minlength=size).astype(float)[:size]
-        spread = {
-            "reps": counts,
-            "mean": np.bincount(keys, weights=values, minlength=size)[:size]
-            / np.maximum(counts, 1),
-            "share_at_quota": np.bincount(keys, weights=(values >= AT_QUOTA).astype(float),
-                                          minlength=size)[:size] / np.maximum(counts, 1),
-        }
-        order = value_order(values)
-        for name, found in zip(("p10", "p50", "p90"), sorted_group_quantiles(
-                keys[order], values[order], size, (0.1, 0.5, 0.9)), strict=True):
-            spread[name] = found
-        present = (counts > 0).reshape(grid.size, len(quota_roles))
-        for column_name, metric, unit in (("reps", "reps_with_quota", "people"),
-                                          ("mean", "attainment_mean", "ratio"),
-                                          ("p10", "attainment_p10", "ratio"),
-                                          ("p50", "attainment_p50", "ratio"),
-                                          ("p90", "attainment_p90", "ratio"),
-                                          ("share_at_quota", "share_at_quota", "share")):
-            b.rows.add(metric, unit, spread[column_name].reshape(grid.size, len(quota_roles)),
-                       "role", role_names, keep=present)
+                      np.zeros(len(periods), dtype=np.int64),
+                      b.rows.codes(roles)[work.role_code[rep_rows]],
+                      work.rep_id[rep_rows], values, "ratio",
+                      b.rows.codes(teams)[work.by_team.code[rep_rows]])
+    _spread(b.rows, grid, periods, work.role_code[rep_rows], values, "role", roles, roles)
+    _spread(b.rows, grid, periods, work.by_team.code[rep_rows], values, "team", teams,
+            team_kinds)
 
     spend = cost_arrays(b.records, b.plan, work)
     b.rows.add("total_cost", MONEY, spend.role_cost, "role", roles)
+    b.rows.add("total_cost", MONEY, spend.team_cost, "team", teams, team_kinds)
     channel_names = np.asarray(spend.channels, dtype=object)
     if b.split:
         b.rows.add("total_cost", MONEY, spend.channel_cost, "channel", channel_names)
@@ -619,10 +707,43 @@ def kpi_table(records: Records, plan: Plan,
     return _table(records, plan, period_types, split=True)
 
 
+def _headline_rows(plan: Plan) -> dict[str, tuple[str, str, str]]:
+    """Each headline name of a plan and the (metric, role, team) of its ``'total'`` row."""
+    rows: dict[str, tuple[str, str, str]] = {}
+    for name in HEADLINE_METRICS:
+        rows[name] = (name, "", "")
+        for metric in ("attainment_mean", "share_at_quota"):
+            role = name.removesuffix(f"_{metric}")
+            if role != name and role in KINDS:
+                rows[name] = (metric, role, "")
+    for kind in plan.kinds():
+        rows.setdefault(f"headcount_end_{kind}", ("headcount_end", kind, ""))
+    for team, team_plan in plan.teams.items():
+        for metric in TEAM_HEADLINES if team_plan.has_quota else TEAM_HEADLINES[:1]:
+            rows.setdefault(f"{metric}_{team}", (metric, plan.kind_of(team), team))
+    return rows
+
+
 def headline_names(plan: Plan) -> tuple[str, ...]:
-    """The stable headline metric names for a plan: :data:`HEADLINE_METRICS` then
-    ``headcount_end_<role>`` for each of the plan's roles."""
-    return (*HEADLINE_METRICS, *(f"headcount_end_{role}" for role in plan.roles))
+    """The stable headline metric names for a plan: :data:`HEADLINE_METRICS`, then
+    ``headcount_end_<role>`` for each kind of the plan's teams, then per team
+    ``headcount_end_<team>`` and, for a team with a quota, ``attainment_mean_<team>``
+    and ``share_at_quota_<team>``. Each name comes once: ``headcount_end_sdr`` is the
+    kind's, which for a team named ``sdr`` (a team named like a kind is of that
+    kind) is the team's when it is the kind's only team.
+
+    >>> from salesim.metrics import Plan, TeamPlan
+    >>> plan = Plan(teams={"ae": TeamPlan(), "インサイドセールス": TeamPlan(
+    ...     kind="sdr", quota_per_month=10)})
+    >>> for name in headline_names(plan)[len(HEADLINE_METRICS):]:
+    ...     print(name)
+    headcount_end_ae
+    headcount_end_sdr
+    headcount_end_インサイドセールス
+    attainment_mean_インサイドセールス
+    share_at_quota_インサイドセールス
+    """
+    return tuple(_headline_rows(plan))
 
 
 def headline_metrics(records: Records, plan: Plan,
@@ -632,28 +753,17 @@ def headline_metrics(records: Records, plan: Plan,
     Each is the ``'total'`` row of :func:`kpi_table` without dimensions, except
     ``ae_attainment_mean`` / ``sdr_attainment_mean`` / ``*_share_at_quota``
     (the role's ``attainment_mean`` / ``share_at_quota``: each rep's attainment
-    over the horizon) and ``headcount_end_<role>`` (heads at the horizon end).
-    ``NaN`` where undefined (no deals closed: ``win_rate``; no quota: attainment).
-    Pass ``kpis``, a :func:`kpi_table` of the same records and plan that has the
-    ``'total'`` rows, to read the numbers from it instead of computing them.
+    over the horizon), ``headcount_end_<role>`` (heads at the horizon end) and the
+    per-team ``headcount_end_<team>``, ``attainment_mean_<team>`` and
+    ``share_at_quota_<team>`` (the team's rows). ``NaN`` where undefined (no deals
+    closed: ``win_rate``; no quota: attainment). Pass ``kpis``, a :func:`kpi_table`
+    of the same records and plan that has the ``'total'`` rows, to read the numbers
+    from it instead of computing them.
     """
     table = kpis if kpis is not None else _table(records, plan, ("total",), split=False)
     table = table.loc[(table["period_type"] == "total") & (table["channel"] == "")
                       & (table["segment"] == "") & (table["rep_id"] < 0)]
-    found = dict(zip(zip(table["metric"].astype(str), table["role"].astype(str), strict=True),
+    found = dict(zip(zip(table["metric"].astype(str), table["role"].astype(str),
+                         table["team"].astype(str), strict=True),
                      table["value"].to_numpy(dtype=float), strict=True))
-
-    def value(metric: str, role: str = "") -> float:
-        return float(found.get((metric, role), np.nan))
-
-    out: dict[str, float] = {}
-    for name in headline_names(plan):
-        if name.startswith("headcount_end_"):
-            out[name] = value("headcount_end", name.removeprefix("headcount_end_"))
-        elif name.endswith("_attainment_mean"):
-            out[name] = value("attainment_mean", name.removesuffix("_attainment_mean"))
-        elif name.endswith("_share_at_quota"):
-            out[name] = value("share_at_quota", name.removesuffix("_share_at_quota"))
-        else:
-            out[name] = value(name)
-    return out
+    return {name: float(found.get(row, np.nan)) for name, row in _headline_rows(plan).items()}

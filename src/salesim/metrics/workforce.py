@@ -1,10 +1,13 @@
-"""Headcount and ramped headcount per role, from the ``reps`` table.
+"""Headcount and ramped headcount per role (team kind) and per team, from the ``reps``
+table.
 
 A rep counts in a month in proportion to the days employed in it
 (``[hired_at, left_at)``, clipped to the horizon). Ramped headcount weights
 each day by the rep's productivity in that month of tenure, from the plan's
-ramp for the rep's role (tenure month 1 runs from ``hired_at`` to the same day
+ramp for the rep's team (tenure month 1 runs from ``hired_at`` to the same day
 a month later); reps with ``origin == 'initial'`` are fully ramped from day one.
+A rep's kind is the ``role`` column and their team the ``team`` column; the plan
+for a rep is :meth:`Plan.team` of both (the team's, else the kind's).
 
 >>> from salesim.metrics import headcount              # doctest: +SKIP
 >>> headcount(records, plan, period_types=("month",))  # doctest: +SKIP
@@ -21,48 +24,103 @@ import pandas as pd
 from salesim.metrics._tidy import text_array, text_codes
 from salesim.metrics.intervals import overlap_matrix
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
-from salesim.metrics.plan import Plan
+from salesim.metrics.plan import Plan, TeamPlan
 from salesim.records import Records
 
-REP_MONTH_COLUMNS = ("rep_id", "role", "segment", "period", "person_days", "ramped_days",
-                     "month_days", "headcount_months", "ramped_months", "annual_cost")
-HEADCOUNT_COLUMNS = ("period_type", "period", "role", "headcount", "ramped_headcount",
+REP_MONTH_COLUMNS = ("rep_id", "role", "team", "segment", "period", "person_days",
+                     "ramped_days", "month_days", "headcount_months", "ramped_months",
+                     "annual_cost")
+HEADCOUNT_COLUMNS = ("period_type", "period", "role", "team", "headcount", "ramped_headcount",
                      "headcount_end", "headcount_months", "hires", "leavers")
 
 
 def roles_of(records: Records, plan: Plan) -> list[str]:
-    """The plan's roles, then any other role found in the ``reps`` table."""
+    """The kinds of the plan's teams, then any other role found in the ``reps`` table."""
     codes, labels = text_codes(records.reps["role"])
     seen = [r for r in labels[np.unique(codes)] if r]
-    return [*plan.roles, *sorted(r for r in seen if r not in plan.roles)]
+    kinds = plan.kinds()
+    return [*kinds, *sorted(r for r in seen if r not in kinds)]
+
+
+def teams_of(records: Records, plan: Plan) -> list[str]:
+    """The plan's teams, then any other team found in the ``reps`` table."""
+    codes, labels = text_codes(records.reps["team"])
+    seen = [t for t in labels[np.unique(codes)] if t]
+    return [*plan.teams, *sorted(t for t in seen if t not in plan.teams)]
 
 
 @dataclass(frozen=True)
-class Workforce:
-    """Reps (rows) by month and per role by grid period, as arrays.
+class Heads:
+    """The reps grouped one way (by role or by team): each group's ``names`` and
+    ``kinds`` (a role is its own kind), each rep's group (``code``), and per period
+    (rows) and group (columns): ``person_days``, ``ramped_days``,
+    ``headcount_months``, ``headcount_end``, ``hires``, ``leavers``."""
 
-    Per rep: ``rep_id``, ``role``, ``segment``, ``annual_cost``, ``role_code``
-    (index into ``roles``); ``days`` and ``ramped`` (reps x months: days
-    employed, productivity-weighted days). Per period (rows) and role
-    (columns): ``person_days``, ``ramped_days``, ``headcount_months``,
-    ``headcount_end``, ``hires``, ``leavers``.
-    """
-
-    grid: PeriodGrid
-    roles: list[str]
-    rep_id: np.ndarray
-    role: np.ndarray
-    segment: np.ndarray
-    annual_cost: np.ndarray
-    role_code: np.ndarray
-    days: np.ndarray
-    ramped: np.ndarray
+    names: list[str]
+    kinds: list[str]
+    code: np.ndarray
     person_days: np.ndarray
     ramped_days: np.ndarray
     headcount_months: np.ndarray
     headcount_end: np.ndarray
     hires: np.ndarray
     leavers: np.ndarray
+
+
+@dataclass(frozen=True)
+class Workforce:
+    """Reps (rows) by month, and per role and per team by grid period, as arrays.
+
+    Per rep: ``rep_id``, ``role``, ``team``, ``segment``, ``annual_cost``,
+    ``plans`` (the :class:`TeamPlan` of each rep, :meth:`Plan.team`); ``days`` and
+    ``ramped`` (reps x months: days employed, productivity-weighted days).
+    ``by_role`` and ``by_team`` group them (:class:`Heads`); ``roles``,
+    ``role_code``, ``person_days``... are ``by_role``'s.
+    """
+
+    grid: PeriodGrid
+    rep_id: np.ndarray
+    role: np.ndarray
+    team: np.ndarray
+    segment: np.ndarray
+    annual_cost: np.ndarray
+    plans: list[TeamPlan]
+    days: np.ndarray
+    ramped: np.ndarray
+    by_role: Heads
+    by_team: Heads
+
+    @property
+    def roles(self) -> list[str]:
+        return self.by_role.names
+
+    @property
+    def role_code(self) -> np.ndarray:
+        return self.by_role.code
+
+    @property
+    def person_days(self) -> np.ndarray:
+        return self.by_role.person_days
+
+    @property
+    def ramped_days(self) -> np.ndarray:
+        return self.by_role.ramped_days
+
+    @property
+    def headcount_months(self) -> np.ndarray:
+        return self.by_role.headcount_months
+
+    @property
+    def headcount_end(self) -> np.ndarray:
+        return self.by_role.headcount_end
+
+    @property
+    def hires(self) -> np.ndarray:
+        return self.by_role.hires
+
+    @property
+    def leavers(self) -> np.ndarray:
+        return self.by_role.leavers
 
     @property
     def employed_months(self) -> np.ndarray:
@@ -90,16 +148,17 @@ def add_months(times: np.ndarray, months: int) -> np.ndarray:
                       .astype("datetime64[ns]") + time_of_day)
 
 
-def _ramped_days(hired: np.ndarray, origin: np.ndarray, role: np.ndarray, plan: Plan,
-                 horizon: Horizon, start: np.ndarray, end: np.ndarray, lo: np.ndarray,
-                 hi: np.ndarray) -> np.ndarray:
-    """Productivity-weighted days of each rep (rows) in each window (columns)."""
+def _ramped_days(hired: np.ndarray, origin: np.ndarray, plan_code: np.ndarray,
+                 plans: Sequence[TeamPlan], horizon: Horizon, start: np.ndarray,
+                 end: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Productivity-weighted days of each rep (rows) in each window (columns);
+    ``plans[plan_code[i]]`` is rep ``i``'s plan."""
     ramped = overlap_matrix(start, end, lo, hi)
     ramping = origin != "initial"
     open_end = np.where(np.isnan(end), np.inf, end)
-    for name in np.unique(role):
-        fractions = plan.role(str(name)).ramp
-        rows = np.flatnonzero(ramping & (role == name))
+    for code, team_plan in enumerate(plans):
+        fractions = team_plan.ramp
+        rows = np.flatnonzero(ramping & (plan_code == code))
         if rows.size == 0:
             continue
         # The whole employment counts fully already; take away the shortfall (1 - f)
@@ -122,41 +181,57 @@ def workforce(records: Records, plan: Plan, grid: PeriodGrid) -> Workforce:
     all_roles = text_array(reps["role"])
     kept = reps["hired_at"].notna().to_numpy(dtype=bool) & (all_roles != "")
     reps = reps.loc[kept]
-    roles = roles_of(records, plan)
     role = all_roles[kept]
-    role_code = pd.Index(roles).get_indexer(pd.Index(role))
-    plan_cost = np.array([plan.role(r).annual_cost for r in roles], dtype=float)
+    team = text_array(reps["team"])
+    team = np.where(team == "", role, team)
+    # one plan per distinct (team, role) pair
+    pair_code, pairs = pd.factorize(pd.MultiIndex.from_arrays([team, role]))
+    plans = [plan.team(str(t), str(r)) for t, r in pairs]
+    plan_code = np.asarray(pair_code, dtype=np.int64)
+    plan_cost = np.array([p.annual_cost for p in plans], dtype=float)
     own_cost = reps["annual_cost"].to_numpy(dtype=float)
     hired_at = reps["hired_at"].to_numpy(dtype="datetime64[ns]")
     left = reps["left_at"].to_numpy(dtype="datetime64[ns]")
     start = horizon.to_days(hired_at)
     end = horizon.to_days(left)
     days = overlap_matrix(start, end, grid.month_lo, grid.month_hi)
-    ramped = _ramped_days(hired_at, text_array(reps["origin"]), role, plan,
+    ramped = _ramped_days(hired_at, text_array(reps["origin"]), plan_code, plans,
                           horizon, start, end, grid.month_lo, grid.month_hi)
-    onehot = _onehot(role_code, len(roles))
     month_days = grid.month_full_days[None, :]
     ends = grid.end_times
     employed = (hired_at[:, None] < ends[None, :]) & (
         np.isnat(left)[:, None] | (left[:, None] >= ends[None, :]))
 
-    def _moves(times: np.ndarray) -> np.ndarray:
-        rows, periods = grid.locate(times)
-        out = np.zeros((grid.size, len(roles)))
-        np.add.at(out, (periods, role_code[rows]), 1.0)
-        return out
+    def grouped(names: list[str], kinds: list[str], member: np.ndarray) -> Heads:
+        code = pd.Index(names).get_indexer(pd.Index(member))
+        onehot = _onehot(code, len(names))
 
+        def moves(times: np.ndarray) -> np.ndarray:
+            rows, periods = grid.locate(times)
+            out = np.zeros((grid.size, len(names)))
+            np.add.at(out, (periods, code[rows]), 1.0)
+            return out
+
+        return Heads(
+            names=names, kinds=kinds, code=code,
+            person_days=grid.rollup(days.T @ onehot),
+            ramped_days=grid.rollup(ramped.T @ onehot),
+            headcount_months=grid.rollup((days / month_days).T @ onehot),
+            headcount_end=employed.T.astype(float) @ onehot,
+            hires=moves(hired_at), leavers=moves(left),
+        )
+
+    roles = roles_of(records, plan)
+    teams = teams_of(records, plan)
+    first_role = dict(zip(team[::-1], role[::-1], strict=True))
+    team_kinds = [plan.kind_of(t) or first_role.get(t, "") for t in teams]
     return Workforce(
-        grid=grid, roles=roles, rep_id=reps["rep_id"].to_numpy(dtype=np.int64), role=role,
+        grid=grid, rep_id=reps["rep_id"].to_numpy(dtype=np.int64), role=role, team=team,
         segment=text_array(reps["segment"]),
-        annual_cost=np.where(np.isnan(own_cost), plan_cost[role_code], own_cost),
-        role_code=role_code, days=days, ramped=ramped,
-        person_days=grid.rollup(days.T @ onehot),
-        ramped_days=grid.rollup(ramped.T @ onehot),
-        headcount_months=grid.rollup((days / month_days).T @ onehot),
-        headcount_end=employed.T.astype(float) @ onehot,
-        hires=_moves(hired_at),
-        leavers=_moves(left),
+        annual_cost=np.where(np.isnan(own_cost), plan_cost[plan_code], own_cost),
+        plans=[plans[c] for c in plan_code], days=days, ramped=ramped,
+        by_role=grouped(roles, roles, role),
+        by_team=grouped(teams, team_kinds, team),
     )
 
 
@@ -169,7 +244,7 @@ def _onehot(codes: np.ndarray, size: int) -> np.ndarray:
 def rep_months(records: Records, plan: Plan) -> pd.DataFrame:
     """One row per rep per month of the horizon in which the rep was employed.
 
-    Columns: ``rep_id``, ``role``, ``segment``, ``period`` (month label),
+    Columns: ``rep_id``, ``role``, ``team``, ``segment``, ``period`` (month label),
     ``person_days`` (days employed inside the month and the horizon),
     ``ramped_days`` (those days weighted by ramp productivity), ``month_days``
     (the calendar month's length), ``headcount_months`` and ``ramped_months``
@@ -184,6 +259,7 @@ def rep_months(records: Records, plan: Plan) -> pd.DataFrame:
     return pd.DataFrame({
         "rep_id": work.rep_id[rows],
         "role": pd.array(work.role[rows], dtype="str"),
+        "team": pd.array(work.team[rows], dtype="str"),
         "segment": pd.array(work.segment[rows], dtype="str"),
         "period": pd.array(grid.month_period[cols], dtype="str"),
         "person_days": work.days[rows, cols],
@@ -197,15 +273,16 @@ def rep_months(records: Records, plan: Plan) -> pd.DataFrame:
 
 def headcount(records: Records, plan: Plan,
               period_types: Sequence[PeriodType] = PERIOD_TYPES) -> pd.DataFrame:
-    """Headcount per role per period.
+    """Headcount per role and per team per period.
 
-    Columns: ``period_type``, ``period``, ``role``, ``headcount`` (average heads
-    over the period's days in the horizon), ``ramped_headcount`` (average
-    productivity-weighted heads), ``headcount_end`` (heads employed just before
-    the period ends), ``headcount_months`` (employed months, additive: cost and
-    available hours scale with it), ``hires`` and ``leavers`` (people whose
-    ``hired_at`` / ``left_at`` falls in the period). Every role of the plan and
-    of the records appears in every period.
+    Columns: ``period_type``, ``period``, ``role``, ``team`` (``''`` on the rows of
+    a whole role; on a team's rows ``role`` is the team's kind), ``headcount``
+    (average heads over the period's days in the horizon), ``ramped_headcount``
+    (average productivity-weighted heads), ``headcount_end`` (heads employed just
+    before the period ends), ``headcount_months`` (employed months, additive: cost
+    and available hours scale with it), ``hires`` and ``leavers`` (people whose
+    ``hired_at`` / ``left_at`` falls in the period). Every role and team of the plan
+    and of the records appears in every period: first the roles, then the teams.
     """
     grid = PeriodGrid(Horizon.of(records, plan), period_types)
     return headcount_frame(workforce(records, plan, grid))
@@ -214,17 +291,23 @@ def headcount(records: Records, plan: Plan,
 def headcount_frame(work: Workforce) -> pd.DataFrame:
     """:func:`headcount` from already computed :class:`Workforce` arrays."""
     grid = work.grid
-    n_roles = len(work.roles)
-    days = np.repeat(grid.days, n_roles)
-    return pd.DataFrame({
-        "period_type": pd.array(np.repeat(grid.period_type, n_roles), dtype="str"),
-        "period": pd.array(np.repeat(grid.period, n_roles), dtype="str"),
-        "role": pd.array(np.tile(np.asarray(work.roles, dtype=object), grid.size),
-                         dtype="str"),
-        "headcount": work.person_days.ravel() / days,
-        "ramped_headcount": work.ramped_days.ravel() / days,
-        "headcount_end": work.headcount_end.ravel(),
-        "headcount_months": work.headcount_months.ravel(),
-        "hires": work.hires.ravel(),
-        "leavers": work.leavers.ravel(),
-    })
+    frames = []
+    for heads, by_team in ((work.by_role, False), (work.by_team, True)):
+        n = len(heads.names)
+        days = np.repeat(grid.days, n)
+        names = np.asarray(heads.names, dtype=object)
+        frames.append(pd.DataFrame({
+            "period_type": pd.array(np.repeat(grid.period_type, n), dtype="str"),
+            "period": pd.array(np.repeat(grid.period, n), dtype="str"),
+            "role": pd.array(np.tile(np.asarray(heads.kinds, dtype=object), grid.size),
+                             dtype="str"),
+            "team": pd.array(np.tile(names if by_team else np.full(n, "", dtype=object),
+                                     grid.size), dtype="str"),
+            "headcount": heads.person_days.ravel() / days,
+            "ramped_headcount": heads.ramped_days.ravel() / days,
+            "headcount_end": heads.headcount_end.ravel(),
+            "headcount_months": heads.headcount_months.ravel(),
+            "hires": heads.hires.ravel(),
+            "leavers": heads.leavers.ravel(),
+        }))
+    return pd.concat(frames, ignore_index=True)
