@@ -294,3 +294,32 @@ def test_territory_on_a_team_of_the_wrong_kind_is_located(runner: CliRunner,
     assert result.exit_code == 2
     assert "s.yaml:" in result.stderr
     assert "territories.cs" in result.stderr
+
+
+# ----------------------------------------------------------------------------- run
+
+
+def test_run_with_japanese_team_names_end_to_end(runner: CliRunner, in_tmp: Path) -> None:
+    import pandas as pd
+
+    scenario = load_scenario(REPO / "scenarios" / "japanese_teams.yaml")
+    teams = scenario.organisation
+    result = runner.invoke(cli.app, ["run", str(REPO / "scenarios" / "japanese_teams.yaml"),
+                                     "--reps", "1", "--workers", "1", "--out", "o"])
+    assert result.exit_code == 0, result.output
+    # one line per team in the printed team table, with its kind
+    for name, team in teams.items():
+        line = next(line for line in result.stdout.splitlines() if line.startswith(name))
+        assert line.split()[1] == team.kind
+    text = (in_tmp / "o" / "summary.json").read_text(encoding="utf-8")
+    metrics = json.loads(text)["metrics"]
+    for name in teams:
+        assert f'"headcount_end_{name}"' in text
+        assert metrics[f"headcount_end_{name}"]["p50"] >= 0
+    kpis = pd.read_parquet(in_tmp / "o" / "kpis.parquet")
+    assert set(teams) <= set(kpis["team"])
+    for name, team in teams.items():
+        rows = kpis.loc[(kpis["team"] == name) & (kpis["rep_id"] < 0)]
+        assert set(rows["role"]) == {team.kind}
+    replications = pd.read_parquet(in_tmp / "o" / "replications.parquet")
+    assert {f"headcount_end_{name}" for name in teams} <= set(replications.columns)
