@@ -112,6 +112,8 @@ class SalesTeam:
         self.stream_paths = streams.generator(f"{name}/stages")
         self.stream_amounts = streams.generator(f"{name}/deal_size")
         self.territories: Territorial | None = None
+        self.hours_taken = np.zeros(0)
+        """AE hours each opportunity takes under the time model (zero without it)."""
         self.territory_periods: list[tuple[int, int, float, float, str]] = []
         """(territory, rep index or -1, from, to, status) per holding period."""
         if self.ae.segment_split is not None:
@@ -189,6 +191,8 @@ class SalesTeam:
         state = _AeState(self, created_at, segment, conversions, durations, stage_uniforms)
         state.simulate()
         self.territory_periods = state.finish_periods() if state.land is not None else []
+        durations = durations * state.stretch[:, None]  # load past overload_from slows deals
+        self.hours_taken = state.deal_hours()
 
         failed_at = state.failed_at
         last = np.minimum(failed_at, stages - 1)
@@ -213,6 +217,17 @@ class SalesTeam:
             closed_at=np.where(closed, close_time, NAN),
             stage_entered=entered, stage_exited=exited,
         )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How an opportunity goes with one AE: win multiplier, the stage it fails at
+    (``stages``: won), how much its stages are stretched, and AE hours per day."""
+
+    factor: float
+    stage: int
+    stretch: float
+    rate: float
 
 
 class _AeState:
@@ -250,6 +265,23 @@ class _AeState:
         self.degrade = team.ae.degrade_per_extra
         self.routing = team.ae.routing
         self.turn = 0
+        # the time model: committed selling hours per calendar day, per AE and per deal
+        time = team.ae.time
+        self.timed = time is not None
+        self.hours = [0.0] * len(roster)
+        self.rate = [0.0] * n
+        self.stretch = np.ones(n)
+        self.reached_hours = [0.0] * (self.stages + 1)
+        if time is not None:
+            self.full_capacity = time.hours_per_week(team.scenario.calendar) / 7
+            fixed = (time.first_meeting.days + time.per_deal.days) * 24
+            self.reached_hours = [fixed, *(fixed + h for h in np.cumsum(
+                time.stage_hours(team.stage_names)).tolist())]
+            self.max_utilisation = time.max_utilisation
+            self.overload_from = time.overload_from
+            self.win_elasticity = time.win_rate_elasticity
+            self.cycle_elasticity = time.cycle_elasticity
+            self.nominal_rate = [self._path(i, 1.0)[1] for i in range(n)]
         self.close_times: dict[int, float] = {}
         self.land = team.territories
         if self.land is not None:
@@ -362,22 +394,50 @@ class _AeState:
                 candidates = [self.holder[territory]]
         if self.limit is not None and self.wait_policy:
             candidates = [r for r in candidates if self.load[r] < self.limit]
+        if self.timed and self.wait_policy:
+            # only AEs with the hours this deal is expected to take
+            rate = self.rate[index] if self.assigned[index] else self.nominal_rate[index]
+            candidates = [r for r in candidates
+                          if self.hours[r] + rate <= self._room(r) + 1e-9]
         return candidates
+
+    def _capacity(self, rep: int) -> float:
+        """Selling hours per calendar day of ``rep`` now: ramp is productivity."""
+        return self.full_capacity * self.team.roster.productivity(rep, self.env.now)
+
+    def _room(self, rep: int) -> float:
+        return self.max_utilisation * self._capacity(rep)
+
+    def _load_key(self, rep: int) -> tuple[float, int]:
+        if not self.timed:
+            return (self.load[rep], rep)
+        capacity = self._capacity(rep)
+        return (self.hours[rep] / capacity if capacity > 0 else math.inf, rep)
 
     def _least_loaded(self, index: int) -> int | None:
         candidates = self._candidates(index)
         if not candidates:
             return None
-        return min(candidates, key=lambda r: (self.load[r], r))
+        return min(candidates, key=self._load_key)
 
-    def _choose(self, index: int) -> int | None:
+    def _choose(self, index: int) -> tuple[int, _Plan] | None:
+        """The AE who takes ``index`` now and how the deal will go with them; None when
+        it must wait."""
         if self.routing != "round_robin":
-            return self._least_loaded(index)
-        candidates = self._candidates(index)
-        if not candidates:
+            rep = self._least_loaded(index)
+        else:
+            candidates = self._candidates(index)
+            if not candidates:
+                return None
+            self.turn += 1
+            rep = candidates[self.turn % len(candidates)]
+        if rep is None:
             return None
-        self.turn += 1
-        return candidates[self.turn % len(candidates)]
+        plan = self._plan(index, rep)
+        if self.timed and self.wait_policy and \
+                self.hours[rep] + plan.rate > self._room(rep) + 1e-9:
+            return None  # its actual path with this AE needs more hours than are free
+        return rep, plan
 
     def _adopt(self) -> None:
         """Unowned opportunities go to the least loaded AE with room, in order."""
@@ -397,39 +457,26 @@ class _AeState:
             # One queue for everyone: serve its head until nobody can take it. Leaving
             # the rest in place keeps each dispatch O(assignments), not O(queue).
             while self.waiting:
-                rep = self._choose(self.waiting[0])
-                if rep is None:
+                chosen = self._choose(self.waiting[0])
+                if chosen is None:
                     return
-                self._assign(self.waiting.popleft(), rep)
+                self._assign(self.waiting.popleft(), *chosen)
             return
         # By segment: an opportunity nobody in its segment can take does not hold up
         # the others behind it.
         still_waiting: deque[int] = deque()
         while self.waiting:
             index = self.waiting.popleft()
-            rep = self._choose(index)
-            if rep is None:
+            chosen = self._choose(index)
+            if chosen is None:
                 still_waiting.append(index)
                 continue
-            self._assign(index, rep)
+            self._assign(index, *chosen)
         self.waiting = still_waiting
 
-    def _assign(self, index: int, rep: int) -> None:
-        now = self.env.now
-        roster = self.team.roster
-        self.assigned_at[index] = now
-        self.assigned[index] = True
-        productivity = roster.productivity(rep, now)
-        factor = self.skill[rep] * productivity
-        if self.land is not None:
-            territory = self._territory_of(index)
-            if territory >= 0 and self.holder[territory] == rep:
-                factor *= float(self.land.fit[index])
-        if self.limit is not None and not self.wait_policy and self.load[rep] >= self.limit:
-            extra = self.load[rep] + 1 - self.limit
-            factor *= max(0.0, 1 - self.degrade * extra)
-        self.factor[index] = factor
-        self._own(index, rep)
+    def _path(self, index: int, factor: float) -> tuple[int, float]:
+        """The stage ``index`` fails at (``stages``: won) with win multiplier ``factor``,
+        and the AE hours per day it takes over its unstretched life."""
         # The win chance is spread evenly over the stages: stage k is cleared when the
         # opportunity's uniform falls below conversion_k * factor ** (1 / stages).
         per_stage = factor ** (1 / self.stages)
@@ -438,14 +485,62 @@ class _AeState:
         stage = 0
         while stage < self.stages and uniforms[stage] < min(conversions[stage] * per_stage, 1.0):
             stage += 1
-        self.failed_at[index] = stage
-        closes = now + sum(self.durations[index][: min(stage, self.stages - 1) + 1])
+        reached = min(stage, self.stages - 1) + 1
+        life = sum(self.durations[index][:reached])
+        return stage, self.reached_hours[reached] / max(life, 1.0)
+
+    def _plan(self, index: int, rep: int) -> _Plan:
+        """How opportunity ``index`` goes if ``rep`` takes it now."""
+        now = self.env.now
+        factor = self.skill[rep]
+        if not self.timed:  # with the time model, ramp is capacity instead
+            factor *= self.team.roster.productivity(rep, now)
+        if self.land is not None:
+            territory = self._territory_of(index)
+            if territory >= 0 and self.holder[territory] == rep:
+                factor *= float(self.land.fit[index])
+        if self.limit is not None and not self.wait_policy and self.load[rep] >= self.limit:
+            extra = self.load[rep] + 1 - self.limit
+            factor *= max(0.0, 1 - self.degrade * extra)
+        stage, rate = self._path(index, factor)
+        stretch = 1.0
+        if self.timed:
+            capacity = self._capacity(rep)
+            utilisation = (self.hours[rep] + rate) / capacity if capacity > 0 else math.inf
+            excess = utilisation - self.overload_from
+            if excess > 0:
+                factor *= max(0.0, 1 - self.win_elasticity * excess)
+                stage, rate = self._path(index, factor)
+                stretch = 1 + self.cycle_elasticity * min(excess, 1e6)
+                rate /= stretch
+        return _Plan(factor, stage, stretch, rate)
+
+    def _assign(self, index: int, rep: int, plan: _Plan) -> None:
+        now = self.env.now
+        self.assigned_at[index] = now
+        self.assigned[index] = True
+        self.factor[index] = plan.factor
+        self.failed_at[index] = plan.stage
+        self.stretch[index] = plan.stretch
+        self.rate[index] = plan.rate if self.timed else 0.0
+        self._own(index, rep)
+        reached = min(plan.stage, self.stages - 1) + 1
+        closes = now + sum(self.durations[index][:reached]) * plan.stretch
         if closes < self.team.horizon:
             self.env.timeout(closes - now).callbacks.append(lambda _e: self.release(index))
+
+    def deal_hours(self) -> np.ndarray:
+        """AE hours each opportunity takes (the hours of the stages it reaches)."""
+        if not self.timed:
+            return np.zeros(len(self.failed_at))
+        reached = np.minimum(self.failed_at, self.stages - 1) + 1
+        hours = np.asarray(self.reached_hours)[reached]
+        return np.where(self.assigned, hours, 0.0)
 
     def _own(self, index: int, rep: int) -> None:
         self.owner[index] = rep
         self.load[rep] += 1
+        self.hours[rep] += self.rate[index]
         self.open_by_rep[rep].add(index)
 
     def release(self, index: int) -> None:
@@ -456,6 +551,7 @@ class _AeState:
         elif index in self.open_by_rep[rep]:
             self.open_by_rep[rep].discard(index)
             self.load[rep] -= 1
+            self.hours[rep] -= self.rate[index]
         self._dispatch()
 
     def _leave(self, rep: int) -> None:
@@ -466,6 +562,7 @@ class _AeState:
         moving = sorted(self.open_by_rep[rep])
         self.open_by_rep[rep].clear()
         self.load[rep] = 0
+        self.hours[rep] = 0.0
         for index in moving:
             new_owner = self._least_loaded(index)  # the leaver is no longer active
             if new_owner is None:

@@ -538,6 +538,74 @@ class Stage(Section):
     duration: DurationDist = Field(description="Time spent in this stage.")
 
 
+class Prospecting(Section):
+    """AEs with free selling time source their own opportunities."""
+
+    opportunities_per_free_hour: float = Field(
+        ge=0, le=10, description="Self-sourced opportunities per free selling hour.")
+    segment_mix: dict[Name, Rate] | None = Field(
+        default=None, description="Segments of self-sourced deals (default: segment shares).")
+
+
+class AeTime(Section):
+    """An AE's selling time and what each deal takes of it (the time budget).
+
+    A deal takes ``first_meeting`` + ``per_stage`` hours of every stage it reaches +
+    ``per_deal`` hours in all, spread evenly over the weeks it is open. A fully ramped
+    AE has ``selling_hours_per_week`` (ramp scales it: ramp is productivity). Past
+    ``overload_from`` of those hours, each further deal is won less often and moves
+    more slowly, by the elasticities; under ``over_capacity: wait`` a deal that would
+    take an AE past ``max_utilisation`` waits for time to free up.
+    """
+
+    selling_hours_per_week: float | None = Field(
+        default=None, gt=0, le=168,
+        description="Selling hours of a fully ramped AE per week; default selling_share "
+                    "of the calendar's working hours.")
+    selling_share: Rate = Field(
+        default=0.6, description="Share of working hours spent selling (when "
+                                 "selling_hours_per_week is not given).")
+    first_meeting: DurationValue = Field(
+        default=Duration(1.5, "hour"), description="AE time for the first (discovery) meeting.")
+    per_stage: dict[Name, DurationValue] | DurationValue = Field(
+        default=Duration(4, "hour"),
+        description="AE time a deal takes in each stage it reaches (one value or per stage).")
+    per_deal: DurationValue = Field(
+        default=Duration(1, "hour"), description="AE time every deal takes once (admin, "
+                                                  "reviews, handover).")
+    max_utilisation: Rate = Field(
+        default=1.0, gt=0,
+        description="Under over_capacity: wait, a deal waits rather than take an AE past "
+                    "this share of selling hours.")
+    overload_from: Rate = Field(
+        default=0.85, description="Utilisation past which win rate and cycle respond to load.")
+    win_rate_elasticity: float = Field(
+        default=1.0, ge=0, le=100,
+        description="Win chance is multiplied by 1 - elasticity x (utilisation - overload_from).")
+    cycle_elasticity: float = Field(
+        default=1.0, ge=0, le=100,
+        description="Stage durations are multiplied by 1 + elasticity x (utilisation - "
+                    "overload_from).")
+    prospecting: Prospecting | None = Field(
+        default=None, description="Self-sourced opportunities from time left over.")
+
+    def hours_per_week(self, calendar: Calendar) -> float:
+        """Selling hours of a fully ramped AE per week.
+
+        >>> AeTime(selling_share=0.5).hours_per_week(Calendar())
+        22.5
+        """
+        if self.selling_hours_per_week is not None:
+            return self.selling_hours_per_week
+        return self.selling_share * calendar.hours_per_week
+
+    def stage_hours(self, stages: tuple[str, ...]) -> list[float]:
+        """Hours a deal takes in each of ``stages``."""
+        if isinstance(self.per_stage, Duration):
+            return [self.per_stage.days * 24] * len(stages)
+        return [self.per_stage[s].days * 24 if s in self.per_stage else 0.0 for s in stages]
+
+
 class AE(Team):
     """Field sales (account executives): turns valid meetings into won deals."""
 
@@ -558,6 +626,9 @@ class AE(Team):
         default_factory=lambda: NumberDist(fixed=1.0),
         description="Per-rep multiplier on win rate.",
     )
+    time: AeTime | None = Field(
+        default=None, description="The AE time model: selling hours a week and what each "
+                                  "deal takes of them (without it, AEs have unlimited time).")
 
 
 class CS(Team):
@@ -731,6 +802,8 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
             if (p := share_problem((*team_path, "segment_split"), ae.segment_split,
                                     "segment_split shares")):
                 problems.append(p)
+        if ae.time is not None:
+            problems += _time_problems((*team_path, "time"), ae.time, list(ae.stages), segments)
 
     first_month = scenario.meta.start.replace(day=1)
     for name, team in teams.items():
@@ -751,6 +824,26 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
             known = {"region": tuple(scenario.accounts.regions or ()),
                      "industry": tuple(scenario.accounts.industries or ())}
         problems += routing_problems(scenario, known)
+    return problems
+
+
+def _time_problems(path: tuple[str | int, ...], time: AeTime, stages: list[str],
+                   segments: list[str]) -> list[Problem]:
+    """Stage names in ``per_stage`` and the prospecting segment mix of an AE time model."""
+    problems: list[Problem] = []
+    if isinstance(time.per_stage, dict):
+        problems += unknown_names((*path, "per_stage"), list(time.per_stage), stages, "stages")
+    if time.overload_from > time.max_utilisation:
+        problems.append(Problem((*path, "overload_from"),
+                                "is above max_utilisation, so load would never matter",
+                                "set overload_from at or below max_utilisation"))
+    mix = time.prospecting.segment_mix if time.prospecting is not None else None
+    if mix is not None:
+        problems += unknown_names((*path, "prospecting", "segment_mix"), list(mix), segments,
+                                  "segments")
+        if (p := share_problem((*path, "prospecting", "segment_mix"), mix,
+                               "segment_mix shares")):
+            problems.append(p)
     return problems
 
 
