@@ -43,6 +43,9 @@ from salesim.model.workforce import Roster
 from salesim.scenario.schema import AE, Scenario
 
 NAN = math.nan
+MIN_WORK_DAYS = 7.0
+"""Under the time model, an AE's work on a deal is spread over at least a week, even
+when the deal closes sooner; an AE with no open deal may take any one deal."""
 
 
 @dataclass(frozen=True)
@@ -397,8 +400,8 @@ class _AeState:
         if self.timed and self.wait_policy:
             # only AEs with the hours this deal is expected to take
             rate = self.rate[index] if self.assigned[index] else self.nominal_rate[index]
-            candidates = [r for r in candidates
-                          if self.hours[r] + rate <= self._room(r) + 1e-9]
+            candidates = [r for r in candidates if self.load[r] == 0
+                          or self.hours[r] + rate <= self._room(r) + 1e-9]
         return candidates
 
     def _capacity(self, rep: int) -> float:
@@ -434,7 +437,7 @@ class _AeState:
         if rep is None:
             return None
         plan = self._plan(index, rep)
-        if self.timed and self.wait_policy and \
+        if self.timed and self.wait_policy and self.load[rep] > 0 and \
                 self.hours[rep] + plan.rate > self._room(rep) + 1e-9:
             return None  # its actual path with this AE needs more hours than are free
         return rep, plan
@@ -487,7 +490,7 @@ class _AeState:
             stage += 1
         reached = min(stage, self.stages - 1) + 1
         life = sum(self.durations[index][:reached])
-        return stage, self.reached_hours[reached] / max(life, 1.0)
+        return stage, self.reached_hours[reached] / max(life, MIN_WORK_DAYS)
 
     def _plan(self, index: int, rep: int) -> _Plan:
         """How opportunity ``index`` goes if ``rep`` takes it now."""
@@ -512,7 +515,9 @@ class _AeState:
                 factor *= max(0.0, 1 - self.win_elasticity * excess)
                 stage, rate = self._path(index, factor)
                 stretch = 1 + self.cycle_elasticity * min(excess, 1e6)
-                rate /= stretch
+                life = self.reached_hours[min(stage, self.stages - 1) + 1] / rate
+                rate = self.reached_hours[min(stage, self.stages - 1) + 1] / max(
+                    life * stretch, MIN_WORK_DAYS)
         return _Plan(factor, stage, stretch, rate)
 
     def _assign(self, index: int, rep: int, plan: _Plan) -> None:
@@ -526,6 +531,8 @@ class _AeState:
         self._own(index, rep)
         reached = min(plan.stage, self.stages - 1) + 1
         closes = now + sum(self.durations[index][:reached]) * plan.stretch
+        if self.timed:  # the AE's work on a deal spans at least MIN_WORK_DAYS
+            closes = max(closes, now + MIN_WORK_DAYS)
         if closes < self.team.horizon:
             self.env.timeout(closes - now).callbacks.append(lambda _e: self.release(index))
 
