@@ -356,3 +356,61 @@ def test_wait_limit_holds_when_leavers_hand_over_their_deals(
     assert reps.loc[reps["role"] == "ae", "left_at"].notna().sum() >= 3
     assert records.opportunities["assigned_at"].isna().sum() > 0  # the limit binds
     assert max(peaks.values()) == 3, peaks
+
+
+# ----------------------------------------------------------------------------- AE time model
+
+
+def timed(time: dict[str, Any], **ae: Any) -> dict[str, Any]:
+    """One-stage deals of a fixed ``10 days`` (unless ``ae`` says otherwise) and ``time``."""
+    return {"stages": {"deal": {"conversion": 0.5, "duration": "10 days"}}, "time": time, **ae}
+
+
+def test_the_time_budget_binds() -> None:
+    """10 selling hours a week, 4 hours per deal over a fixed 14-day life: 2 hours a
+    week each, so an AE holds at most 5 deals at once and each slot turns every 14 days.
+    (An AE takes a deal when half of its hours fit: never more than half a deal past.)"""
+    ae = timed({"selling_hours_per_week": 10, "first_meeting": "1 h", "per_stage": "3 h",
+                "per_deal": "0 h", "win_rate_elasticity": 0, "cycle_elasticity": 0},
+               headcount=2, stages={"deal": {"conversion": 0.5, "duration": "14 days"}})
+    opportunities = run(ae, leads_per_month=300).opportunities
+    held = load_at_assignment(opportunities)
+    assigned = opportunities["assigned_at"].notna().to_numpy()
+    hours_per_week = (held[assigned] + 1) * 4 / 2
+    assert hours_per_week.max() <= 10  # never more work than the hours allow
+    assert held[assigned].max() == 4  # and the budget is used: 5 deals at once
+    # 2 AEs x 5 slots, each turning every 14 days, over 365 days
+    expected = 2 * 5 * math.floor(365 / 14)
+    assert expected <= assigned.sum() <= expected + 2 * 5
+
+
+def test_under_the_time_model_ramp_is_capacity_not_win_chance() -> None:
+    """The time model moves ramp from the win chance to capacity: with it, a ramping
+    AE wins as often as a ramped one (skill 1), on fewer deals."""
+    ae = timed({"selling_hours_per_week": 40, "win_rate_elasticity": 0,
+                "cycle_elasticity": 0}, headcount=0,
+               hiring=[{"month": "2027-01", "count": 2}], ramp={"linear": "6 months"})
+    opportunities = run(ae, leads_per_month=30).opportunities
+    closed = opportunities[opportunities["status"] != "open"]
+    won = (closed["status"] == "won").to_numpy()
+    assert_wins(won, np.full(len(won), 0.5), "ramping AEs under the time model")
+
+
+def test_load_past_the_point_lowers_win_rate_and_stretches_the_cycle() -> None:
+    """Taking every deal (degrade) past 85% of 7 hours a week: each deal's cycle is
+    10 days x (1 + 0.5 x excess) and its win chance 50% x (1 - 0.2 x excess)."""
+    ae = timed({"selling_hours_per_week": 7, "first_meeting": "1 h", "per_stage": "1 h",
+                "per_deal": "0 h", "overload_from": 0.85, "max_utilisation": 1.0,
+                "win_rate_elasticity": 0.2, "cycle_elasticity": 0.5},
+               headcount=1, over_capacity="degrade")
+    opportunities = run(ae, leads_per_month=60).opportunities
+    closed = opportunities[opportunities["status"] != "open"]
+    cycle = days(closed["closed_at"]) - days(closed["assigned_at"])
+    excess = (cycle / 10 - 1) / 0.5
+    assert excess.min() >= -1e-9
+    assert (excess > 0.5).mean() > 0.5  # mostly overloaded here
+    chance = 0.5 * np.clip(1 - 0.2 * excess, 0, None)
+    assert_wins((closed["status"] == "won").to_numpy(), chance, "overloaded AE")
+    # the first deals, taken with time to spare, run at their configured pace
+    first = days(opportunities["assigned_at"]).argsort()[:2]
+    assert np.allclose(cycle[np.isin(closed.index, opportunities.index[first])], 10)

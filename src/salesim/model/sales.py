@@ -45,7 +45,10 @@ from salesim.scenario.schema import AE, Scenario
 NAN = math.nan
 MIN_WORK_DAYS = 7.0
 """Under the time model, an AE's work on a deal is spread over at least a week, even
-when the deal closes sooner; an AE with no open deal may take any one deal."""
+when the deal closes sooner. Under ``wait`` an AE takes a deal when at least half of
+its weekly hours fit in the room left (so the hours used average the room rather
+than stopping a fraction of a deal short of it), and an AE with no open deal may
+take any one deal."""
 
 
 @dataclass(frozen=True)
@@ -398,10 +401,10 @@ class _AeState:
         if self.limit is not None and self.wait_policy:
             candidates = [r for r in candidates if self.load[r] < self.limit]
         if self.timed and self.wait_policy:
-            # only AEs with the hours this deal is expected to take
+            # only AEs with room for (half of) the hours this deal is expected to take
             rate = self.rate[index] if self.assigned[index] else self.nominal_rate[index]
             candidates = [r for r in candidates if self.load[r] == 0
-                          or self.hours[r] + rate <= self._room(r) + 1e-9]
+                          or self.hours[r] + rate / 2 <= self._room(r) + 1e-9]
         return candidates
 
     def _capacity(self, rep: int) -> float:
@@ -438,7 +441,7 @@ class _AeState:
             return None
         plan = self._plan(index, rep)
         if self.timed and self.wait_policy and self.load[rep] > 0 and \
-                self.hours[rep] + plan.rate > self._room(rep) + 1e-9:
+                self.hours[rep] + plan.rate / 2 > self._room(rep) + 1e-9:
             return None  # its actual path with this AE needs more hours than are free
         return rep, plan
 
@@ -477,9 +480,9 @@ class _AeState:
             self._assign(index, *chosen)
         self.waiting = still_waiting
 
-    def _path(self, index: int, factor: float) -> tuple[int, float]:
+    def _path(self, index: int, factor: float, stretch: float = 1.0) -> tuple[int, float]:
         """The stage ``index`` fails at (``stages``: won) with win multiplier ``factor``,
-        and the AE hours per day it takes over its unstretched life."""
+        and the AE hours per day it takes over its life with stages ``stretch``-ed."""
         # The win chance is spread evenly over the stages: stage k is cleared when the
         # opportunity's uniform falls below conversion_k * factor ** (1 / stages).
         per_stage = factor ** (1 / self.stages)
@@ -489,7 +492,7 @@ class _AeState:
         while stage < self.stages and uniforms[stage] < min(conversions[stage] * per_stage, 1.0):
             stage += 1
         reached = min(stage, self.stages - 1) + 1
-        life = sum(self.durations[index][:reached])
+        life = sum(self.durations[index][:reached]) * stretch
         return stage, self.reached_hours[reached] / max(life, MIN_WORK_DAYS)
 
     def _plan(self, index: int, rep: int) -> _Plan:
@@ -513,11 +516,8 @@ class _AeState:
             excess = utilisation - self.overload_from
             if excess > 0:
                 factor *= max(0.0, 1 - self.win_elasticity * excess)
-                stage, rate = self._path(index, factor)
                 stretch = 1 + self.cycle_elasticity * min(excess, 1e6)
-                life = self.reached_hours[min(stage, self.stages - 1) + 1] / rate
-                rate = self.reached_hours[min(stage, self.stages - 1) + 1] / max(
-                    life * stretch, MIN_WORK_DAYS)
+                stage, rate = self._path(index, factor, stretch)
         return _Plan(factor, stage, stretch, rate)
 
     def _assign(self, index: int, rep: int, plan: _Plan) -> None:
