@@ -11,6 +11,7 @@ same AEs earlier books more in the first year.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 
 import numpy as np
@@ -45,7 +46,8 @@ def deal_value(scenario: Scenario, segment: str, factor: float) -> tuple[float, 
     """AE hours a deal of ``segment`` takes and its expected won amount, for an AE
     with win multiplier ``factor`` (spread evenly over the stages)."""
     ae = scenario.ae
-    assert isinstance(ae, AE) and ae.time is not None
+    assert isinstance(ae, AE)
+    assert ae.time is not None
     names = tuple(ae.stages)
     hours = ae.time.stage_hours(names)
     reach, total = 1.0, (ae.time.first_meeting.days + ae.time.per_deal.days) * 24
@@ -75,7 +77,8 @@ def capacity(scenario: Scenario, records: salesim.Records) -> tuple[float, float
     ``max_utilisation`` (where deals win ``1 - elasticity x (max - overload_from)``
     as often), with the segment mix of the opportunities."""
     ae = scenario.ae
-    assert isinstance(ae, AE) and ae.time is not None
+    assert isinstance(ae, AE)
+    assert ae.time is not None
     time = ae.time
     overload = 1 - time.win_rate_elasticity * (time.max_utilisation - time.overload_from)
     weekly = time.hours_per_week(scenario.calendar) * time.max_utilisation
@@ -125,7 +128,7 @@ def test_bookings_follow_ramped_capacity_until_leads_run_out() -> None:
         else:
             assert booked[headcount] <= expected + Z * error
     values = [booked[n] for n in sorted(booked)]
-    assert all(b > a for a, b in zip(values, values[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(values))
     # the knee: the last five AEs add far less than the first five did
     assert booked[30] - booked[25] < 0.5 * (booked[15] - booked[10])
 
