@@ -50,24 +50,24 @@ PINS: dict[tuple[str, int], dict[str, str]] = {
         "subscription_events": "b0672c982d545c27", "reps": "01c8f6b5487292b5",
         "activities": "4ef889fc64d86a5f"},
     ("reference", 1): {
-        "leads": "908b4b2380896092", "opportunities": "c964ffa3429294d4",
-        "opportunity_stages": "597fa33e9e2d3153", "subscriptions": "92dfd0b7db8638b2",
-        "subscription_events": "2b1850d747fc2994", "reps": "7ec8d92226e6540e",
+        "leads": "908b4b2380896092", "opportunities": "209cdc0f0c0dddc6",
+        "opportunity_stages": "5c7098fa5d785e5b", "subscriptions": "20576fc6592ecc64",
+        "subscription_events": "baab39ed54c4671c", "reps": "7ec8d92226e6540e",
         "activities": "fdaec6432ad8f37d"},
     ("reference", 7): {
-        "leads": "0b165d8ca9a9cb5e", "opportunities": "758dcac8bf3a4bf6",
-        "opportunity_stages": "7199ea9e31670555", "subscriptions": "9ed4a59db3fd4326",
-        "subscription_events": "a0bc5f3768f8fe15", "reps": "fd38c23a93a3ca4f",
+        "leads": "0b165d8ca9a9cb5e", "opportunities": "ee63ea1afdc2d08a",
+        "opportunity_stages": "9195d0801691b382", "subscriptions": "9eeac02212f338f5",
+        "subscription_events": "28f2c40d21844bb2", "reps": "fd38c23a93a3ca4f",
         "activities": "8f39dc47a562c4c5"},
     ("japanese_example", 1): {
-        "leads": "74be5357909a3a54", "opportunities": "6ab514e44a17418f",
-        "opportunity_stages": "0fd388201dca9a08", "subscriptions": "150fa885823c169d",
-        "subscription_events": "3bc4b326bff3a755", "reps": "36a068d01e8d6ced",
+        "leads": "74be5357909a3a54", "opportunities": "a13c72912cb28e21",
+        "opportunity_stages": "4aa9e61affc54cba", "subscriptions": "19d0d55970824ce6",
+        "subscription_events": "766387fce44cc749", "reps": "36a068d01e8d6ced",
         "activities": "46d38d9c49157188"},
     ("japanese_example", 7): {
-        "leads": "30c34599d4da7368", "opportunities": "5ce602daf56a8c22",
-        "opportunity_stages": "753fc73824f35a1a", "subscriptions": "76c28bff23de8768",
-        "subscription_events": "63d09808b9a5c6b2", "reps": "ac61afdbcb77d6b9",
+        "leads": "30c34599d4da7368", "opportunities": "5143b006596c6e85",
+        "opportunity_stages": "d19578a18bcad44a", "subscriptions": "346f4f86c109a167",
+        "subscription_events": "ba2f42492bc4f6c7", "reps": "ac61afdbcb77d6b9",
         "activities": "abce3e2f585ba4df"},
 }
 
