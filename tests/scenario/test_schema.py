@@ -214,6 +214,21 @@ def test_by_segment_routing_needs_a_split() -> None:
     assert loads_scenario(text).ae.segment_split == {"smb": 0.6, "enterprise": 0.4}
 
 
+def test_ae_time_names_existing_stages_and_sensible_thresholds() -> None:
+    text = edited({14: "  headcount: 3\n  time: {per_stage: {pitch: 2 h}}"})
+    with pytest.raises(ScenarioError, match="pitch") as caught:
+        loads_scenario(text)
+    assert caught.value.issues[0].path == "ae.time.per_stage.pitch"
+    text = edited({14: "  headcount: 3\n  time: {overload_from: 95%, max_utilisation: 90%}"})
+    with pytest.raises(ScenarioError, match="above max_utilisation") as caught:
+        loads_scenario(text)
+    assert caught.value.issues[0].path == "ae.time.overload_from"
+    text = edited({14: "  headcount: 3\n  time: {selling_hours_per_week: 30, per_stage: 3 h}"})
+    time = loads_scenario(text).ae.time
+    assert time is not None
+    assert time.hours_per_week(loads_scenario(text).calendar) == 30
+
+
 def test_channel_outside_the_horizon() -> None:
     text = edited({9: "  inbound: {leads_per_month: 200, start: 2026-06}"})
     with pytest.raises(ScenarioError, match=r"2026-06 is outside the horizon") as caught:

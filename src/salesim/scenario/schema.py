@@ -538,15 +538,6 @@ class Stage(Section):
     duration: DurationDist = Field(description="Time spent in this stage.")
 
 
-class Prospecting(Section):
-    """AEs with free selling time source their own opportunities."""
-
-    opportunities_per_free_hour: float = Field(
-        ge=0, le=10, description="Self-sourced opportunities per free selling hour.")
-    segment_mix: dict[Name, Rate] | None = Field(
-        default=None, description="Segments of self-sourced deals (default: segment shares).")
-
-
 class AeTime(Section):
     """An AE's selling time and what each deal takes of it (the time budget).
 
@@ -586,8 +577,6 @@ class AeTime(Section):
         default=1.0, ge=0, le=100,
         description="Stage durations are multiplied by 1 + elasticity x (utilisation - "
                     "overload_from).")
-    prospecting: Prospecting | None = Field(
-        default=None, description="Self-sourced opportunities from time left over.")
 
     def hours_per_week(self, calendar: Calendar) -> float:
         """Selling hours of a fully ramped AE per week.
@@ -803,7 +792,7 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
                                     "segment_split shares")):
                 problems.append(p)
         if ae.time is not None:
-            problems += _time_problems((*team_path, "time"), ae.time, list(ae.stages), segments)
+            problems += _time_problems((*team_path, "time"), ae.time, list(ae.stages))
 
     first_month = scenario.meta.start.replace(day=1)
     for name, team in teams.items():
@@ -827,9 +816,9 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def _time_problems(path: tuple[str | int, ...], time: AeTime, stages: list[str],
-                   segments: list[str]) -> list[Problem]:
-    """Stage names in ``per_stage`` and the prospecting segment mix of an AE time model."""
+def _time_problems(path: tuple[str | int, ...], time: AeTime, stages: list[str]
+                   ) -> list[Problem]:
+    """Stage names in ``per_stage`` of an AE time model, and its load thresholds."""
     problems: list[Problem] = []
     if isinstance(time.per_stage, dict):
         problems += unknown_names((*path, "per_stage"), list(time.per_stage), stages, "stages")
@@ -837,13 +826,6 @@ def _time_problems(path: tuple[str | int, ...], time: AeTime, stages: list[str],
         problems.append(Problem((*path, "overload_from"),
                                 "is above max_utilisation, so load would never matter",
                                 "set overload_from at or below max_utilisation"))
-    mix = time.prospecting.segment_mix if time.prospecting is not None else None
-    if mix is not None:
-        problems += unknown_names((*path, "prospecting", "segment_mix"), list(mix), segments,
-                                  "segments")
-        if (p := share_problem((*path, "prospecting", "segment_mix"), mix,
-                               "segment_mix shares")):
-            problems.append(p)
     return problems
 
 
