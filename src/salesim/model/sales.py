@@ -8,6 +8,15 @@ opportunity moves through the stages, each with its conversion and duration
 (per segment); the win chance is scaled by the AE's skill, ramp at assignment
 and overload, spread evenly over the stages.
 
+With the time model (``ae.time``), an AE's capacity is selling hours: each deal
+takes the hours of its first meeting, of every stage it reaches and a per-deal
+share, spread over the weeks it is open (its hours per day, booked as a budget when
+it is assigned and returned when it closes, so no per-hour events); ramp scales the
+AE's hours instead of the win chance. Routing picks the least utilised AE; under
+``wait`` a deal waits until half of its hours fit. A deal taken at a load past
+``overload_from`` has its win chance lowered and its stages stretched by the
+configured elasticities.
+
 A leaver's open opportunities go, one by one, to the least loaded active
 colleague with room (under ``wait``, one below the limit; under ``by_segment``
 routing, one dedicated to the opportunity's segment if there is any, as for
