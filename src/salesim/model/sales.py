@@ -127,8 +127,6 @@ class SalesTeam:
         self.stream_paths = streams.generator(f"{name}/stages")
         self.stream_amounts = streams.generator(f"{name}/deal_size")
         self.territories: Territorial | None = None
-        self.hours_taken = np.zeros(0)
-        """AE hours each opportunity takes under the time model (zero without it)."""
         self.territory_periods: list[tuple[int, int, float, float, str]] = []
         """(territory, rep index or -1, from, to, status) per holding period."""
         if self.ae.segment_split is not None:
@@ -207,7 +205,6 @@ class SalesTeam:
         state.simulate()
         self.territory_periods = state.finish_periods() if state.land is not None else []
         durations = durations * state.stretch[:, None]  # load past overload_from slows deals
-        self.hours_taken = state.deal_hours()
 
         failed_at = state.failed_at
         last = np.minimum(failed_at, stages - 1)
@@ -544,14 +541,6 @@ class _AeState:
             closes = max(closes, now + MIN_WORK_DAYS)
         if closes < self.team.horizon:
             self.env.timeout(closes - now).callbacks.append(lambda _e: self.release(index))
-
-    def deal_hours(self) -> np.ndarray:
-        """AE hours each opportunity takes (the hours of the stages it reaches)."""
-        if not self.timed:
-            return np.zeros(len(self.failed_at))
-        reached = np.minimum(self.failed_at, self.stages - 1) + 1
-        hours = np.asarray(self.reached_hours)[reached]
-        return np.where(self.assigned, hours, 0.0)
 
     def _own(self, index: int, rep: int) -> None:
         self.owner[index] = rep
