@@ -50,24 +50,24 @@ PINS: dict[tuple[str, int], dict[str, str]] = {
         "subscription_events": "b0672c982d545c27", "reps": "01c8f6b5487292b5",
         "activities": "4ef889fc64d86a5f"},
     ("reference", 1): {
-        "leads": "908b4b2380896092", "opportunities": "209cdc0f0c0dddc6",
-        "opportunity_stages": "5c7098fa5d785e5b", "subscriptions": "20576fc6592ecc64",
-        "subscription_events": "baab39ed54c4671c", "reps": "7ec8d92226e6540e",
+        "leads": "908b4b2380896092", "opportunities": "0e90b14bfdbb9410",
+        "opportunity_stages": "633c19d2a7ec7c9f", "subscriptions": "2c3a1ed49eb8e0e1",
+        "subscription_events": "64ac774df39afebe", "reps": "7ec8d92226e6540e",
         "activities": "fdaec6432ad8f37d"},
     ("reference", 7): {
-        "leads": "0b165d8ca9a9cb5e", "opportunities": "ee63ea1afdc2d08a",
-        "opportunity_stages": "9195d0801691b382", "subscriptions": "9eeac02212f338f5",
-        "subscription_events": "28f2c40d21844bb2", "reps": "fd38c23a93a3ca4f",
+        "leads": "0b165d8ca9a9cb5e", "opportunities": "c9c08b389451b38a",
+        "opportunity_stages": "c521dff6e2f431e0", "subscriptions": "ec009c6daf3e58fa",
+        "subscription_events": "ce7e446430d3b013", "reps": "fd38c23a93a3ca4f",
         "activities": "8f39dc47a562c4c5"},
     ("japanese_example", 1): {
-        "leads": "74be5357909a3a54", "opportunities": "a13c72912cb28e21",
-        "opportunity_stages": "4aa9e61affc54cba", "subscriptions": "19d0d55970824ce6",
-        "subscription_events": "766387fce44cc749", "reps": "36a068d01e8d6ced",
+        "leads": "74be5357909a3a54", "opportunities": "6085139c7904b7e9",
+        "opportunity_stages": "b7f52f5e935b8e15", "subscriptions": "25e0091befd75c38",
+        "subscription_events": "693b28fced736cf9", "reps": "36a068d01e8d6ced",
         "activities": "46d38d9c49157188"},
     ("japanese_example", 7): {
-        "leads": "30c34599d4da7368", "opportunities": "5143b006596c6e85",
-        "opportunity_stages": "d19578a18bcad44a", "subscriptions": "346f4f86c109a167",
-        "subscription_events": "ba2f42492bc4f6c7", "reps": "ac61afdbcb77d6b9",
+        "leads": "30c34599d4da7368", "opportunities": "d88983e3af3ccb4e",
+        "opportunity_stages": "f0b811a0d92b0e17", "subscriptions": "280f09522f4d9621",
+        "subscription_events": "b4beaf392e6663a4", "reps": "ac61afdbcb77d6b9",
         "activities": "abce3e2f585ba4df"},
 }
 

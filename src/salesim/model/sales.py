@@ -284,6 +284,10 @@ class _AeState:
         self.rate = [0.0] * n
         self.stretch = np.ones(n)
         self.reached_hours = [0.0] * (self.stages + 1)
+        # selling hours per day and the share of them deals may take, updated at hires
+        # and ramp-month edges (the only times they change)
+        self.capacity = [0.0] * len(roster)
+        self.room = [0.0] * len(roster)
         if time is not None:
             self.full_capacity = time.hours_per_week(team.scenario.calendar) / 7
             fixed = (time.first_meeting.days + time.per_deal.days) * 24
@@ -312,6 +316,12 @@ class _AeState:
                 if self.holder[territory] < 0:
                     self._open_period(territory, -1, "held")
         env.process(self._arrivals())
+        if self.timed:
+            for rep in range(len(self.hired)):
+                self._set_capacity(rep, max(self.hired[rep], 0.0))
+                for edge in self.team.roster.ramp_edges(rep):
+                    if 0 < edge < self.team.horizon:
+                        env.timeout(edge, value=rep).callbacks.append(self._on_ramp)
         for rep in range(len(self.hired)):
             if 0 < self.hired[rep] < self.team.horizon:
                 env.timeout(self.hired[rep], value=rep).callbacks.append(self._on_hire)
@@ -409,16 +419,27 @@ class _AeState:
         if self.timed and self.wait_policy:
             # only AEs with room for (half of) the hours this deal is expected to take
             rate = self.rate[index] if self.assigned[index] else self.nominal_rate[index]
-            candidates = [r for r in candidates if self.load[r] == 0
-                          or self.hours[r] + rate / 2 <= self._room(r) + 1e-9]
+            load, hours, room, half = self.load, self.hours, self.room, rate / 2 - 1e-9
+            candidates = [r for r in candidates if load[r] == 0 or hours[r] + half <= room[r]]
         return candidates
 
     def _capacity(self, rep: int) -> float:
         """Selling hours per calendar day of ``rep`` now: ramp is productivity."""
-        return self.full_capacity * self.team.roster.productivity(rep, self.env.now)
+        return self.capacity[rep]
 
     def _room(self, rep: int) -> float:
-        return self.max_utilisation * self._capacity(rep)
+        return self.room[rep]
+
+    def _set_capacity(self, rep: int, at: float) -> None:
+        capacity = self.full_capacity * self.team.roster.productivity(rep, at)
+        self.capacity[rep] = capacity
+        self.room[rep] = self.max_utilisation * capacity
+
+    def _on_ramp(self, event: simpy.Event) -> None:
+        """``rep`` moves to its next ramp month: more hours, maybe room for waiting deals."""
+        rep = int(event.value or 0)
+        self._set_capacity(rep, self.env.now + 1e-6)
+        self._dispatch()
 
     def _load_key(self, rep: int) -> tuple[float, int]:
         if not self.timed:
