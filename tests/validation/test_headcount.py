@@ -15,7 +15,6 @@ import itertools
 import math
 
 import numpy as np
-import pytest
 from scipy import stats
 
 import salesim
@@ -110,7 +109,6 @@ def window_bookings(records: salesim.Records) -> tuple[float, float]:
     return float(amount.sum()), math.sqrt(float(np.sum(amount ** 2)))
 
 
-@pytest.mark.long
 def test_bookings_follow_ramped_capacity_until_leads_run_out() -> None:
     booked = {}
     for headcount in (10, 15, 20, 25, 30):
