@@ -9,8 +9,13 @@ a month later); reps with ``origin == 'initial'`` are fully ramped from day one.
 A rep's kind is the ``role`` column and their team the ``team`` column; the plan
 for a rep is :meth:`Plan.team` of both (the team's, else the kind's).
 
->>> from salesim.metrics import headcount              # doctest: +SKIP
->>> headcount(records, plan, period_types=("month",))  # doctest: +SKIP
+>>> import salesim
+>>> from salesim.metrics import Plan, headcount
+>>> scenario = salesim.load_scenario("scenarios/minimal.yaml")
+>>> table = headcount(salesim.simulate(scenario, seed=1), Plan.from_scenario(scenario),
+...                   period_types=("total",))
+>>> table.query("team == ''")[["role", "headcount", "headcount_months"]].to_dict("records")
+[{'role': 'sdr', 'headcount': 2.0, 'headcount_months': 24.0}, {'role': 'ae', 'headcount': 2.0, 'headcount_months': 24.0}, {'role': 'cs', 'headcount': 1.0, 'headcount_months': 12.0}]
 """
 
 from __future__ import annotations
