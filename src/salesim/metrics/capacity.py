@@ -29,8 +29,11 @@ team with the highest utilisation.
 >>> scenario = salesim.load_scenario("scenarios/minimal.yaml")
 >>> table = bottlenecks(salesim.simulate(scenario, seed=1), Plan.from_scenario(scenario),
 ...                     period_types=("total",))
->>> table.query("team == ''")[["stage", "basis", "capacity"]].to_dict("records")
-[{'stage': 'sdr', 'basis': 'busy_hours', 'capacity': 4680.0}, {'stage': 'ae', 'basis': '', 'capacity': nan}, {'stage': 'cs', 'basis': 'accounts', 'capacity': 14600.0}]
+>>> for row in table.query("team == ''").itertuples():
+...     print(row.stage, row.basis or "-", row.capacity)
+sdr busy_hours 4680.0
+ae - nan
+cs accounts 14600.0
 """
 
 from __future__ import annotations

@@ -14,8 +14,11 @@ for a rep is :meth:`Plan.team` of both (the team's, else the kind's).
 >>> scenario = salesim.load_scenario("scenarios/minimal.yaml")
 >>> table = headcount(salesim.simulate(scenario, seed=1), Plan.from_scenario(scenario),
 ...                   period_types=("total",))
->>> table.query("team == ''")[["role", "headcount", "headcount_months"]].to_dict("records")
-[{'role': 'sdr', 'headcount': 2.0, 'headcount_months': 24.0}, {'role': 'ae', 'headcount': 2.0, 'headcount_months': 24.0}, {'role': 'cs', 'headcount': 1.0, 'headcount_months': 12.0}]
+>>> for row in table.query("team == ''").itertuples():
+...     print(row.role, row.headcount, row.headcount_months)
+sdr 2.0 24.0
+ae 2.0 24.0
+cs 1.0 12.0
 """
 
 from __future__ import annotations
