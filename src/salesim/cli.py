@@ -154,6 +154,12 @@ def schema(
 # ScenarioFile and Overrides for their arguments.
 
 
+Target = Annotated[str | None, typer.Option(
+    "--target", metavar="AMOUNT", show_default=False,
+    help="Bookings target for the report, e.g. 30M or 30億円 (default: the AE quota "
+         "capacity, ramped heads x quota).")]
+
+
 @app.command()
 def run(
     file: ScenarioFile,
@@ -170,18 +176,54 @@ def run(
         help="Output folder (default: out/<scenario name>).")] = None,
     records: Annotated[bool, typer.Option(
         "--records", help="Also write each replication's record tables under records/.")] = False,
+    report: Annotated[bool, typer.Option(
+        "--report", help="Also write report.html and report.xlsx into the output folder.")
+    ] = False,
+    target: Target = None,
 ) -> None:
     """Run many replications of a scenario: print P10/P50/P90 of the headline metrics and
-    write summary.json, replications.parquet and kpis.parquet to the output folder.
+    write summary.json, replications.parquet, kpis.parquet, attainment.parquet,
+    funnel.parquet and scenario.yaml to the output folder.
 
     Ctrl-C stops the workers and writes nothing (exit status 130).
     """
     from salesim.experiments.command import run_command
 
     code = run_command(file, reps=reps, seed=seed, workers=workers, overrides=overrides or [],
-                       out=out, records=records)
+                       out=out, records=records, report=report, target=target)
     if code:
         raise typer.Exit(code)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(
+        metavar="RUN_DIR", help="A folder salesim run wrote (it holds summary.json).",
+        show_default=False)],
+    html: Annotated[Path | None, typer.Option(
+        "--html", metavar="FILE", show_default=False,
+        help="Write the HTML report to FILE.")] = None,
+    xlsx: Annotated[Path | None, typer.Option(
+        "--xlsx", metavar="FILE", show_default=False,
+        help="Write the Excel workbook to FILE.")] = None,
+    target: Target = None,
+) -> None:
+    """Write a run's reports: a self-contained HTML page (headline table, chance of
+    reaching the bookings target, charts, scenario) and an Excel workbook (monthly
+    plan, KPI tables). Without --html or --xlsx, both go into RUN_DIR as
+    report.html and report.xlsx.
+    """
+    from salesim.experiments.ensemble import Ensemble
+    from salesim.report.files import parse_target, write_reports
+
+    ensemble = Ensemble.read(run_dir)
+    try:
+        goal = parse_target(target, ensemble.currency)
+    except ValueError as error:
+        raise typer.BadParameter(str(error).removeprefix("--target: "),
+                                 param_hint="--target") from None
+    for path in write_reports(ensemble, html=html, xlsx=xlsx, target=goal, folder=run_dir):
+        typer.echo(f"wrote {path}")
 
 
 # ----------------------------------------------------------------------------- summary
