@@ -138,6 +138,9 @@ def _currency(source: Source, currency: str | None) -> str:
         units = table.loc[table["metric"] == "bookings", "unit"]
         if len(units):
             return str(units.iloc[0])
+        codes = [u for u in table["unit"].astype(str).unique() if len(u) == 3 and u.isupper()]
+        if codes:
+            return codes[0]
     return ""
 
 

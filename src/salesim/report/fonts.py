@@ -1,10 +1,11 @@
 """Fonts for charts: Japanese and other CJK names render instead of empty boxes.
 
 Matplotlib's default font (DejaVu Sans) has no CJK glyphs. Since matplotlib 3.6
-a text can fall back, glyph by glyph, to the next font in the family list, so
-:func:`enable_cjk_fallback` appends an installed CJK font to the sans-serif
-list: Latin text keeps its usual look and only the characters DejaVu Sans lacks
-come from the CJK font. The project's setup (``make test``) installs Debian's
+a text can fall back, glyph by glyph, to the next family of ``font.family``
+(not to the next font of a generic family's list such as ``font.sans-serif``),
+so :func:`enable_cjk_fallback` appends an installed CJK family to
+``font.family``: Latin text keeps its usual look and only the characters the
+first font lacks come from the CJK font. The project's setup (``make test``) installs Debian's
 ``fonts-noto-cjk``; IPA fonts work too.
 
 >>> from salesim.report.fonts import enable_cjk_fallback
@@ -56,12 +57,13 @@ def cjk_families() -> list[str]:
 
 
 def enable_cjk_fallback() -> list[str]:
-    """Put the best installed CJK family behind matplotlib's sans-serif fonts, so
-    that charts render CJK text; returns the families added (none when no CJK
-    font is installed). Calling it again changes nothing."""
+    """Put the best installed CJK family behind matplotlib's font families, so
+    that charts render CJK text; returns the family used (none when no CJK font
+    is installed). Calling it again changes nothing."""
     found = cjk_families()[:1]
-    sans = list(rcParams["font.sans-serif"])
-    added = [family for family in found if family not in sans]
+    families = rcParams["font.family"]
+    families = [families] if isinstance(families, str) else list(families)
+    added = [family for family in found if family not in families]
     if added:
-        rcParams["font.sans-serif"] = [*sans, *added]
+        rcParams["font.family"] = [*families, *added]
     return found
