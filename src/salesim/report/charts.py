@@ -31,7 +31,7 @@ replications; a single replication's table with a ``value`` column works too):
 >>> from salesim.report import charts
 >>> ensemble = salesim.run("scenarios/minimal.yaml", reps=4, seed=1, workers=1, progress=False)
 >>> figure = charts.fan_chart(ensemble, "bookings")
->>> figure.axes[0].get_title()
+>>> figure.axes[0].get_title(loc="left")
 'Bookings per month'
 >>> len(charts.figure_png(figure)) > 1000
 True

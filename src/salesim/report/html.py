@@ -69,6 +69,23 @@ LABELS = {
 }
 
 
+def metric_label(metric: str) -> str:
+    """A headline metric's name for people: ``Headcount at the end: AE``.
+
+    >>> metric_label("win_rate"), metric_label("headcount_end_ae"), metric_label("headcount_end_東京")
+    ('Win rate', 'Headcount at the end: AE', 'Headcount at the end: 東京')
+    """
+    if metric in LABELS:
+        return LABELS[metric]
+    for prefix, label in (("headcount_end_", "Headcount at the end"),
+                          ("attainment_mean_", "Attainment (mean)"),
+                          ("share_at_quota_", "Share at quota")):
+        if metric.startswith(prefix):
+            team = metric.removeprefix(prefix)
+            return f"{label}: {team.upper() if team in ('sdr', 'ae', 'cs') else team}"
+    return metric.replace("_", " ").capitalize()
+
+
 @dataclass(frozen=True)
 class Target:
     """A bookings target and where it comes from."""
@@ -130,7 +147,7 @@ def headline_table(ensemble: Ensemble) -> str:
              + "</tr></thead><tbody>"]
     for metric, row in pd.DataFrame(summary).iterrows():
         name = str(metric)
-        label = LABELS.get(name, name.replace("_", " ").capitalize())
+        label = metric_label(name)
         cells = "".join(f'<td class="number">{html.escape(format_metric(name, row[c], currency))}'
                         "</td>" for c in ("mean", "p10", "p50", "p90"))
         lines.append(f'<tr><td title="{html.escape(name)}">{html.escape(label)}</td>{cells}</tr>')
@@ -198,7 +215,7 @@ is above P10, in half above P50. Money in {html.escape(currency or "the scenario
 <h2>Scenario</h2>
 <p>The resolved scenario that produced these results (every default written out);
 <code>salesim run</code> on this file gives the same numbers with the same seed.</p>
-<details open><summary>scenario.yaml</summary>{scenario}</details>
+<details><summary>scenario.yaml</summary>{scenario}</details>
 </body>
 </html>
 """
