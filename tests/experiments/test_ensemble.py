@@ -197,11 +197,14 @@ def test_read_gives_back_what_write_wrote(tmp_path: Path, ensemble: Ensemble) ->
                                                                         "9.9", 10)
     pd.testing.assert_frame_equal(back.replications, full.replications)
     pd.testing.assert_frame_equal(back.kpis, full.kpis)
-    assert back.attainment is not None and full.attainment is not None
+    assert back.attainment is not None
+    assert full.attainment is not None
     pd.testing.assert_frame_equal(back.attainment, full.attainment)
-    assert back.funnel is not None and back.funnel["mean"].tolist() == [100.0, 4.0]
+    assert back.funnel is not None
+    assert back.funnel["mean"].tolist() == [100.0, 4.0]
     assert back.scenario_text == "meta: {name: Hand made}\n"
-    assert back.currency == "USD" and back.records_dir is None
+    assert back.currency == "USD"
+    assert back.records_dir is None
 
 
 def test_a_run_without_the_optional_tables_removes_an_older_runs(
@@ -211,11 +214,13 @@ def test_a_run_without_the_optional_tables_removes_an_older_runs(
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "kpis.parquet", "replications.parquet", "summary.json"]
     back = Ensemble.read(tmp_path)
-    assert back.attainment is None and back.funnel is None and back.scenario_text is None
+    assert back.attainment is None
+    assert back.funnel is None
+    assert back.scenario_text is None
 
 
 def test_read_needs_a_run(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no summary.json"):
+    with pytest.raises(FileNotFoundError, match=r"no summary\.json"):
         Ensemble.read(tmp_path)
 
 
@@ -223,8 +228,10 @@ def test_summary_displays_numbers_for_people(ensemble: Ensemble) -> None:
     summary = ensemble.summary()
     summary.loc["bookings", "p50"] = 3.019051e7
     text, page = repr(summary), summary._repr_html_()
-    assert "$30.2M" in text and "$30.2M" in page
-    assert "e+" not in text and "e+" not in page
+    assert "$30.2M" in text
+    assert "$30.2M" in page
+    assert "e+" not in text
+    assert "e+" not in page
     assert "25.0%" in text  # win_rate is a share
     # still numbers underneath, and slices and concatenations keep the display
     assert summary.loc["bookings", "p50"] == pytest.approx(3.019051e7)

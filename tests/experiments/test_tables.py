@@ -45,7 +45,8 @@ def test_funnel_reach_counts_what_cohort_funnel_counts(
     assert set(split.index.get_level_values(0)) == {"inbound", "events"}
     # never more leads further down the funnel
     counts = mine.loc[mine["channel"] == "", "count"].to_numpy()
-    assert (np.diff(counts) <= 0).all() and counts[0] > counts[-1] > 0
+    assert (np.diff(counts) <= 0).all()
+    assert counts[0] > counts[-1] > 0
 
 
 def test_rep_attainment_is_each_reps_total_attainment(
@@ -58,7 +59,8 @@ def test_rep_attainment_is_each_reps_total_attainment(
     assert len(mine) == len(expected) > 4  # every rep with a quota, leavers included
     merged = mine.merge(expected, on=["role", "rep_id"])
     np.testing.assert_allclose(merged["attainment_x"], merged["attainment_y"])
-    assert (mine["replication"] == 7).all() and (mine["team"] == "").all()
+    assert (mine["replication"] == 7).all()
+    assert (mine["team"] == "").all()
 
 
 def test_rep_attainment_takes_teams_from_the_reps_table(
@@ -68,13 +70,15 @@ def test_rep_attainment_takes_teams_from_the_reps_table(
     reps = records.reps.assign(team=np.where(records.reps["role"] == "ae", "東京", "大阪"))
     mine = rep_attainment(kpis, reps)
     by_role = mine.groupby("role")["team"].unique().to_dict()
-    assert list(by_role["ae"]) == ["東京"] and list(by_role["sdr"]) == ["大阪"]
+    assert list(by_role["ae"]) == ["東京"]
+    assert list(by_role["sdr"]) == ["大阪"]
 
 
 def test_run_keeps_attainment_per_replication_and_the_funnel() -> None:
     scenario = salesim.load_scenario(MINIMAL, overrides=WITH_QUOTAS)
     ensemble = salesim.run(scenario, reps=3, seed=9, workers=1, progress=False)
-    assert ensemble.attainment is not None and ensemble.funnel is not None
+    assert ensemble.attainment is not None
+    assert ensemble.funnel is not None
     seed = replication_seeds(9, 3)[2]
     records = salesim.simulate(scenario, seed=seed)
     alone = attainment(records, Plan.from_scenario(scenario), period_types=("total",))

@@ -46,6 +46,8 @@ def test_report_opens_in_a_browser(ensemble: salesim.Ensemble, tmp_path: Path) -
             browser.close()
     assert len(images) == 10
     assert all(complete and width > 0 for complete, width, _ in images), images
-    assert errors == [] and requests == []
-    assert heading == "Minimal" and title == "Minimal: salesim report"
+    assert errors == []
+    assert requests == []
+    assert heading == "Minimal"
+    assert title == "Minimal: salesim report"
     assert (tmp_path / "report.png").stat().st_size > 50_000

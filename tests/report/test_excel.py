@@ -53,7 +53,8 @@ def test_plan_sheet_lays_months_out_as_columns(ensemble: salesim.Ensemble,
     book = openpyxl.load_workbook(workbook_path, read_only=True)
     sheet = book[PLAN_SHEET]
     header = [cell.value for cell in next(sheet.iter_rows(max_row=1))]
-    assert header[1:3] == ["Jan 2027", "Feb 2027"] and header[-1] == "Total"
+    assert header[1:3] == ["Jan 2027", "Feb 2027"]
+    assert header[-1] == "Total"
     assert len(header) == 1 + 24 + 1
     lines = {row[0].value: row for row in sheet.iter_rows(min_row=2) if row and row[0].value}
     for label in ("Bookings (new ARR)", "ARR at month end", "Headcount AE", "Headcount total",

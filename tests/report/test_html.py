@@ -18,11 +18,15 @@ def test_report_holds_everything_inline(ensemble: salesim.Ensemble, tmp_path: Pa
     assert page.count('src="data:image/png;base64,') == 10
     # nothing to fetch: no external URLs, scripts or style sheets
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
-    assert "<script" not in page and "<link" not in page
+    assert "<script" not in page
+    assert "<link" not in page
     chance = ensemble.probability("bookings", 150_000)
-    assert f"{chance * 100:.0f}%" in page and "target $150k (as given)" in page
-    assert "Bookings (new ARR)" in page and "Win rate" in page
-    assert "quota:" in page and "name: Minimal" in page  # the resolved scenario
+    assert f"{chance * 100:.0f}%" in page
+    assert "target $150k (as given)" in page
+    assert "Bookings (new ARR)" in page
+    assert "Win rate" in page
+    assert "quota:" in page
+    assert "name: Minimal" in page
     assert "e+0" not in page.split("<h2>Charts</h2>")[0]
 
 
@@ -32,7 +36,8 @@ def test_default_target_is_the_quota_capacity(ensemble: salesim.Ensemble) -> Non
     capacity = quota_capacity(ensemble)
     assert capacity == pytest.approx(2 * 60_000 * 2, rel=0.05)
     goal = resolve_target(ensemble)
-    assert goal is not None and goal.amount == capacity
+    assert goal is not None
+    assert goal.amount == capacity
     assert "quota capacity" in goal.source
 
 
@@ -41,6 +46,7 @@ def test_names_are_escaped(ensemble: salesim.Ensemble) -> None:
                            ensemble.kpis, ensemble.version, attainment=ensemble.attainment,
                            funnel=ensemble.funnel)
     page = report_html(odd)
-    assert "&lt;b&gt;Plan &amp; co&lt;/b&gt;" in page and "<b>Plan" not in page
+    assert "&lt;b&gt;Plan &amp; co&lt;/b&gt;" in page
+    assert "<b>Plan" not in page
     assert "did not record its scenario" in page  # and no target without quotas known
     assert "P(bookings ≥ target)" not in page

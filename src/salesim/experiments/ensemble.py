@@ -120,7 +120,8 @@ class Ensemble:
                                     "(hint: salesim run writes one into its --out folder)")
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
         optional = {name: pd.read_parquet(folder / f"{name}.parquet")
-                    for name in OPTIONAL_TABLES if (folder / f"{name}.parquet").is_file()}
+                    if (folder / f"{name}.parquet").is_file() else None
+                    for name in OPTIONAL_TABLES}
         scenario_path = folder / "scenario.yaml"
         return cls(
             scenario_name=str(summary.get("scenario", "")),
@@ -131,7 +132,8 @@ class Ensemble:
             records_dir=folder / "records" if (folder / "records").is_dir() else None,
             scenario_text=(scenario_path.read_text(encoding="utf-8")
                            if scenario_path.is_file() else None),
-            **optional,
+            attainment=optional["attainment"],
+            funnel=optional["funnel"],
         )
 
     @property
@@ -288,7 +290,7 @@ class SummaryTable(pd.DataFrame):
             self.attrs["units"] = dict(units)
 
     @property
-    def _constructor(self) -> Callable[..., SummaryTable]:  # type: ignore[override]
+    def _constructor(self) -> Callable[..., SummaryTable]:
         return SummaryTable
 
     def formatted(self) -> pd.DataFrame:

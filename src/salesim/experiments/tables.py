@@ -74,8 +74,8 @@ def funnel_reach(records: Records, plan: Plan | None = None) -> pd.DataFrame:
     A lead that reached a stage counts as having reached every earlier one.
     """
     horizon = Horizon.of(records, plan)
-    end = np.datetime64(pd.Timestamp(horizon.end).to_datetime64(), "ns")
-    start = np.datetime64(pd.Timestamp(horizon.start).to_datetime64(), "ns")
+    end = pd.Timestamp(horizon.end).to_datetime64().astype("datetime64[ns]")
+    start = pd.Timestamp(horizon.start).to_datetime64().astype("datetime64[ns]")
     leads = records.leads
     lead_ids = leads["lead_id"].to_numpy(dtype=np.int64)
     cycle = leads["cycle"].to_numpy(dtype=np.int64)

@@ -140,7 +140,7 @@ def _currency(source: Source, currency: str | None) -> str:
             return str(units.iloc[0])
         codes = [u for u in table["unit"].astype(str).unique() if len(u) == 3 and u.isupper()]
         if codes:
-            return codes[0]
+            return str(codes[0])
     return ""
 
 
@@ -193,9 +193,9 @@ def _months(periods: pd.Series) -> pd.DatetimeIndex:
 
 
 def _date_axis(ax: Axes) -> None:
-    locator = AutoDateLocator(minticks=3, maxticks=7)
+    locator = AutoDateLocator(minticks=3, maxticks=7)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
 
 
 def _empty(ax: Axes, message: str) -> None:
@@ -418,7 +418,7 @@ def attainment_histograms(source: Source, bins: int = 24, cap: float = 3.0) -> F
     groups = list(dict.fromkeys(values[column].astype(str)))
     figure, axes = _grid(len(groups), row_height=3.0, columns=2)
     figure.get_layout_engine().set(h_pad=0.12)  # type: ignore[union-attr, call-arg]
-    edges = np.linspace(0.0, cap, bins + 1)
+    edges = np.linspace(0.0, cap, bins + 1).tolist()
     for ax, group in zip(axes, groups, strict=False):
         mine = values.loc[values[column].astype(str) == group, "attainment"].to_numpy(float)
         mine = mine[~np.isnan(mine)]
@@ -508,7 +508,7 @@ def arr_waterfall(source: Source, currency: str | None = None) -> Figure:
         _empty(ax, "no ARR roll-forward in this run")
         return figure
     level = 0.0
-    for position, (metric, label, sign) in enumerate(steps):
+    for position, (metric, _label, sign) in enumerate(steps):
         amount = found[metric]
         if sign == 0:
             bottom, height, colour, hatch = 0.0, amount, INK, ""
@@ -650,7 +650,7 @@ def tornado_chart(sensitivity: pd.DataFrame, base: float, metric: str = "booking
         labels = rows.get(f"{which}_label")
         if labels is not None:
             for position, value, label in zip(positions, values, labels, strict=True):
-                ax.text(value, position, f" {label} ", va="center", fontsize=8,
+                ax.text(float(value), float(position), f" {label} ", va="center", fontsize=8,
                         ha="left" if value >= base else "right", color=INK)
     ax.axvline(base, color=INK, linewidth=1.5)
     ax.set_yticks(positions, rows["input"].astype(str).tolist())

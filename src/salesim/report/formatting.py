@@ -162,7 +162,7 @@ def format_metric(metric: str, value: float, currency: str = "", unit: str | Non
                   ) -> str:
     """A metric's value for people: money, percentages, durations or counts.
 
-    >>> format_metric("bookings", 2_500_000, "USD"), format_metric("speed_to_lead_median_minutes", 4.25)
+    >>> format_metric("bookings", 2_500_000, "USD"), format_metric("leads_called_minutes", 4.25)
     ('$2.5M', '4.2 min')
     >>> format_metric("wait_hours_mean", 30.0), format_metric("cac_payback_months", 14.26)
     ('30 h', '14.3 months')

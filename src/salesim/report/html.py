@@ -72,8 +72,8 @@ LABELS = {
 def metric_label(metric: str) -> str:
     """A headline metric's name for people: ``Headcount at the end: AE``.
 
-    >>> metric_label("win_rate"), metric_label("headcount_end_ae"), metric_label("headcount_end_東京")
-    ('Win rate', 'Headcount at the end: AE', 'Headcount at the end: 東京')
+    >>> metric_label("headcount_end_ae"), metric_label("headcount_end_東京")
+    ('Headcount at the end: AE', 'Headcount at the end: 東京')
     """
     if metric in LABELS:
         return LABELS[metric]
@@ -163,9 +163,10 @@ def report_html(ensemble: Ensemble, target: float | None = None, source: str = "
     currency = ensemble.currency
     goal = resolve_target(ensemble, target)
     name = html.escape(ensemble.scenario_name)
-    bookings = ensemble.summary().loc["bookings"] if "bookings" in ensemble.metrics else None
+    summary = pd.DataFrame(ensemble.summary())
     cards = []
-    if bookings is not None:
+    if "bookings" in ensemble.metrics:
+        bookings = summary.loc["bookings"].astype(float).to_dict()
         cards.append(("Bookings P50", format_money(bookings["p50"], currency),
                       f"P10 {format_money(bookings['p10'], currency)} – "
                       f"P90 {format_money(bookings['p90'], currency)}"))
@@ -176,7 +177,7 @@ def report_html(ensemble: Ensemble, target: float | None = None, source: str = "
                       f"95% interval {format_percent(chance.low, 0)}–"
                       f"{format_percent(chance.high, 0)}"))
     if "ending_arr" in ensemble.metrics:
-        arr = ensemble.summary().loc["ending_arr"]
+        arr = summary.loc["ending_arr"].astype(float).to_dict()
         cards.append(("ARR at the end, P50", format_money(arr["p50"], currency),
                       f"P10 {format_money(arr['p10'], currency)} – "
                       f"P90 {format_money(arr['p90'], currency)}"))
