@@ -40,6 +40,7 @@ True
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,6 +65,16 @@ from salesim.report.formatting import (
 )
 
 enable_cjk_fallback()
+
+
+def _show_in_notebooks() -> None:
+    """Let IPython show these figures as PNG images: they are not pyplot figures,
+    so the inline backend does not know them unless pyplot was imported."""
+    ipython_module = sys.modules.get("IPython")
+    shell = ipython_module.get_ipython() if ipython_module is not None else None
+    if shell is not None:
+        formatter = shell.display_formatter.formatters["image/png"]
+        formatter.for_type(Figure, lambda figure: figure_png(figure, dpi=100))
 
 INK = "#1a1a1a"
 """Lines, text and the P50."""
@@ -658,6 +669,9 @@ def tornado_chart(sensitivity: pd.DataFrame, base: float, metric: str = "booking
     _format_axis(ax, "x", metric_kind(metric), currency)
     _legend(ax, loc="lower right")
     return figure
+
+
+_show_in_notebooks()
 
 
 def all_charts(ensemble: Ensemble, target: float | None = None) -> list[tuple[str, Figure]]:

@@ -189,8 +189,9 @@ def format_table(frame: pd.DataFrame, currency: str = "",
     """The same table with every number written for people (a table of text).
 
     Each numeric cell is formatted by the metric of its row: the column named
-    ``metric`` when there is one (and ``unit`` next to it), else the row label
-    (as in :meth:`Ensemble.summary`), else ``metric`` given here. ``units`` maps
+    ``metric`` when there is one (and ``unit`` next to it), else the column's
+    own name when it names a kind of metric (``bookings P50``), else ``metric``
+    given here, else the row label (as in :meth:`Ensemble.summary`). ``units`` maps
     metric names to KPI units. Columns named ``n`` or ``replications`` and
     probabilities (``P(...)``) keep their own form. Text cells are left as they are.
 
@@ -208,9 +209,11 @@ def format_table(frame: pd.DataFrame, currency: str = "",
         if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
             continue
         name = _label(column)
+        named = metric_kind(name) != "count"  # a column such as "bookings P50"
         values = []
         for row, value in enumerate(series.tolist()):
-            what = row_metric[row] if row_metric else (metric or labels[row])
+            what = row_metric[row] if row_metric else (
+                name if named else (metric or labels[row]))
             unit = row_unit[row] if row_unit else units.get(what)
             values.append(_cell(name, what, value, currency, unit))
         out.iloc[:, position] = values
