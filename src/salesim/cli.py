@@ -30,6 +30,7 @@ from typer.core import TyperGroup
 from salesim import __version__
 from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED
 from salesim.io import atomic_write_text
+from salesim.report.formatting import format_money
 from salesim.scenario import Distribution, Scenario, ScenarioError, load_scenario
 from salesim.scenario.editor_schema import scenario_json_schema_text
 from salesim.scenario.schema import Channel, RampCurve, Team
@@ -283,17 +284,20 @@ def _overview(scenario: Scenario) -> Table:
 
 
 def _segments(scenario: Scenario) -> Table:
+    currency = scenario.meta.currency
     table = _table("segments", "segment", "share", "deal median", "p90", "mean",
                    "stage overrides", numeric=(1, 2, 3, 4))
     for name, segment in scenario.segments.items():
         deal = segment.deal_size.sampler()
         overrides = ", ".join(segment.stages) or "-"
-        table.add_row(name, f"{segment.share:.0%}", _money(deal.quantile(0.5)),
-                      _money(deal.quantile(0.9)), _money(deal.mean), overrides)
+        table.add_row(name, f"{segment.share:.0%}", _money(deal.quantile(0.5), currency),
+                      _money(deal.quantile(0.9), currency), _money(deal.mean, currency),
+                      overrides)
     return table
 
 
 def _channels(scenario: Scenario) -> Table:
+    currency = scenario.meta.currency
     table = _table("channels", "channel", "leads/month", "cost/month", "over time",
                    numeric=(1, 2))
     total_leads = total_cost = 0.0
@@ -302,15 +306,16 @@ def _channels(scenario: Scenario) -> Table:
         cost = _monthly_cost(channel)
         total_leads += leads
         total_cost += cost
-        table.add_row(name, f"{leads:,.0f}", _money(cost), _channel_shape(channel))
+        table.add_row(name, f"{leads:,.0f}", _money(cost, currency), _channel_shape(channel))
     table.add_section()
-    table.add_row("total", f"{total_leads:,.0f}", _money(total_cost),
+    table.add_row("total", f"{total_leads:,.0f}", _money(total_cost, currency),
                   "before growth, seasonality and ramps")
     return table
 
 
 def _teams(scenario: Scenario) -> Table:
     teams = scenario.teams
+    currency = scenario.meta.currency
     table = _table("teams", "", *teams)
     rows: list[tuple[str, Callable[[str, Team], str]]] = [
         ("headcount at start", lambda role, team: str(team.headcount)),
@@ -319,8 +324,8 @@ def _teams(scenario: Scenario) -> Table:
         ("ramp", lambda role, team: _ramp(team.ramp)),
         ("attrition", lambda role, team: f"{team.attrition:.0%} a year"),
         ("backfill", lambda role, team: _backfill(team)),
-        ("cost per head", lambda role, team: f"{_money(team.annual_cost)} a year"),
-        ("quota", _quota),
+        ("cost per head", lambda role, team: f"{_money(team.annual_cost, currency)} a year"),
+        ("quota", lambda role, team: _quota(role, team, currency)),
     ]
     for label, cell in rows:
         table.add_row(label, *(cell(role, team) for role, team in teams.items()))
@@ -334,12 +339,8 @@ def _teams(scenario: Scenario) -> Table:
 # ----------------------------------------------------------------------------- formatting
 
 
-def _money(amount: float) -> str:
-    size = abs(amount)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if size >= limit:
-            return f"{amount / limit:.3g}{suffix}"
-    return f"{amount:,.0f}"
+def _money(amount: float, currency: str) -> str:
+    return format_money(amount, currency)
 
 
 def _monthly_cost(channel: Channel) -> float:
@@ -391,13 +392,13 @@ def _backfill(team: Team) -> str:
     return "at once" if delay.sampler().mean == 0 else f"after {_mean_span(delay)}"
 
 
-def _quota(role: str, team: Team) -> str:
+def _quota(role: str, team: Team, currency: str) -> str:
     quota = team.quota
     if quota is None:
         return "-"
     if role == "sdr":
         return f"{quota.amount:g} meetings/{quota.period}"
-    return f"{_money(quota.amount)}/{quota.period}"
+    return f"{_money(quota.amount, currency)}/{quota.period}"
 
 
 _WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -598,8 +598,10 @@ def plan_comparison_chart(differences: pd.DataFrame, currency: str = "",
         raise ValueError(f"plan comparison table lacks column(s) {', '.join(missing)} "
                          f"(expected {', '.join(PLAN_COMPARISON_COLUMNS)})")
     count = len(differences)
-    figure = new_figure(8.0, 0.9 + 0.62 * max(count, 1))
+    figure = new_figure(8.0, 1.1 + 0.62 * max(count, 1))
     figure.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+    figure.supxlabel("mean difference and its 95% interval; filled dot: the interval is "
+                     "clear of zero", fontsize=8.5, color="#555555")
     if count == 0:
         ax = figure.subplots()
         _empty(ax, "no metrics to compare")
@@ -657,7 +659,7 @@ def tornado_chart(sensitivity: pd.DataFrame, base: float, metric: str = "booking
     for which, colour, hatch in (("low", "white", "///"), ("high", SERIES[0], "")):
         values = rows[which].to_numpy(dtype=float)
         ax.barh(positions, values - base, left=base, height=0.6, color=colour, hatch=hatch,
-                edgecolor=INK, linewidth=0.8, label=f"input {which}")
+                edgecolor=INK, linewidth=0.8, label=f"input at its {which} setting")
         labels = rows.get(f"{which}_label")
         if labels is not None:
             for position, value, label in zip(positions, values, labels, strict=True):
