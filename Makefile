@@ -12,18 +12,18 @@ FONT_PACKAGES := fonts-noto-cjk
 DEV_PACKAGES  := $(FONT_PACKAGES) chromium
 
 # Installs the Debian packages named in $(1) that are missing; does nothing when
-# all are present. Needs apt-get (and root, as in CI).
+# all are present. Needs apt-get and root (as in CI); otherwise it names them.
 define debian_packages
 	@missing=""; for package in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" \
 	    || missing="$$missing $$package"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  if command -v apt-get >/dev/null; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else \
-	    echo "warning: please install$$missing (no apt-get here)" >&2; \
+	    echo "warning: please install the Debian packages$$missing" >&2; \
 	  fi; \
 	fi
 endef

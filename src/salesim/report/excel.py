@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -75,7 +75,7 @@ def _number(value: Any) -> Any:
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = None,
-          bold: bool = False) -> WriteOnlyCell:
+          bold: bool = False) -> Cell:
     cell = WriteOnlyCell(sheet, value=_number(value))
     if number_format:
         cell.number_format = number_format
@@ -84,7 +84,7 @@ def _cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = Non
     return cell
 
 
-def _header(sheet: WriteOnlyWorksheet, names: Iterable[Any]) -> list[WriteOnlyCell]:
+def _header(sheet: WriteOnlyWorksheet, names: Iterable[Any]) -> list[Cell]:
     cells = []
     for name in names:
         cell = WriteOnlyCell(sheet, value=str(name))
@@ -96,8 +96,10 @@ def _header(sheet: WriteOnlyWorksheet, names: Iterable[Any]) -> list[WriteOnlyCe
 
 
 def _widths(sheet: WriteOnlyWorksheet, widths: Sequence[float]) -> None:
+    # write-only sheets have column dimensions too; the type stubs miss them
+    dimensions = sheet.column_dimensions  # type: ignore[attr-defined]
     for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+        dimensions[get_column_letter(index)].width = width
 
 
 def plan_table(ensemble: Ensemble) -> pd.DataFrame:
