@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 import salesim
@@ -218,6 +220,7 @@ def test_help_lists_the_commands(runner: CliRunner) -> None:
     assert result.exit_code == 0
     assert "validate" in result.stdout
     assert "schema" in result.stdout
+    assert "report" in result.stdout
 
 
 def test_entry_point_is_main() -> None:
@@ -323,3 +326,40 @@ def test_run_with_japanese_team_names_end_to_end(runner: CliRunner, in_tmp: Path
         assert set(rows["role"]) == {team.kind}
     replications = pd.read_parquet(in_tmp / "o" / "replications.parquet")
     assert {f"headcount_end_{name}" for name in teams} <= set(replications.columns)
+# ----------------------------------------------------------------------------- reports
+
+
+def test_run_with_report_then_report_alone(runner: CliRunner, in_tmp: Path) -> None:
+    (in_tmp / "t.yaml").write_text(VALID, encoding="utf-8")
+    result = runner.invoke(cli.app, ["run", "t.yaml", "--reps", "3", "--workers", "1",
+                                     "--out", "o", "--report", "--target", "$100k"])
+    assert result.exit_code == 0, result.output
+    assert f"report: {Path('o') / 'report.html'}" in result.stdout
+    assert {"report.html", "report.xlsx", "scenario.yaml"} <= {p.name for p in
+                                                               (in_tmp / "o").iterdir()}
+    assert "target $100k (as given)" in (in_tmp / "o" / "report.html").read_text("utf-8")
+
+    result = runner.invoke(cli.app, ["report", "o", "--html", "again.html"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "wrote again.html\n"
+    assert not (in_tmp / "again.xlsx").exists()
+    assert "<h2>Headline metrics</h2>" in (in_tmp / "again.html").read_text("utf-8")
+
+
+def test_report_problems_are_one_line(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["report", "nowhere"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: FileNotFoundError: nowhere holds no salesim run")
+    (in_tmp / "t.yaml").write_text(VALID, encoding="utf-8")
+    assert runner.invoke(cli.app, ["run", "t.yaml", "--reps", "2", "--workers", "1",
+                                   "--out", "o"]).exit_code == 0
+
+    def said(result: Result) -> str:  # the usage error's words without its frame
+        return " ".join(re.sub("[│╭╮╰╯─]", " ", result.stderr).split())
+
+    result = runner.invoke(cli.app, ["report", "o", "--target", "lots"])
+    assert result.exit_code == 2
+    assert "'lots' is not an amount of money" in said(result)
+    result = runner.invoke(cli.app, ["report", "o", "--target", "30億円"])
+    assert result.exit_code == 2
+    assert "in JPY but the scenario's currency is USD" in said(result)

@@ -30,6 +30,7 @@ from typer.core import TyperGroup
 from salesim import __version__
 from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED
 from salesim.io import atomic_write_text
+from salesim.report.formatting import format_money
 from salesim.roles import KINDS
 from salesim.scenario import Distribution, Scenario, ScenarioError, load_scenario
 from salesim.scenario.editor_schema import scenario_json_schema_text
@@ -156,6 +157,12 @@ def schema(
 # ScenarioFile and Overrides for their arguments.
 
 
+Target = Annotated[str | None, typer.Option(
+    "--target", metavar="AMOUNT", show_default=False,
+    help="Bookings target for the report, e.g. 30M or 30億円 (default: the AE quota "
+         "capacity, ramped heads x quota).")]
+
+
 @app.command()
 def run(
     file: ScenarioFile,
@@ -172,18 +179,54 @@ def run(
         help="Output folder (default: out/<scenario name>).")] = None,
     records: Annotated[bool, typer.Option(
         "--records", help="Also write each replication's record tables under records/.")] = False,
+    report: Annotated[bool, typer.Option(
+        "--report", help="Also write report.html and report.xlsx into the output folder.")
+    ] = False,
+    target: Target = None,
 ) -> None:
     """Run many replications of a scenario: print P10/P50/P90 of the headline metrics and
-    write summary.json, replications.parquet and kpis.parquet to the output folder.
+    write summary.json, replications.parquet, kpis.parquet, attainment.parquet,
+    funnel.parquet and scenario.yaml to the output folder.
 
     Ctrl-C stops the workers and writes nothing (exit status 130).
     """
     from salesim.experiments.command import run_command
 
     code = run_command(file, reps=reps, seed=seed, workers=workers, overrides=overrides or [],
-                       out=out, records=records)
+                       out=out, records=records, report=report, target=target)
     if code:
         raise typer.Exit(code)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(
+        metavar="RUN_DIR", help="A folder salesim run wrote (it holds summary.json).",
+        show_default=False)],
+    html: Annotated[Path | None, typer.Option(
+        "--html", metavar="FILE", show_default=False,
+        help="Write the HTML report to FILE.")] = None,
+    xlsx: Annotated[Path | None, typer.Option(
+        "--xlsx", metavar="FILE", show_default=False,
+        help="Write the Excel workbook to FILE.")] = None,
+    target: Target = None,
+) -> None:
+    """Write a run's reports: a self-contained HTML page (headline table, chance of
+    reaching the bookings target, charts, scenario) and an Excel workbook (monthly
+    plan, KPI tables). Without --html or --xlsx, both go into RUN_DIR as
+    report.html and report.xlsx.
+    """
+    from salesim.experiments.ensemble import Ensemble
+    from salesim.report.files import parse_target, write_reports
+
+    ensemble = Ensemble.read(run_dir)
+    try:
+        goal = parse_target(target, ensemble.currency)
+    except ValueError as error:
+        raise typer.BadParameter(str(error).removeprefix("--target: "),
+                                 param_hint="--target") from None
+    for path in write_reports(ensemble, html=html, xlsx=xlsx, target=goal, folder=run_dir):
+        typer.echo(f"wrote {path}")
 
 
 # ----------------------------------------------------------------------------- summary
@@ -249,17 +292,20 @@ def _overview(scenario: Scenario) -> Table:
 
 
 def _segments(scenario: Scenario) -> Table:
+    currency = scenario.meta.currency
     table = _table("segments", "segment", "share", "deal median", "p90", "mean",
                    "stage overrides", numeric=(1, 2, 3, 4))
     for name, segment in scenario.segments.items():
         deal = segment.deal_size.sampler()
         overrides = ", ".join(segment.stages) or "-"
-        table.add_row(name, f"{segment.share:.0%}", _money(deal.quantile(0.5)),
-                      _money(deal.quantile(0.9)), _money(deal.mean), overrides)
+        table.add_row(name, f"{segment.share:.0%}", _money(deal.quantile(0.5), currency),
+                      _money(deal.quantile(0.9), currency), _money(deal.mean, currency),
+                      overrides)
     return table
 
 
 def _channels(scenario: Scenario) -> Table:
+    currency = scenario.meta.currency
     table = _table("channels", "channel", "leads/month", "cost/month", "over time",
                    numeric=(1, 2))
     total_leads = total_cost = 0.0
@@ -268,15 +314,16 @@ def _channels(scenario: Scenario) -> Table:
         cost = _monthly_cost(channel)
         total_leads += leads
         total_cost += cost
-        table.add_row(name, f"{leads:,.0f}", _money(cost), _channel_shape(channel))
+        table.add_row(name, f"{leads:,.0f}", _money(cost, currency), _channel_shape(channel))
     table.add_section()
-    table.add_row("total", f"{total_leads:,.0f}", _money(total_cost),
+    table.add_row("total", f"{total_leads:,.0f}", _money(total_cost, currency),
                   "before growth, seasonality and ramps")
     return table
 
 
 def _teams(scenario: Scenario) -> Table:
     teams = scenario.organisation
+    currency = scenario.meta.currency
     table = _table("teams", "", *teams)
     rows: list[tuple[str, Callable[[str, Team], str]]] = [
         ("headcount at start", lambda role, team: str(team.headcount)),
@@ -285,8 +332,8 @@ def _teams(scenario: Scenario) -> Table:
         ("ramp", lambda role, team: _ramp(team.ramp)),
         ("attrition", lambda role, team: f"{team.attrition:.0%} a year"),
         ("backfill", lambda role, team: _backfill(team)),
-        ("cost per head", lambda role, team: f"{_money(team.annual_cost)} a year"),
-        ("quota", _quota),
+        ("cost per head", lambda role, team: f"{_money(team.annual_cost, currency)} a year"),
+        ("quota", lambda role, team: _quota(role, team, currency)),
     ]
     if any(name != team.kind for name, team in teams.items()):
         rows.insert(0, ("kind", lambda role, team: str(getattr(team, "kind", role))))
@@ -317,12 +364,8 @@ def _rule(rule: Route) -> str:
 # ----------------------------------------------------------------------------- formatting
 
 
-def _money(amount: float) -> str:
-    size = abs(amount)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if size >= limit:
-            return f"{amount / limit:.3g}{suffix}"
-    return f"{amount:,.0f}"
+def _money(amount: float, currency: str) -> str:
+    return format_money(amount, currency)
 
 
 def _monthly_cost(channel: Channel) -> float:
@@ -374,14 +417,14 @@ def _backfill(team: Team) -> str:
     return "at once" if delay.sampler().mean == 0 else f"after {_mean_span(delay)}"
 
 
-def _quota(role: str, team: Team) -> str:
+def _quota(role: str, team: Team, currency: str) -> str:
     quota = team.quota
     if quota is None:
         return "-"
     kind = KINDS[str(getattr(team, "kind", role))]
     counted = {"meetings_held": " meetings", "retained_arr": " retained"}.get(
         kind.quota_measure, "")
-    amount = f"{quota.amount:g}" if kind.quota_unit == "count" else _money(quota.amount)
+    amount = f"{quota.amount:g}" if kind.quota_unit == "count" else _money(quota.amount, currency)
     return f"{amount}{counted}/{quota.period}"
 
 

@@ -31,13 +31,15 @@ def test_writes_files_and_prints_summary(tmp_path: Path) -> None:
     code = run_command(MINIMAL, reps=6, seed=4, workers=1, out=tmp_path / "o", console=console,
                        progress=False)
     assert code == 0
+    # the fake replications keep no attainment or funnel tables
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
-        "kpis.parquet", "replications.parquet", "summary.json"]
+        "kpis.parquet", "replications.parquet", "scenario.yaml", "summary.json"]
+    assert "name: Minimal" in (tmp_path / "o" / "scenario.yaml").read_text()
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert (summary["scenario"], summary["seed"], summary["reps"]) == ("Minimal", 4, 6)
     printed = buffer.getvalue()
     assert "Minimal: 6 replications, seed 4" in printed
-    for word in ("bookings", "P10", "P50", "P90", "USD", f"wrote {tmp_path / 'o'}"):
+    for word in ("bookings", "P10", "P50", "P90", "$", f"wrote {tmp_path / 'o'}"):
         assert word in printed
 
 
@@ -110,9 +112,9 @@ def test_unwritable_output_folder_fails_before_running(
 
 
 @pytest.mark.parametrize(("metric", "value", "shown"), [
-    ("bookings", 2_500_000.0, "2.5M USD"),
-    ("total_cost", 950.0, "950 USD"),
-    ("ending_arr", 12_300.0, "12.3k USD"),
+    ("bookings", 2_500_000.0, "$2.5M"),
+    ("total_cost", 950.0, "$950"),
+    ("ending_arr", 12_300.0, "$12.3k"),
     ("nrr", 1.04, "104.0%"),
     ("ae_share_at_quota", 0.5, "50.0%"),
     ("speed_to_lead_median_minutes", 12.0, "12.0 min"),

@@ -48,15 +48,18 @@ def test_workers_do_not_change_the_results(tmp_path: Path) -> None:
         stdout, stderr = process.communicate(timeout=300)
         assert process.returncode == 0, stderr
         assert "P50" in stdout
-        assert _files(out) == ["kpis.parquet", "replications.parquet", "summary.json"]
+        assert _files(out) == ["attainment.parquet", "funnel.parquet", "kpis.parquet",
+                               "replications.parquet", "scenario.yaml", "summary.json"]
         outputs[workers] = out
     one, two = outputs["1"], outputs["2"]
     assert json.loads((one / "summary.json").read_text()) == json.loads(
         (two / "summary.json").read_text())
     pd.testing.assert_frame_equal(pd.read_parquet(one / "replications.parquet"),
                                   pd.read_parquet(two / "replications.parquet"))
-    pd.testing.assert_frame_equal(pd.read_parquet(one / "kpis.parquet"),
-                                  pd.read_parquet(two / "kpis.parquet"))
+    for name in ("kpis", "attainment", "funnel"):
+        pd.testing.assert_frame_equal(pd.read_parquet(one / f"{name}.parquet"),
+                                      pd.read_parquet(two / f"{name}.parquet"))
+    assert (one / "scenario.yaml").read_text() == (two / "scenario.yaml").read_text()
     summary = json.loads((one / "summary.json").read_text())
     assert (summary["seed"], summary["reps"]) == (11, 6)
     assert summary["salesim_version"] == salesim.__version__

@@ -12,7 +12,6 @@ handled the same way, with exit status 143 and 129.
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 import shutil
 import signal
@@ -24,7 +23,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import pandas as pd
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -35,15 +33,14 @@ from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED, run
 from salesim.io import check_output_folder
 from salesim.metrics.kpis import TEAM_HEADLINES
 from salesim.roles import KINDS
+from salesim.report.files import parse_target, write_reports
+from salesim.report.formatting import format_metric as format_value
 from salesim.scenario import load_scenario
 
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130
 _STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                       if hasattr(signal, name))
-
-_MONEY = ("bookings", "arr", "cac", "cost", "revenue", "payout")
-_SHARES = ("rate", "nrr", "grr", "attainment", "share")
 
 
 def default_out(scenario_name: str) -> Path:
@@ -59,21 +56,25 @@ def default_out(scenario_name: str) -> Path:
 def run_command(scenario_path: str | Path, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED,
                 workers: int | None = None, overrides: Sequence[str] = (),
                 out: str | Path | None = None, records: bool = False, *,
-                progress: bool | None = None, console: Console | None = None) -> int:
+                progress: bool | None = None, console: Console | None = None,
+                report: bool = False, target: str | None = None) -> int:
     """Run the scenario at ``scenario_path``, write its files to ``out`` and print a summary.
 
+    ``report``: also write ``report.html`` and ``report.xlsx`` into ``out``
+    (``target``: the bookings target for the report, as money text).
     Returns the exit status: 0, or 128 + the signal's number when interrupted (130
     for Ctrl-C; nothing written then).
     """
     with _stop_signals_as_interrupts() as stopped_by:
         return _run_command(scenario_path, reps, seed, workers, overrides, out, records,
-                            progress, console, stopped_by)
+                            progress, console, stopped_by, report, target)
 
 
 def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int | None,
                  overrides: Sequence[str], out: str | Path | None, records: bool,
                  progress: bool | None, console: Console | None,
-                 stopped_by: Callable[[], int]) -> int:
+                 stopped_by: Callable[[], int], report: bool = False,
+                 bookings_target: str | None = None) -> int:
     console = console or Console(highlight=False)
     errors = Console(stderr=True, highlight=False)
     target: Path | None = Path(out) if out is not None else None
@@ -81,6 +82,7 @@ def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int |
     staging: Path | None = None
     try:
         scenario = load_scenario(scenario_path, overrides=list(overrides))
+        goal = parse_target(bookings_target, scenario.meta.currency) if report else None
         target = target or default_out(scenario.meta.name)
         check_output_folder(target)
         executor = resolve_executor(workers)
@@ -112,6 +114,9 @@ def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int |
     console.print(team_table(ensemble, teams))
     console.print(f"{ensemble.reps} replications in {elapsed:.1f} s {workers_note}; "
                   f"wrote {target}", markup=False, soft_wrap=True)
+    if report and not interrupted():
+        for path in write_reports(ensemble, target=goal, folder=target):
+            console.print(f"report: {path}", markup=False, soft_wrap=True)
     if interrupted():
         errors.print("interrupted while writing: the results were written in full",
                      markup=False, soft_wrap=True)
@@ -215,34 +220,3 @@ def team_table(ensemble: Ensemble, teams: Mapping[str, str]) -> Table:
         table.add_row(team, kind, *cells)
     return table
 
-
-def format_value(metric: str, value: float, currency: str = "") -> str:
-    """A headline metric's value for people: money, percentages, minutes or counts.
-
-    >>> format_value("bookings", 1_234_567, "USD"), format_value("win_rate", 0.2345)
-    ('1.23M USD', '23.4%')
-    >>> format_value("speed_to_lead_median_minutes", 4.25), format_value("leads", 2400.0)
-    ('4.2 min', '2,400')
-    """
-    if value is None or pd.isna(value):
-        return "-"
-    value = float(value)
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    if "minutes" in metric:
-        return f"{value:,.1f} min"
-    if any(word in metric for word in _SHARES):
-        return f"{value:.1%}"
-    if any(word in metric for word in _MONEY):
-        return f"{_short_number(value)} {currency}".rstrip()
-    if value.is_integer() or abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:,.1f}"
-
-
-def _short_number(amount: float) -> str:
-    size = abs(amount)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if size >= limit:
-            return f"{amount / limit:.3g}{suffix}"
-    return f"{amount:,.0f}"

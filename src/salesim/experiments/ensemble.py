@@ -12,6 +12,18 @@ complete and belong to it; a failure while writing changes nothing):
     The tidy KPI table (month, quarter, year and total rows) with, in place of
     ``value``, ``mean``, ``p10``, ``p50``, ``p90``, ``ci95_low``, ``ci95_high``
     and ``n`` across replications (see :mod:`salesim.experiments.stats`).
+``attainment.parquet``
+    Each rep's attainment over the whole horizon, per replication
+    (``replication``, ``role``, ``team``, ``rep_id``, ``attainment``): the
+    distribution over reps and replications (see
+    :mod:`salesim.experiments.tables`).
+``funnel.parquet``
+    The cohort funnel over the whole horizon (``channel``, ``stage``,
+    ``stage_index``) with the same statistics as ``kpis.parquet`` of the
+    number of leads reaching each stage.
+``scenario.yaml``
+    The resolved scenario that produced the run (``extends`` and ``--set``
+    applied, every default written out); it loads back to the same scenario.
 ``records/replication-NNNN/<table>.parquet``
     With ``records=True``: each replication's record tables. The folder is
     replaced as a whole, so it never mixes two runs (a run without records
@@ -24,6 +36,7 @@ complete and belong to it; a failure while writing changes nothing):
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import operator
 import os
@@ -43,10 +56,15 @@ from salesim.experiments.stats import (
     describe_columns,
     wilson_interval,
 )
-from salesim.io import atomic_write_json, atomic_write_parquet
+from salesim.io import atomic_write_json, atomic_write_parquet, atomic_write_text
 from salesim.records import Records
+from salesim.report.formatting import format_table
 
 SUMMARY_STATS = ("mean", *QUANTILES)
+
+OPTIONAL_TABLES = ("attainment", "funnel")
+"""Tables an ensemble may hold besides ``replications`` and ``kpis`` (written as
+``<name>.parquet``; runs made before they existed lack them)."""
 
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
@@ -69,6 +87,11 @@ class Ensemble:
     ``records_dir``
         The folder the run wrote each replication's record tables to
         (``replication-NNNN/``), if it did.
+    ``attainment``, ``funnel``
+        Each rep's attainment per replication and the cohort funnel (see the
+        module docs); ``None`` for runs made before they were kept.
+    ``scenario_text``
+        The resolved scenario as YAML, when known.
     """
 
     scenario_name: str
@@ -78,6 +101,52 @@ class Ensemble:
     version: str = ""
     records: tuple[Records, ...] | None = None
     records_dir: Path | None = None
+    attainment: pd.DataFrame | None = None
+    funnel: pd.DataFrame | None = None
+    scenario_text: str | None = None
+
+    @classmethod
+    def read(cls, folder: str | Path) -> Ensemble:
+        """The ensemble a run wrote into ``folder`` (see the module docs).
+
+        Record tables are not loaded; ``records_dir`` points to them when the
+        run wrote them. Raises :class:`FileNotFoundError` when ``folder`` holds
+        no complete run (no ``summary.json``).
+        """
+        folder = Path(folder)
+        summary_path = folder / "summary.json"
+        if not summary_path.is_file():
+            raise FileNotFoundError(f"{folder} holds no salesim run: no summary.json "
+                                    "(hint: salesim run writes one into its --out folder)")
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        optional = {name: pd.read_parquet(folder / f"{name}.parquet")
+                    if (folder / f"{name}.parquet").is_file() else None
+                    for name in OPTIONAL_TABLES}
+        scenario_path = folder / "scenario.yaml"
+        return cls(
+            scenario_name=str(summary.get("scenario", "")),
+            seed=int(summary.get("seed", 0)),
+            replications=pd.read_parquet(folder / "replications.parquet"),
+            kpis=pd.read_parquet(folder / "kpis.parquet"),
+            version=str(summary.get("salesim_version", "")),
+            records_dir=folder / "records" if (folder / "records").is_dir() else None,
+            scenario_text=(scenario_path.read_text(encoding="utf-8")
+                           if scenario_path.is_file() else None),
+            attainment=optional["attainment"],
+            funnel=optional["funnel"],
+        )
+
+    @property
+    def currency(self) -> str:
+        """The currency money is in (the KPI table's unit of ``bookings``), or ``''``."""
+        units = self.kpis.loc[self.kpis["metric"] == "bookings", "unit"]
+        return str(units.iloc[0]) if len(units) else ""
+
+    @property
+    def units(self) -> dict[str, str]:
+        """Each KPI metric's unit (``USD``, ``share``, ``count``...)."""
+        first = self.kpis.drop_duplicates("metric")
+        return dict(zip(first["metric"].astype(str), first["unit"].astype(str), strict=True))
 
     @property
     def has_records(self) -> bool:
@@ -100,9 +169,14 @@ class Ensemble:
                            f"(known: {', '.join(self.metrics)})")
         return self.replications[metric].astype("float64")
 
-    def summary(self) -> pd.DataFrame:
-        """Headline metrics (rows) by ``mean``, ``p10``, ``p50``, ``p90`` (columns)."""
-        return describe_columns(self.replications, self.metrics)[list(SUMMARY_STATS)]
+    def summary(self) -> SummaryTable:
+        """Headline metrics (rows) by ``mean``, ``p10``, ``p50``, ``p90`` (columns).
+
+        A :class:`pandas.DataFrame` of numbers that shows them formatted for
+        people (money, percentages, minutes) when displayed.
+        """
+        table = describe_columns(self.replications, self.metrics)[list(SUMMARY_STATS)]
+        return SummaryTable(table, currency=self.currency, units=self.units)
 
     def probability(self, metric: str, target: float, op: str = ">=") -> float:
         """Share of replications where ``metric op target`` (e.g. bookings >= 5e6).
@@ -166,10 +240,22 @@ class Ensemble:
             elif records and self.records_dir is not None:
                 shutil.copytree(self.records_dir, staging / "records",
                                 copy_function=_link_or_copy)
+            names = ["replications.parquet", "kpis.parquet"]
+            for name in OPTIONAL_TABLES:
+                table = getattr(self, name)
+                if table is not None:
+                    atomic_write_parquet(table, staging / f"{name}.parquet")
+                    names.append(f"{name}.parquet")
+            if self.scenario_text is not None:
+                atomic_write_text(staging / "scenario.yaml", self.scenario_text)
+                names.append("scenario.yaml")
             atomic_write_json(staging / "summary.json", self.to_dict())
             # From here on only renames: quick, and summary.json goes last.
             (folder / "summary.json").unlink(missing_ok=True)
-            for name in ("replications.parquet", "kpis.parquet"):
+            for stale in {f"{n}.parquet" for n in OPTIONAL_TABLES} | {"scenario.yaml"}:
+                if stale not in names:  # never pair this run with an older run's file
+                    (folder / stale).unlink(missing_ok=True)
+            for name in names:
                 os.replace(staging / name, folder / name)
             if records:
                 if (folder / "records").exists():
@@ -183,6 +269,40 @@ class Ensemble:
     def __repr__(self) -> str:
         return (f"Ensemble({self.scenario_name!r}, reps={self.reps}, seed={self.seed}, "
                 f"metrics={len(self.metrics)}, kpi_rows={len(self.kpis)})")
+
+
+class SummaryTable(pd.DataFrame):
+    """A table of headline numbers that displays them formatted for people.
+
+    It is an ordinary :class:`pandas.DataFrame` of floats for computing
+    (``.loc``, arithmetic, ``to_dict``); only its text and notebook display
+    write ``$30.2M`` and ``23.4%`` instead of ``3.019051e+07`` and ``0.234``.
+    Tables derived from it (a slice, a ``pandas.concat`` of several) keep this.
+    """
+
+    def __init__(self, *args: Any, currency: str | None = None,
+                 units: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # attrs, unlike subclass attributes, survive pandas.concat of equal tables
+        if currency is not None:
+            self.attrs["currency"] = currency
+        if units is not None:
+            self.attrs["units"] = dict(units)
+
+    @property
+    def _constructor(self) -> Callable[..., SummaryTable]:
+        return SummaryTable
+
+    def formatted(self) -> pd.DataFrame:
+        """The table as text, each number written by the kind of its row's metric."""
+        return format_table(pd.DataFrame(self), str(self.attrs.get("currency", "")),
+                            self.attrs.get("units"))
+
+    def __repr__(self) -> str:
+        return repr(self.formatted())
+
+    def _repr_html_(self) -> str:
+        return str(self.formatted().to_html())
 
 
 def _json_number(value: Any) -> float | None:

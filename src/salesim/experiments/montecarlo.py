@@ -35,10 +35,11 @@ from salesim.experiments.ensemble import Ensemble, records_folder_name
 from salesim.experiments.executors import Executor, resolve_executor
 from salesim.experiments.seeds import replication_seeds
 from salesim.experiments.stats import QuantileAccumulator
+from salesim.experiments.tables import ATTAINMENT_COLUMNS, funnel_reach, rep_attainment
 from salesim.metrics import Plan, headline_metrics, kpi_table
 from salesim.metrics.periods import PeriodType
 from salesim.records import Records
-from salesim.scenario import Scenario, load_scenario
+from salesim.scenario import Scenario, dump_scenario, load_scenario
 from salesim.world import simulate
 
 DEFAULT_REPS = 400
@@ -80,7 +81,10 @@ class ReplicationResult:
     ``kpis`` is the replication's KPI table (text columns as categories, which
     makes it several times smaller to send); :func:`run` folds it into the
     ensemble's quantile table as soon as it arrives and then drops it
-    (``kpis=None``) so that memory does not grow with every replication.
+    (``kpis=None``) so that memory does not grow with every replication. The
+    same goes for ``funnel`` (:func:`~salesim.experiments.tables.funnel_reach`);
+    ``attainment`` (:func:`~salesim.experiments.tables.rep_attainment`, a few
+    rows per rep) is kept as it is.
     """
 
     index: int
@@ -88,6 +92,8 @@ class ReplicationResult:
     headline: dict[str, float]
     kpis: pd.DataFrame | None
     records: Records | None = None
+    attainment: pd.DataFrame | None = None
+    funnel: pd.DataFrame | None = None
 
 
 def run_replication(scenario: Scenario, seed: int, index: int = 0,
@@ -107,7 +113,9 @@ def run_replication(scenario: Scenario, seed: int, index: int = 0,
     if records_dir is not None:
         records.write_parquet(Path(records_dir))
     return ReplicationResult(index, int(seed), headline, _compact(kpis),
-                             records if keep_records else None)
+                             records if keep_records else None,
+                             attainment=rep_attainment(kpis, records.reps, index),
+                             funnel=funnel_reach(records, plan))
 
 
 def _compact(table: pd.DataFrame) -> pd.DataFrame:
@@ -158,11 +166,13 @@ def replication_task(task: ReplicationTask) -> ReplicationResult:
 
 def assemble(scenario_name: str, seed: int, results: Sequence[ReplicationResult],
              version: str | None = None, kpis: pd.DataFrame | None = None,
-             records_dir: Path | None = None) -> Ensemble:
+             records_dir: Path | None = None, funnel: pd.DataFrame | None = None,
+             scenario_text: str | None = None) -> Ensemble:
     """Build an :class:`Ensemble` from replication results (any order).
 
-    ``kpis``: the quantile table when already folded (see :func:`run`); else it
-    is built from the results' KPI tables.
+    ``kpis``, ``funnel``: the quantile tables when already folded (see
+    :func:`run`); else they are built from the results' tables.
+    ``scenario_text``: the resolved scenario as YAML, kept with the ensemble.
     """
     results = sorted(results, key=lambda result: result.index)
     names: dict[str, None] = {}
@@ -180,6 +190,13 @@ def assemble(scenario_name: str, seed: int, results: Sequence[ReplicationResult]
             if result.kpis is not None:
                 accumulator.add(result.index, result.kpis)
         kpis = accumulator.table()
+    if funnel is None:
+        folded = QuantileAccumulator(value="count")
+        for result in results:
+            if result.funnel is not None:
+                folded.add(result.index, result.funnel)
+        funnel = folded.table() if len(folded) else None
+    attainment = _attainment_table([r.attainment for r in results])
     kept = [r.records for r in results if r.records is not None]
     return Ensemble(
         scenario_name=scenario_name,
@@ -189,7 +206,19 @@ def assemble(scenario_name: str, seed: int, results: Sequence[ReplicationResult]
         version=salesim.__version__ if version is None else version,
         records=tuple(kept) if results and len(kept) == len(results) else None,
         records_dir=records_dir,
+        attainment=attainment,
+        funnel=funnel,
+        scenario_text=scenario_text,
     )
+
+
+def _attainment_table(parts: Sequence[pd.DataFrame | None]) -> pd.DataFrame | None:
+    found = [part for part in parts if part is not None]
+    if not found:
+        return None
+    table = pd.concat(found, ignore_index=True) if len(found) > 1 else found[0]
+    return table.sort_values(["replication", "role", "team", "rep_id"], kind="stable",
+                             ignore_index=True)[list(ATTAINMENT_COLUMNS)]
 
 
 # ----------------------------------------------------------------------------- run
@@ -236,17 +265,22 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
         for index, replication_seed in enumerate(replication_seeds(seed, int(reps)))
     ]
     accumulator = QuantileAccumulator(len(tasks))
+    funnel = QuantileAccumulator(len(tasks), value="count")
     with progress_bar(len(tasks), scenario.meta.name, show=progress) as advance:
 
         def done(index: int, result: ReplicationResult) -> None:
             if result.kpis is not None:
                 accumulator.add(result.index, result.kpis)
                 result.kpis = None
+            if result.funnel is not None:
+                funnel.add(result.index, result.funnel)
+                result.funnel = None
             advance()
 
         results = chosen.map(replication_task, tasks, on_done=done)
     return assemble(scenario.meta.name, seed, results, kpis=accumulator.table(),
-                    records_dir=folder)
+                    records_dir=folder, funnel=funnel.table() if len(funnel) else None,
+                    scenario_text=dump_scenario(scenario))
 
 
 @contextlib.contextmanager

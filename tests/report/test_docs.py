@@ -1,0 +1,21 @@
+"""The documentation examples in the report modules run and give what they show."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+from pathlib import Path
+
+import pytest
+
+MODULES = ["salesim.report.formatting", "salesim.report.charts", "salesim.report.html",
+           "salesim.report.excel", "salesim.report.files", "salesim.report.fonts"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_examples(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # examples name scenarios relative to the repository
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
