@@ -32,9 +32,9 @@ from salesim.experiments.executors import resolve_executor
 from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED, run
 from salesim.io import check_output_folder
 from salesim.metrics.kpis import TEAM_HEADLINES
-from salesim.roles import KINDS
 from salesim.report.files import parse_target, write_reports
 from salesim.report.formatting import format_metric as format_value
+from salesim.roles import KINDS
 from salesim.scenario import load_scenario
 
 EXIT_OK = 0

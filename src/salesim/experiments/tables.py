@@ -24,11 +24,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesim.records import Records
 from salesim.metrics._tidy import text_array
 from salesim.metrics.funnel import FUNNEL_STAGES
 from salesim.metrics.periods import Horizon
 from salesim.metrics.plan import Plan
+from salesim.records import Records
 
 ATTAINMENT_COLUMNS = ("replication", "role", "team", "rep_id", "attainment")
 """Columns of the ensemble's ``attainment`` table (``team`` is ``''`` when the

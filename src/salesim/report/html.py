@@ -96,7 +96,7 @@ class Target:
 
 def quota_capacity(ensemble: Ensemble) -> float | None:
     """The bookings the teams' quotas add up to: per month, the average ramped
-    heads of each role with a bookings quota times its monthly quota, summed over
+    heads of each team with a bookings quota times its monthly quota, summed over
     the horizon. ``None`` without the scenario or without a bookings quota."""
     if not ensemble.scenario_text:
         return None
@@ -107,18 +107,20 @@ def quota_capacity(ensemble: Ensemble) -> float | None:
     kpis = ensemble.kpis
     total = 0.0
     found = False
-    for name, role in plan.roles.items():
-        if not role.has_quota or role.quota_measure != "bookings":
+    for name, team in plan.teams.items():
+        if not team.has_quota or team.quota_measure != "bookings":
             continue
         rows = kpis.loc[(kpis["metric"] == "ramped_headcount") & (kpis["period_type"] == "month")
-                        & (kpis["role"].astype(str) == name) & (kpis["channel"] == "")
-                        & (kpis["segment"] == "") & (kpis["rep_id"] < 0)]
+                        & (kpis["channel"] == "") & (kpis["segment"] == "")
+                        & (kpis["rep_id"] < 0)]
         if "team" in rows.columns:
-            rows = rows.loc[rows["team"].astype(str) == ""]
+            rows = rows.loc[rows["team"].astype(str) == name]
+        else:  # a run from before teams: one team per kind, named after it
+            rows = rows.loc[rows["role"].astype(str) == name]
         if rows.empty:
             continue
         found = True
-        total += float(rows["mean"].sum()) * float(role.quota_per_month or 0.0)
+        total += float(rows["mean"].sum()) * float(team.quota_per_month or 0.0)
     return total if found else None
 
 
