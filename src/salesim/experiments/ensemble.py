@@ -139,12 +139,16 @@ class Ensemble:
     @property
     def currency(self) -> str:
         """The currency money is in (the KPI table's unit of ``bookings``), or ``''``."""
+        if "metric" not in self.kpis.columns:
+            return ""
         units = self.kpis.loc[self.kpis["metric"] == "bookings", "unit"]
         return str(units.iloc[0]) if len(units) else ""
 
     @property
     def units(self) -> dict[str, str]:
         """Each KPI metric's unit (``USD``, ``share``, ``count``...)."""
+        if "metric" not in self.kpis.columns:
+            return {}
         first = self.kpis.drop_duplicates("metric")
         return dict(zip(first["metric"].astype(str), first["unit"].astype(str), strict=True))
 

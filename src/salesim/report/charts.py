@@ -63,6 +63,7 @@ from salesim.report.formatting import (
     format_percent,
     metric_kind,
 )
+from salesim.roles import KINDS
 
 enable_cjk_fallback()
 
@@ -195,8 +196,9 @@ def team_rows(kpis: pd.DataFrame, metric: str, period_type: str) -> tuple[str, p
 
 
 def group_label(name: str, column: str) -> str:
-    """How a team is named on a chart: roles in capitals (``AE``), teams as written."""
-    return name.upper() if column == "role" and len(name) <= 4 else name
+    """How a team is named on a chart: kinds in capitals (``AE``), including the
+    shorthand teams named after their kind; other teams as written."""
+    return name.upper() if (column == "role" and len(name) <= 4) or name in KINDS else name
 
 
 def _months(periods: pd.Series) -> pd.DatetimeIndex:
