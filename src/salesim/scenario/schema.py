@@ -36,6 +36,7 @@ from salesim.scenario.accounts import (
     accounts_problems,
     territory_problems,
 )
+from salesim.scenario.compensation import CompensationPlan, compensation_problems
 from salesim.scenario.fields import (
     DURATION_JSON_SCHEMA,
     DurationDist,
@@ -331,6 +332,8 @@ class Team(Section):
     backfill: Backfill = Backfill(enabled=False)
     annual_cost: Money = Field(default=0.0, description="Fully loaded cost per head per year.")
     quota: Quota | None = None
+    compensation: CompensationPlan | None = Field(
+        default=None, description="The team's compensation plan (pay changes cost only).")
 
     @field_validator("ramp", mode="before")
     @classmethod
@@ -745,6 +748,7 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
     if scenario.territories is not None:
         problems += territory_problems(scenario.territories, scenario.accounts,
                                        {name: team.kind for name, team in teams.items()})
+    problems += compensation_problems(scenario)
     if not any(len(p.path) == 1 and p.path[0] in KINDS for p in problems):
         known: dict[str, tuple[str, ...]] = {}
         if scenario.accounts is not None and scenario.accounts.generated:
