@@ -390,3 +390,125 @@ def _pay_draws(rows: list[_Row], plan: Plan, hired: dict[int, np.datetime64],
         owed = balance.get(row.rep, 0.0)
         row.draw_recovered = min(owed, max(0.0, earned - guarantee))
         balance[row.rep] = owed - row.draw_recovered + (row.draw if draw.recoverable else 0.0)
+
+
+# ----------------------------------------------------------------------------- in the KPIs
+
+
+def paid_months(payouts: pd.DataFrame, grid: PeriodGrid) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``payouts`` paid inside the grid's horizon and the month (row of the
+    grid's months) each is paid in: the month its pay period ends in."""
+    last_day = payouts["period_end"].to_numpy(dtype="datetime64[ns]") - np.timedelta64(1, "ns")
+    return grid.month_index(last_day)
+
+
+def extra_pay_monthly(records: Records, grid: PeriodGrid, names: list[str], by: str
+                      ) -> np.ndarray:
+    """Months x ``names`` (teams or roles, ``by`` ``'team'`` or ``'role'``): the pay on top
+    of base (``total - base``: variable, SPIFs and draws less clawbacks and recovered
+    draws), in the month it is paid. Base pay is part of a team's fully loaded
+    ``annual_cost``, so this is what a plan adds to the cost of a team."""
+    payouts = records.payouts
+    out = np.zeros((len(grid.month_numbers), len(names)))
+    if payouts.empty or not names:
+        return out
+    rows, months = paid_months(payouts, grid)
+    column = pd.Index(names).get_indexer(text_array(payouts[by])[rows])
+    extra = (payouts["total"] - payouts["base"]).to_numpy(dtype=float)[rows]
+    ok = column >= 0
+    np.add.at(out, (months[ok], column[ok]), extra[ok])
+    return out
+
+
+@dataclass(frozen=True)
+class PayKpis:
+    """Pay KPIs per grid period (rows) and team (columns of ``teams``), and overall."""
+
+    teams: list[str]
+    kinds: list[str]
+    per_team: dict[str, np.ndarray]
+    overall: dict[str, np.ndarray]
+
+
+PAY_SPREAD = ("pay_per_rep_mean", "pay_per_rep_p10", "pay_per_rep_p50", "pay_per_rep_p90",
+              "share_under_threshold", "share_at_target", "share_at_cap")
+
+
+def pay_kpis(records: Records, plan: Plan, grid: PeriodGrid) -> PayKpis:
+    """The pay KPIs of :mod:`salesim.metrics.kpis` from the ``payouts`` and
+    ``payout_measures`` tables, each pay period counted in the grid periods holding
+    the month it ends in."""
+    payouts = records.payouts
+    teams = [str(t) for t in dict.fromkeys(text_array(payouts["team"]))]
+    kinds = [plan.kind_of(t) or str(payouts.loc[payouts["team"] == t, "role"].iloc[0])
+             for t in teams]
+    rows, months = paid_months(payouts, grid)
+    paid = payouts.iloc[rows]
+    team_index = pd.Index(teams).get_indexer(text_array(paid["team"]))
+    n_months, n_teams = len(grid.month_numbers), len(teams)
+
+    def monthly_sum(values: np.ndarray) -> np.ndarray:
+        out = np.zeros((n_months, n_teams))
+        np.add.at(out, (months, team_index), values)
+        return grid.rollup(out)
+
+    total = paid["total"].to_numpy(dtype=float)
+    base = paid["base"].to_numpy(dtype=float)
+    per_team: dict[str, np.ndarray] = {
+        "comp_total": monthly_sum(total), "comp_base": monthly_sum(base),
+        "comp_variable": monthly_sum(total - base),
+    }
+    # each grid period: the rows paid in it
+    parents = grid.month_parents[months]
+    period_rows = [np.flatnonzero((parents == p).any(axis=1)) for p in range(grid.size)]
+    spread = {name: np.full((grid.size, n_teams), np.nan) for name in PAY_SPREAD}
+    at_mean = np.zeros((grid.size, n_teams))
+    measures = records.payout_measures
+    measure_key = pd.MultiIndex.from_arrays([measures["rep_id"].to_numpy(dtype=np.int64),
+                                             measures["period_start"].to_numpy(
+                                                 dtype="datetime64[ns]")])
+    paid_key = pd.MultiIndex.from_arrays([paid["rep_id"].to_numpy(dtype=np.int64),
+                                          paid["period_start"].to_numpy(dtype="datetime64[ns]")])
+    reps = paid["rep_id"].to_numpy(dtype=np.int64)
+    for period, picked in enumerate(period_rows):
+        for t, team in enumerate(teams):
+            mine = picked[team_index[picked] == t]
+            if len(mine) == 0:
+                continue
+            pay = pd.Series(total[mine]).groupby(reps[mine]).sum().to_numpy(dtype=float)
+            spread["pay_per_rep_mean"][period, t] = pay.mean()
+            for q in (10, 50, 90):
+                spread[f"pay_per_rep_p{q}"][period, t] = np.percentile(pay, q)
+            spread["share_under_threshold"][period, t] = paid["under_threshold"].to_numpy(
+                dtype=bool)[mine].mean()
+            spread["share_at_target"][period, t] = (paid["attainment"].to_numpy(dtype=float)
+                                                    [mine] >= 1.0).mean()
+            spread["share_at_cap"][period, t] = paid["at_cap"].to_numpy(dtype=bool)[mine].mean()
+            at_mean[period, t] = _variable_at_mean(plan.teams.get(team), paid.iloc[mine],
+                                                   measures.loc[measure_key.isin(
+                                                       paid_key[mine])])
+    per_team.update(spread)
+    per_team["variable_pay_at_mean_attainment"] = at_mean
+    per_team["variable_pay_from_curves"] = monthly_sum(
+        paid["variable"].to_numpy(dtype=float))
+    overall = {name: per_team[name].sum(axis=1)
+               for name in ("comp_total", "comp_base", "comp_variable",
+                            "variable_pay_at_mean_attainment", "variable_pay_from_curves")}
+    return PayKpis(teams=teams, kinds=kinds, per_team=per_team, overall=overall)
+
+
+def _variable_at_mean(team_plan: TeamPlan | None, rows: pd.DataFrame,
+                      measures: pd.DataFrame) -> float:
+    """What the curves would pay these rep-periods if every rep attained the mean
+    attainment of each measure: the cost of a plan priced on an average rep."""
+    comp = team_plan.compensation if team_plan is not None else None
+    if comp is None or rows.empty:
+        return float("nan")
+    target_variable = float(rows["target_variable"].sum())
+    total = 0.0
+    for measure, spec in comp.measures.items():
+        found = measures.loc[(measures["measure"] == measure).to_numpy(dtype=bool),
+                             "attainment"].to_numpy(dtype=float)
+        if len(found):
+            total += spec.weight * target_variable * spec.curve.payout(float(found.mean()))
+    return total
