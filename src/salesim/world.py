@@ -189,7 +189,8 @@ def pay_tables(tables: dict[str, pd.DataFrame], scenario: Scenario) -> dict[str,
     from salesim.metrics.plan import Plan
 
     records = Records(**{name: conform(name, table) for name, table in tables.items()},
-                      start=scenario.meta.start, end=scenario.meta.end)
+                      start=scenario.meta.start, end=scenario.meta.end, seed=0,
+                      scenario_name=scenario.meta.name, info={})
     payouts, measures = payout_tables(records, Plan.from_scenario(scenario))
     return {"payouts": payouts, "payout_measures": measures}
 

@@ -209,8 +209,8 @@ def payout_tables(records: Records, plan: Plan) -> tuple[pd.DataFrame, pd.DataFr
     month_start = (np.datetime64("1970-01", "M") + grid.month_numbers).astype("datetime64[ns]")
     month_end = (np.datetime64("1970-01", "M") + grid.month_numbers + 1).astype(
         "datetime64[ns]")
-    horizon_start = np.datetime64(grid.horizon.start.to_datetime64(), "ns")
-    horizon_end = np.datetime64(grid.horizon.end.to_datetime64(), "ns")
+    horizon_start = grid.horizon.start.to_datetime64().astype("datetime64[ns]")
+    horizon_end = grid.horizon.end.to_datetime64().astype("datetime64[ns]")
     events = _measure_events(records, plan)
     hired = dict(zip(records.reps["rep_id"].to_numpy(dtype=np.int64),
                      records.reps["hired_at"].to_numpy(dtype="datetime64[ns]"), strict=True))
@@ -361,7 +361,7 @@ def _claw_back(rows: list[_Row], plan: Plan, records: Records, events: dict[str,
         comp = team_plan.compensation if team_plan is not None else None
         if comp is None or comp.clawback is None:
             continue
-        within = np.timedelta64(int(round(comp.clawback.within.days * 86_400)), "s")
+        within = np.timedelta64(round(comp.clawback.within.days * 86_400), "s")
         if churn_at[deal] - started[deal] > within:
             continue
         for row in by_rep[rep]:
@@ -413,7 +413,7 @@ def extra_pay_monthly(records: Records, grid: PeriodGrid, names: list[str], by: 
     if payouts.empty or not names:
         return out
     rows, months = paid_months(payouts, grid)
-    column = pd.Index(names).get_indexer(text_array(payouts[by])[rows])
+    column = pd.Index(names).get_indexer(pd.Index(text_array(payouts[by])[rows]))
     extra = (payouts["total"] - payouts["base"]).to_numpy(dtype=float)[rows]
     ok = column >= 0
     np.add.at(out, (months[ok], column[ok]), extra[ok])
@@ -444,7 +444,7 @@ def pay_kpis(records: Records, plan: Plan, grid: PeriodGrid) -> PayKpis:
              for t in teams]
     rows, months = paid_months(payouts, grid)
     paid = payouts.iloc[rows]
-    team_index = pd.Index(teams).get_indexer(text_array(paid["team"]))
+    team_index = pd.Index(teams).get_indexer(pd.Index(text_array(paid["team"])))
     n_months, n_teams = len(grid.month_numbers), len(teams)
 
     def monthly_sum(values: np.ndarray) -> np.ndarray:

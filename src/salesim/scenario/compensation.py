@@ -272,12 +272,12 @@ def compensation_problems(scenario: Scenario) -> list[Problem]:
         if plan is None:
             continue
         kind = KINDS[team.kind]
-        path = (*scenario.team_path(name), "compensation")
+        path: tuple[str | int, ...] = (*scenario.team_path(name), "compensation")
         weights = {measure: spec.weight for measure, spec in plan.measures.items()}
         if (p := share_problem((*path, "measures"), weights, "measure weights")) is not None:
             problems.append(p)
         for measure, spec in plan.measures.items():
-            where = (*path, "measures", measure)
+            where: tuple[str | int, ...] = (*path, "measures", measure)
             if measure not in kind.pay_measures:
                 problems.append(Problem(where, f"a {kind.title} team does not produce "
                                                f"'{measure}'",
