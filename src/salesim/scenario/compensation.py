@@ -279,7 +279,7 @@ def compensation_problems(scenario: Scenario) -> list[Problem]:
         for measure, spec in plan.measures.items():
             where: tuple[str | int, ...] = (*path, "measures", measure)
             if measure not in kind.pay_measures:
-                problems.append(Problem(where, f"a {kind.title} team does not produce "
+                problems.append(Problem(where, f"{kind.title} teams do not produce "
                                                f"'{measure}'",
                                         f"measures for a team of kind {kind.name}: "
                                         f"{', '.join(kind.pay_measures)}"))
@@ -308,7 +308,7 @@ def compensation_problems(scenario: Scenario) -> list[Problem]:
             where = (*path, "spifs", index)
             if spif.event not in kind.spif_events:
                 problems.append(Problem((*where, "event"),
-                                        f"a {kind.title} team has no '{spif.event}' events",
+                                        f"{kind.title} teams have no '{spif.event}' events",
                                         f"events for a team of kind {kind.name}: "
                                         f"{', '.join(kind.spif_events)}"))
             if spif.end < spif.start:
