@@ -6,13 +6,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from tests.metrics.builders import records
 
 from salesim.metrics import Plan, TeamPlan, headline_metrics, kpi_table
 from salesim.metrics.compensation import payout_tables
 from salesim.metrics.finance import costs
 from salesim.records import COLUMNS, Records
 from salesim.scenario.compensation import CompensationPlan
-from tests.metrics.builders import records
 
 QUARTER_VARIABLE = 12_500.0  # OTE 100k, half of it variable: 50k a year, 12.5k a quarter
 
@@ -212,7 +212,7 @@ def test_a_new_hire_target_follows_the_ramp_and_the_months_employed() -> None:
     assert quarter(measures, 1, "2027-01-01")["target"] == pytest.approx(200_000 / 3)
 
 
-@pytest.mark.parametrize("mode, ae_credit", [("overlay", 20_000), ("split", 10_000)])
+@pytest.mark.parametrize(("mode", "ae_credit"), [("overlay", 20_000), ("split", 10_000)])
 def test_a_csm_shares_credit_for_expansion_deals(mode: str, ae_credit: float) -> None:
     book = records(
         reps=reps({"rep_id": 1}, {"rep_id": 3, "role": "cs", "team": "cs"}),
@@ -247,5 +247,6 @@ def test_teams_without_a_plan_get_no_rows_and_no_plans_give_empty_tables() -> No
     payouts, _ = pay(book, ae=ae_plan(), sdr=TeamPlan(kind="sdr"))
     assert set(payouts["rep_id"]) == {1}
     payouts, measures = pay(book, ae=TeamPlan(kind="ae"))
-    assert payouts.empty and measures.empty
+    assert payouts.empty
+    assert measures.empty
     assert list(payouts.columns) == list(COLUMNS["payouts"])
