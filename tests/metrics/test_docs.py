@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = ["salesim.metrics", "salesim.metrics.plan", "salesim.metrics.periods",
-           "salesim.metrics.intervals"]
+           "salesim.metrics.intervals", "salesim.metrics.compensation"]
 
 
 @pytest.mark.parametrize("name", MODULES)
