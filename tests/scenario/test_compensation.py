@@ -120,3 +120,12 @@ def test_a_spif_on_events_the_kind_does_not_have_and_credit_outside_cs() -> None
         "the SPIF ends before it starts",
         "only customer success teams share credit for expansion deals",
     ]
+
+
+def test_a_plan_written_at_the_top_level_points_to_the_teams() -> None:
+    text = HEAD + "      meetings_held: {weight: 100%}\ncompensation: {}\n"
+    with pytest.raises(ScenarioError) as caught:
+        loads_scenario(text, source="t.yaml")
+    [issue] = caught.value.issues
+    assert (issue.location.line, issue.message) == (16, "compensation plans belong to teams")
+    assert "under each team" in issue.hint

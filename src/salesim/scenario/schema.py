@@ -4,8 +4,9 @@ Sections follow the domain: ``meta`` and ``calendar``; the market (``segments``,
 ``channels``, ``recycle``); the teams (``sdr``, ``ae``, ``cs``), each a
 :class:`Team` with headcount, hiring plan, ramp, attrition and quota plus its
 own work parameters; and what customers do after signing (``customers``).
-Further teams (BDR) and sections (accounts, territories, partners,
-compensation) join the same way: a new model and a new key.
+Further teams (BDR) and sections (accounts, territories, partners) join the same
+way: a new model and a new key. A team's ``compensation`` plan is a field of
+:class:`Team` (:mod:`salesim.scenario.compensation`).
 
 Cross-section rules (shares that must sum to 100%, names that must refer to
 existing segments or stages) live in :func:`cross_section_problems`, which
@@ -614,7 +615,6 @@ SHORTHAND_TEAMS: tuple[str, ...] = ("sdr", "ae", "cs")
 PLANNED_SECTIONS = {
     "bdr": "outbound (BDR) teams",
     "partners": "partner channels",
-    "compensation": "compensation plans",
 }
 
 
