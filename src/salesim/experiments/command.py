@@ -44,6 +44,8 @@ _STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
 
 _MONEY = ("bookings", "arr", "cac", "cost", "revenue", "payout")
 _SHARES = ("rate", "nrr", "grr", "attainment", "share")
+_PAY = ("comp_cost", "comp_variable", "variable_pay")
+"""Pay headlines: money, whatever else their names mention (attainment)."""
 
 
 def default_out(scenario_name: str) -> Path:
@@ -223,6 +225,8 @@ def format_value(metric: str, value: float, currency: str = "") -> str:
     ('1.23M USD', '23.4%')
     >>> format_value("speed_to_lead_median_minutes", 4.25), format_value("leads", 2400.0)
     ('4.2 min', '2,400')
+    >>> format_value("variable_pay_at_mean_attainment", 51_000, "USD")
+    '51k USD'
     """
     if value is None or pd.isna(value):
         return "-"
@@ -231,9 +235,9 @@ def format_value(metric: str, value: float, currency: str = "") -> str:
         return "inf" if value > 0 else "-inf"
     if "minutes" in metric:
         return f"{value:,.1f} min"
-    if any(word in metric for word in _SHARES):
+    if any(word in metric for word in _SHARES) and not metric.startswith(_PAY):
         return f"{value:.1%}"
-    if any(word in metric for word in _MONEY):
+    if any(word in metric for word in _MONEY) or metric.startswith(_PAY):
         return f"{_short_number(value)} {currency}".rstrip()
     if value.is_integer() or abs(value) >= 100:
         return f"{value:,.0f}"
