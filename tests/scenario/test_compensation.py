@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from salesim.scenario import ScenarioError
@@ -129,3 +130,13 @@ def test_a_plan_written_at_the_top_level_points_to_the_teams() -> None:
     [issue] = caught.value.issues
     assert (issue.location.line, issue.message) == (16, "compensation plans belong to teams")
     assert "under each team" in issue.hint
+
+
+def test_a_convex_curve_costs_more_on_average_than_at_the_average_attainment() -> None:
+    # attainment uniform on 0.5..1.5 (mean 1.0) under a 2x accelerator above target:
+    # E[payout] = E[a] + E[max(a - 1, 0)] = 1.0 + 0.125 (exactly), payout(E[a]) = 1.0
+    accelerated = curve(tiers=[{"above": "100%", "rate": 2}])
+    attainment = np.linspace(0.5, 1.5, 100_001)
+    average_cost = np.mean([accelerated.payout(a) for a in attainment])
+    assert average_cost == pytest.approx(1.125, abs=1e-5)  # a fine grid, not an integral
+    assert accelerated.payout(float(attainment.mean())) == pytest.approx(1.0)
