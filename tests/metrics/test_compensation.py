@@ -98,6 +98,9 @@ def test_convexity_cost_at_mean_attainment_is_not_the_mean_cost() -> None:
     assert value["comp_share_of_bookings"] == pytest.approx(total / 200_000)
     assert value["effective_commission_rate"] == pytest.approx(3.0 * QUARTER_VARIABLE
                                                                / 200_000)
+    overall = table.loc[(table["period"] == "2027Q1") & (table["team"] == "")
+                        & (table["role"] == "") & (table["metric"] == "comp_total"), "value"]
+    assert list(overall) == [pytest.approx(total)]
     headlines = headline_metrics(book, plan)
     assert headlines["comp_cost_ae"] == pytest.approx(float(payouts["total"].sum()))
 
