@@ -85,6 +85,16 @@ def test_validate_reference_prints_a_one_screen_summary(runner: CliRunner) -> No
     assert result.stderr == ""
 
 
+def test_validate_shows_each_team_pay_plan(runner: CliRunner) -> None:
+    result = runner.invoke(cli.app, ["validate", str(REPO / "scenarios" / "comp_plans.yaml")])
+    assert result.exit_code == 0, result.output
+    pay = [line.split()[0] for line in result.stdout.splitlines() if " pay " in line]
+    assert pay == ["sdr", "ae", "cs"]
+    text = " ".join(result.stdout.split())  # the table may wrap long rows
+    assert "OTE 80k, 65% base, paid per quarter on meetings_held 60%, valid_meeting_rate " \
+           "30%, sourced_revenue 10%" in text
+
+
 def test_validate_unicode_scenario(runner: CliRunner) -> None:
     result = runner.invoke(cli.app, ["validate", str(JAPANESE)])
     assert result.exit_code == 0, result.output

@@ -33,6 +33,7 @@ from salesim.io import atomic_write_text
 from salesim.report.formatting import format_money
 from salesim.roles import KINDS
 from salesim.scenario import Distribution, Scenario, ScenarioError, load_scenario
+from salesim.scenario.compensation import CompensationPlan
 from salesim.scenario.editor_schema import scenario_json_schema_text
 from salesim.scenario.routing import Route
 from salesim.scenario.schema import AE, Channel, RampCurve, Team
@@ -282,6 +283,9 @@ def _overview(scenario: Scenario) -> Table:
                              f"{recycle.reengage_rate:.0%} come back after "
                              f"{_mean_span(recycle.reengage_after)}, at most "
                              f"{recycle.max_cycles} times")
+    for name, team in scenario.organisation.items():
+        if team.compensation is not None:
+            table.add_row(f"{name} pay", _pay_plan(team.compensation, meta.currency))
     customers = scenario.customers
     table.add_row("customers", f"contracts of {customers.contract_term}; renewal "
                                f"{customers.renewal.onboarded:.0%} onboarded, "
@@ -362,6 +366,14 @@ def _rule(rule: Route) -> str:
 
 
 # ----------------------------------------------------------------------------- formatting
+
+
+def _pay_plan(plan: CompensationPlan, currency: str) -> str:
+    """``OTE 80k, 65% base, per quarter on meetings_held 60%, ...``."""
+    measures = ", ".join(f"{measure} {spec.weight:.0%}"
+                         for measure, spec in plan.measures.items())
+    return (f"OTE {_money(plan.on_target_earnings, currency)}, {plan.base_share:.0%} base, paid per "
+            f"{plan.pay_period} on {measures}")
 
 
 def _money(amount: float, currency: str) -> str:

@@ -170,6 +170,8 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
     }
     if world is not None:
         tables.update(_account_tables(world, tables, sales, rosters, start))
+    if any(team.compensation is not None for team in organisation.values()):
+        tables.update(pay_tables(tables, scenario))
     return Records(
         **{name: conform(name, table) for name, table in tables.items()},
         start=start,
@@ -178,6 +180,19 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
         scenario_name=scenario.meta.name,
         info={"seconds": time.perf_counter() - began, "reengaged": float(pool.reengaged)},
     )
+
+
+def pay_tables(tables: dict[str, pd.DataFrame], scenario: Scenario) -> dict[str, pd.DataFrame]:
+    """The ``payouts`` and ``payout_measures`` tables of a run's records under its
+    teams' compensation plans (pay is worked out from the records alone)."""
+    from salesim.metrics.compensation import payout_tables
+    from salesim.metrics.plan import Plan
+
+    records = Records(**{name: conform(name, table) for name, table in tables.items()},
+                      start=scenario.meta.start, end=scenario.meta.end, seed=0,
+                      scenario_name=scenario.meta.name, info={})
+    payouts, measures = payout_tables(records, Plan.from_scenario(scenario))
+    return {"payouts": payouts, "payout_measures": measures}
 
 
 # ----------------------------------------------------------------------------- stages

@@ -11,7 +11,10 @@
   customers won during the horizon, each from its initial ARR, so a simulation
   that starts with no customers still has a horizon NRR.
 * Cost of a role (all teams of a kind) or of a team = employed months (share of
-  each calendar month employed) x annual cost / 12; cost of a channel = its
+  each calendar month employed) x annual cost / 12, plus, under a compensation
+  plan, the pay on top of base (``payouts.total - payouts.base``: variable pay,
+  SPIFs and draws less clawbacks and recovered draws) in the month each pay period
+  ends: the fully loaded ``annual_cost`` includes base pay; cost of a channel = its
   leads' ``cost`` (by creation) + its fixed cost per month for the months it
   runs (prorated at the horizon edges).
 * CAC = (marketing cost + the cost of every team whose kind counts in acquisition
@@ -33,6 +36,7 @@ import pandas as pd
 
 from salesim.metrics._groups import divide
 from salesim.metrics._tidy import text_array, text_codes
+from salesim.metrics.compensation import extra_pay_monthly
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
 from salesim.metrics.workforce import Workforce, workforce
@@ -307,6 +311,9 @@ def cost_arrays(records: Records, plan: Plan, work: Workforce) -> Costs:
     np.add.at(role_monthly.T, work.role_code, monthly_people)
     team_monthly = np.zeros((len(grid.month_numbers), len(work.by_team.names)))
     np.add.at(team_monthly.T, work.by_team.code, monthly_people)
+    if not records.payouts.empty:
+        role_monthly += extra_pay_monthly(records, grid, work.roles, "role")
+        team_monthly += extra_pay_monthly(records, grid, work.by_team.names, "team")
 
     leads = records.leads
     lead_codes, lead_labels = text_codes(leads["channel"])

@@ -80,6 +80,7 @@ from salesim.metrics._tidy import (
 )
 from salesim.metrics.attainment import AT_QUOTA, MIN_EXPECTED, attainment_arrays
 from salesim.metrics.capacity import Memo, bottleneck_arrays
+from salesim.metrics.compensation import has_plans, pay_kpis
 from salesim.metrics.finance import (
     arr_events,
     cost_arrays,
@@ -692,7 +693,39 @@ def _table(records: Records, plan: Plan, period_types: Sequence[PeriodType],
     _arr_metrics(b)
     _people_metrics(b, bookings, lead_rows["meetings_held"], lead_rows["channel_leads"],
                     lead_rows["channels"], lead_rows["leads"])
+    if not records.payouts.empty:
+        _pay_metrics(b, bookings)
     return b.rows.table()
+
+
+PAY_METRICS = (
+    ("comp_total", MONEY), ("comp_base", MONEY), ("comp_variable", MONEY),
+    ("variable_pay_from_curves", MONEY), ("variable_pay_at_mean_attainment", MONEY),
+    ("pay_per_rep_mean", MONEY), ("pay_per_rep_p10", MONEY), ("pay_per_rep_p50", MONEY),
+    ("pay_per_rep_p90", MONEY), ("share_under_threshold", "share"),
+    ("share_at_target", "share"), ("share_at_cap", "share"),
+)
+"""Pay KPIs per team (:func:`salesim.metrics.compensation.pay_kpis`); the sums also
+overall."""
+
+
+def _pay_metrics(b: _Builder, bookings: np.ndarray) -> None:
+    """Pay from the ``payouts`` table, per team and overall, and its ratio to bookings."""
+    pay = pay_kpis(b.records, b.plan, b.grid)
+    teams = np.asarray(pay.teams, dtype=object)
+    kinds = np.asarray(pay.kinds, dtype=object)
+    for metric, unit in PAY_METRICS:
+        values = pay.per_team[metric]
+        keep = None if unit == MONEY and not metric.startswith("pay_per_rep") \
+            else ~np.isnan(values)
+        b.rows.add(metric, unit, values, "team", teams, kinds, keep=keep)
+        if metric in pay.overall:
+            b.rows.add(metric, unit, pay.overall[metric])
+    for metric, column in (("comp_share_of_bookings", "comp_total"),
+                           ("effective_commission_rate", "comp_variable")):
+        b.rows.add(metric, "share", divide(pay.per_team[column], bookings[:, None]), "team",
+                   teams, kinds)
+        b.rows.add(metric, "share", divide(pay.overall[column], bookings))
 
 
 def kpi_table(records: Records, plan: Plan,
@@ -721,7 +754,24 @@ def _headline_rows(plan: Plan) -> dict[str, tuple[str, str, str]]:
     for team, team_plan in plan.teams.items():
         for metric in TEAM_HEADLINES if team_plan.has_quota else TEAM_HEADLINES[:1]:
             rows.setdefault(f"{metric}_{team}", (metric, plan.kind_of(team), team))
+    if has_plans(plan):
+        for name, metric in PAY_HEADLINES.items():
+            rows.setdefault(name, (metric, "", ""))
+        for team, team_plan in plan.teams.items():
+            if team_plan.compensation is not None:
+                rows.setdefault(f"comp_cost_{team}", ("comp_total", plan.kind_of(team), team))
     return rows
+
+
+PAY_HEADLINES = {
+    "comp_cost": "comp_total", "comp_variable": "comp_variable",
+    "comp_share_of_bookings": "comp_share_of_bookings",
+    "effective_commission_rate": "effective_commission_rate",
+    "variable_pay_from_curves": "variable_pay_from_curves",
+    "variable_pay_at_mean_attainment": "variable_pay_at_mean_attainment",
+}
+"""Headline entries of a plan with compensation (name: the KPI behind it); per team
+with a plan also ``comp_cost_<team>``."""
 
 
 def headline_names(plan: Plan) -> tuple[str, ...]:

@@ -37,6 +37,8 @@ _UNIT_KINDS: dict[str, Kind] = {
 }
 _MONEY_WORDS = ("bookings", "arr", "cac", "cost", "revenue", "payout", "deal_size", "spend")
 _SHARE_WORDS = ("rate", "nrr", "grr", "attainment", "share", "utilisation", "conversion")
+_PAY_WORDS = ("comp_cost", "comp_variable", "variable_pay")
+"""Pay metrics are money, whatever else their names mention (attainment)."""
 
 
 def _significant(value: float, digits: int = 3) -> float:
@@ -151,6 +153,8 @@ def metric_kind(metric: str, unit: str | None = None) -> Kind:
             return kind  # type: ignore[return-value]
     if name.startswith("headcount") or "reps_with_quota" in name:
         return "people"
+    if any(word in name for word in _PAY_WORDS):
+        return "money"
     if any(word in name for word in _SHARE_WORDS):
         return "share"
     if any(word in name for word in _MONEY_WORDS):

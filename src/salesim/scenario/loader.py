@@ -501,6 +501,10 @@ def _describe(error: Any, path: PathKey) -> tuple[str, str]:
         if len(path) == 1 and name in PLANNED_SECTIONS:
             return (f"'{name}' ({PLANNED_SECTIONS[name]}) is not supported yet",
                     "remove the section for now")
+        if len(path) == 1 and name == "compensation":
+            return ("compensation plans belong to teams",
+                    "write 'compensation:' under each team paid by a plan (sdr:, ae:, cs: "
+                    "or a team in teams:)")
         model = model_at(path[:-1])
         known = _field_names(model) if model else []
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)

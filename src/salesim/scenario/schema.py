@@ -4,8 +4,9 @@ Sections follow the domain: ``meta`` and ``calendar``; the market (``segments``,
 ``channels``, ``recycle``); the teams (``sdr``, ``ae``, ``cs``), each a
 :class:`Team` with headcount, hiring plan, ramp, attrition and quota plus its
 own work parameters; and what customers do after signing (``customers``).
-Further teams (BDR) and sections (accounts, territories, partners,
-compensation) join the same way: a new model and a new key.
+Further teams (BDR) and sections (accounts, territories, partners) join the same
+way: a new model and a new key. A team's ``compensation`` plan is a field of
+:class:`Team` (:mod:`salesim.scenario.compensation`).
 
 Cross-section rules (shares that must sum to 100%, names that must refer to
 existing segments or stages) live in :func:`cross_section_problems`, which
@@ -36,6 +37,7 @@ from salesim.scenario.accounts import (
     accounts_problems,
     territory_problems,
 )
+from salesim.scenario.compensation import CompensationPlan, compensation_problems
 from salesim.scenario.fields import (
     DURATION_JSON_SCHEMA,
     DurationDist,
@@ -331,6 +333,8 @@ class Team(Section):
     backfill: Backfill = Backfill(enabled=False)
     annual_cost: Money = Field(default=0.0, description="Fully loaded cost per head per year.")
     quota: Quota | None = None
+    compensation: CompensationPlan | None = Field(
+        default=None, description="The team's compensation plan (pay changes cost only).")
 
     @field_validator("ramp", mode="before")
     @classmethod
@@ -611,7 +615,6 @@ SHORTHAND_TEAMS: tuple[str, ...] = ("sdr", "ae", "cs")
 PLANNED_SECTIONS = {
     "bdr": "outbound (BDR) teams",
     "partners": "partner channels",
-    "compensation": "compensation plans",
 }
 
 
@@ -745,6 +748,7 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
     if scenario.territories is not None:
         problems += territory_problems(scenario.territories, scenario.accounts,
                                        {name: team.kind for name, team in teams.items()})
+    problems += compensation_problems(scenario)
     if not any(len(p.path) == 1 and p.path[0] in KINDS for p in problems):
         known: dict[str, tuple[str, ...]] = {}
         if scenario.accounts is not None and scenario.accounts.generated:
