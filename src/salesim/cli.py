@@ -372,8 +372,8 @@ def _pay_plan(plan: CompensationPlan, currency: str) -> str:
     """``OTE 80k, 65% base, per quarter on meetings_held 60%, ...``."""
     measures = ", ".join(f"{measure} {spec.weight:.0%}"
                          for measure, spec in plan.measures.items())
-    return (f"OTE {_money(plan.on_target_earnings, currency)}, {plan.base_share:.0%} base, paid per "
-            f"{plan.pay_period} on {measures}")
+    return (f"OTE {_money(plan.on_target_earnings, currency)}, {plan.base_share:.0%} base, "
+            f"paid per {plan.pay_period} on {measures}")
 
 
 def _money(amount: float, currency: str) -> str:
