@@ -91,7 +91,7 @@ def test_validate_shows_each_team_pay_plan(runner: CliRunner) -> None:
     pay = [line.split()[0] for line in result.stdout.splitlines() if " pay " in line]
     assert pay == ["sdr", "ae", "cs"]
     text = " ".join(result.stdout.split())  # the table may wrap long rows
-    assert "OTE 80k, 65% base, paid per quarter on meetings_held 60%, valid_meeting_rate " \
+    assert "OTE $80k, 65% base, paid per quarter on meetings_held 60%, valid_meeting_rate " \
            "30%, sourced_revenue 10%" in text
 
 

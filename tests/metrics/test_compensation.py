@@ -6,13 +6,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from tests.metrics.builders import records
 
 from salesim.metrics import Plan, TeamPlan, headline_metrics, kpi_table
 from salesim.metrics.compensation import payout_tables
 from salesim.metrics.finance import costs
 from salesim.records import COLUMNS, Records
 from salesim.scenario.compensation import CompensationPlan
+
+from .builders import records
 
 QUARTER_VARIABLE = 12_500.0  # OTE 100k, half of it variable: 50k a year, 12.5k a quarter
 
