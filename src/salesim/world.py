@@ -665,7 +665,8 @@ def _subscription_tables(served: list[_ServedCustomers], sales: list[_SalesResul
         segment = pd.Series(leads["segment"].to_numpy()[lead_rows])
         channel = pd.Series(leads["channel"].to_numpy()[lead_rows])
         if existing:
-            assert begin is not None and new_leads is not None
+            assert begin is not None
+            assert new_leads is not None
             book = begin.customers[part.name]
             segment = pd.concat([pd.Series(_coded(book.segment, new_leads.segment_names)),
                                  segment], ignore_index=True)

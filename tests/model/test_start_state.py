@@ -120,4 +120,5 @@ def test_bad_start_state_rows_are_reported_by_file_and_row(tmp_path: Path) -> No
     with pytest.raises(ScenarioError) as caught:
         salesim.load_scenario(tmp_path / "s.yaml")
     text = str(caught.value)
-    assert "opps.csv:4" in text and "amount" in text
+    assert "opps.csv:4" in text
+    assert "amount" in text

@@ -303,7 +303,8 @@ def _hired(scenario: Scenario, team: str, spec: StartingReps, rows: StartRows,
     assert spec.tenure is not None
     count = spec.count if spec.count is not None else scenario.organisation[team].headcount
     tenure = spec.tenure.sampler().sample(streams.generator(f"start_state/reps/{team}"), count)
-    return -np.maximum(np.asarray(tenure, dtype=float), 0.0)
+    hired: np.ndarray = -np.maximum(np.asarray(tenure, dtype=float), 0.0)
+    return hired
 
 
 def _mix(scenario: Scenario, shares: dict[str, float] | None, count: int,
@@ -328,19 +329,21 @@ def _customers(scenario: Scenario, rows: StartRows, streams: RandomStreams, star
         assert part.count is not None
         rng = streams.generator("start_state/customers")
         segment = _mix(scenario, part.segments, part.count, rng)
-        renewal = rng.random(part.count) * term  # renewals spread evenly over the term
+        renewals = rng.random(part.count) * term  # renewals spread evenly over the term
         arr = np.zeros(part.count)
         uniforms = rng.random(part.count)
         for code, name in enumerate(segments):
             mine = segment == code
             sampler = (part.arr or scenario.segments[name].deal_size).sampler()
             arr[mine] = sampler.quantile(uniforms[mine])
-        book = ExistingBook(start_at=renewal - term, renewal_at=renewal, arr=arr,
+        book = ExistingBook(start_at=renewals - term, renewal_at=renewals, arr=arr,
                             segment=segment, csm=np.full(part.count, -1, dtype=np.int64),
                             account=np.full(part.count, -1, dtype=np.int64))
         return {part.team or cs_teams[0]: book}
     assert rows.customers is not None
     by_team: dict[str, list[tuple[float, float, float, int, int, int]]] = {}
+    begun: float
+    renewal: float
     for customer in rows.customers:
         if customer.start is not None:
             begun = _days(customer.start, start)
@@ -371,7 +374,7 @@ def _customers(scenario: Scenario, rows: StartRows, streams: RandomStreams, star
 def stage_occupancy(ae: AE) -> np.ndarray:
     """Share of a steady pipeline in each stage: the chance of reaching the stage times
     its mean duration (Little's law), normalised."""
-    reach = np.cumprod([1.0] + [stage.conversion for stage in ae.stages.values()][:-1])
+    reach = np.cumprod([1.0, *[stage.conversion for stage in ae.stages.values()][:-1]])
     durations = np.array([stage.duration.sampler().mean for stage in ae.stages.values()])
     weight = reach * np.maximum(durations, 1e-9)
     return np.asarray(weight / weight.sum(), dtype=float)

@@ -211,12 +211,12 @@ def start_state_problems(state: StartState, segments: list[str],
         of_kind((*path, "team"), opportunities.team, "ae")
         mix((*path, "segments"), opportunities.segments)
         first_ae = next((n for n, k in teams.items() if k == "ae"), None)
-        for row_number, row in enumerate(opportunities.rows or []):
+        for row_number, opp in enumerate(opportunities.rows or []):
             where = (*path, "rows", row_number)
-            of_kind((*where, "team"), row.team, "ae")
-            if row.segment is not None:
-                problems += unknown_names(where, [row.segment], segments, "segments")
-            team = row.team or opportunities.team or first_ae
+            of_kind((*where, "team"), opp.team, "ae")
+            if opp.segment is not None:
+                problems += unknown_names(where, [opp.segment], segments, "segments")
+            team = opp.team or opportunities.team or first_ae
             if team in stages:
-                problems += unknown_names(where, [row.stage], stages[team], "stages")
+                problems += unknown_names(where, [opp.stage], stages[team], "stages")
     return problems
