@@ -42,7 +42,7 @@ from salesim.model.recycle import NurturePool
 from salesim.model.routing import Attribute, route
 from salesim.model.sales import Opportunities, SalesTeam, Territorial
 from salesim.model.sdr import LeadBook, SdrDesk
-from salesim.model.start_state import Start, build_start
+from salesim.model.start_state import Start, build_start, with_waiting
 from salesim.model.success import Customers, serve_customers
 from salesim.model.territories import (
     TerritoryMap,
@@ -150,7 +150,7 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
                                      next_id, skill, begin.hired.get(name))
         next_id += len(rosters[name])
 
-    leads = generate_leads(scenario, streams)
+    leads = with_waiting(generate_leads(scenario, streams), begin.leads)
     world = _account_world(scenario, streams, leads)
     book, desks, pool = _inside_sales(scenario, calendar, rosters, streams, leads, world)
     sdr_names = tuple(desk.name for desk in desks)
@@ -271,6 +271,7 @@ def _inside_sales(scenario: Scenario, calendar: WorkCalendar, rosters: dict[str,
     ready = np.flatnonzero(~leads.not_ready)
     for index, desk in enumerate(desks):
         rows = ready[lead_team[ready] == index]
+        rows = rows[np.argsort(leads.created_at[rows], kind="stable")]  # waiting ones first
         desk.schedule_arrivals(rows, leads.created_at[rows])
     for desk in desks:
         desk.run()

@@ -122,3 +122,23 @@ def test_bad_start_state_rows_are_reported_by_file_and_row(tmp_path: Path) -> No
     text = str(caught.value)
     assert "opps.csv:4" in text
     assert "amount" in text
+
+
+def test_waiting_leads_queue_at_time_zero_with_their_age_counting() -> None:
+    scenario = salesim.load_scenario(MINIMAL, {"start_state.leads": {
+        "count": 50, "age": {"uniform": {"low": "1 day", "high": "3 days"}}}})
+    records = simulate(scenario, seed=4)
+    start = np.datetime64(scenario.meta.start, "ns")
+    leads = records.leads[records.leads["cycle"] == 0]
+    waiting = leads[leads["created_at"] < start]
+    assert len(waiting) == 50
+    assert (waiting["cost"] == 0).all()
+    waited = (start - waiting["created_at"]) / np.timedelta64(1, "D")
+    assert waited.between(1, 3).all()
+    # worked from the first day on, and the time before the start counts
+    assert (waiting["first_attempt_at"] >= start).all()
+    speed = (waiting["first_attempt_at"] - waiting["created_at"]) / np.timedelta64(1, "D")
+    assert (speed >= waited).all()
+    # the same new leads come in as without the start state
+    cold = simulate(salesim.load_scenario(MINIMAL), seed=4).leads
+    assert int((leads["created_at"] >= start).sum()) == int((cold["cycle"] == 0).sum())

@@ -11,6 +11,7 @@ no other random number.
 
 >>> import salesim
 >>> from salesim.engine.random_streams import RandomStreams
+from salesim.model.marketing import SCORE_PART_MAX, NewLeads, monthly_rate
 >>> scenario = salesim.load_scenario("scenarios/minimal.yaml", {
 ...     "start_state.customers.count": 50, "start_state.open_opportunities.count": 20})
 >>> start = build_start(scenario, RandomStreams(1))
@@ -20,6 +21,7 @@ no other random number.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +32,14 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from salesim.engine.random_streams import RandomStreams
+from salesim.model.marketing import SCORE_PART_MAX, NewLeads, monthly_rate
 from salesim.scenario.errors import Location, ScenarioError, ScenarioIssue
 from salesim.scenario.loader import shown_path
 from salesim.scenario.rows import RowLocation, capped, row_issue
 from salesim.scenario.schema import AE, Scenario
 from salesim.scenario.start_state import (
     CustomerRow,
+    LeadRow,
     OpportunityRow,
     RepRow,
     StartingReps,
@@ -80,12 +84,27 @@ class OpenPipeline:
 
 
 @dataclass(frozen=True)
+class WaitingBook:
+    """Leads waiting for an SDR on the first day: creation time (days, <= 0), channel
+    and segment codes, and score (0-100)."""
+
+    created_at: np.ndarray
+    channel: np.ndarray
+    segment: np.ndarray
+    score: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.created_at)
+
+
+@dataclass(frozen=True)
 class Start:
     """Everything a run starts with (empty when the scenario has no ``start_state``)."""
 
     customers: dict[str, ExistingBook] = field(default_factory=dict)
     pipeline: dict[str, OpenPipeline] = field(default_factory=dict)
     hired: dict[str, np.ndarray] = field(default_factory=dict)
+    leads: WaitingBook | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +114,7 @@ class StartRows:
     customers: list[CustomerRow] | None
     opportunities: list[OpportunityRow] | None
     reps: dict[str, list[RepRow]]
+    leads: list[LeadRow] | None = None
 
 
 # ----------------------------------------------------------------------------- reading
@@ -106,6 +126,7 @@ def read_start_state(scenario: Scenario) -> StartRows:
     state = scenario.start_state
     issues: list[ScenarioIssue] = []
     customers = opportunities = None
+    leads: list[LeadRow] | None = None
     reps: dict[str, list[RepRow]] = {}
     if state is not None:
         if state.customers is not None and not state.customers.generated:
@@ -116,9 +137,11 @@ def read_start_state(scenario: Scenario) -> StartRows:
         for team, spec in state.reps.items():
             if spec.file is not None or spec.rows is not None:
                 reps[team] = _rows(spec.file, spec.rows, RepRow, issues)
+        if state.leads is not None and not state.leads.generated:
+            leads = _rows(state.leads.file, state.leads.rows, LeadRow, issues)
     if issues:
         raise ScenarioError(issues)
-    rows = StartRows(customers, opportunities, reps)
+    rows = StartRows(customers, opportunities, reps, leads)
     _check_references(scenario, rows)
     return rows
 
@@ -245,6 +268,21 @@ def _check_references(scenario: Scenario, rows: StartRows) -> None:
                     scenario, team_name, rows):
                 issues.append(ScenarioIssue(at, f"{path}.csm", f"there is no CSM "
                                             f"{customer.csm} on {team_name}"))
+    if rows.leads is not None:
+        assert state.leads is not None
+        for number, lead in enumerate(rows.leads):
+            at = where("leads", number, state.leads.file)
+            path = f"start_state.leads.rows.{number}"
+            if lead.channel not in scenario.channels:
+                issues.append(ScenarioIssue(at, f"{path}.channel", f"'{lead.channel}' is not "
+                                            "a channel",
+                                            f"channels: {', '.join(scenario.channels)}"))
+            if lead.segment is not None and lead.segment not in segments:
+                issues.append(ScenarioIssue(at, f"{path}.segment", f"'{lead.segment}' is not "
+                                            "a segment", f"segments: {', '.join(segments)}"))
+            if lead.created is not None and lead.created > scenario.meta.start:
+                issues.append(ScenarioIssue(at, f"{path}.created", "a waiting lead came in "
+                                            "before the start"))
     for team_name, reps in rows.reps.items():
         spec = state.reps[team_name]
         for number, rep in enumerate(reps):
@@ -288,7 +326,75 @@ def build_start(scenario: Scenario, streams: RandomStreams) -> Start:
     hired = {team: _hired(scenario, team, spec, rows, streams)
              for team, spec in state.reps.items()}
     return Start(customers=_customers(scenario, rows, streams, start),
-                 pipeline=_pipeline(scenario, rows, streams, start), hired=hired)
+                 pipeline=_pipeline(scenario, rows, streams, start), hired=hired,
+                 leads=_waiting(scenario, rows, streams, start))
+
+
+def _waiting(scenario: Scenario, rows: StartRows, streams: RandomStreams, start: dt.date
+             ) -> WaitingBook | None:
+    part = scenario.start_state.leads if scenario.start_state else None
+    if part is None:
+        return None
+    channels = list(scenario.channels)
+    segments = list(scenario.segments)
+    if not part.generated:
+        assert rows.leads is not None
+        return WaitingBook(
+            created_at=np.array([_days(lead.created, start) if lead.created is not None
+                                 else -(lead.age.days if lead.age is not None else 0.0)
+                                 for lead in rows.leads], dtype=float),
+            channel=np.array([channels.index(lead.channel) for lead in rows.leads],
+                             dtype=np.int64),
+            segment=np.array([segments.index(lead.segment) if lead.segment else 0
+                              for lead in rows.leads], dtype=np.int64),
+            score=np.array([lead.score if lead.score is not None else 50.0
+                            for lead in rows.leads], dtype=float))
+    assert part.count is not None
+    n = part.count
+    rng = streams.generator("start_state/leads")
+    volume = np.array([monthly_rate(channel, scenario, scenario.months[0])
+                       for channel in scenario.channels.values()])
+    if volume.sum() <= 0:
+        volume = np.ones(len(channels))
+    channel = np.minimum(np.searchsorted(np.cumsum(volume / volume.sum()), rng.random(n),
+                                         side="right"), len(channels) - 1).astype(np.int64)
+    segment = np.zeros(n, dtype=np.int64)
+    score = np.zeros(n)
+    default_mix = np.array([s.share for s in scenario.segments.values()])
+    for code, spec in enumerate(scenario.channels.values()):
+        mine = np.flatnonzero(channel == code)
+        mix = default_mix if spec.segment_mix is None else np.array(
+            [spec.segment_mix.get(s, 0.0) for s in segments])
+        segment[mine] = rng.choice(len(segments), size=len(mine), p=mix / mix.sum())
+        score[mine] = (
+            np.clip(spec.score.attribute.sampler().sample(rng, len(mine)), 0, SCORE_PART_MAX)
+            + np.clip(spec.score.behaviour.sampler().sample(rng, len(mine)), 0,
+                      SCORE_PART_MAX))
+    age = (part.age.sampler().sample(rng, n) if part.age is not None
+           else rng.random(n) * 2.0)
+    return WaitingBook(created_at=-np.maximum(np.asarray(age, dtype=float), 0.0),
+                       channel=channel, segment=segment, score=score)
+
+
+def with_waiting(leads: NewLeads, waiting: WaitingBook | None) -> NewLeads:
+    """The new leads followed by the leads waiting on the first day (ids after theirs;
+    no cost in the horizon: they were paid for before it; ready for an SDR)."""
+    if waiting is None or not len(waiting):
+        return leads
+    half = waiting.score / 2
+
+    def join(values: np.ndarray, more: np.ndarray) -> np.ndarray:
+        return np.concatenate([values, more.astype(values.dtype)])
+
+    return dataclasses.replace(
+        leads, created_at=join(leads.created_at, waiting.created_at),
+        channel=join(leads.channel, waiting.channel),
+        segment=join(leads.segment, waiting.segment),
+        score=join(leads.score, waiting.score),
+        attribute_score=join(leads.attribute_score, half),
+        behaviour_score=join(leads.behaviour_score, half),
+        cost=join(leads.cost, np.zeros(len(waiting))),
+        not_ready=join(leads.not_ready, np.zeros(len(waiting), dtype=bool)))
 
 
 def _days(day: dt.date, start: dt.date) -> float:

@@ -759,7 +759,7 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
         problems += start_state_problems(
             scenario.start_state, segments, {n: t.kind for n, t in teams.items()},
             {n: list(t.stages) for n, t in scenario.teams_of("ae").items()  # type: ignore[union-attr]
-             })
+             }, list(scenario.channels))
     return problems
 
 

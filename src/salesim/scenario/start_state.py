@@ -40,6 +40,7 @@ CUSTOMER_COLUMNS = ("arr", "start", "renewal", "segment", "team", "csm", "accoun
 OPPORTUNITY_COLUMNS = ("stage", "age", "created", "amount", "owner", "segment", "team",
                        "account")
 REP_COLUMNS = ("hired", "name")
+LEAD_COLUMNS = ("created", "age", "channel", "segment", "score")
 
 
 def _one_form(model: Any, generated: str) -> None:
@@ -162,8 +163,50 @@ class StartingReps(Section):
         return self
 
 
+class LeadRow(Section):
+    """A lead already waiting for an SDR team on the first day."""
+
+    created: dt.date | None = Field(default=None, description="When it came in.")
+    age: DurationValue | None = Field(default=None, description="How long it has waited "
+                                      "(instead of created).")
+    channel: Name
+    segment: Name | None = None
+    score: float | None = Field(default=None, ge=0, le=100,
+                                description="Lead score, 0-100 (default: 50).")
+
+    @model_validator(mode="after")
+    def _dated(self) -> LeadRow:
+        if (self.created is None) == (self.age is None):
+            raise ValueError("give created or age (one of them)")
+        return self
+
+
+class WaitingLeads(Section):
+    """Leads waiting for an SDR on the first day: ``rows``, a ``file``, or ``count``
+    generated (channel in proportion to its volume in the first month, segment and
+    score as the channel's new leads, waiting time spread by ``age``)."""
+
+    file: str | None = None
+    rows: list[LeadRow] | None = None
+    count: int | None = Field(default=None, ge=0, le=10_000_000)
+    age: DurationDist | None = Field(
+        default=None, description="How long each generated lead has waited (default: "
+        "uniform over the last 2 days).")
+
+    @model_validator(mode="after")
+    def _form(self) -> WaitingLeads:
+        _one_form(self, "count")
+        return self
+
+    @property
+    def generated(self) -> bool:
+        return self.count is not None
+
+
 class StartState(Section):
     """Where the organisation stands on the first day of the horizon."""
+
+    leads: WaitingLeads | None = None
 
     customers: ExistingCustomers | None = None
     open_opportunities: OpenOpportunities | None = None
@@ -173,11 +216,12 @@ class StartState(Section):
 
 
 def start_state_problems(state: StartState, segments: list[str],
-                         teams: dict[str, str], stages: dict[str, list[str]]
-                         ) -> list[Problem]:
+                         teams: dict[str, str], stages: dict[str, list[str]],
+                         channels: list[str] | None = None) -> list[Problem]:
     """Names in ``start_state`` that must refer to segments, teams (``teams``: name to
     kind) and the stages of AE teams (``stages``: AE team to its stage names)."""
     problems: list[Problem] = []
+    channels = channels or []
     base: tuple[str | int, ...] = ("start_state",)
     problems += unknown_names((*base, "reps"), list(state.reps), list(teams), "teams")
 
@@ -195,6 +239,12 @@ def start_state_problems(state: StartState, segments: list[str],
         if found is not None:
             problems.append(found)
 
+    for row_number, lead in enumerate(state.leads.rows or [] if state.leads else []):
+        problems += unknown_names((*base, "leads", "rows", row_number), [lead.channel],
+                                  channels, "channels")
+        if lead.segment is not None:
+            problems += unknown_names((*base, "leads", "rows", row_number), [lead.segment],
+                                      segments, "segments")
     customers = state.customers
     if customers is not None:
         path = (*base, "customers")
