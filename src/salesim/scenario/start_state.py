@@ -229,7 +229,9 @@ def start_state_problems(state: StartState, segments: list[str],
         if name is None:
             return
         known = [n for n, k in teams.items() if k == kind]
-        problems.extend(unknown_names(path[:-1], [name], known, f"{kind.upper()} teams"))
+        if name not in known:
+            problems.append(Problem(path, f"'{name}' is not a {kind.upper()} team",
+                                    f"{kind.upper()} teams: {', '.join(known) or 'none'}"))
 
     def mix(path: tuple[str | int, ...], shares: dict[str, float] | None) -> None:
         if shares is None:
