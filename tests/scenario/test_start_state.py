@@ -69,7 +69,7 @@ def test_files_are_relative_to_the_scenario_and_checked_by_row(tmp_path: Path) -
 def test_a_missing_file_is_a_located_problem(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(MINIMAL.read_text()
                                      + "start_state:\n  customers: {file: none.parquet}\n")
-    with pytest.raises(ScenarioError, match="none.parquet: the file does not exist"):
+    with pytest.raises(ScenarioError, match=r"none\.parquet: the file does not exist"):
         salesim.load_scenario(tmp_path / "s.yaml")
 
 
