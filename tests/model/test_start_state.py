@@ -142,3 +142,22 @@ def test_waiting_leads_queue_at_time_zero_with_their_age_counting() -> None:
     # the same new leads come in as without the start state
     cold = simulate(salesim.load_scenario(MINIMAL), seed=4).leads
     assert int((leads["created_at"] >= start).sum()) == int((cold["cycle"] == 0).sum())
+
+
+def test_open_deals_take_ae_slots_from_day_one() -> None:
+    rows = [{"stage": "proposal", "age": "0 days", "amount": 1000, "owner": k % 2 + 1}
+            for k in range(4)]
+    scenario = salesim.load_scenario(MINIMAL, {
+        "ae.max_open_opportunities": 2, "ae.over_capacity": "wait",
+        "ae.stages.proposal.duration": "60 days",
+        "start_state.open_opportunities": {"rows": rows}})
+    records = simulate(scenario, seed=1)
+    opps = records.opportunities
+    start = np.datetime64(scenario.meta.start, "ns")
+    opening = opps[opps["lead_id"] == -1]
+    new = opps[opps["lead_id"] > 0]
+    # both AEs are full (2 each) until the open deals close sixty days in
+    first_free = opening["closed_at"].min()
+    assert first_free == start + np.timedelta64(60, "D")
+    assert (new["assigned_at"].dropna() >= first_free).all()
+    assert (new["created_at"] < first_free).any()  # some new ones had to wait
