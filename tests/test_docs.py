@@ -16,6 +16,8 @@ MODULES = [
     "salesim.scenario.units",
     "salesim.scenario.distributions",
     "salesim.scenario.loader",
+    "salesim.scenario.start_state",
+    "salesim.model.start_state",
 ]
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,6 @@ no other random number.
 
 >>> import salesim
 >>> from salesim.engine.random_streams import RandomStreams
-from salesim.model.marketing import SCORE_PART_MAX, NewLeads, monthly_rate
 >>> scenario = salesim.load_scenario("scenarios/minimal.yaml", {
 ...     "start_state.customers.count": 50, "start_state.open_opportunities.count": 20})
 >>> start = build_start(scenario, RandomStreams(1))
