@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -187,6 +188,19 @@ def _cell(value: Any) -> Any:
 
 
 def _read(path: Path, source: str) -> pd.DataFrame:
+    """The file's table, read once per version of the file (every replication of a run
+    builds its start from it)."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = -1
+    return _read_cached(str(path), stamp, source)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_cached(name: str, stamp: int, source: str) -> pd.DataFrame:
+    del stamp  # part of the cache key only
+    path = Path(name)
     try:
         if path.suffix.lower() == ".csv":
             return pd.read_csv(path, dtype=str, keep_default_na=False)
