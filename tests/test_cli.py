@@ -81,7 +81,7 @@ def test_validate_reference_prints_a_one_screen_summary(runner: CliRunner) -> No
                      "60 accounts each", "win rate 17.5%"):
         assert expected in out, expected
     headcounts = next(line for line in out.splitlines() if "headcount at start" in line)
-    assert headcounts.split()[-3:] == ["12", "14", "7"]
+    assert headcounts.split()[-3:] == ["12", "14", "17"]
     assert result.stderr == ""
 
 
@@ -109,7 +109,7 @@ def test_validate_with_overrides(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     headcounts = next(line for line in result.stdout.splitlines()
                       if "headcount at start" in line)
-    assert headcounts.split()[-3:] == ["12", "24", "7"]
+    assert headcounts.split()[-3:] == ["12", "24", "17"]
     assert "2,800" in result.stdout  # 3,000 with webinars down from 600 to 400
 
 

@@ -39,6 +39,16 @@ PINNED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 PINS: dict[tuple[str, int], dict[str, str]] = {
+    ("japanese_example", 1): {
+        "leads": "a23d64da09c77157", "opportunities": "1d562a868c8ce3b5",
+        "opportunity_stages": "46811c4ab3d5760a", "subscriptions": "93898774945fe4e2",
+        "subscription_events": "d100fdb2995c0f6f", "reps": "2a9b28d65358e937",
+        "activities": "afc9119b4cbae5f8"},
+    ("japanese_example", 7): {
+        "leads": "295d9e88ac377c65", "opportunities": "6d7e8eef367d8422",
+        "opportunity_stages": "4e356be526d8d250", "subscriptions": "2c666e5c953e5991",
+        "subscription_events": "2c09bd14b9a366bd", "reps": "fe319f23fd36ce58",
+        "activities": "e1a17a80f1d7b7d9"},
     ("minimal", 1): {
         "leads": "b6fe5c22a9fcda00", "opportunities": "5f720b2bff5e86cc",
         "opportunity_stages": "22c79e858c366573", "subscriptions": "93c12f2dd0304cc9",
@@ -50,25 +60,15 @@ PINS: dict[tuple[str, int], dict[str, str]] = {
         "subscription_events": "b0672c982d545c27", "reps": "01c8f6b5487292b5",
         "activities": "4ef889fc64d86a5f"},
     ("reference", 1): {
-        "leads": "908b4b2380896092", "opportunities": "94d869f3749ffae7",
-        "opportunity_stages": "b71e6576cffbe5cc", "subscriptions": "09e61a4247a298c8",
-        "subscription_events": "e035b0ff2981432f", "reps": "7ec8d92226e6540e",
-        "activities": "fdaec6432ad8f37d"},
+        "leads": "f77456139e464c57", "opportunities": "7a01acb9ce073b5c",
+        "opportunity_stages": "992efb3f1f3c0b5e", "subscriptions": "916ec54b8518386f",
+        "subscription_events": "0a54ebf5202e851b", "reps": "2dfdc1978bf700d1",
+        "activities": "37ae262eaf0e06c9"},
     ("reference", 7): {
-        "leads": "0b165d8ca9a9cb5e", "opportunities": "b49ef88a27c6345e",
-        "opportunity_stages": "6fe57ed20941e8d0", "subscriptions": "e9bcf45dc1aed8e5",
-        "subscription_events": "99767f900f0e7c13", "reps": "fd38c23a93a3ca4f",
-        "activities": "8f39dc47a562c4c5"},
-    ("japanese_example", 1): {
-        "leads": "74be5357909a3a54", "opportunities": "d91563d526b080ab",
-        "opportunity_stages": "c75dc58533ad9ba9", "subscriptions": "3ed80c67bcc4c987",
-        "subscription_events": "73ab1ff09226eff9", "reps": "36a068d01e8d6ced",
-        "activities": "46d38d9c49157188"},
-    ("japanese_example", 7): {
-        "leads": "30c34599d4da7368", "opportunities": "47c4b4627d94201d",
-        "opportunity_stages": "dee853a3658c55c7", "subscriptions": "969317c49987a647",
-        "subscription_events": "241a444282ab2719", "reps": "ac61afdbcb77d6b9",
-        "activities": "abce3e2f585ba4df"},
+        "leads": "3bd5daf1f2ecfa0f", "opportunities": "9ab721a8d938668e",
+        "opportunity_stages": "a661da874e088791", "subscriptions": "1e00fa12378b0228",
+        "subscription_events": "cfcaed31bc623335", "reps": "1f88a7069737d7b8",
+        "activities": "f78af04b3614304b"},
 }
 
 

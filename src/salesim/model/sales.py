@@ -39,6 +39,7 @@ import numpy.typing as npt
 import simpy
 
 from salesim.engine.random_streams import RandomStreams, per_lead_uniforms
+from salesim.model.start_state import OpenPipeline
 from salesim.model.workforce import Roster
 from salesim.scenario.schema import AE, Scenario
 
@@ -109,6 +110,7 @@ class SalesTeam:
         self.horizon = scenario.meta.horizon_days
         self.stage_names = tuple(self.ae.stages)
         self.segment_names = segment_names
+        self.streams = streams
         self.stream_paths = streams.generator(f"{name}/stages")
         self.stream_amounts = streams.generator(f"{name}/deal_size")
         self.territories: Territorial | None = None
@@ -161,11 +163,18 @@ class SalesTeam:
     # ------------------------------------------------------------------ simulation
 
     def run(self, lead_row: np.ndarray, segment: np.ndarray, created_at: np.ndarray,
-            lead_id: np.ndarray, lead_count: int, territory: Territorial | None = None
+            lead_id: np.ndarray, lead_count: int, territory: Territorial | None = None,
+            opening: OpenPipeline | None = None, opening_rows: np.ndarray | None = None
             ) -> Opportunities:
         """Simulate the opportunities from lead rows ``lead_row`` (of leads ``lead_id``,
         ids ``1..lead_count``, each at most once), created at ``created_at``; with
-        ``territory``, each goes to the rep holding its account's territory."""
+        ``territory``, each goes to the rep holding its account's territory.
+
+        ``opening`` are the opportunities open on the first day (``start_state``), given
+        lead rows ``opening_rows``: they come after the new ones, sit at their stage with
+        their owner from time 0 (taking a slot), spend the rest of their stage time
+        (drawn given the time already spent) and go on by the stage rules; their random
+        numbers come from ``start_state/<team>/stages`` and ``.../deal_size``."""
         order = np.argsort(created_at, kind="stable")
         lead_row, segment, created_at = lead_row[order], segment[order], created_at[order]
         if territory is not None:
@@ -186,7 +195,33 @@ class SalesTeam:
         amounts = self.amounts(
             segment, per_lead_uniforms(self.stream_amounts, lead_id, lead_count, 1)[:, 0])
 
+        first_stage = np.zeros(n, dtype=np.int64)
+        opening_owner = np.zeros(0, dtype=np.int64)
+        if opening is not None and len(opening):
+            extra = self._opening_draws(opening, samplers)
+            rows = opening_rows if opening_rows is not None else np.full(len(opening), -1)
+            lead_row = np.concatenate([lead_row, rows])
+            segment = np.concatenate([segment, opening.segment])
+            created_at = np.concatenate([created_at, opening.created_at])
+            amounts = np.concatenate([amounts, extra[2]])
+            stage_uniforms = np.vstack([stage_uniforms, extra[0]])
+            durations = np.vstack([durations, extra[1]])
+            first_stage = np.concatenate([first_stage, opening.stage])
+            opening_owner = opening.owner
+            if territory is not None:
+                m = len(opening)
+                self.territories = territory = Territorial(
+                    np.concatenate([territory.territory, np.full(m, -1)]),
+                    np.concatenate([territory.split_to, np.full(m, -1)]),
+                    np.concatenate([territory.fit, np.ones(m)]), territory.count,
+                    territory.on_leaving)
+        new_count = n
+        n = len(created_at)
         state = _AeState(self, created_at, segment, conversions, durations, stage_uniforms)
+        state.new_count = new_count
+        state.first_stage = first_stage
+        state.opening_owner = opening_owner
+        state.opening_entered = -opening.age if opening is not None else np.zeros(0)
         state.simulate()
         self.territory_periods = state.finish_periods() if state.land is not None else []
 
@@ -195,7 +230,8 @@ class SalesTeam:
         entered = state.assigned_at[:, None] + np.concatenate(
             [np.zeros((n, 1)), np.cumsum(durations, axis=1)[:, :-1]], axis=1)
         exited = entered + durations
-        reached = np.arange(stages)[None, :] <= last[:, None]
+        reached = ((np.arange(stages)[None, :] <= last[:, None])
+                   & (np.arange(stages)[None, :] >= first_stage[:, None]))
         entered = np.where(reached, entered, NAN)
         exited = np.where(reached, exited, NAN)
         close_time = exited[np.arange(n), last]
@@ -208,11 +244,45 @@ class SalesTeam:
         in_stage = np.where(assigned, np.sum(~np.isnan(entered), axis=1) - 1, -1)
         return Opportunities(
             lead_row=lead_row, segment=segment, created_at=created_at, amount=amounts,
-            ae_id=state.owner_ids(), assigned_at=state.assigned_at,
+            ae_id=state.owner_ids(),
+            assigned_at=np.concatenate([state.assigned_at[:new_count],
+                                        created_at[new_count:]]),
             stage_index=in_stage, status=status,
             closed_at=np.where(closed, close_time, NAN),
             stage_entered=entered, stage_exited=exited,
         )
+
+
+    def _opening_draws(self, opening: OpenPipeline, samplers: list[list[Any]]
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Stage uniforms, durations and amounts of the opportunities open on day one.
+
+        The current stage's duration is drawn given the time already spent in it
+        (its quantile above the age's), and recorded whole: the stage was entered
+        ``age`` days before the start. Earlier stages take no time (they are before
+        the record). Amounts not given are drawn from the segment's deal size.
+        """
+        m, stages = len(opening), len(self.stage_names)
+        rng = self.streams.generator(f"start_state/{self.name}/stages")
+        paths = rng.random((m, 2 * stages))
+        durations = np.zeros((m, stages))
+        grid = np.linspace(0.0005, 0.9995, 1000)
+        for i in range(m):
+            s, k = int(opening.segment[i]), int(opening.stage[i])
+            for j in range(k, stages):
+                u = paths[i, stages + j]
+                if j == k:
+                    spent = float(np.searchsorted(samplers[s][j].quantile(grid),
+                                                  opening.age[i], side="right")) / len(grid)
+                    u = min(spent + u * (1 - spent), grid[-1])
+                    durations[i, j] = max(float(samplers[s][j].quantile(u)),
+                                          float(opening.age[i]))
+                else:
+                    durations[i, j] = float(samplers[s][j].quantile(u))
+        drawn = self.amounts(opening.segment, self.streams.generator(
+            f"start_state/{self.name}/deal_size").random(m))
+        amounts = np.where(np.isnan(opening.amount), drawn, opening.amount)
+        return paths[:, :stages], durations, amounts
 
 
 class _AeState:
@@ -245,6 +315,10 @@ class _AeState:
         # assigned, still open, owned by nobody (their AE left and no colleague had
         # room): adopted before any waiting opportunity; a dict keeps them in order
         self.orphans: dict[int, None] = {}
+        self.new_count = n
+        self.first_stage = np.zeros(n, dtype=np.int64)
+        self.opening_owner = np.zeros(0, dtype=np.int64)
+        self.opening_entered = np.zeros(0)
         self.limit = team.ae.max_open_opportunities
         self.wait_policy = team.ae.over_capacity == "wait"
         self.degrade = team.ae.degrade_per_extra
@@ -267,6 +341,7 @@ class _AeState:
             for territory in range(self.land.count):
                 if self.holder[territory] < 0:
                     self._open_period(territory, -1, "held")
+        self._open_pipeline()
         env.process(self._arrivals())
         for rep in range(len(self.hired)):
             if 0 < self.hired[rep] < self.team.horizon:
@@ -335,7 +410,7 @@ class _AeState:
 
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env = self.env
-        for index, at in enumerate(self.created):
+        for index, at in enumerate(self.created[:self.new_count]):
             if at > env.now:
                 yield env.timeout(at - env.now)
             self.waiting.append(index)
@@ -414,7 +489,34 @@ class _AeState:
             self._assign(index, rep)
         self.waiting = still_waiting
 
-    def _assign(self, index: int, rep: int) -> None:
+    def _open_pipeline(self) -> None:
+        """Opportunities open on day one: each with its owner (or the least loaded AE
+        on the team, room or not: the deal is already theirs), at its stage."""
+        active = [r for r in range(len(self.hired)) if self.hired[r] <= 0 < self.left[r]]
+        for offset, index in enumerate(range(self.new_count, len(self.created))):
+            rep = int(self.opening_owner[offset])
+            if rep not in active:
+                rep = min(active, key=lambda r: (self.load[r], r)) if active else -1
+            if rep < 0:
+                self.orphans[index] = None
+                rep_factor = 1.0
+            else:
+                rep_factor = self.skill[rep] * self.team.roster.productivity(rep, 0.0)
+            self._assign(index, rep, int(self.first_stage[index]), rep_factor)
+
+    def _assign(self, index: int, rep: int, first: int = 0,
+                opening_factor: float | None = None) -> None:
+        """``rep`` takes ``index`` now (at stage ``first``: an opportunity open on day
+        one, whose win factor ``opening_factor`` is its owner's on day one)."""
+        if opening_factor is not None:
+            entered = float(self.opening_entered[index - self.new_count])
+            self.assigned_at[index] = entered  # the stage entry, for the stage records
+            self.assigned[index] = True
+            self.factor[index] = opening_factor
+            if rep >= 0:
+                self._own(index, rep)
+            self._advance(index, first, opening_factor, self.durations[index][first] + entered)
+            return
         now = self.env.now
         roster = self.team.roster
         self.assigned_at[index] = now
@@ -430,16 +532,23 @@ class _AeState:
             factor *= max(0.0, 1 - self.degrade * extra)
         self.factor[index] = factor
         self._own(index, rep)
+        self._advance(index, 0, factor, self.durations[index][0])
+
+    def _advance(self, index: int, first: int, factor: float, first_left: float) -> None:
+        """Fix the outcome from stage ``first`` on and schedule the close; the first
+        stage has ``first_left`` days to go."""
+        now = self.env.now
         # The win chance is spread evenly over the stages: stage k is cleared when the
         # opportunity's uniform falls below conversion_k * factor ** (1 / stages).
         per_stage = factor ** (1 / self.stages)
         conversions = self.conversions[self.segment[index]]
         uniforms = self.uniforms[index]
-        stage = 0
+        stage = first
         while stage < self.stages and uniforms[stage] < min(conversions[stage] * per_stage, 1.0):
             stage += 1
         self.failed_at[index] = stage
-        closes = now + sum(self.durations[index][: min(stage, self.stages - 1) + 1])
+        closes = now + first_left + sum(
+            self.durations[index][first + 1: min(stage, self.stages - 1) + 1])
         if closes < self.team.horizon:
             self.env.timeout(closes - now).callbacks.append(lambda _e: self.release(index))
 

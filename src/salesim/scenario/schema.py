@@ -54,6 +54,7 @@ from salesim.scenario.fields import (
 from salesim.scenario.problems import SHARE_TOLERANCE, Problem, share_problem, unknown_names
 from salesim.scenario.routing import Routing, routing_problems
 from salesim.scenario.section import Section
+from salesim.scenario.start_state import StartState, start_state_problems
 from salesim.scenario.units import Duration, add_months, months_between
 
 __all__ = ["SHARE_TOLERANCE", "Problem", "Section", "unknown_names"]
@@ -636,6 +637,9 @@ class Scenario(Section):
     accounts: Accounts | None = None
     territories: Territories | None = None
     customers: Customers = Customers()
+    start_state: StartState | None = Field(
+        default=None, description="Where the organisation stands on the first day: "
+        "existing customers, open opportunities, starting reps.")
 
     @model_validator(mode="after")
     def _cross_sections(self, info: ValidationInfo) -> Scenario:
@@ -755,6 +759,11 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
             known = {"region": tuple(scenario.accounts.regions or ()),
                      "industry": tuple(scenario.accounts.industries or ())}
         problems += routing_problems(scenario, known)
+    if scenario.start_state is not None:
+        problems += start_state_problems(
+            scenario.start_state, segments, {n: t.kind for n, t in teams.items()},
+            {n: list(t.stages) for n, t in scenario.teams_of("ae").items()  # type: ignore[union-attr]
+             }, list(scenario.channels))
     return problems
 
 
