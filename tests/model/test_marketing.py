@@ -1,5 +1,9 @@
-"""Marketing: monthly volume, seasonality, growth, channel ramp and window, segment mix,
-scores, not-ready share, and spend / cost per lead.
+"""Marketing: volume per day, seasonality, growth, channel ramp and window, segment mix,
+scores, not-ready share, spend / cost per lead, day and hour profiles and explicit
+monthly volumes.
+
+A monthly volume is a rate per day (volume x 12 / 365.25), so a month expects the
+volume times its length over the average month (:func:`month_length`).
 
 Counts are Poisson (or binomial / multinomial) around the configured numbers; each
 test allows the sampling error at 99.9%, Bonferroni-split over its comparisons.
@@ -38,15 +42,21 @@ def monthly_counts(new: NewLeads, months: int = 12) -> np.ndarray:
     return np.histogram(new.created_at, bins=starts)[0]
 
 
+def month_length(months: int = 12) -> np.ndarray:
+    """Each month's days over the average month's (365.25 / 12), from January 2027."""
+    starts = [dt.date(2027 + m // 12, m % 12 + 1, 1) for m in range(months + 1)]
+    return np.diff([(d - starts[0]).days for d in starts]) / (365.25 / 12)
+
+
 def assert_poisson(counts: np.ndarray, expected: np.ndarray, what: str) -> None:
     z = (counts - expected) / np.sqrt(expected)
     print(f"{what}: z from {z.min():.2f} to {z.max():.2f}")
     assert np.abs(z).max() <= z_bound(len(counts)), what
 
 
-def test_volume_per_month_is_the_configured_rate() -> None:
+def test_volume_per_day_is_the_configured_rate() -> None:
     new, _ = leads({"web": {"leads_per_month": 2000}})
-    assert_poisson(monthly_counts(new), np.full(12, 2000.0), "monthly volume")
+    assert_poisson(monthly_counts(new), 2000.0 * month_length(), "monthly volume")
     assert (np.diff(new.created_at) >= 0).all()  # sorted by creation
     assert new.created_at.min() >= 0
     assert new.created_at.max() < 365
@@ -67,7 +77,8 @@ def test_seasonality_scales_each_calendar_month() -> None:
     counts = monthly_counts(new)
     assert counts[6] == 0  # July switched off
     on = np.asarray(season) > 0
-    assert_poisson(counts[on], 1500 * np.asarray(season)[on], "seasonal volume")
+    assert_poisson(counts[on], 1500 * (np.asarray(season) * month_length())[on],
+                   "seasonal volume")
 
 
 def test_growth_compounds_from_the_first_month() -> None:
@@ -78,8 +89,9 @@ def test_growth_compounds_from_the_first_month() -> None:
     months = [dt.date(2027 + m // 12, m % 12 + 1, 1) for m in range(24)]
     rates = np.array([monthly_rate(channel, scenario, month) for month in months])
     years = np.array([(month - first).days / 365.25 for month in months])
-    np.testing.assert_allclose(rates, 1000 * 1.5**years)
-    assert monthly_rate(channel, scenario, dt.date(2028, 1, 1)) == pytest.approx(1500, rel=1e-3)
+    np.testing.assert_allclose(rates, 1000 * 1.5**years * month_length(24))
+    assert monthly_rate(channel, scenario, dt.date(2028, 1, 1)) == pytest.approx(
+        1500 * 31 / (365.25 / 12), rel=1e-3)
     assert_poisson(monthly_counts(new, 24), rates, "growing volume")
 
 
@@ -90,7 +102,7 @@ def test_channel_ramp_and_window() -> None:
     counts = monthly_counts(new)
     assert counts[:2].sum() == 0  # before the launch
     assert counts[10:].sum() == 0  # after the last month
-    expected = 2000 * np.array([*ramp, 1.0, 1.0, 1.0, 1.0])
+    expected = 2000 * np.array([*ramp, 1.0, 1.0, 1.0, 1.0]) * month_length()[2:10]
     assert_poisson(counts[2:10], expected, "ramped volume")
 
 
@@ -103,7 +115,8 @@ def test_spend_over_cost_per_lead_and_lead_cost() -> None:
     assert scenario.channels["paid"].base_leads_per_month == 1000
     names = list(new.channel_names)
     counts = np.bincount(new.channel, minlength=3)
-    assert_poisson(counts, np.array([12_000, 3_600, 6_000.0]), "leads per channel")
+    year = 365 / 365.25  # 2027 is a day short of the average year
+    assert_poisson(counts, np.array([12_000, 3_600, 6_000.0]) * year, "leads per channel")
     cost = {name: np.unique(new.cost[new.channel == k]) for k, name in enumerate(names)}
     assert cost["paid"].tolist() == [150.0]
     assert cost["events"].tolist() == [250.0]
