@@ -5,17 +5,19 @@ constant within a calendar month: the base volume (leads per month, or spend /
 cost per lead, where a month is 1/12 of a year, so ``leads_per_month`` of 1,000
 is 1,000 x 12 / 365.25 leads a day and February is no busier per day than a
 30-day month) times compound growth, the month's seasonality, the channel's own
-ramp and its active window; or, for a month named in ``arrivals.monthly``, that
-month's volume spread over its days. Within each month the leads are spread
-over the days by the channel's day-of-week weights and over each day's hours by
-its hour-of-day weights (by default mostly weekday business hours, see
-:class:`salesim.scenario.schema.Arrivals`).
+ramp and its active window. Each day takes that rate times its day-of-week
+weight over the mean weight (so a week brings seven days' volume, and a Monday is
+as busy in February as in March), and each hour of the day its hour-of-day weight
+over the mean (by default mostly weekday business hours, see
+:class:`salesim.scenario.schema.Arrivals`). A month named in ``arrivals.monthly``
+has its written volume instead, spread over its days by the same weights.
 
-Drawing is vectorised per channel: one Poisson count per month (the profile
-moves leads within a month, never the month's total), then each lead's day, hour
-and moment within the hour by inverse transform. The counts come first from the
-channel's stream and the timing after the lead attributes, so a different
-profile changes when leads arrive and nothing else about them.
+Drawing is vectorised per channel: one Poisson count per month (the sum of its
+days' expectations), then each lead's day, hour and moment within the hour by
+inverse transform, which is exact for a rate constant within each hour. Lead
+attributes come from the channel's stream (``marketing/<channel>``) and the
+timing from its own (``marketing/<channel>/arrivals``), so a profile that keeps
+a month's totals changes when leads arrive and nothing else about them.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ class NewLeads:
 
 
 def monthly_rate(channel: Channel, scenario: Scenario, month: dt.date) -> float:
-    """Expected leads from ``channel`` in the whole calendar month starting ``month``.
+    """Expected leads from ``channel`` in the whole calendar month starting ``month``,
+    before the day-of-week profile (which moves a month's total by its mix of days).
 
     A month named in ``arrivals.monthly`` has its written volume; any other month
     has the base volume per day (``x 12 / 365.25``) times growth, seasonality and
@@ -113,21 +116,28 @@ class DayPlan:
 
 
 def day_plan(channel: Channel, scenario: Scenario) -> DayPlan:
-    """Each day's expected leads: its month's volume spread over the month's days in
-    proportion to the day-of-week weights (days past the horizon dropped)."""
+    """Each day's expected leads (days past the horizon dropped).
+
+    A day expects its month's rate per day times its day-of-week weight over the mean
+    weight, so a week brings seven days' volume whatever the profile and a Monday is
+    as busy in February as in March; a month named in ``arrivals.monthly`` has its
+    written volume spread over its days in proportion to the weights.
+    """
     start = scenario.meta.start
     horizon = round(scenario.meta.horizon_days)
     weights = np.asarray(channel.arrivals.days, dtype=float)
+    relative = weights / weights.mean()
+    explicit = channel.arrivals.monthly_volumes(scenario.meta.start.replace(day=1))
     expected: list[np.ndarray] = []
     month_of: list[np.ndarray] = []
     for index, month in enumerate(scenario.months):
         following = add_months(month, 1)
         offsets = np.arange((month - start).days, (following - start).days)
-        weekday = (month.weekday() + np.arange(len(offsets))) % 7
-        share = weights[weekday]
-        total = share.sum()
-        volume = monthly_rate(channel, scenario, month)
-        day_volume = volume * share / total if total > 0 else np.zeros(len(offsets))
+        share = relative[(month.weekday() + np.arange(len(offsets))) % 7]
+        if month in explicit and share.sum() > 0:
+            day_volume = monthly_rate(channel, scenario, month) * share / share.sum()
+        else:
+            day_volume = daily_rate(channel, scenario, month) * share
         inside = (offsets >= 0) & (offsets < horizon)
         expected.append(day_volume[inside])
         month_of.append(np.full(int(inside.sum()), index, dtype=np.int64))
