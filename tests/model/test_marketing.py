@@ -15,11 +15,12 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 from salesim.engine.random_streams import RandomStreams
-from salesim.model.marketing import NewLeads, generate_leads, monthly_rate
+from salesim.model.marketing import NewLeads, daily_rate, generate_leads, monthly_rate
 from salesim.scenario.schema import Scenario
 
 from .builders import build, days
@@ -203,3 +204,104 @@ def test_score_parts_reach_the_records_and_follow_recycled_leads() -> None:
         recycled[["attribute_score", "behaviour_score"]].to_numpy(),
         parts.loc[recycled["lead_id"]].to_numpy())
 
+
+
+def working_hour_share(scenario: Scenario, name: str, days_of_year: int = 365) -> float:
+    """Share of a channel's expected arrivals on weekdays 09:00-18:00, from its
+    configured weights over the days of 2027 (flat volume: no growth or seasonality)."""
+    arrivals = scenario.channels[name].arrivals
+    weekday = [(dt.date(2027, 1, 1) + dt.timedelta(days=k)).weekday()
+               for k in range(days_of_year)]
+    day_weight = np.array([arrivals.days[d] for d in weekday])
+    hours = np.asarray(arrivals.hours)
+    in_hours = hours[9:18].sum() / hours.sum()
+    return float(day_weight[np.array(weekday) < 5].sum() / day_weight.sum() * in_hours)
+
+
+def test_default_profile_puts_most_arrivals_in_working_hours() -> None:
+    new, scenario = leads({"web": {"leads_per_month": 3000, "arrivals": {}}})
+    expected = working_hour_share(scenario, "web")
+    assert expected > 0.7  # the default: mostly weekday business hours
+    when = pd.to_datetime("2027-01-01") + pd.to_timedelta(new.created_at, unit="D")
+    inside = (when.day_of_week < 5) & (when.hour >= 9) & (when.hour < 18)
+    result = stats.binomtest(int(inside.sum()), len(inside), expected)
+    print(f"in working hours: {inside.mean():.4f}, configured {expected:.4f}")
+    assert result.pvalue > 1 - CONFIDENCE
+
+
+def test_hour_and_day_profiles_shape_arrivals() -> None:
+    hours = [0.0] * 8 + [3.0, 1.0] + [0.5] * 8 + [0.0] * 6
+    new, scenario = leads({"web": {"leads_per_month": 4000, "arrivals": {
+        "days": {"mon": 2, "tue": 1, "wed": 1, "thu": 1, "fri": 1}, "hours": hours}}})
+    when = pd.to_datetime("2027-01-01") + pd.to_timedelta(new.created_at, unit="D")
+    by_hour = np.bincount(when.hour, minlength=24)
+    assert by_hour[np.asarray(hours) == 0].sum() == 0
+    on = np.asarray(hours) > 0
+    expected = np.asarray(hours)[on] / sum(hours) * len(new)
+    assert stats.chisquare(by_hour[on], expected).pvalue > (1 - CONFIDENCE) / 2
+    by_day = np.bincount(when.day_of_week, minlength=7)
+    assert by_day[5:].sum() == 0  # no weekend leads: days not named weigh 0
+    # a Monday brings twice the leads of another weekday: weights times the number of
+    # each weekday in 2027
+    weekday = [(dt.date(2027, 1, 1) + dt.timedelta(days=k)).weekday() for k in range(365)]
+    weight = np.array([2, 1, 1, 1, 1]) * np.bincount(weekday, minlength=7)[:5]
+    expected_days = weight / weight.sum() * by_day[:5].sum()
+    assert stats.chisquare(by_day[:5], expected_days).pvalue > (1 - CONFIDENCE) / 2
+    # a week still brings seven days' volume: the profile moves leads, not the total
+    volume = scenario.channels["web"].leads_per_month
+    assert volume is not None
+    expected_total = volume * 12 / 365.25 * weight.sum() / (6 / 7)  # mean weight 6/7
+    assert abs(len(new) - expected_total) < z_bound() * np.sqrt(expected_total)
+
+
+def test_february_gets_the_same_per_day_volume_as_a_30_day_month() -> None:
+    new, scenario = leads({"web": {"leads_per_month": 30_000, "arrivals": "flat"}})
+    channel = scenario.channels["web"]
+    february, april = dt.date(2027, 2, 1), dt.date(2027, 4, 1)
+    assert daily_rate(channel, scenario, february) == daily_rate(channel, scenario, april)
+    assert daily_rate(channel, scenario, april) == pytest.approx(30_000 * 12 / 365.25)
+    counts = monthly_counts(new)
+    feb, apr = counts[1], counts[3]
+    # per-day rates equal: Poisson counts compared by their difference per day
+    difference = feb / 28 - apr / 30
+    sd = np.sqrt(feb / 28**2 + apr / 30**2)
+    print(f"February {feb / 28:.1f} leads a day, April {apr / 30:.1f}")
+    assert abs(difference) <= z_bound(3) * sd
+    for count, length in ((feb, 28), (apr, 30)):
+        expected = 30_000 * 12 / 365.25 * length
+        assert abs(count - expected) <= z_bound(3) * np.sqrt(expected)
+
+
+def test_explicit_monthly_volumes_replace_the_plan_for_their_months() -> None:
+    new, scenario = leads({"web": {"leads_per_month": 1000, "annual_growth": 0.5,
+                                   "arrivals": {"days": "flat", "hours": "flat",
+                                                "monthly": {"2027-02": 5000,
+                                                            "2027-03": 0}}}})
+    counts = monthly_counts(new)
+    assert counts[2] == 0
+    channel = scenario.channels["web"]
+    assert monthly_rate(channel, scenario, dt.date(2027, 2, 1)) == 5000
+    years = np.array([(dt.date(2027, m + 1, 1) - dt.date(2027, 1, 1)).days / 365.25
+                      for m in range(12)])
+    expected = 1000 * 1.5**years * month_length()
+    expected[1] = 5000
+    on = np.arange(12) != 2
+    assert_poisson(counts[on], expected[on], "explicit and planned months")
+    # a list starts at the first month
+    listed, _ = leads({"web": {"leads_per_month": 1000,
+                               "arrivals": {"monthly": [3000, 100]}}})
+    assert_poisson(monthly_counts(listed)[:3],
+                   np.array([3000, 100, 1000 * month_length()[2]]), "listed months")
+
+
+def test_a_profile_changes_when_leads_arrive_and_nothing_else() -> None:
+    """Two hour profiles with the same day weights: the same leads, at other hours."""
+    flat, _ = leads({"web": {"leads_per_month": 500, "arrivals": "flat"}}, seed=3)
+    evening, _ = leads({"web": {"leads_per_month": 500, "arrivals": {
+        "days": "flat", "hours": [0.0] * 18 + [1.0] * 6}}}, seed=3)
+    assert len(flat) == len(evening)
+    np.testing.assert_array_equal(flat.score, evening.score)
+    np.testing.assert_array_equal(flat.segment, evening.segment)
+    np.testing.assert_array_equal(flat.not_ready, evening.not_ready)
+    assert ((evening.created_at % 1) * 24 >= 18).all()
+    np.testing.assert_array_equal(np.floor(flat.created_at), np.floor(evening.created_at))
