@@ -8,6 +8,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
 
 import salesim
 from salesim.engine.calendar import WorkCalendar
@@ -193,3 +196,61 @@ def test_stale_in_business_days_counts_working_time() -> None:
     created = days(stale["created_at"])
     expected = calendar.to_calendar(calendar.to_business(created) + 9 / 24)
     np.testing.assert_allclose(days(stale["ended_at"]), expected, atol=1e-6)
+
+
+SEEDS_PER_EXAMPLE = 4
+
+
+def median_speed_to_lead(records: salesim.Records) -> float:
+    """The headline's median speed to lead (minutes): new leads that had a first call."""
+    leads = records.leads[(records.leads["cycle"] == 0)
+                          & records.leads["first_attempt_at"].notna()]
+    minutes = (leads["first_attempt_at"] - leads["created_at"]).dt.total_seconds() / 60
+    return float(minutes.median())
+
+
+@settings(max_examples=6, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(
+    headcount=st.integers(1, 4), extra=st.integers(1, 3),
+    queue=st.sampled_from(["fifo", "score_priority", "newest_first"]),
+    always_open=st.booleans(), profile=st.sampled_from(["flat", "default"]),
+    handle_minutes=st.floats(5, 30), max_attempts=st.integers(1, 3),
+    contact_rate=st.floats(0.2, 1.0), utilisation=st.floats(0.2, 0.9),
+)
+def test_more_sdrs_never_raise_the_median_speed_to_lead(
+        headcount: int, extra: int, queue: str, always_open: bool, profile: str,
+        handle_minutes: float, max_attempts: int, contact_rate: float,
+        utilisation: float) -> None:
+    """Everything else equal (same seeds, so the same leads), a bigger desk calls the
+    median lead no later, beyond sampling error: the mean over seeds of the change in
+    the median is not above zero at 99% (one-sided t over the seeds).
+
+    The lead volume is set from the offered load of the smaller desk (at most 90%
+    busy in its working hours), so that nearly every lead is called and the median
+    over called leads is the median speed to lead rather than the speed of the few
+    an overloaded desk reaches."""
+    calls_per_lead = sum((1 - contact_rate) ** k for k in range(max_attempts))
+    hours_per_month = (24 * 7 if always_open else 45) * 365.25 / 12 / 7
+    leads_per_month = utilisation * headcount * hours_per_month * 60 / (
+        calls_per_lead * handle_minutes)
+    arrivals: Any = "flat" if profile == "flat" else {}
+    changes = []
+    for seed in range(SEEDS_PER_EXAMPLE):
+        medians = []
+        for team in (headcount, headcount + extra):
+            records = run({"headcount": team, "queue": queue,
+                           "handle_time": {"exponential": {"mean": f"{handle_minutes} min"}},
+                           "attempts": {"max": max_attempts}, "contact_rate": contact_rate},
+                          leads_per_month=leads_per_month, seed=seed,
+                          meta={"horizon": "1 month"},
+                          calendar={"always_open": always_open},
+                          channels={"web": {"leads_per_month": leads_per_month,
+                                            "arrivals": arrivals}})
+            medians.append(median_speed_to_lead(records))
+        changes.append(medians[1] - medians[0])
+    change = np.asarray(changes)
+    spread = float(change.std(ddof=1)) / np.sqrt(len(change))
+    bound = float(stats.t.ppf(0.99, len(change) - 1)) * spread
+    print(f"{headcount}->{headcount + extra} SDRs, {queue}: median change {change}")
+    assert change.mean() <= bound + 1e-9
