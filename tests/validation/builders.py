@@ -1,8 +1,8 @@
 """Scenarios for the validation tests: one mechanism switched on, everything else neutral.
 
 :data:`NEUTRAL` is a whole scenario in which nothing is lost or delayed by accident:
-24x7 calendar, leads arriving evenly round the clock, no recycling, no attrition, no ramp, skill 1. Each test overlays the
-few settings it studies with :func:`build`.
+24x7 calendar, leads arriving evenly round the clock, no recycling, no attrition, no
+ramp, skill 1. Each test overlays the few settings it studies with :func:`build`.
 """
 
 from __future__ import annotations
