@@ -41,35 +41,35 @@ PINNED_COLUMNS: dict[str, tuple[str, ...]] = {
 
 PINS: dict[tuple[str, int], dict[str, str]] = {
     ("minimal", 1): {
-        "leads": "3527faf488ac736d", "opportunities": "ce65035605c6b51f",
-        "opportunity_stages": "3e352e4f94e07656", "subscriptions": "03a83c09394d3b73",
-        "subscription_events": "0226a43837f02e55", "reps": "01c8f6b5487292b5",
-        "activities": "87a412f693e60060"},
+        "leads": "590b13fd8b0bf413", "opportunities": "33749ad270df3c17",
+        "opportunity_stages": "1024cddb54523d41", "subscriptions": "853cfe45fff89b83",
+        "subscription_events": "39b1c4acd162c646", "reps": "01c8f6b5487292b5",
+        "activities": "7d9fa1662ac70999"},
     ("minimal", 7): {
-        "leads": "2b7e50509793ed78", "opportunities": "d0cf66a800752ff7",
-        "opportunity_stages": "8c5d6983eaf25b0e", "subscriptions": "bbee97784cec3fe6",
-        "subscription_events": "039b5a1bf414c2bd", "reps": "01c8f6b5487292b5",
-        "activities": "213b54d2e764aeee"},
+        "leads": "ca463f6d63fbd9ec", "opportunities": "ac6e5adface27c94",
+        "opportunity_stages": "52da00582f6748e1", "subscriptions": "81085912efb7efbd",
+        "subscription_events": "896b825caeeb4d71", "reps": "01c8f6b5487292b5",
+        "activities": "34d77e5265d18b22"},
     ("reference", 1): {
-        "leads": "9ca0d903dda8c8ef", "opportunities": "f132160684cb5633",
-        "opportunity_stages": "6571aba47350517f", "subscriptions": "effe8ca348facb66",
-        "subscription_events": "9058322a3358621d", "reps": "7ec8d92226e6540e",
-        "activities": "e1ffb878ba35633d"},
+        "leads": "711384614baef3bb", "opportunities": "3368be80c370d12c",
+        "opportunity_stages": "4c50ba1dbd92a512", "subscriptions": "0d7a3067bcf27e98",
+        "subscription_events": "5351f276628caafd", "reps": "7ec8d92226e6540e",
+        "activities": "25ee6b9d8863d3ff"},
     ("reference", 7): {
-        "leads": "b3076c5b30511738", "opportunities": "e6135d7dae4ef12f",
-        "opportunity_stages": "caa40bec748ad594", "subscriptions": "fd071977d8d5c168",
-        "subscription_events": "8c6f529a355618fb", "reps": "fd38c23a93a3ca4f",
-        "activities": "4f992a64cbad67cb"},
+        "leads": "865c8d86539f0ae9", "opportunities": "dec217c7512d3dbe",
+        "opportunity_stages": "bc0b300b55bc7d20", "subscriptions": "dd6968fd548cc59e",
+        "subscription_events": "f217715303f4a3c2", "reps": "fd38c23a93a3ca4f",
+        "activities": "2f31b471a1d0b6af"},
     ("japanese_example", 1): {
-        "leads": "c498b2dcc1cc5122", "opportunities": "9c3b76a401d15bb4",
-        "opportunity_stages": "dec9f67c6dff5606", "subscriptions": "d5ad720571646dff",
-        "subscription_events": "b1ce3f8fcbe7acb1", "reps": "36a068d01e8d6ced",
-        "activities": "0572f7e882e540c9"},
+        "leads": "d38ba2701e5bfef7", "opportunities": "30d24f15969fbbef",
+        "opportunity_stages": "b4de732e6f1f62b4", "subscriptions": "d69d1c55b4dc04e2",
+        "subscription_events": "a7a45f2b2da5727b", "reps": "36a068d01e8d6ced",
+        "activities": "4e75c427f4160953"},
     ("japanese_example", 7): {
-        "leads": "4cda6cca2a66a711", "opportunities": "1b064514137322d8",
-        "opportunity_stages": "e30452a0a66f9cb0", "subscriptions": "fc73d209bf0ce23c",
-        "subscription_events": "ba484ad269f54802", "reps": "ac61afdbcb77d6b9",
-        "activities": "d30862117d005012"},
+        "leads": "ecde8b561b9c1f24", "opportunities": "64c8e466aa925bb1",
+        "opportunity_stages": "f127032b2381b335", "subscriptions": "b93041f261f5cc0a",
+        "subscription_events": "ad763e5eeed2575e", "reps": "ac61afdbcb77d6b9",
+        "activities": "078011906fd27212"},
 }
 
 
