@@ -364,3 +364,26 @@ def test_sdr_queue_and_stale_after() -> None:
     assert sdr.stale_after == Duration(5, "business_day")
     with pytest.raises(ValidationError):
         SDR.model_validate({"headcount": 1, "stale_after": "0 days"})
+
+
+@pytest.mark.parametrize("arrivals", [
+    "flat",
+    {"days": "flat", "hours": [1] * 24},
+    {"days": {"mon": 1, "Fri": 0.5}, "monthly": {"2027-02": 700}},
+    {"days": [1, 1, 1, 1, 1, 0, 0], "monthly": [800, 750]},
+])
+def test_editor_schema_takes_every_arrivals_form(validator: jsonschema.Draft202012Validator,
+                                                 arrivals: Any) -> None:
+    data = yaml.safe_load(edited())
+    data["channels"]["inbound"]["arrivals"] = arrivals
+    assert not list(validator.iter_errors(as_json(data)))
+    Scenario.model_validate(data)  # and the model reads it
+
+
+@pytest.mark.parametrize("arrivals", [{"days": [1, 2]}, {"hours": "sometimes"},
+                                      {"days": {"someday": 1}}])
+def test_editor_schema_flags_bad_arrivals(validator: jsonschema.Draft202012Validator,
+                                          arrivals: Any) -> None:
+    data = yaml.safe_load(edited())
+    data["channels"]["inbound"]["arrivals"] = arrivals
+    assert list(validator.iter_errors(as_json(data)))

@@ -413,6 +413,16 @@ def _weights(value: Any, count: int, names: tuple[str, ...] | None, what: str) -
     return value
 
 
+_FLAT_JSON: dict[str, Any] = {"enum": ["flat", "even", "uniform"]}
+_WEIGHT_JSON: dict[str, Any] = {"type": "number", "minimum": 0}
+
+
+def _flat_or_arrivals(schema: dict[str, Any]) -> None:
+    """Editor schema of ``channel.arrivals``: the settings, or ``flat``."""
+    reference = schema.pop("$ref")
+    schema["anyOf"] = [{"$ref": reference}, _FLAT_JSON]
+
+
 class Arrivals(Section):
     """When a channel's leads arrive, and explicit volumes for some months.
 
@@ -423,11 +433,17 @@ class Arrivals(Section):
     replacing the volume with growth, seasonality and ramp for those months.
     """
 
-    days: tuple[Annotated[float, Field(ge=0)], ...] = Field(
+    days: Annotated[tuple[Annotated[float, Field(ge=0)], ...], WithJsonSchema({"anyOf": [
+        {"type": "array", "items": _WEIGHT_JSON, "minItems": 7, "maxItems": 7},
+        {"type": "object", "additionalProperties": _WEIGHT_JSON,
+         "propertyNames": {"pattern": "^([Mm]on|[Tt]ue|[Ww]ed|[Tt]hu|[Ff]ri|[Ss]at|[Ss]un)"}},
+        _FLAT_JSON]})] = Field(
         default=DEFAULT_DAY_WEIGHTS,
         description="Day-of-week weights, Monday first: 7 numbers, {mon: 1, sat: 0.2, ...} "
                     "(days left out weigh 0) or 'flat'.")
-    hours: tuple[Annotated[float, Field(ge=0)], ...] = Field(
+    hours: Annotated[tuple[Annotated[float, Field(ge=0)], ...], WithJsonSchema({"anyOf": [
+        {"type": "array", "items": _WEIGHT_JSON, "minItems": 24, "maxItems": 24},
+        _FLAT_JSON]})] = Field(
         default=DEFAULT_HOUR_WEIGHTS,
         description="Hour-of-day weights, 00-01 first: 24 numbers or 'flat'.")
     monthly: dict[Month, Annotated[float, Field(ge=0, le=10_000_000)]] | tuple[
@@ -501,7 +517,7 @@ class Channel(Section):
         default=None, description="Share of new leads not ready now; defaults to recycle's."
     )
     arrivals: Arrivals = Field(
-        default_factory=Arrivals,
+        default_factory=Arrivals, json_schema_extra=_flat_or_arrivals,
         description="Day-of-week and hour-of-day profile, and explicit monthly volumes.")
 
     @field_validator("ramp", mode="before")
