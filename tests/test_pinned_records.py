@@ -39,36 +39,36 @@ PINNED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 PINS: dict[tuple[str, int], dict[str, str]] = {
-    ("japanese_example", 1): {
-        "leads": "a23d64da09c77157", "opportunities": "1d562a868c8ce3b5",
-        "opportunity_stages": "46811c4ab3d5760a", "subscriptions": "93898774945fe4e2",
-        "subscription_events": "d100fdb2995c0f6f", "reps": "2a9b28d65358e937",
-        "activities": "afc9119b4cbae5f8"},
-    ("japanese_example", 7): {
-        "leads": "295d9e88ac377c65", "opportunities": "6d7e8eef367d8422",
-        "opportunity_stages": "4e356be526d8d250", "subscriptions": "2c666e5c953e5991",
-        "subscription_events": "2c09bd14b9a366bd", "reps": "fe319f23fd36ce58",
-        "activities": "e1a17a80f1d7b7d9"},
     ("minimal", 1): {
-        "leads": "b6fe5c22a9fcda00", "opportunities": "5f720b2bff5e86cc",
-        "opportunity_stages": "22c79e858c366573", "subscriptions": "93c12f2dd0304cc9",
-        "subscription_events": "737202f2aac14583", "reps": "01c8f6b5487292b5",
-        "activities": "1b5b13f5d64e7677"},
+        "leads": "590b13fd8b0bf413", "opportunities": "33749ad270df3c17",
+        "opportunity_stages": "1024cddb54523d41", "subscriptions": "853cfe45fff89b83",
+        "subscription_events": "39b1c4acd162c646", "reps": "01c8f6b5487292b5",
+        "activities": "7d9fa1662ac70999"},
     ("minimal", 7): {
-        "leads": "4423ea0fedbb0079", "opportunities": "91fd39a87b4bfcd9",
-        "opportunity_stages": "cc243540d9de641c", "subscriptions": "34988f508f4bc86c",
-        "subscription_events": "b0672c982d545c27", "reps": "01c8f6b5487292b5",
-        "activities": "4ef889fc64d86a5f"},
+        "leads": "ca463f6d63fbd9ec", "opportunities": "ac6e5adface27c94",
+        "opportunity_stages": "52da00582f6748e1", "subscriptions": "81085912efb7efbd",
+        "subscription_events": "896b825caeeb4d71", "reps": "01c8f6b5487292b5",
+        "activities": "34d77e5265d18b22"},
     ("reference", 1): {
-        "leads": "f77456139e464c57", "opportunities": "7a01acb9ce073b5c",
-        "opportunity_stages": "992efb3f1f3c0b5e", "subscriptions": "916ec54b8518386f",
-        "subscription_events": "0a54ebf5202e851b", "reps": "2dfdc1978bf700d1",
-        "activities": "37ae262eaf0e06c9"},
+        "leads": "c015a56cabf5c58c", "opportunities": "9fbce5912307d046",
+        "opportunity_stages": "2735092a106ee7f9", "subscriptions": "6ef30d1f77f295ae",
+        "subscription_events": "7d68686b6d07ea3b", "reps": "2dfdc1978bf700d1",
+        "activities": "ecb088892a301c69"},
     ("reference", 7): {
-        "leads": "3bd5daf1f2ecfa0f", "opportunities": "9ab721a8d938668e",
-        "opportunity_stages": "a661da874e088791", "subscriptions": "1e00fa12378b0228",
-        "subscription_events": "cfcaed31bc623335", "reps": "1f88a7069737d7b8",
-        "activities": "f78af04b3614304b"},
+        "leads": "839a7752fe86d1e9", "opportunities": "28883c5d3a412e69",
+        "opportunity_stages": "7eb28b31dbb46cba", "subscriptions": "d8f18702579b576f",
+        "subscription_events": "87bf080159fa4db9", "reps": "1f88a7069737d7b8",
+        "activities": "66b2036af6f1479c"},
+    ("japanese_example", 1): {
+        "leads": "7e52d94ef27ef241", "opportunities": "dfeb0cb7886fbf52",
+        "opportunity_stages": "906029b1bbe8523c", "subscriptions": "a926941a4ff86176",
+        "subscription_events": "89b5f5bb0ebe871f", "reps": "2a9b28d65358e937",
+        "activities": "5830bb5a3d33a8c2"},
+    ("japanese_example", 7): {
+        "leads": "79d4ac78a6f60a36", "opportunities": "7977de6d6e54596f",
+        "opportunity_stages": "bed9ede4c86d56d1", "subscriptions": "e5e6e0d8d77f5dbe",
+        "subscription_events": "0054e6350bfbe5ea", "reps": "fe319f23fd36ce58",
+        "activities": "c62a360a5320f20a"},
 }
 
 

@@ -18,7 +18,8 @@ Tables
     ``converted`` (a valid held meeting became an opportunity), ``nurture``
     (sent to the recycle pool) or ``closed`` (disqualified for good);
     ``reason`` says why a row was nurtured or closed (``not_ready``,
-    ``unreached``, ``declined``, ``no_show``, ``invalid``), empty otherwise.
+    ``unreached``, ``declined``, ``no_show``, ``invalid``, ``stale``: never called
+    within the SDR team's ``stale_after``), empty otherwise.
 ``opportunities``
     One row per opportunity, created when a valid meeting is held.
     ``assigned_at`` is when an AE took it (later than ``created_at`` when AEs
@@ -172,7 +173,7 @@ OPTIONAL_TABLES = ("accounts", "territories", "payouts", "payout_measures")
 accounts or territories, one without compensation plans no payouts."""
 
 LEAD_STATUSES = ("open", "converted", "nurture", "closed")
-LEAD_REASONS = ("", "not_ready", "unreached", "declined", "no_show", "invalid")
+LEAD_REASONS = ("", "not_ready", "unreached", "declined", "no_show", "invalid", "stale")
 OPPORTUNITY_STATUSES = ("open", "won", "lost")
 SUBSCRIPTION_EVENT_KINDS = ("new", "expansion", "contraction", "churn", "renewal")
 ROLES = ("sdr", "ae", "cs")

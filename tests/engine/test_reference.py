@@ -56,15 +56,20 @@ def month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
 def expected_leads(channel: Channel, start: dt.date, end: dt.date) -> float:
     """Expected new leads of a channel over [start, end), from its configured numbers.
 
-    Monthly volume (leads, or spend / cost per lead) compounding at the annual growth
-    from the first month, times the month's seasonality, times the channel's ramp by
-    month since it started, inside its start/end window; partial months pro rata.
+    A monthly volume (leads, or spend / cost per lead) is a rate per day of volume x 12
+    / 365.25, compounding at the annual growth from the first month, times the month's
+    seasonality, times the channel's ramp by month since it started, inside its
+    start/end window; each day inside [start, end) expects that rate times its
+    day-of-week weight over the mean weight (``arrivals.days``).
     """
     volume = channel.leads_per_month
     if volume is None:
         assert channel.spend_per_month is not None
         assert channel.cost_per_lead
         volume = channel.spend_per_month / channel.cost_per_lead
+    per_day = volume * 12 / 365.25
+    weights = channel.arrivals.days
+    relative = [w / (sum(weights) / 7) for w in weights]
     first = start.replace(day=1)
     opened = channel.start or first
     ramp = channel.ramp.monthly_fractions() if channel.ramp is not None else ()
@@ -73,9 +78,11 @@ def expected_leads(channel: Channel, start: dt.date, end: dt.date) -> float:
         if month < opened or (channel.end is not None and month > channel.end):
             continue
         following = (month + dt.timedelta(days=32)).replace(day=1)
-        inside = (min(following, end) - max(month, start)).days / (following - month).days
+        first_day, last_day = max(month, start), min(following, end)
+        inside = sum(relative[(first_day + dt.timedelta(days=k)).weekday()]
+                     for k in range((last_day - first_day).days))
         years = (month - first).days / 365.25
-        rate = volume * (1 + channel.annual_growth) ** years
+        rate = per_day * (1 + channel.annual_growth) ** years
         if channel.seasonality is not None:
             rate *= channel.seasonality[month.month - 1]
         tenure = (month.year - opened.year) * 12 + month.month - opened.month
