@@ -52,6 +52,7 @@ from salesim.scenario.fields import (
 from salesim.scenario.problems import SHARE_TOLERANCE, Problem, share_problem, unknown_names
 from salesim.scenario.routing import Routing, routing_problems
 from salesim.scenario.section import Section
+from salesim.scenario.uncertain import UncertainValue, uncertain_problems
 from salesim.scenario.units import Duration, add_months, months_between
 
 __all__ = ["SHARE_TOLERANCE", "Problem", "Section", "unknown_names"]
@@ -633,6 +634,10 @@ class Scenario(Section):
     accounts: Accounts | None = None
     territories: Territories | None = None
     customers: Customers = Customers()
+    uncertain: dict[str, UncertainValue] = Field(
+        default_factory=dict,
+        description="Values drawn once per replication: a dotted path (as --set takes) "
+                    "and its distribution, e.g. sdr.meeting_rate: {beta: {mean: 40%, sd: 5%}}.")
 
     @model_validator(mode="after")
     def _cross_sections(self, info: ValidationInfo) -> Scenario:
@@ -751,6 +756,8 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
             known = {"region": tuple(scenario.accounts.regions or ()),
                      "industry": tuple(scenario.accounts.industries or ())}
         problems += routing_problems(scenario, known)
+    if scenario.uncertain:
+        problems += uncertain_problems(scenario)
     return problems
 
 
