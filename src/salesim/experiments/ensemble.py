@@ -12,13 +12,20 @@ complete and belong to it; a failure while writing changes nothing):
     The tidy KPI table (month, quarter, year and total rows) with, in place of
     ``value``, ``mean``, ``p10``, ``p50``, ``p90``, ``ci95_low``, ``ci95_high``
     and ``n`` across replications (see :mod:`salesim.experiments.stats`).
+``assumptions.parquet``
+    Only with uncertain assumptions: one row per replication, ``replication``,
+    ``assumption_seed`` and the value drawn for each uncertain path (base units:
+    durations in days, money in the scenario currency).
 ``records/replication-NNNN/<table>.parquet``
     With ``records=True``: each replication's record tables. The folder is
     replaced as a whole, so it never mixes two runs (a run without records
     leaves an existing ``records/`` alone).
 ``summary.json``
     Scenario name, root seed, replications, salesim version and, for each
-    headline metric, its mean, p10, p50 and p90 (``null`` when undefined).
+    headline metric, its mean, p10, p50 and p90 (``null`` when undefined); with
+    uncertain assumptions also ``assumptions`` (their paths) and ``variance``: per
+    headline metric the spread split into assumptions and chance
+    (:mod:`salesim.experiments.variance`).
 """
 
 from __future__ import annotations
@@ -43,10 +50,14 @@ from salesim.experiments.stats import (
     describe_columns,
     wilson_interval,
 )
+from salesim.experiments.variance import variance_table
 from salesim.io import atomic_write_json, atomic_write_parquet
 from salesim.records import Records
 
 SUMMARY_STATS = ("mean", *QUANTILES)
+VARIANCE_KEYS = ("method", "n", "variance", "assumptions", "chance", "share_assumptions",
+                 "band_chance", "band_total", "band_widening")
+"""Per headline metric in ``summary.json``'s ``variance`` (see :mod:`salesim.experiments.variance`)."""
 
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
@@ -69,6 +80,9 @@ class Ensemble:
     ``records_dir``
         The folder the run wrote each replication's record tables to
         (``replication-NNNN/``), if it did.
+    ``assumptions``
+        With uncertain assumptions, one row per replication: ``replication``,
+        ``assumption_seed`` and the value drawn for each uncertain path.
     """
 
     scenario_name: str
@@ -78,6 +92,7 @@ class Ensemble:
     version: str = ""
     records: tuple[Records, ...] | None = None
     records_dir: Path | None = None
+    assumptions: pd.DataFrame | None = None
 
     @property
     def has_records(self) -> bool:
@@ -104,6 +119,14 @@ class Ensemble:
         """Headline metrics (rows) by ``mean``, ``p10``, ``p50``, ``p90`` (columns)."""
         return describe_columns(self.replications, self.metrics)[list(SUMMARY_STATS)]
 
+    def variance(self) -> pd.DataFrame | None:
+        """Per headline metric, the spread across replications split into the part due
+        to the uncertain assumptions and chance (:mod:`salesim.experiments.variance`);
+        ``None`` when nothing was uncertain."""
+        if self.assumptions is None:
+            return None
+        return variance_table(self.replications, self.assumptions, self.metrics)
+
     def probability(self, metric: str, target: float, op: str = ">=") -> float:
         """Share of replications where ``metric op target`` (e.g. bookings >= 5e6).
 
@@ -125,7 +148,7 @@ class Ensemble:
     def to_dict(self) -> dict[str, Any]:
         """The content of ``summary.json`` (plain JSON types; NaN becomes ``None``)."""
         summary = self.summary()
-        return {
+        content: dict[str, Any] = {
             "scenario": self.scenario_name,
             "seed": int(self.seed),
             "reps": self.reps,
@@ -135,6 +158,17 @@ class Ensemble:
                 for metric in summary.index
             },
         }
+        variance = self.variance()
+        if variance is not None:
+            content["variance"] = {
+                str(row["metric"]): {"method": str(row["method"]), "n": int(row["n"]),
+                                     **{key: _json_number(row[key])
+                                        for key in VARIANCE_KEYS[2:]}}
+                for row in variance.to_dict("records")
+            }
+            content["assumptions"] = [c for c in self.assumptions.columns  # type: ignore[union-attr]
+                                      if c not in ("replication", "assumption_seed")]
+        return content
 
     def write(self, folder: str | Path, records: bool | None = None) -> Path:
         """Write the ensemble's files into ``folder`` (created if needed); see the module doc.
@@ -159,6 +193,10 @@ class Ensemble:
         try:
             atomic_write_parquet(self.replications, staging / "replications.parquet")
             atomic_write_parquet(self.kpis, staging / "kpis.parquet")
+            written = ["replications.parquet", "kpis.parquet"]
+            if self.assumptions is not None:
+                atomic_write_parquet(self.assumptions, staging / "assumptions.parquet")
+                written.append("assumptions.parquet")
             if records and self.records is not None:
                 for index, replication in enumerate(self.records):
                     replication.write_parquet(
@@ -169,7 +207,8 @@ class Ensemble:
             atomic_write_json(staging / "summary.json", self.to_dict())
             # From here on only renames: quick, and summary.json goes last.
             (folder / "summary.json").unlink(missing_ok=True)
-            for name in ("replications.parquet", "kpis.parquet"):
+            (folder / "assumptions.parquet").unlink(missing_ok=True)
+            for name in written:
                 os.replace(staging / name, folder / name)
             if records:
                 if (folder / "records").exists():

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,7 @@ from salesim.metrics import Plan, headline_metrics, kpi_table
 from salesim.metrics.periods import PeriodType
 from salesim.records import Records
 from salesim.scenario import Scenario, load_scenario
+from salesim.scenario.uncertain import info_values
 from salesim.world import simulate
 
 DEFAULT_REPS = 400
@@ -88,26 +89,33 @@ class ReplicationResult:
     headline: dict[str, float]
     kpis: pd.DataFrame | None
     records: Records | None = None
+    assumption_seed: int | None = None
+    assumptions: dict[str, float] = field(default_factory=dict)
 
 
 def run_replication(scenario: Scenario, seed: int, index: int = 0,
                     keep_records: bool = False,
-                    records_dir: str | Path | None = None) -> ReplicationResult:
+                    records_dir: str | Path | None = None,
+                    assumption_seed: int | None = None) -> ReplicationResult:
     """Simulate one replication and compute its headline metrics and KPI table.
 
     ``keep_records`` sends the record tables back with the result;
     ``records_dir`` writes them into that folder here and now instead (in a
     worker process: in parallel, and nothing big to send back).
+    ``assumption_seed`` draws the uncertain assumptions (default: ``seed``).
     A module-level function, so process and cluster executors can run it.
     """
-    records = simulate(scenario, seed=seed)
+    records = simulate(scenario, seed=seed, assumption_seed=assumption_seed)
     plan = Plan.from_scenario(scenario)
     kpis = kpi_table(records, plan, period_types=KPI_PERIOD_TYPES)
     headline = headline_metrics(records, plan, kpis=kpis)
     if records_dir is not None:
         records.write_parquet(Path(records_dir))
+    drawn = info_values(records.info)
     return ReplicationResult(index, int(seed), headline, _compact(kpis),
-                             records if keep_records else None)
+                             records if keep_records else None,
+                             int(seed if assumption_seed is None else assumption_seed)
+                             if drawn else None, drawn)
 
 
 def _compact(table: pd.DataFrame) -> pd.DataFrame:
@@ -145,12 +153,13 @@ class ReplicationTask:
     index: int
     keep_records: bool = False
     records_dir: str | None = None
+    assumption_seed: int | None = None
 
 
 def replication_task(task: ReplicationTask) -> ReplicationResult:
     """Executor entry point: run one :class:`ReplicationTask`."""
     return run_replication(task.scenario.scenario, task.seed, task.index, task.keep_records,
-                           task.records_dir)
+                           task.records_dir, task.assumption_seed)
 
 
 # ----------------------------------------------------------------------------- the ensemble
@@ -181,6 +190,7 @@ def assemble(scenario_name: str, seed: int, results: Sequence[ReplicationResult]
                 accumulator.add(result.index, result.kpis)
         kpis = accumulator.table()
     kept = [r.records for r in results if r.records is not None]
+    drawn = assumption_table(results)
     return Ensemble(
         scenario_name=scenario_name,
         seed=int(seed),
@@ -189,6 +199,7 @@ def assemble(scenario_name: str, seed: int, results: Sequence[ReplicationResult]
         version=salesim.__version__ if version is None else version,
         records=tuple(kept) if results and len(kept) == len(results) else None,
         records_dir=records_dir,
+        assumptions=drawn,
     )
 
 
@@ -198,7 +209,7 @@ def assemble(scenario_name: str, seed: int, results: Sequence[ReplicationResult]
 def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED,
         workers: int | None = None, executor: Executor | None = None,
         progress: bool | None = None, keep_records: bool = False,
-        records_dir: str | Path | None = None) -> Ensemble:
+        records_dir: str | Path | None = None, inner: int = 1) -> Ensemble:
     """Run ``reps`` replications of ``scenario`` and summarise them.
 
     ``scenario``
@@ -222,6 +233,11 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
         Instead, write each replication's record tables to
         ``records_dir/replication-NNNN/`` as it finishes (``Ensemble.write``
         then copies them into its ``records/``).
+    ``inner``
+        Chance seeds per draw of the uncertain assumptions: replications
+        ``k*inner .. k*inner + inner - 1`` share the draws of replication
+        ``k*inner`` (see :func:`assumption_seeds`), so the variance decomposition
+        (:meth:`Ensemble.variance`) can use the nested estimator.
     """
     if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 1:
         raise ValueError(f"reps must be a whole number of at least 1, not {reps!r}")
@@ -230,10 +246,13 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
     chosen = resolve_executor(workers, executor)
     portable = PortableScenario(scenario)
     folder = None if records_dir is None else Path(records_dir).resolve()
+    seeds = replication_seeds(seed, int(reps))
     tasks = [
         ReplicationTask(portable, replication_seed, index, keep_records,
-                        None if folder is None else str(folder / records_folder_name(index, reps)))
-        for index, replication_seed in enumerate(replication_seeds(seed, int(reps)))
+                        None if folder is None else str(folder / records_folder_name(index, reps)),
+                        outer)
+        for index, (replication_seed, outer) in enumerate(
+            zip(seeds, assumption_seeds(seeds, inner), strict=True))
     ]
     accumulator = QuantileAccumulator(len(tasks))
     with progress_bar(len(tasks), scenario.meta.name, show=progress) as advance:
@@ -247,6 +266,36 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
         results = chosen.map(replication_task, tasks, on_done=done)
     return assemble(scenario.meta.name, seed, results, kpis=accumulator.table(),
                     records_dir=folder)
+
+
+def assumption_seeds(seeds: Sequence[int], inner: int = 1) -> list[int | None]:
+    """The seed each replication draws its uncertain assumptions from: its own
+    (``None``) when ``inner`` is 1, else the seed of the first replication of its
+    group of ``inner``.
+
+    >>> assumption_seeds([11, 12, 13, 14, 15], inner=2)
+    [11, 11, 13, 13, 15]
+    """
+    if isinstance(inner, bool) or not isinstance(inner, int | np.integer) or inner < 1:
+        raise ValueError(f"inner must be a whole number of at least 1, not {inner!r}")
+    if inner == 1:
+        return [None] * len(seeds)
+    return [int(seeds[index - index % inner]) for index in range(len(seeds))]
+
+
+def assumption_table(results: Sequence[ReplicationResult]) -> pd.DataFrame | None:
+    """One row per replication: ``replication``, ``assumption_seed`` and the value
+    drawn for each uncertain path; ``None`` when nothing was uncertain."""
+    results = sorted(results, key=lambda result: result.index)
+    paths = list(dict.fromkeys(path for r in results for path in r.assumptions))
+    if not paths:
+        return None
+    return pd.DataFrame({
+        "replication": pd.Series([r.index for r in results], dtype="int64"),
+        "assumption_seed": pd.Series([r.assumption_seed for r in results], dtype="int64"),
+        **{path: pd.Series([r.assumptions.get(path, np.nan) for r in results],
+                           dtype="float64") for path in paths},
+    })
 
 
 @contextlib.contextmanager

@@ -37,12 +37,12 @@ True
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import typing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import numpy as np
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -74,8 +74,10 @@ INFO_PREFIX = "assumption:"
 FIXED_SECTIONS = ("meta", "calendar", "uncertain")
 """Sections whose values stay fixed for a run."""
 
-_UNBOUNDED_PROBE = 1e12
-"""Stands in for an infinite upper end when checking a distribution against its field."""
+TAIL = 1e-9
+"""Draws use probabilities from ``TAIL`` to ``1 - TAIL``: a distribution without an upper
+limit (normal, gamma, lognormal) then stays below its ``1 - TAIL`` quantile, which is
+what is checked against the field's limits."""
 
 _FAMILIES = tuple(f for f in FAMILIES if f != "fixed")
 Kind = Literal["rate", "growth", "duration", "number"]
@@ -248,8 +250,7 @@ def _resolve(scenario: Scenario, path: str
         raise _PathProblem(f"'{parts[0]}' cannot be uncertain: the horizon, calendar and "
                            "this section are the same in every replication")
     node: Any = scenario
-    annotation: Any = None
-    metadata: list[Any] = []
+    owner: tuple[type[BaseModel], str] | None = None
     keys: list[str | int] = []
     for depth, part in enumerate(parts):
         here = ".".join(parts[:depth]) or "the scenario"
@@ -260,8 +261,7 @@ def _resolve(scenario: Scenario, path: str
             fields = type(node).model_fields
             if part not in fields:
                 raise _PathProblem(f"no field '{part}' in {here}", _close(part, list(fields)))
-            info = fields[part]
-            annotation, metadata = info.annotation, list(info.metadata)
+            owner = (type(node), part)
             node = getattr(node, part)
         elif isinstance(node, dict):
             if part not in node:
@@ -280,8 +280,8 @@ def _resolve(scenario: Scenario, path: str
                 f"make one of its parameters uncertain instead, e.g. "
                 f"{path}.{node.family}.{_first_parameter(node)}")
         quantity = type(node).__pydantic_generic_metadata__["args"][0]
-        return tuple(keys), TypeAdapter(quantity), type(node), _kind(_metadata(quantity),
-                                                                       node.fixed)
+        return tuple(keys), _adapter(quantity), type(node), _kind(_metadata(quantity),
+                                                                    node.fixed)
     if isinstance(node, bool) or isinstance(node, int):
         raise _PathProblem("is a whole number (a count or headcount), which cannot be "
                            "uncertain", "uncertain values are rates, volumes, amounts and "
@@ -291,9 +291,18 @@ def _resolve(scenario: Scenario, path: str
                            "name one value inside it")
     if not isinstance(node, float | Duration):
         raise _PathProblem(f"is {type(node).__name__}, not a number or a duration")
-    adapter: TypeAdapter[Any] = TypeAdapter(
-        typing.Annotated[(annotation, *metadata)] if metadata else annotation)
+    assert owner is not None
+    info = owner[0].model_fields[owner[1]]
+    metadata = list(info.metadata)
+    adapter = _adapter(typing.Annotated[(info.annotation, *metadata)] if metadata
+                       else info.annotation)
     return tuple(keys), adapter, None, _kind(metadata, node)
+
+
+@functools.lru_cache(maxsize=256)
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
+    """A validator for values of a field's type (built once per type: it is slow)."""
+    return TypeAdapter(annotation)
 
 
 def _first_parameter(distribution: Distribution[Any]) -> str:
@@ -334,25 +343,24 @@ def _prior(spec: UncertainValue, kind: Kind, currency: str) -> Prior:
 
 
 def _check_support(prior: Prior, field: TypeAdapter[Any], distribution: type[BaseModel] | None,
-                   currency: str) -> None:
-    """Both ends of the prior must be values the field accepts."""
-    for q, end in ((0.0, "lowest"), (1.0, "highest")):
+                   currency: str, kind: Kind) -> None:
+    """Both ends of what the prior can draw must be values the field accepts."""
+    for q, end in ((TAIL, "lowest"), (1 - TAIL, "highest")):
         value = prior.quantile(q)
-        unbounded = math.isinf(value)
-        probe = _UNBOUNDED_PROBE if unbounded else value
+        if kind == "rate" and not 0 <= value <= 1:
+            raise _PathProblem(f"the {end} value the distribution can draw, {value:.4%}, is "
+                               "not a rate: rates lie from 0% to 100%",
+                               "use beta or range for a rate")
         try:
             if distribution is not None:
-                distribution.model_validate({"fixed": probe}, context={"currency": currency})
+                distribution.model_validate({"fixed": value}, context={"currency": currency})
             else:
-                field.validate_python(probe, context={"currency": currency})
+                field.validate_python(value, context={"currency": currency})
         except ValidationError as error:
             message = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
-            if unbounded:
-                raise _PathProblem(
-                    f"a {prior.family} distribution has no upper limit, but this value has "
-                    f"one ({message})", "use beta, range or triangular") from None
-            raise _PathProblem(f"the {end} value the distribution can take, {value:.6g}, "
-                               f"does not fit here: {message}") from None
+            raise _PathProblem(f"the {end} value the distribution can draw, {value:.6g}, "
+                               f"does not fit here: {message}",
+                               "narrow the distribution, or use beta or range") from None
 
 
 def assumptions(scenario: Scenario) -> tuple[list[Assumption], list[Problem]]:
@@ -364,7 +372,7 @@ def assumptions(scenario: Scenario) -> tuple[list[Assumption], list[Problem]]:
         try:
             parts, adapter, distribution, kind = _resolve(scenario, path)
             prior = _prior(spec, kind, currency)
-            _check_support(prior, adapter, distribution, currency)
+            _check_support(prior, adapter, distribution, currency, kind)
         except _PathProblem as problem:
             problems.append(Problem(("uncertain", path), problem.message, problem.hint))
             continue
@@ -383,15 +391,24 @@ def uncertain_problems(scenario: Scenario) -> list[Problem]:
 def draw(scenario: Scenario, seed: int) -> dict[str, float]:
     """Each uncertain value's draw for replication ``seed`` (base units), by path.
 
-    One uniform number per path from the stream ``uncertain/<path>``, turned into the
-    value by the prior's inverse distribution function.
+    One uniform number per path from the stream ``uncertain/<path>`` (kept within
+    ``TAIL`` of 0 and 1), turned into the value by the prior's inverse distribution
+    function.
     """
+    return _draw(_checked(scenario), seed)
+
+
+def _checked(scenario: Scenario) -> list[Assumption]:
     found, problems = assumptions(scenario)
     if problems:
         raise ValueError("; ".join(f"uncertain.{p.path[1]}: {p.message}" for p in problems))
+    return found
+
+
+def _draw(found: list[Assumption], seed: int) -> dict[str, float]:
     streams = RandomStreams(seed)
-    return {a.path: a.prior.quantile(float(streams.generator(STREAM_PREFIX + a.path).random()))
-            for a in found}
+    return {a.path: a.prior.quantile(min(max(float(streams.generator(
+        STREAM_PREFIX + a.path).random()), TAIL), 1 - TAIL)) for a in found}
 
 
 def realise_with_values(scenario: Scenario, seed: int) -> tuple[Scenario, dict[str, float]]:
@@ -401,8 +418,8 @@ def realise_with_values(scenario: Scenario, seed: int) -> tuple[Scenario, dict[s
     """
     if not scenario.uncertain:
         return scenario, {}
-    found, _ = assumptions(scenario)
-    values = draw(scenario, seed)
+    found = _checked(scenario)
+    values = _draw(found, seed)
     concrete: BaseModel = scenario
     for assumption in found:
         concrete = _replaced(concrete, assumption.parts,
@@ -435,8 +452,3 @@ def info_values(info: dict[str, float]) -> dict[str, float]:
     return {key.removeprefix(INFO_PREFIX): float(value) for key, value in info.items()
             if key.startswith(INFO_PREFIX)}
 
-
-def uniform_draws(seed: int, paths: list[str]) -> np.ndarray:
-    """The uniform number behind each path's draw for ``seed`` (for tests and analysis)."""
-    streams = RandomStreams(seed)
-    return np.array([streams.generator(STREAM_PREFIX + p).random() for p in paths])
