@@ -172,6 +172,9 @@ def run(
         help="Output folder (default: out/<scenario name>).")] = None,
     records: Annotated[bool, typer.Option(
         "--records", help="Also write each replication's record tables under records/.")] = False,
+    inner: Annotated[int, typer.Option(
+        "--inner", min=1, help="Chance seeds per draw of the uncertain assumptions; 2 or more "
+        "splits their spread from chance without a model.")] = 1,
 ) -> None:
     """Run many replications of a scenario: print P10/P50/P90 of the headline metrics and
     write summary.json, replications.parquet and kpis.parquet to the output folder.
@@ -181,7 +184,7 @@ def run(
     from salesim.experiments.command import run_command
 
     code = run_command(file, reps=reps, seed=seed, workers=workers, overrides=overrides or [],
-                       out=out, records=records)
+                       out=out, records=records, inner=inner)
     if code:
         raise typer.Exit(code)
 

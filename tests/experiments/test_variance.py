@@ -63,7 +63,8 @@ def test_regression_estimator_recovers_a_quadratic_effect() -> None:
 
 def test_bands_follow_the_normal_spread() -> None:
     split = decompose(np.array([0.0, 1.0, 0.0, 1.0]), np.zeros((4, 1)), np.array([0, 0, 1, 1]))
-    assert split.assumptions == 0 and split.chance == pytest.approx(0.5)
+    assert split.assumptions == 0
+    assert split.chance == pytest.approx(0.5)
     assert split.band_chance == pytest.approx(2 * Z90 * math.sqrt(0.5))
     assert split.band_widening == pytest.approx(0.0)
 
@@ -80,23 +81,27 @@ def test_the_band_widens_by_the_amount_the_decomposition_reports() -> None:
     fixed = run(loads_scenario(KNOWN), reps=reps, seed=2, workers=1, progress=False)
     unsure = run(loads_scenario(KNOWN + UNCERTAIN), reps=reps, seed=2, workers=1,
                  progress=False, inner=2)
-    assert fixed.variance() is None and fixed.assumptions is None
+    assert fixed.variance() is None
+    assert fixed.assumptions is None
     drawn = unsure.assumptions
-    assert drawn is not None and list(drawn.columns) == ["replication", "assumption_seed",
+    assert drawn is not None
+    assert list(drawn.columns) == ["replication", "assumption_seed",
                                                          VOLUME]
     # pairs of replications share a draw, and its value is what the run used
     volume = drawn[VOLUME].to_numpy()
-    assert (volume[0::2] == volume[1::2]).all() and len(np.unique(volume)) == reps // 2
+    assert (volume[0::2] == volume[1::2]).all()
+    assert len(np.unique(volume)) == reps // 2
     table = unsure.variance()
     assert table is not None
     leads = table.set_index("metric").loc["leads"]
-    assert leads["method"] == "nested" and leads["n"] == reps
+    assert leads["method"] == "nested"
+    assert leads["n"] == reps
 
     # the known answer: Var(E[leads | volume]) is the variance of the drawn volumes
     # and E[Var(leads | volume)] their mean (Poisson). Relative standard errors with
-    # 80 draws of two replications: about 3% and 16%.
+    # 80 draws of two replications: about 6% (chance in the pair means) and 16%.
     per_draw = volume[0::2]
-    assert leads["assumptions"] == pytest.approx(per_draw.var(ddof=1), rel=0.1)
+    assert leads["assumptions"] == pytest.approx(per_draw.var(ddof=1), rel=0.2)
     assert leads["chance"] == pytest.approx(per_draw.mean(), rel=0.45)
     # ... and against the prior: Var = 25^2 (relative standard error of 80 draws: 16%)
     assert leads["assumptions"] == pytest.approx(625, rel=0.45)
@@ -119,7 +124,8 @@ def test_summary_json_carries_the_decomposition() -> None:
     content = ensemble.to_dict()
     assert content["assumptions"] == [VOLUME]
     leads = content["variance"]["leads"]
-    assert leads["method"] == "regression" and leads["n"] == 6
+    assert leads["method"] == "regression"
+    assert leads["n"] == 6
     assert leads["variance"] == pytest.approx(
         float(np.var(ensemble.replications["leads"], ddof=1)))
     assert leads["assumptions"] + leads["chance"] == pytest.approx(leads["variance"])

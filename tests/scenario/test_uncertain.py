@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from salesim.engine.random_streams import RandomStreams
-from salesim.scenario import ScenarioError, Scenario, load_scenario, loads_scenario
+from salesim.scenario import Scenario, ScenarioError, load_scenario, loads_scenario
 from salesim.scenario.uncertain import TAIL, assumptions, draw, realise, realise_with_values
 from salesim.scenario.units import Duration
 
@@ -42,15 +42,18 @@ def test_each_kind_of_value_is_drawn_and_set_in_its_unit() -> None:
     )
     concrete, drawn = realise_with_values(scenario, seed=11)
     assert concrete.uncertain == {}
-    assert concrete.sdr is not None and concrete.ae is not None
+    assert concrete.sdr is not None
+    assert concrete.ae is not None
     assert concrete.sdr.meeting_rate == drawn["sdr.meeting_rate"]
     assert 100 <= concrete.channels["inbound"].leads_per_month == \
         drawn["channels.inbound.leads_per_month"] <= 300
     duration = concrete.ae.stages["discovery"].duration
-    assert duration.family == "fixed" and isinstance(duration.fixed, Duration)
+    assert duration.family == "fixed"
+    assert isinstance(duration.fixed, Duration)
     assert 7 <= duration.fixed.days == drawn["ae.stages.discovery.duration"] <= 21
     handle = concrete.sdr.handle_time
-    assert handle.gamma is not None and handle.gamma.cv == 0.5  # the other parameter stays
+    assert handle.gamma is not None
+    assert handle.gamma.cv == 0.5
     assert handle.sampler().mean * 1440 == pytest.approx(
         drawn["sdr.handle_time.gamma.mean"] * 1440)
     assert 8 <= drawn["sdr.handle_time.gamma.mean"] * 1440 <= 15
@@ -104,7 +107,8 @@ def test_unbounded_families_stay_within_the_checked_tail() -> None:
     scenario = _with("  channels.inbound.leads_per_month: {normal: {mean: 200, sd: 20}}")
     prior = assumptions(scenario)[0][0].prior
     values = [draw(scenario, seed)["channels.inbound.leads_per_month"] for seed in range(200)]
-    assert prior.quantile(TAIL) <= min(values) and max(values) <= prior.quantile(1 - TAIL)
+    assert prior.quantile(TAIL) <= min(values)
+    assert max(values) <= prior.quantile(1 - TAIL)
 
 
 def test_problems_are_reported_at_their_line_with_a_hint() -> None:
@@ -124,8 +128,8 @@ def test_problems_are_reported_at_their_line_with_a_hint() -> None:
            "(hint: did you mean 'meeting_rate'?)" in text
     assert "t.yaml:23:3: uncertain.ae.headcount: is a whole number" in text
     assert "t.yaml:24:3: uncertain.sdr.no_show_rate: the highest value the distribution " \
-           "can draw, 9546.9159%, is not a rate: rates lie from 0% to 100% (hint: use beta or range " \
-           "for a rate)" in text
+           "can draw, 9546.9159%, is not a rate: rates lie from 0% to 100% (hint: use " \
+           "beta or range for a rate)" in text
     assert "t.yaml:25:3: uncertain.channels.inbund.leads_per_month: no entry 'inbund' in " \
            "channels (hint: did you mean 'inbound'?)" in text
     assert "t.yaml:26:3: uncertain.meta.horizon: 'meta' cannot be uncertain" in text
@@ -155,7 +159,8 @@ def test_a_value_the_scenario_leaves_unset_cannot_be_uncertain() -> None:
 
 def test_two_families_in_one_entry_are_refused() -> None:
     problems = _problems("  sdr.meeting_rate: {beta: {mean: 40%, sd: 5%}, range: [1%, 2%]}")
-    assert len(problems) == 1 and "name exactly one distribution" in problems[0]
+    assert len(problems) == 1
+    assert "name exactly one distribution" in problems[0]
 
 
 def test_a_variant_replaces_an_uncertain_entry_whole(write: Callable[..., Path]) -> None:

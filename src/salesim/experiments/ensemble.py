@@ -57,7 +57,8 @@ from salesim.records import Records
 SUMMARY_STATS = ("mean", *QUANTILES)
 VARIANCE_KEYS = ("method", "n", "variance", "assumptions", "chance", "share_assumptions",
                  "band_chance", "band_total", "band_widening")
-"""Per headline metric in ``summary.json``'s ``variance`` (see :mod:`salesim.experiments.variance`)."""
+"""Per headline metric in ``summary.json``'s ``variance``
+(see :mod:`salesim.experiments.variance`)."""
 
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,

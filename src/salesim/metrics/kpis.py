@@ -763,9 +763,9 @@ def headline_metrics(records: Records, plan: Plan,
     ``share_at_quota_<team>`` (the team's rows). ``nrr``, ``grr`` and
     ``logo_churn_rate`` cover the trailing twelve months to the horizon end (the
     ``'total'`` row of a retention KPI). ``NaN`` where undefined (no deals
-    closed: ``win_rate``; no quota: attainment; no renewal in the window: retention). Pass ``kpis``, a :func:`kpi_table`
-    of the same records and plan that has the ``'total'`` rows, to read the numbers
-    from it instead of computing them.
+    closed: ``win_rate``; no quota: attainment; no renewal in the window: retention).
+    Pass ``kpis``, a :func:`kpi_table` of the same records and plan that has the
+    ``'total'`` rows, to read the numbers from it instead of computing them.
     """
     table = kpis if kpis is not None else _table(records, plan, ("total",), split=False)
     table = table.loc[(table["period_type"] == "total") & (table["channel"] == "")

@@ -192,7 +192,7 @@ class Assumption:
         return self.field.validate_python(base, context=context)
 
 
-class _PathProblem(Exception):
+class _PathError(Exception):
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
@@ -247,7 +247,7 @@ def _resolve(scenario: Scenario, path: str
     distribution, and the value's kind."""
     parts = path.split(".")
     if parts[0] in FIXED_SECTIONS:
-        raise _PathProblem(f"'{parts[0]}' cannot be uncertain: the horizon, calendar and "
+        raise _PathError(f"'{parts[0]}' cannot be uncertain: the horizon, calendar and "
                            "this section are the same in every replication")
     node: Any = scenario
     owner: tuple[type[BaseModel], str] | None = None
@@ -255,42 +255,42 @@ def _resolve(scenario: Scenario, path: str
     for depth, part in enumerate(parts):
         here = ".".join(parts[:depth]) or "the scenario"
         if isinstance(node, Distribution) and node.family == "fixed" and depth:
-            raise _PathProblem(f"{here} is a fixed value, not a section",
+            raise _PathError(f"{here} is a fixed value, not a section",
                                f"make {here} itself uncertain")
         if isinstance(node, BaseModel):
             fields = type(node).model_fields
             if part not in fields:
-                raise _PathProblem(f"no field '{part}' in {here}", _close(part, list(fields)))
+                raise _PathError(f"no field '{part}' in {here}", _close(part, list(fields)))
             owner = (type(node), part)
             node = getattr(node, part)
         elif isinstance(node, dict):
             if part not in node:
-                raise _PathProblem(f"no entry '{part}' in {here}", _close(part, list(node)))
+                raise _PathError(f"no entry '{part}' in {here}", _close(part, list(node)))
             node = node[part]
         else:
-            raise _PathProblem(f"{here} is a value, not a section")
+            raise _PathError(f"{here} is a value, not a section")
         keys.append(part)
     if node is None:
-        raise _PathProblem("has no value in this scenario",
+        raise _PathError("has no value in this scenario",
                            "write the value in the scenario first, then make it uncertain")
     if isinstance(node, Distribution):
         if node.family != "fixed":
-            raise _PathProblem(
+            raise _PathError(
                 f"is a {node.family} distribution already",
                 f"make one of its parameters uncertain instead, e.g. "
                 f"{path}.{node.family}.{_first_parameter(node)}")
         quantity = type(node).__pydantic_generic_metadata__["args"][0]
         return tuple(keys), _adapter(quantity), type(node), _kind(_metadata(quantity),
                                                                     node.fixed)
-    if isinstance(node, bool) or isinstance(node, int):
-        raise _PathProblem("is a whole number (a count or headcount), which cannot be "
+    if isinstance(node, bool | int):
+        raise _PathError("is a whole number (a count or headcount), which cannot be "
                            "uncertain", "uncertain values are rates, volumes, amounts and "
                            "durations")
     if isinstance(node, BaseModel | dict | tuple | list):
-        raise _PathProblem("is a section or a list, not a value",
+        raise _PathError("is a section or a list, not a value",
                            "name one value inside it")
     if not isinstance(node, float | Duration):
-        raise _PathProblem(f"is {type(node).__name__}, not a number or a duration")
+        raise _PathError(f"is {type(node).__name__}, not a number or a duration")
     assert owner is not None
     info = owner[0].model_fields[owner[1]]
     metadata = list(info.metadata)
@@ -299,9 +299,13 @@ def _resolve(scenario: Scenario, path: str
     return tuple(keys), adapter, None, _kind(metadata, node)
 
 
-@functools.lru_cache(maxsize=256)
 def _adapter(annotation: Any) -> TypeAdapter[Any]:
     """A validator for values of a field's type (built once per type: it is slow)."""
+    return _cached_adapter(annotation)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_adapter(annotation: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
@@ -315,7 +319,7 @@ def _prior(spec: UncertainValue, kind: Kind, currency: str) -> Prior:
     family = spec.family
     if family == "beta":
         if kind in ("duration",):
-            raise _PathProblem("a beta distribution is for rates and shares, not durations",
+            raise _PathError("a beta distribution is for rates and shares, not durations",
                                "use range, triangular, gamma or lognormal")
         assert spec.beta is not None
         alpha, beta = spec.beta.shapes
@@ -337,7 +341,7 @@ def _prior(spec: UncertainValue, kind: Kind, currency: str) -> Prior:
         if spec.family == "range":
             message = message.replace("needs low < high", "needs [low, high] with low < high")
             where = ""
-        raise _PathProblem(f"{spec.family}{'.' + where if where else ''}: {message}"
+        raise _PathError(f"{spec.family}{'.' + where if where else ''}: {message}"
                            ) from None
     return Prior(spec.family, sampler=distribution.sampler())
 
@@ -348,7 +352,7 @@ def _check_support(prior: Prior, field: TypeAdapter[Any], distribution: type[Bas
     for q, end in ((TAIL, "lowest"), (1 - TAIL, "highest")):
         value = prior.quantile(q)
         if kind == "rate" and not 0 <= value <= 1:
-            raise _PathProblem(f"the {end} value the distribution can draw, {value:.4%}, is "
+            raise _PathError(f"the {end} value the distribution can draw, {value:.4%}, is "
                                "not a rate: rates lie from 0% to 100%",
                                "use beta or range for a rate")
         try:
@@ -358,7 +362,7 @@ def _check_support(prior: Prior, field: TypeAdapter[Any], distribution: type[Bas
                 field.validate_python(value, context={"currency": currency})
         except ValidationError as error:
             message = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
-            raise _PathProblem(f"the {end} value the distribution can draw, {value:.6g}, "
+            raise _PathError(f"the {end} value the distribution can draw, {value:.6g}, "
                                f"does not fit here: {message}",
                                "narrow the distribution, or use beta or range") from None
 
@@ -373,7 +377,7 @@ def assumptions(scenario: Scenario) -> tuple[list[Assumption], list[Problem]]:
             parts, adapter, distribution, kind = _resolve(scenario, path)
             prior = _prior(spec, kind, currency)
             _check_support(prior, adapter, distribution, currency, kind)
-        except _PathProblem as problem:
+        except _PathError as problem:
             problems.append(Problem(("uncertain", path), problem.message, problem.hint))
             continue
         found.append(Assumption(path, parts, prior, adapter, distribution, currency))
