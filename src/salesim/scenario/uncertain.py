@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     TypeAdapter,
     ValidationError,
@@ -111,6 +112,9 @@ class UncertainValue(Section):
     """The distribution of one uncertain value: ``beta`` (by mean and sd), ``range``
     (uniform between two values) or one family of :class:`Distribution` with its
     parameters in the value's unit. Exactly one key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True,
+                              json_schema_extra={"minProperties": 1, "maxProperties": 1})
 
     beta: BetaParams | None = None
     range: tuple[Any, Any] | None = Field(
