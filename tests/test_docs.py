@@ -16,6 +16,7 @@ MODULES = [
     "salesim.scenario.units",
     "salesim.scenario.distributions",
     "salesim.scenario.loader",
+    "salesim.scenario.uncertain",
 ]
 ROOT = Path(__file__).resolve().parents[1]
 

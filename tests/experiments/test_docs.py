@@ -10,7 +10,7 @@ import pytest
 
 MODULES = ["salesim.experiments.montecarlo", "salesim.experiments.seeds",
            "salesim.experiments.stats", "salesim.experiments.executors",
-           "salesim.experiments.command"]
+           "salesim.experiments.command", "salesim.experiments.variance"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

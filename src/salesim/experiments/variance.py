@@ -29,10 +29,10 @@ the widening the assumptions cause.
 >>> import numpy as np
 >>> rng = np.random.default_rng(1)
 >>> theta = rng.uniform(0, 1, (4000, 1))
->>> y = 10 * theta[:, 0] + rng.normal(0, 1, 4000)       # Var: 100/12 from theta, 1 chance
+>>> y = 10 * theta[:, 0] + rng.normal(0, 1, 4000)  # Var: 100/12 = 8.3 from theta, 1 chance
 >>> split = decompose(y, theta)
 >>> round(split.assumptions, 1), round(split.chance, 1)
-(8.4, 1.0)
+(8.5, 1.0)
 """
 
 from __future__ import annotations
