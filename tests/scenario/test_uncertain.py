@@ -13,7 +13,7 @@ from salesim.scenario import Scenario, ScenarioError, load_scenario, loads_scena
 from salesim.scenario.uncertain import TAIL, assumptions, draw, realise, realise_with_values
 from salesim.scenario.units import Duration
 
-from .conftest import BASE_TEXT, edited
+from .conftest import BASE_TEXT, REPO, SCENARIOS, edited
 
 
 def _with(*lines: str) -> Scenario:
@@ -178,3 +178,15 @@ def test_an_uncertain_scenario_survives_the_trip_to_a_worker() -> None:
     again = Scenario.model_validate_json(scenario.model_dump_json())
     assert draw(again, 3) == draw(scenario, 3)
     assert realise(again, 3) == realise(scenario, 3)
+
+
+def test_the_readme_example_loads_on_the_reference(write: Callable[..., Path]) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```yaml\nuncertain:\n", 1)[1].split("```", 1)[0]
+    write("plan.yaml", f"extends: {SCENARIOS / 'reference.yaml'}\nuncertain:\n{block}")
+    scenario = load_scenario("plan.yaml")
+    assert len(scenario.uncertain) == 5
+    concrete, drawn = realise_with_values(scenario, 1)
+    assert concrete.channels["webinars"].leads_per_month == \
+        drawn["channels.webinars.leads_per_month"]
+    assert 300 <= drawn["channels.webinars.leads_per_month"] <= 450
