@@ -158,8 +158,11 @@ class ReplicationTask:
 
 def replication_task(task: ReplicationTask) -> ReplicationResult:
     """Executor entry point: run one :class:`ReplicationTask`."""
+    # the assumption seed only when it differs from the seed: an ordinary run calls
+    # run_replication exactly as before
+    nested = {} if task.assumption_seed is None else {"assumption_seed": task.assumption_seed}
     return run_replication(task.scenario.scenario, task.seed, task.index, task.keep_records,
-                           task.records_dir, task.assumption_seed)
+                           task.records_dir, **nested)
 
 
 # ----------------------------------------------------------------------------- the ensemble
