@@ -39,7 +39,7 @@ from salesim.metrics import Plan, headline_metrics, kpi_table
 from salesim.metrics.periods import PeriodType
 from salesim.records import Records
 from salesim.scenario import Scenario, load_scenario
-from salesim.scenario.uncertain import info_values
+from salesim.scenario.uncertain import info_values, realise
 from salesim.world import simulate
 
 DEFAULT_REPS = 400
@@ -106,7 +106,9 @@ def run_replication(scenario: Scenario, seed: int, index: int = 0,
     A module-level function, so process and cluster executors can run it.
     """
     records = simulate(scenario, seed=seed, assumption_seed=assumption_seed)
-    plan = Plan.from_scenario(scenario)
+    # quotas, costs and capacities as this replication drew them
+    plan = Plan.from_scenario(realise(scenario, seed if assumption_seed is None
+                                      else assumption_seed))
     kpis = kpi_table(records, plan, period_types=KPI_PERIOD_TYPES)
     headline = headline_metrics(records, plan, kpis=kpis)
     if records_dir is not None:
