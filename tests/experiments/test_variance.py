@@ -133,7 +133,7 @@ def test_summary_json_carries_the_decomposition() -> None:
 
 def test_metrics_use_the_values_each_replication_drew() -> None:
     # an uncertain quota: attainment divides by the quota the replication drew
-    scenario = loads_scenario(KNOWN.replace(
+    scenario = loads_scenario(KNOWN.replace("horizon: 1 month", "horizon: 3 months").replace(
         "ae: {headcount: 1,", "ae: {headcount: 1, quota: {amount: 100k, period: year},")
         + "uncertain:\n  ae.quota.amount: {range: [50k, 150k]}\n")
     ensemble = run(scenario, reps=4, seed=3, workers=1, progress=False)
@@ -141,8 +141,8 @@ def test_metrics_use_the_values_each_replication_drew() -> None:
     quota = ensemble.assumptions["ae.quota.amount"].to_numpy()
     bookings = ensemble.replications["bookings"].to_numpy()
     attainment = ensemble.replications["ae_attainment_mean"].to_numpy()
-    # one fully ramped AE over one month of a yearly quota
-    expected = bookings / (quota / 12 * (31 / (365.25 / 12)))
+    # one fully ramped AE over January to March 2027 (90 days) of a yearly quota
+    expected = bookings / (quota * 90 / 365.25)
     assert len(np.unique(quota)) == 4
     assert (bookings > 0).all()
     assert attainment == pytest.approx(expected, rel=0.02)
