@@ -373,3 +373,35 @@ def test_report_problems_are_one_line(runner: CliRunner, in_tmp: Path) -> None:
     result = runner.invoke(cli.app, ["report", "o", "--target", "30億円"])
     assert result.exit_code == 2
     assert "in JPY but the scenario's currency is USD" in said(result)
+
+
+def test_run_with_uncertain_assumptions_prints_and_writes_the_spread(
+        runner: CliRunner, in_tmp: Path) -> None:
+    import pandas as pd
+
+    text = (REPO / "scenarios" / "minimal.yaml").read_text(encoding="utf-8")
+    text = text.replace("horizon: 12 months", "horizon: 2 months")
+    (in_tmp / "plan.yaml").write_text(
+        text + "uncertain:\n  channels.inbound.leads_per_month: {range: [100, 300]}\n",
+        encoding="utf-8")
+    result = runner.invoke(cli.app, ["run", "plan.yaml", "--reps", "4", "--workers", "1",
+                                     "--inner", "2", "--out", "o"])
+    assert result.exit_code == 0, result.output
+    assert "Spread from uncertain assumptions and from chance (nested estimate" in result.stdout
+    assert any(line.startswith("leads ") and "%" in line
+               for line in result.stdout.splitlines())
+    summary = json.loads((in_tmp / "o" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["assumptions"] == ["channels.inbound.leads_per_month"]
+    assert summary["variance"]["leads"]["method"] == "nested"
+    drawn = pd.read_parquet(in_tmp / "o" / "assumptions.parquet")
+    values = drawn["channels.inbound.leads_per_month"].tolist()
+    assert values[0] == values[1]
+    assert values[2] == values[3]
+    assert values[0] != values[2]
+    assert all(100 <= value <= 300 for value in values)
+    # a later run without uncertain values leaves no stale assumptions behind
+    again = runner.invoke(cli.app, ["run", str(REPO / "scenarios" / "minimal.yaml"),
+                                    "--reps", "1", "--workers", "1", "--out", "o"])
+    assert again.exit_code == 0, again.output
+    assert not (in_tmp / "o" / "assumptions.parquet").exists()
+    assert "variance" not in json.loads((in_tmp / "o" / "summary.json").read_text())

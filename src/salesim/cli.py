@@ -184,6 +184,9 @@ def run(
         "--report", help="Also write report.html and report.xlsx into the output folder.")
     ] = False,
     target: Target = None,
+    inner: Annotated[int, typer.Option(
+        "--inner", min=1, help="Chance seeds per draw of the uncertain assumptions; 2 or more "
+        "splits their spread from chance without a model.")] = 1,
 ) -> None:
     """Run many replications of a scenario: print P10/P50/P90 of the headline metrics and
     write summary.json, replications.parquet, kpis.parquet, attainment.parquet,
@@ -194,7 +197,8 @@ def run(
     from salesim.experiments.command import run_command
 
     code = run_command(file, reps=reps, seed=seed, workers=workers, overrides=overrides or [],
-                       out=out, records=records, report=report, target=target)
+                       out=out, records=records, report=report, target=target,
+                       inner=inner)
     if code:
         raise typer.Exit(code)
 

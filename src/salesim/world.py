@@ -61,6 +61,7 @@ from salesim.records import (
     conform,
 )
 from salesim.scenario.schema import AE, CS, SDR, Scenario, Team
+from salesim.scenario.uncertain import INFO_PREFIX, realise_with_values
 
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -131,12 +132,17 @@ class _SalesResult:
     opportunities: Opportunities
 
 
-def simulate(scenario: Scenario, seed: int = 0) -> Records:
+def simulate(scenario: Scenario, seed: int = 0, assumption_seed: int | None = None) -> Records:
     """Run one replication of ``scenario`` with root ``seed``.
 
     Same scenario and seed give identical records, whatever machine or executor runs it.
+    The scenario's uncertain values (``uncertain:``) are drawn first, from
+    ``assumption_seed`` (default: ``seed``), and kept in ``Records.info`` as
+    ``assumption:<path>``.
     """
     began = time.perf_counter()
+    scenario, drawn = realise_with_values(
+        scenario, seed if assumption_seed is None else assumption_seed)
     streams = RandomStreams(seed)
     calendar = WorkCalendar(scenario.calendar, scenario.meta.start, scenario.meta.horizon_days)
     organisation = scenario.organisation
@@ -183,7 +189,8 @@ def simulate(scenario: Scenario, seed: int = 0) -> Records:
         end=scenario.meta.end,
         seed=seed,
         scenario_name=scenario.meta.name,
-        info={"seconds": time.perf_counter() - began, "reengaged": float(pool.reengaged)},
+        info={"seconds": time.perf_counter() - began, "reengaged": float(pool.reengaged),
+              **{INFO_PREFIX + path: value for path, value in drawn.items()}},
     )
 
 

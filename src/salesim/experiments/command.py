@@ -23,6 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import pandas as pd
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -34,6 +35,7 @@ from salesim.io import check_output_folder
 from salesim.metrics.kpis import TEAM_HEADLINES
 from salesim.report.files import parse_target, write_reports
 from salesim.report.formatting import format_metric as format_value
+from salesim.report.formatting import metric_kind
 from salesim.roles import KINDS
 from salesim.scenario import load_scenario
 
@@ -57,24 +59,27 @@ def run_command(scenario_path: str | Path, reps: int = DEFAULT_REPS, seed: int =
                 workers: int | None = None, overrides: Sequence[str] = (),
                 out: str | Path | None = None, records: bool = False, *,
                 progress: bool | None = None, console: Console | None = None,
-                report: bool = False, target: str | None = None) -> int:
+                report: bool = False, target: str | None = None,
+                inner: int = 1) -> int:
     """Run the scenario at ``scenario_path``, write its files to ``out`` and print a summary.
 
     ``report``: also write ``report.html`` and ``report.xlsx`` into ``out``
     (``target``: the bookings target for the report, as money text).
     Returns the exit status: 0, or 128 + the signal's number when interrupted (130
-    for Ctrl-C; nothing written then).
+    for Ctrl-C; nothing written then). ``inner``: chance seeds per draw of the
+    uncertain assumptions (see :func:`salesim.experiments.run`).
     """
     with _stop_signals_as_interrupts() as stopped_by:
         return _run_command(scenario_path, reps, seed, workers, overrides, out, records,
-                            progress, console, stopped_by, report, target)
+                            progress, console, stopped_by, report, target,
+                            inner)
 
 
 def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int | None,
                  overrides: Sequence[str], out: str | Path | None, records: bool,
                  progress: bool | None, console: Console | None,
                  stopped_by: Callable[[], int], report: bool = False,
-                 bookings_target: str | None = None) -> int:
+                 bookings_target: str | None = None, inner: int = 1) -> int:
     console = console or Console(highlight=False)
     errors = Console(stderr=True, highlight=False)
     target: Path | None = Path(out) if out is not None else None
@@ -95,7 +100,7 @@ def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int |
                                             dir=target))
         started = time.perf_counter()
         ensemble = run(scenario, reps=reps, seed=seed, executor=executor, progress=progress,
-                       records_dir=staging)
+                       records_dir=staging, inner=inner)
         elapsed = time.perf_counter() - started
         with _interrupts_deferred() as interrupted:
             ensemble.write(target, records=records)
@@ -112,6 +117,9 @@ def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int |
     teams = {name: team.kind for name, team in scenario.organisation.items()}
     console.print(summary_table(ensemble, scenario.meta.currency, teams))
     console.print(team_table(ensemble, teams))
+    spread = variance_view(ensemble, scenario.meta.currency)
+    if spread is not None:
+        console.print(spread)
     console.print(f"{ensemble.reps} replications in {elapsed:.1f} s {workers_note}; "
                   f"wrote {target}", markup=False, soft_wrap=True)
     if report and not interrupted():
@@ -219,4 +227,39 @@ def team_table(ensemble: Ensemble, teams: Mapping[str, str]) -> Table:
             cells.append("-" if found is None else format_value(metric, float(found[stat])))
         table.add_row(team, kind, *cells)
     return table
+
+
+def variance_view(ensemble: Ensemble, currency: str = "") -> Table | None:
+    """Per headline metric, the share of its spread due to the uncertain assumptions
+    and the P10-P90 band from chance alone against chance and assumptions together
+    (normal approximation); ``None`` when nothing was uncertain."""
+    split = ensemble.variance()
+    if split is None:
+        return None
+    method = str(split["method"].iloc[0]) if len(split) else ""
+    table = Table(title=f"Spread from uncertain assumptions and from chance ({method} "
+                        "estimate; P10-P90 bands of a normal spread)",
+                  title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False)
+    table.add_column("metric")
+    for column in ("from assumptions", "band: chance", "chance + assumptions", "widening"):
+        table.add_column(column, justify="right")
+    for row in split.to_dict("records"):
+        if not row["variance"] > 0:  # no spread, or undefined: nothing to split
+            continue
+        name = str(row["metric"])
+        share = row["share_assumptions"]
+        table.add_row(name, "-" if pd.isna(share) else f"{share:.0%}",
+                      *(_band(name, row[column], currency)
+                        for column in ("band_chance", "band_total", "band_widening")))
+    return table
+
+
+def _band(metric: str, value: float, currency: str) -> str:
+    """A band width in the metric's unit (a share's width in points)."""
+    if value is None or pd.isna(value):
+        return "-"
+    if metric_kind(metric) == "share":
+        return f"{value * 100:.1f} pts"
+    return format_value(metric, value, currency)
 

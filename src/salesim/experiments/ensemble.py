@@ -24,13 +24,20 @@ complete and belong to it; a failure while writing changes nothing):
 ``scenario.yaml``
     The resolved scenario that produced the run (``extends`` and ``--set``
     applied, every default written out); it loads back to the same scenario.
+``assumptions.parquet``
+    Only with uncertain assumptions: one row per replication, ``replication``,
+    ``assumption_seed`` and the value drawn for each uncertain path (base units:
+    durations in days, money in the scenario currency).
 ``records/replication-NNNN/<table>.parquet``
     With ``records=True``: each replication's record tables. The folder is
     replaced as a whole, so it never mixes two runs (a run without records
     leaves an existing ``records/`` alone).
 ``summary.json``
     Scenario name, root seed, replications, salesim version and, for each
-    headline metric, its mean, p10, p50 and p90 (``null`` when undefined).
+    headline metric, its mean, p10, p50 and p90 (``null`` when undefined); with
+    uncertain assumptions also ``assumptions`` (their paths) and ``variance``: per
+    headline metric the spread split into assumptions and chance
+    (:mod:`salesim.experiments.variance`).
 """
 
 from __future__ import annotations
@@ -56,13 +63,18 @@ from salesim.experiments.stats import (
     describe_columns,
     wilson_interval,
 )
+from salesim.experiments.variance import variance_table
 from salesim.io import atomic_write_json, atomic_write_parquet, atomic_write_text
 from salesim.records import Records
 from salesim.report.formatting import format_table
 
 SUMMARY_STATS = ("mean", *QUANTILES)
+VARIANCE_KEYS = ("method", "n", "variance", "assumptions", "chance", "share_assumptions",
+                 "band_chance", "band_total", "band_widening")
+"""Per headline metric in ``summary.json``'s ``variance``
+(see :mod:`salesim.experiments.variance`)."""
 
-OPTIONAL_TABLES = ("attainment", "funnel")
+OPTIONAL_TABLES = ("attainment", "funnel", "assumptions")
 """Tables an ensemble may hold besides ``replications`` and ``kpis`` (written as
 ``<name>.parquet``; runs made before they existed lack them)."""
 
@@ -92,6 +104,9 @@ class Ensemble:
         module docs); ``None`` for runs made before they were kept.
     ``scenario_text``
         The resolved scenario as YAML, when known.
+    ``assumptions``
+        With uncertain assumptions, one row per replication: ``replication``,
+        ``assumption_seed`` and the value drawn for each uncertain path.
     """
 
     scenario_name: str
@@ -104,6 +119,7 @@ class Ensemble:
     attainment: pd.DataFrame | None = None
     funnel: pd.DataFrame | None = None
     scenario_text: str | None = None
+    assumptions: pd.DataFrame | None = None
 
     @classmethod
     def read(cls, folder: str | Path) -> Ensemble:
@@ -134,6 +150,7 @@ class Ensemble:
                            if scenario_path.is_file() else None),
             attainment=optional["attainment"],
             funnel=optional["funnel"],
+            assumptions=optional["assumptions"],
         )
 
     @property
@@ -182,6 +199,14 @@ class Ensemble:
         table = describe_columns(self.replications, self.metrics)[list(SUMMARY_STATS)]
         return SummaryTable(table, currency=self.currency, units=self.units)
 
+    def variance(self) -> pd.DataFrame | None:
+        """Per headline metric, the spread across replications split into the part due
+        to the uncertain assumptions and chance (:mod:`salesim.experiments.variance`);
+        ``None`` when nothing was uncertain."""
+        if self.assumptions is None:
+            return None
+        return variance_table(self.replications, self.assumptions, self.metrics)
+
     def probability(self, metric: str, target: float, op: str = ">=") -> float:
         """Share of replications where ``metric op target`` (e.g. bookings >= 5e6).
 
@@ -203,7 +228,7 @@ class Ensemble:
     def to_dict(self) -> dict[str, Any]:
         """The content of ``summary.json`` (plain JSON types; NaN becomes ``None``)."""
         summary = self.summary()
-        return {
+        content: dict[str, Any] = {
             "scenario": self.scenario_name,
             "seed": int(self.seed),
             "reps": self.reps,
@@ -213,6 +238,17 @@ class Ensemble:
                 for metric in summary.index
             },
         }
+        variance = self.variance()
+        if variance is not None:
+            content["variance"] = {
+                str(row["metric"]): {"method": str(row["method"]), "n": int(row["n"]),
+                                     **{key: _json_number(row[key])
+                                        for key in VARIANCE_KEYS[2:]}}
+                for row in variance.to_dict("records")
+            }
+            content["assumptions"] = [c for c in self.assumptions.columns  # type: ignore[union-attr]
+                                      if c not in ("replication", "assumption_seed")]
+        return content
 
     def write(self, folder: str | Path, records: bool | None = None) -> Path:
         """Write the ensemble's files into ``folder`` (created if needed); see the module doc.

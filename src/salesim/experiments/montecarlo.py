@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,7 @@ from salesim.metrics import Plan, headline_metrics, kpi_table
 from salesim.metrics.periods import PeriodType
 from salesim.records import Records
 from salesim.scenario import Scenario, dump_scenario, load_scenario
+from salesim.scenario.uncertain import info_values, realise
 from salesim.world import simulate
 
 DEFAULT_REPS = 400
@@ -94,28 +95,38 @@ class ReplicationResult:
     records: Records | None = None
     attainment: pd.DataFrame | None = None
     funnel: pd.DataFrame | None = None
+    assumption_seed: int | None = None
+    assumptions: dict[str, float] = field(default_factory=dict)
 
 
 def run_replication(scenario: Scenario, seed: int, index: int = 0,
                     keep_records: bool = False,
-                    records_dir: str | Path | None = None) -> ReplicationResult:
+                    records_dir: str | Path | None = None,
+                    assumption_seed: int | None = None) -> ReplicationResult:
     """Simulate one replication and compute its headline metrics and KPI table.
 
     ``keep_records`` sends the record tables back with the result;
     ``records_dir`` writes them into that folder here and now instead (in a
     worker process: in parallel, and nothing big to send back).
+    ``assumption_seed`` draws the uncertain assumptions (default: ``seed``).
     A module-level function, so process and cluster executors can run it.
     """
-    records = simulate(scenario, seed=seed)
-    plan = Plan.from_scenario(scenario)
+    records = simulate(scenario, seed=seed, assumption_seed=assumption_seed)
+    # quotas, costs and capacities as this replication drew them
+    plan = Plan.from_scenario(realise(scenario, seed if assumption_seed is None
+                                      else assumption_seed))
     kpis = kpi_table(records, plan, period_types=KPI_PERIOD_TYPES)
     headline = headline_metrics(records, plan, kpis=kpis)
     if records_dir is not None:
         records.write_parquet(Path(records_dir))
+    drawn = info_values(records.info)
     return ReplicationResult(index, int(seed), headline, _compact(kpis),
                              records if keep_records else None,
                              attainment=rep_attainment(kpis, records.reps, index),
-                             funnel=funnel_reach(records, plan))
+                             funnel=funnel_reach(records, plan),
+                             assumption_seed=(int(seed if assumption_seed is None
+                                                  else assumption_seed) if drawn else None),
+                             assumptions=drawn)
 
 
 def _compact(table: pd.DataFrame) -> pd.DataFrame:
@@ -153,12 +164,16 @@ class ReplicationTask:
     index: int
     keep_records: bool = False
     records_dir: str | None = None
+    assumption_seed: int | None = None
 
 
 def replication_task(task: ReplicationTask) -> ReplicationResult:
     """Executor entry point: run one :class:`ReplicationTask`."""
+    # the assumption seed only when it differs from the seed: an ordinary run calls
+    # run_replication exactly as before
+    nested = {} if task.assumption_seed is None else {"assumption_seed": task.assumption_seed}
     return run_replication(task.scenario.scenario, task.seed, task.index, task.keep_records,
-                           task.records_dir)
+                           task.records_dir, **nested)
 
 
 # ----------------------------------------------------------------------------- the ensemble
@@ -198,6 +213,7 @@ def assemble(scenario_name: str, seed: int, results: Sequence[ReplicationResult]
         funnel = folded.table() if len(folded) else None
     attainment = _attainment_table([r.attainment for r in results])
     kept = [r.records for r in results if r.records is not None]
+    drawn = assumption_table(results)
     return Ensemble(
         scenario_name=scenario_name,
         seed=int(seed),
@@ -209,6 +225,7 @@ def assemble(scenario_name: str, seed: int, results: Sequence[ReplicationResult]
         attainment=attainment,
         funnel=funnel,
         scenario_text=scenario_text,
+        assumptions=drawn,
     )
 
 
@@ -227,7 +244,7 @@ def _attainment_table(parts: Sequence[pd.DataFrame | None]) -> pd.DataFrame | No
 def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED,
         workers: int | None = None, executor: Executor | None = None,
         progress: bool | None = None, keep_records: bool = False,
-        records_dir: str | Path | None = None) -> Ensemble:
+        records_dir: str | Path | None = None, inner: int = 1) -> Ensemble:
     """Run ``reps`` replications of ``scenario`` and summarise them.
 
     ``scenario``
@@ -251,6 +268,11 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
         Instead, write each replication's record tables to
         ``records_dir/replication-NNNN/`` as it finishes (``Ensemble.write``
         then copies them into its ``records/``).
+    ``inner``
+        Chance seeds per draw of the uncertain assumptions: replications
+        ``k*inner .. k*inner + inner - 1`` share the draws of replication
+        ``k*inner`` (see :func:`assumption_seeds`), so the variance decomposition
+        (:meth:`Ensemble.variance`) can use the nested estimator.
     """
     if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 1:
         raise ValueError(f"reps must be a whole number of at least 1, not {reps!r}")
@@ -259,10 +281,13 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
     chosen = resolve_executor(workers, executor)
     portable = PortableScenario(scenario)
     folder = None if records_dir is None else Path(records_dir).resolve()
+    seeds = replication_seeds(seed, int(reps))
     tasks = [
         ReplicationTask(portable, replication_seed, index, keep_records,
-                        None if folder is None else str(folder / records_folder_name(index, reps)))
-        for index, replication_seed in enumerate(replication_seeds(seed, int(reps)))
+                        None if folder is None else str(folder / records_folder_name(index, reps)),
+                        outer)
+        for index, (replication_seed, outer) in enumerate(
+            zip(seeds, assumption_seeds(seeds, inner), strict=True))
     ]
     accumulator = QuantileAccumulator(len(tasks))
     funnel = QuantileAccumulator(len(tasks), value="count")
@@ -281,6 +306,36 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
     return assemble(scenario.meta.name, seed, results, kpis=accumulator.table(),
                     records_dir=folder, funnel=funnel.table() if len(funnel) else None,
                     scenario_text=dump_scenario(scenario))
+
+
+def assumption_seeds(seeds: Sequence[int], inner: int = 1) -> list[int | None]:
+    """The seed each replication draws its uncertain assumptions from: its own
+    (``None``) when ``inner`` is 1, else the seed of the first replication of its
+    group of ``inner``.
+
+    >>> assumption_seeds([11, 12, 13, 14, 15], inner=2)
+    [11, 11, 13, 13, 15]
+    """
+    if isinstance(inner, bool) or not isinstance(inner, int | np.integer) or inner < 1:
+        raise ValueError(f"inner must be a whole number of at least 1, not {inner!r}")
+    if inner == 1:
+        return [None] * len(seeds)
+    return [int(seeds[index - index % inner]) for index in range(len(seeds))]
+
+
+def assumption_table(results: Sequence[ReplicationResult]) -> pd.DataFrame | None:
+    """One row per replication: ``replication``, ``assumption_seed`` and the value
+    drawn for each uncertain path; ``None`` when nothing was uncertain."""
+    results = sorted(results, key=lambda result: result.index)
+    paths = list(dict.fromkeys(path for r in results for path in r.assumptions))
+    if not paths:
+        return None
+    return pd.DataFrame({
+        "replication": pd.Series([r.index for r in results], dtype="int64"),
+        "assumption_seed": pd.Series([r.assumption_seed for r in results], dtype="int64"),
+        **{path: pd.Series([r.assumptions.get(path, np.nan) for r in results],
+                           dtype="float64") for path in paths},
+    })
 
 
 @contextlib.contextmanager

@@ -23,7 +23,9 @@ Metrics and their splits (C channel, S segment, R role and team, P rep):
   ``sales_cycle_days_median`` (C, S, P).
 * customers: ``starting_arr``, ``new_arr``, ``expansion_arr``,
   ``contraction_arr``, ``churned_arr``, ``ending_arr``, ``ending_customers``,
-  ``nrr``, ``grr``, ``logo_churn_rate`` (C, S).
+  ``nrr``, ``grr``, ``logo_churn_rate`` (over the period; ``total``: the trailing
+  twelve months to the horizon end), ``nrr_ttm``, ``grr_ttm``,
+  ``logo_churn_rate_ttm`` (the trailing twelve months to the period's end) (C, S).
 * people: ``headcount``, ``ramped_headcount``, ``headcount_end``, ``hires``,
   ``leavers``, ``utilisation``, ``queue_length_mean``, ``wait_hours_mean``,
   ``wait_hours_p90`` (R); ``bookings_per_ae``, ``meetings_per_sdr`` (R only);
@@ -87,6 +89,7 @@ from salesim.metrics.finance import (
     economics_arrays,
     retention_arrays,
     rollforward_arrays,
+    trailing_retention_arrays,
 )
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
@@ -541,10 +544,12 @@ def _arr_metrics(b: _Builder) -> None:
               "ending_customers": ("ending_customers", "count")}
     kept = {"nrr": ("nrr", "ratio"), "grr": ("grr", "ratio"),
             "logo_churn_rate": ("logo_churn_rate", "share")}
+    trailing = {name: (f"{metric}_ttm", unit) for name, (metric, unit) in kept.items()}
     for dim in (OVERALL, "channel", "segment") if b.split else (OVERALL,):
         by = (dim,) if dim else ()
         events = arr_events(b.records, by)
-        for arrays, columns in ((rollforward_arrays, bridge), (retention_arrays, kept)):
+        for arrays, columns in ((rollforward_arrays, bridge), (retention_arrays, kept),
+                                (trailing_retention_arrays, trailing)):
             levels, values = arrays(b.records, b.grid, by, events)
             names = levels[dim].to_numpy(dtype=object) if dim else None
             keep = None if names is None else np.broadcast_to(names != "", (b.grid.size,
@@ -805,10 +810,12 @@ def headline_metrics(records: Records, plan: Plan,
     (the role's ``attainment_mean`` / ``share_at_quota``: each rep's attainment
     over the horizon), ``headcount_end_<role>`` (heads at the horizon end) and the
     per-team ``headcount_end_<team>``, ``attainment_mean_<team>`` and
-    ``share_at_quota_<team>`` (the team's rows). ``NaN`` where undefined (no deals
-    closed: ``win_rate``; no quota: attainment). Pass ``kpis``, a :func:`kpi_table`
-    of the same records and plan that has the ``'total'`` rows, to read the numbers
-    from it instead of computing them.
+    ``share_at_quota_<team>`` (the team's rows). ``nrr``, ``grr`` and
+    ``logo_churn_rate`` cover the trailing twelve months to the horizon end (the
+    ``'total'`` row of a retention KPI). ``NaN`` where undefined (no deals
+    closed: ``win_rate``; no quota: attainment; no renewal in the window: retention).
+    Pass ``kpis``, a :func:`kpi_table` of the same records and plan that has the
+    ``'total'`` rows, to read the numbers from it instead of computing them.
     """
     table = kpis if kpis is not None else _table(records, plan, ("total",), split=False)
     table = table.loc[(table["period_type"] == "total") & (table["channel"] == "")

@@ -24,6 +24,7 @@ from salesim.roles import KINDS
 from salesim.scenario.distributions import Distribution
 from salesim.scenario.errors import Location, ScenarioError, ScenarioIssue
 from salesim.scenario.schema import PLANNED_SECTIONS, Meta, Scenario, cross_section_problems
+from salesim.scenario.uncertain import UncertainValue
 
 PathKey = tuple[str | int, ...]
 Positions = dict[PathKey, Location]
@@ -218,7 +219,7 @@ def _is_distribution(path: PathKey) -> bool:
     if not path:
         return False
     model = model_at(path)
-    return model is not None and issubclass(model, Distribution)
+    return model is not None and issubclass(model, Distribution | UncertainValue)
 
 
 def _overlay_positions(base: Positions, child: Positions, child_data: Any) -> Positions:

@@ -56,6 +56,7 @@ from salesim.scenario.problems import SHARE_TOLERANCE, Problem, share_problem, u
 from salesim.scenario.routing import Routing, routing_problems
 from salesim.scenario.section import Section
 from salesim.scenario.start_state import StartState, start_state_problems
+from salesim.scenario.uncertain import UncertainValue, uncertain_problems
 from salesim.scenario.units import Duration, add_months, format_month, months_between
 
 __all__ = ["SHARE_TOLERANCE", "Problem", "Section", "unknown_names"]
@@ -777,6 +778,10 @@ class Scenario(Section):
     start_state: StartState | None = Field(
         default=None, description="Where the organisation stands on the first day: "
         "existing customers, open opportunities, starting reps.")
+    uncertain: dict[str, UncertainValue] = Field(
+        default_factory=dict,
+        description="Values drawn once per replication: a dotted path (as --set takes) "
+                    "and its distribution, e.g. sdr.meeting_rate: {beta: {mean: 40%, sd: 5%}}.")
 
     @model_validator(mode="after")
     def _cross_sections(self, info: ValidationInfo) -> Scenario:
@@ -902,6 +907,8 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
             scenario.start_state, segments, {n: t.kind for n, t in teams.items()},
             {n: list(t.stages) for n, t in scenario.teams_of("ae").items()  # type: ignore[union-attr]
              }, list(scenario.channels))
+    if scenario.uncertain:
+        problems += uncertain_problems(scenario)
     return problems
 
 
