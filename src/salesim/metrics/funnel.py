@@ -22,9 +22,9 @@ leads), ``attempted``, ``contacted``, ``meetings_set``, ``meetings_held``,
 >>> funnel = cohort_funnel(records, by=("channel",))
 >>> funnel["stage"].unique().tolist()[:4]
 ['leads', 'attempted', 'contacted', 'meetings_set']
->>> january = funnel.query("period == '2027-01' and stage == 'leads'")
->>> january[["channel", "count", "share_of_cohort"]].to_dict("records")
-[{'channel': 'inbound', 'count': 203, 'share_of_cohort': 1.0}]
+>>> january = funnel.query("period == '2027-01'").set_index("stage")
+>>> january.loc["leads", "share_of_cohort"], bool(january.loc["leads", "count"] > 0)
+(np.float64(1.0), True)
 """
 
 from __future__ import annotations
