@@ -14,10 +14,11 @@ same error handling without further work.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +29,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from salesim import __version__
+from salesim.experiments.executors import Executor
 from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED
 from salesim.io import atomic_write_text
 from salesim.scenario import Distribution, Scenario, ScenarioError, load_scenario
@@ -154,34 +156,72 @@ def schema(
 # ScenarioFile and Overrides for their arguments.
 
 
+Reps = Annotated[int, typer.Option(
+    "--reps", "-n", min=1, help="Number of replications.")]
+Seed = Annotated[int, typer.Option(
+    "--seed", min=0, help="Root seed; replication seeds derive from it.")]
+Workers = Annotated[int | None, typer.Option(
+    "--workers", "-w", min=1, show_default=False,
+    help="Worker processes (default: all cores; 1 runs in this process; with --dask local, "
+         "the cluster's workers).")]
+Dask = Annotated[str | None, typer.Option(
+    "--dask", metavar="ADDRESS", show_default=False,
+    help="Run on a Dask cluster: its scheduler's address (tcp://host:8786), or 'local' "
+         "to start one on this machine.")]
+
+
 @app.command()
 def run(
     file: ScenarioFile,
-    reps: Annotated[int, typer.Option(
-        "--reps", "-n", min=1, help="Number of replications.")] = DEFAULT_REPS,
-    seed: Annotated[int, typer.Option(
-        "--seed", min=0, help="Root seed; replication seeds derive from it.")] = DEFAULT_SEED,
-    workers: Annotated[int | None, typer.Option(
-        "--workers", "-w", min=1, show_default=False,
-        help="Worker processes (default: all cores; 1 runs in this process).")] = None,
+    reps: Reps = DEFAULT_REPS,
+    seed: Seed = DEFAULT_SEED,
+    workers: Workers = None,
     overrides: Overrides = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="DIR", show_default=False,
-        help="Output folder (default: out/<scenario name>).")] = None,
+        help="Output folder (default: out/<scenario name>, or out/<scenario name>-<hash> "
+             "with --set).")] = None,
     records: Annotated[bool, typer.Option(
         "--records", help="Also write each replication's record tables under records/.")] = False,
+    targets: Annotated[list[str] | None, typer.Option(
+        "--target", "-t", metavar="METRIC=VALUE", show_default=False,
+        help="Print and write the chance of reaching a target, e.g. --target bookings=30M "
+             "(at least; or write >=, >, <=, <). Repeat for several.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an output folder that holds another run's results.")] = False,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Complete an interrupted run from its finished replications.")] = False,
+    dask: Dask = None,
 ) -> None:
     """Run many replications of a scenario: print P10/P50/P90 of the headline metrics and
     write summary.json, replications.parquet and kpis.parquet to the output folder.
 
-    Ctrl-C stops the workers and writes nothing (exit status 130).
+    Ctrl-C stops the workers, keeps the finished replications for --resume and writes no
+    result file (exit status 130).
     """
     from salesim.experiments.command import run_command
 
-    code = run_command(file, reps=reps, seed=seed, workers=workers, overrides=overrides or [],
-                       out=out, records=records)
+    with _executor(workers, dask) as executor:
+        code = run_command(file, reps=reps, seed=seed, workers=workers,
+                           overrides=overrides or [], out=out, records=records,
+                           targets=targets or [], force=force, resume=resume,
+                           executor=executor)
     if code:
         raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _executor(workers: int | None, dask: str | None) -> Iterator[Executor | None]:
+    """The executor for --workers and --dask (None: run_command's default)."""
+    if dask is None:
+        yield None
+        return
+    from salesim.experiments.dask_executor import DaskExecutor
+
+    if workers is not None and dask != "local":
+        raise typer.BadParameter("--workers only sizes a local cluster (--dask local)")
+    with DaskExecutor(dask, workers=workers) as executor:
+        yield executor
 
 
 # ----------------------------------------------------------------------------- summary

@@ -10,7 +10,8 @@ import pytest
 
 MODULES = ["salesim.experiments.montecarlo", "salesim.experiments.seeds",
            "salesim.experiments.stats", "salesim.experiments.executors",
-           "salesim.experiments.command"]
+           "salesim.experiments.command", "salesim.experiments.provenance",
+           "salesim.experiments.targets"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

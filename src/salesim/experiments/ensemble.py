@@ -17,7 +17,8 @@ complete and belong to it; a failure while writing changes nothing):
     replaced as a whole, so it never mixes two runs (a run without records
     leaves an existing ``records/`` alone).
 ``summary.json``
-    Scenario name, root seed, replications, salesim version and, for each
+    Scenario name, root seed, replications, salesim version, what ``info``
+    adds (scenario file, overrides, scenario hash, targets) and, for each
     headline metric, its mean, p10, p50 and p90 (``null`` when undefined).
 """
 
@@ -29,8 +30,8 @@ import operator
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,9 @@ class Ensemble:
     ``records_dir``
         The folder the run wrote each replication's record tables to
         (``replication-NNNN/``), if it did.
+    ``info``
+        More about the run for ``summary.json`` (plain JSON data): where the
+        scenario came from, its hash, targets met (see ``salesim run``).
     """
 
     scenario_name: str
@@ -78,6 +82,7 @@ class Ensemble:
     version: str = ""
     records: tuple[Records, ...] | None = None
     records_dir: Path | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def has_records(self) -> bool:
@@ -130,6 +135,7 @@ class Ensemble:
             "seed": int(self.seed),
             "reps": self.reps,
             "salesim_version": self.version,
+            **self.info,
             "metrics": {
                 metric: {stat: _json_number(summary.at[metric, stat]) for stat in SUMMARY_STATS}
                 for metric in summary.index
