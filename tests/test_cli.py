@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -249,3 +251,45 @@ def test_installed_command_hides_tracebacks(tmp_path: Path) -> None:
     assert len(done.stderr.splitlines()) == 1
     assert done.stderr.startswith("error: ")
     assert "Traceback" not in done.stdout + done.stderr
+
+
+# ----------------------------------------------------------------------------- experiments
+
+MINIMAL = REPO / "scenarios" / "minimal.yaml"
+
+
+def test_compare_states_the_variance_reduction(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, [
+        "compare", str(MINIMAL), "--variant", "better=ae.stages.proposal.conversion=42%",
+        "--reps", "20", "--workers", "1", "--out", "cmp"])
+    assert result.exit_code == 0, result.output
+    assert "better vs Minimal: 20 paired replications" in result.output
+    match = re.search(r"bookings: paired on the same 20 replication seeds, the interval of "
+                      r"the difference is ([\d.]+)x narrower than independent runs",
+                      result.output)
+    assert match is not None, result.output
+    assert float(match.group(1)) >= 3
+    table = pd.read_parquet(in_tmp / "cmp" / "comparison.parquet")
+    assert set(table["plan"]) == {"better"}
+    record = json.loads((in_tmp / "cmp" / "comparison.json").read_text())
+    assert record["plans"]["better"]["overrides"] == ["ae.stages.proposal.conversion=42%"]
+
+
+def test_compare_bad_variant_is_one_line(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["compare", str(MINIMAL), "--variant", "oops"])
+    assert result.exit_code == 1
+    assert "NAME=KEY=VALUE" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_run_refuses_another_runs_folder(runner: CliRunner, in_tmp: Path) -> None:
+    args = ["run", str(MINIMAL), "--reps", "2", "--workers", "1", "--out", "o"]
+    assert runner.invoke(cli.app, [*args, "--seed", "1"]).exit_code == 0
+    refused = runner.invoke(cli.app, [*args, "--seed", "2", "--target", "bookings=100k"])
+    assert refused.exit_code == 1
+    assert "holds a different run" in refused.output
+    forced = runner.invoke(cli.app, [*args, "--seed", "2", "--force", "--target",
+                                     "bookings=100k"])
+    assert forced.exit_code == 0, forced.output
+    assert "P(bookings >= 100k) = " in forced.output
+    assert json.loads((in_tmp / "o" / "summary.json").read_text())["targets"][0]["n"] == 2

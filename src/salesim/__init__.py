@@ -13,7 +13,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from salesim.engine import Records, simulate
-from salesim.experiments import Ensemble, run
+from salesim.experiments import Comparison, Ensemble, compare, run
 from salesim.scenario import Scenario, ScenarioError, dump_scenario, load_scenario
 
 try:
@@ -22,11 +22,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "Comparison",
     "Ensemble",
     "Records",
     "Scenario",
     "ScenarioError",
     "__version__",
+    "compare",
     "dump_scenario",
     "load_scenario",
     "run",

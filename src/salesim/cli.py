@@ -224,6 +224,37 @@ def _executor(workers: int | None, dask: str | None) -> Iterator[Executor | None
         yield executor
 
 
+@app.command()
+def compare(
+    files: Annotated[list[Path], typer.Argument(
+        metavar="FILE...", help="Scenario files; the first is the baseline.",
+        show_default=False)],
+    variants: Annotated[list[str] | None, typer.Option(
+        "--variant", "-v", metavar="NAME=KEY=VALUE", show_default=False,
+        help="A plan made from the first file with one override, e.g. --variant "
+             "early=ae.hiring.0.month=2027-01. Repeat a NAME to give it more overrides.")
+    ] = None,
+    overrides: Overrides = None,
+    reps: Reps = 200,
+    seed: Seed = DEFAULT_SEED,
+    workers: Workers = None,
+    dask: Dask = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR", show_default=False,
+        help="Also write comparison.parquet, plans.parquet and comparison.json here.")
+    ] = None,
+) -> None:
+    """Compare plans on the same replication seeds: per headline metric the paired
+    difference with its 95% interval, the chance the plan beats the baseline, and how
+    much narrower pairing makes the interval than independent runs.
+    """
+    from salesim.experiments.compare_command import compare_command
+
+    with _executor(workers, dask) as executor:
+        compare_command(files, variants or [], overrides or [], reps=reps, seed=seed,
+                        workers=workers, executor=executor, out=out)
+
+
 # ----------------------------------------------------------------------------- summary
 
 

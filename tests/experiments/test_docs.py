@@ -11,7 +11,8 @@ import pytest
 MODULES = ["salesim.experiments.montecarlo", "salesim.experiments.seeds",
            "salesim.experiments.stats", "salesim.experiments.executors",
            "salesim.experiments.command", "salesim.experiments.provenance",
-           "salesim.experiments.targets"]
+           "salesim.experiments.targets", "salesim.experiments.compare",
+           "salesim.experiments.compare_command"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -1,9 +1,12 @@
 """Experiments: run many replications of a scenario and summarise them.
 
-``run(scenario, reps=..., seed=..., workers=...)`` returns an :class:`Ensemble`.
+``run(scenario, reps=..., seed=..., workers=...)`` returns an :class:`Ensemble`;
+``compare(plans, ...)`` a :class:`Comparison` of plans run on the same seeds.
 Executors (:mod:`salesim.experiments.executors`) decide where replications run.
 """
 
+from salesim.experiments.compare import Comparison, compare
+from salesim.experiments.dask_executor import DaskExecutor
 from salesim.experiments.ensemble import Ensemble
 from salesim.experiments.executors import Executor, LocalExecutor, SerialExecutor
 from salesim.experiments.montecarlo import (
@@ -19,12 +22,15 @@ from salesim.experiments.stats import Probability
 __all__ = [
     "DEFAULT_REPS",
     "DEFAULT_SEED",
+    "Comparison",
+    "DaskExecutor",
     "Ensemble",
     "Executor",
     "LocalExecutor",
     "Probability",
     "ReplicationResult",
     "SerialExecutor",
+    "compare",
     "replication_seeds",
     "run",
     "run_replication",
