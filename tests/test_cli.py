@@ -293,3 +293,32 @@ def test_run_refuses_another_runs_folder(runner: CliRunner, in_tmp: Path) -> Non
     assert forced.exit_code == 0, forced.output
     assert "P(bookings >= 100k) = " in forced.output
     assert json.loads((in_tmp / "o" / "summary.json").read_text())["targets"][0]["n"] == 2
+
+
+def test_sweep_grid_writes_a_tidy_table(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, [
+        "sweep", str(MINIMAL), "--grid", "ae.stages.proposal.conversion=30%,50%",
+        "--grid", "sdr.queue=fifo,score_priority", "--reps", "2", "--workers", "1",
+        "--metric", "deals_won", "--out", "sw"])
+    assert result.exit_code == 0, result.output
+    assert "sweep: 4 points, 2 replications each" in result.output
+    table = pd.read_parquet(in_tmp / "sw" / "sweep.parquet")
+    assert table["point"].nunique() == 4
+    assert {"ae.stages.proposal.conversion", "sdr.queue", "metric", "p50"} <= set(table.columns)
+    record = json.loads((in_tmp / "sw" / "sweep.json").read_text())
+    assert len(record["points"]) == 4
+    assert record["grid"]["sdr.queue"] == ["fifo", "score_priority"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--lhs", "3"], "--range"),
+    (["--range", "ae.headcount=1..3"], "--lhs"),
+    ([], "--grid"),
+    (["--grid", "ae.headcount=2", "--metric", "bookngs"], "bookngs"),
+])
+def test_sweep_bad_options_are_one_line(runner: CliRunner, in_tmp: Path, args: list[str],
+                                        message: str) -> None:
+    result = runner.invoke(cli.app, ["sweep", str(MINIMAL), "-n", "1", "-w", "1", *args])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output

@@ -13,7 +13,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from salesim.engine import Records, simulate
-from salesim.experiments import Comparison, Ensemble, compare, run
+from salesim.experiments import Comparison, Ensemble, Sweep, compare, run, sweep
 from salesim.scenario import Scenario, ScenarioError, dump_scenario, load_scenario
 
 try:
@@ -27,10 +27,12 @@ __all__ = [
     "Records",
     "Scenario",
     "ScenarioError",
+    "Sweep",
     "__version__",
     "compare",
     "dump_scenario",
     "load_scenario",
     "run",
     "simulate",
+    "sweep",
 ]

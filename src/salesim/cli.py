@@ -255,6 +255,47 @@ def compare(
                         workers=workers, executor=executor, out=out)
 
 
+@app.command()
+def sweep(
+    file: ScenarioFile,
+    grid: Annotated[list[str] | None, typer.Option(
+        "--grid", "-g", metavar="KEY=V1,V2,...", show_default=False,
+        help="Values of one setting, e.g. --grid ae.headcount=20,24,28 (or a YAML list "
+             "'key=[12k, 15k]'). Repeat: every combination runs.")] = None,
+    lhs: Annotated[int | None, typer.Option(
+        "--lhs", min=1, metavar="N", show_default=False,
+        help="Instead of a grid: N points of a Latin hypercube over the --range settings.")
+    ] = None,
+    ranges: Annotated[list[str] | None, typer.Option(
+        "--range", "-r", metavar="KEY=LOW..HIGH", show_default=False,
+        help="A range for --lhs, e.g. --range ae.headcount=10..60 or "
+             "--range sdr.attrition=10%..40%. Repeat for several.")] = None,
+    overrides: Overrides = None,
+    metrics: Annotated[list[str] | None, typer.Option(
+        "--metric", "-m", metavar="METRIC", show_default=False,
+        help="Headline metric to print (default bookings; the table written has all).")
+    ] = None,
+    reps: Annotated[int, typer.Option(
+        "--reps", "-n", min=1, help="Replications per point.")] = 50,
+    seed: Seed = DEFAULT_SEED,
+    workers: Workers = None,
+    dask: Dask = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR", show_default=False,
+        help="Output folder (default: out/<scenario name>-sweep-<hash>).")] = None,
+) -> None:
+    """Run a scenario at many settings (a grid or a Latin hypercube), each point on the same
+    replication seeds: print P10/P50/P90 per point, write sweep.parquet (one tidy row per
+    point and headline metric) and sweep.json.
+    """
+    from salesim.experiments.sweep_command import sweep_command
+
+    with _executor(workers, dask) as executor:
+        sweep_command(file, grid or [], ranges or [], lhs, overrides or [],
+                      metrics or ["bookings"], reps=reps, seed=seed, workers=workers,
+                      executor=executor, out=out)
+
+
 # ----------------------------------------------------------------------------- summary
 
 

@@ -12,7 +12,8 @@ MODULES = ["salesim.experiments.montecarlo", "salesim.experiments.seeds",
            "salesim.experiments.stats", "salesim.experiments.executors",
            "salesim.experiments.command", "salesim.experiments.provenance",
            "salesim.experiments.targets", "salesim.experiments.compare",
-           "salesim.experiments.compare_command"]
+           "salesim.experiments.compare_command", "salesim.experiments.ranges",
+           "salesim.experiments.sweep"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

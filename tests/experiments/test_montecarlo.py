@@ -162,3 +162,15 @@ def test_progress_lines_go_to_stderr(minimal: Scenario,
     assert captured.out == ""
     assert re.fullmatch(r"Minimal: 3/3 replications \(100%\), [\d.]+/s, done\n",
                         captured.err)
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_run_many_equals_separate_runs(minimal: Scenario) -> None:
+    other = salesim.load_scenario(MINIMAL, overrides={"meta.name": "Other"})
+    together = montecarlo.run_many([minimal, other], reps=4, seed=6, workers=1,
+                                   progress=False)
+    for scenario, ensemble in zip([minimal, other], together, strict=True):
+        alone = run(scenario, reps=4, seed=6, workers=1, progress=False)
+        assert ensemble.scenario_name == alone.scenario_name
+        pd.testing.assert_frame_equal(ensemble.replications, alone.replications)
+        pd.testing.assert_frame_equal(ensemble.kpis, alone.kpis)

@@ -18,6 +18,7 @@ from salesim.experiments.montecarlo import (
 )
 from salesim.experiments.seeds import replication_seeds
 from salesim.experiments.stats import Probability
+from salesim.experiments.sweep import Sweep, sweep
 
 __all__ = [
     "DEFAULT_REPS",
@@ -30,8 +31,10 @@ __all__ = [
     "Probability",
     "ReplicationResult",
     "SerialExecutor",
+    "Sweep",
     "compare",
     "replication_seeds",
     "run",
     "run_replication",
+    "sweep",
 ]

@@ -54,8 +54,8 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from salesim.experiments.ensemble import Ensemble
-from salesim.experiments.executors import Executor, resolve_executor
-from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED, ProgressMode, run
+from salesim.experiments.executors import Executor
+from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED, ProgressMode, run_many
 from salesim.scenario import Scenario, load_scenario
 
 LOWER_IS_BETTER = frozenset({"cac", "total_cost", "logo_churn_rate",
@@ -187,10 +187,10 @@ def compare(plans: Mapping[str, Scenario | str | Path] | Sequence[Scenario | str
     named = _named_plans(plans)
     if len(named) < 2:
         raise ValueError("compare needs at least two plans")
-    chosen = resolve_executor(workers, executor)
-    ensembles = {name: run(scenario, reps=reps, seed=seed, executor=chosen, progress=progress)
-                 for name, scenario in named.items()}
-    return Comparison(ensembles, confidence)
+    ensembles = run_many(list(named.values()), reps=reps, seed=seed, workers=workers,
+                         executor=executor, progress=progress,
+                         description=f"{len(named)} plans")
+    return Comparison(dict(zip(named, ensembles, strict=True)), confidence)
 
 
 def _named_plans(plans: Mapping[str, Scenario | str | Path] | Sequence[Scenario | str | Path]

@@ -279,6 +279,37 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
                     kpis=accumulator.table(), records_dir=folder)
 
 
+def run_many(scenarios: Sequence[Scenario], reps: int = DEFAULT_REPS,
+             seed: int = DEFAULT_SEED, workers: int | None = None,
+             executor: Executor | None = None, progress: ProgressMode = None,
+             description: str = "") -> list[Ensemble]:
+    """Run several scenarios on the same replication seeds, as one batch of tasks.
+
+    Returns one :class:`Ensemble` per scenario, each equal to ``run(scenario,
+    reps=reps, seed=seed)``. All tasks go to the executor at once, so a pool
+    starts once and stays busy across scenarios (experiments such as compare,
+    sweep and sensitivity run many small scenarios).
+    """
+    if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 1:
+        raise ValueError(f"reps must be a whole number of at least 1, not {reps!r}")
+    chosen = resolve_executor(workers, executor)
+    seeds = replication_seeds(seed, int(reps))
+    tasks = [ReplicationTask(PortableScenario(scenario), replication_seed, index)
+             for scenario in scenarios for index, replication_seed in enumerate(seeds)]
+    accumulators = [QuantileAccumulator(int(reps)) for _ in scenarios]
+    label = description or f"{len(scenarios)} scenarios"
+    with progress_bar(len(tasks), label, show=progress) as advance:
+
+        def done(position: int, result: ReplicationResult) -> None:
+            _fold(accumulators[position // int(reps)], result)
+            advance()
+
+        results = chosen.map(replication_task, tasks, on_done=done)
+    return [assemble(scenario.meta.name, seed, results[k * int(reps):(k + 1) * int(reps)],
+                     kpis=accumulators[k].table())
+            for k, scenario in enumerate(scenarios)]
+
+
 def _fold(accumulator: QuantileAccumulator, result: ReplicationResult) -> None:
     if result.kpis is not None:
         accumulator.add(result.index, result.kpis)
