@@ -322,3 +322,21 @@ def test_sweep_bad_options_are_one_line(runner: CliRunner, in_tmp: Path, args: l
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_sensitivity_prints_both_tables(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, [
+        "sensitivity", str(MINIMAL), "--vary", "segments.smb.deal_size=6k..18k",
+        "--samples", "2", "--reps", "1", "--workers", "1", "--out", "s"])
+    assert result.exit_code == 0, result.output
+    assert "bookings: one setting at a time" in result.output
+    assert "bookings: share of its variance (Sobol" in result.output
+    assert pd.read_parquet(in_tmp / "s" / "sobol.parquet")["key"].tolist() == [
+        "segments.smb.deal_size"]
+    assert (in_tmp / "s" / "tornado.parquet").exists()
+
+
+def test_sensitivity_bad_range_is_one_line(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["sensitivity", str(MINIMAL), "--vary", "ae.headcount=9..1"])
+    assert result.exit_code == 1
+    assert "--vary ae.headcount=9..1: the low end must be below the high end" in result.output

@@ -13,7 +13,16 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from salesim.engine import Records, simulate
-from salesim.experiments import Comparison, Ensemble, Sweep, compare, run, sweep
+from salesim.experiments import (
+    Comparison,
+    Ensemble,
+    Sensitivity,
+    Sweep,
+    compare,
+    run,
+    sensitivity,
+    sweep,
+)
 from salesim.scenario import Scenario, ScenarioError, dump_scenario, load_scenario
 
 try:
@@ -27,12 +36,14 @@ __all__ = [
     "Records",
     "Scenario",
     "ScenarioError",
+    "Sensitivity",
     "Sweep",
     "__version__",
     "compare",
     "dump_scenario",
     "load_scenario",
     "run",
+    "sensitivity",
     "simulate",
     "sweep",
 ]

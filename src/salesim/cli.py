@@ -296,6 +296,38 @@ def sweep(
                       executor=executor, out=out)
 
 
+@app.command()
+def sensitivity(
+    file: ScenarioFile,
+    vary: Annotated[list[str], typer.Option(
+        "--vary", metavar="KEY=LOW..HIGH", show_default=False,
+        help="A setting and its range, e.g. --vary ae.headcount=10..60 or "
+             "--vary sdr.attrition=10%..40%. Repeat for several.")],
+    metric: Annotated[str, typer.Option(
+        "--metric", "-m", help="The headline metric to explain.")] = "bookings",
+    overrides: Overrides = None,
+    samples: Annotated[int, typer.Option(
+        "--samples", min=2, help="Base samples of the Sobol design (a power of two); it runs "
+                                 "samples x (settings + 2) points.")] = 64,
+    reps: Annotated[int, typer.Option(
+        "--reps", "-n", min=1, help="Replications per point.")] = 5,
+    seed: Seed = DEFAULT_SEED,
+    workers: Workers = None,
+    dask: Dask = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR", show_default=False,
+        help="Also write tornado.parquet, sobol.parquet and sensitivity.json here.")] = None,
+) -> None:
+    """Which setting moves a metric most: a one-at-a-time tornado and Sobol indices (the
+    share of the metric's variance each setting explains, alone and with interactions).
+    """
+    from salesim.experiments.sensitivity_command import sensitivity_command
+
+    with _executor(workers, dask) as executor:
+        sensitivity_command(file, vary, metric, overrides or [], samples=samples, reps=reps,
+                            seed=seed, workers=workers, executor=executor, out=out)
+
+
 # ----------------------------------------------------------------------------- summary
 
 

@@ -17,6 +17,7 @@ from salesim.experiments.montecarlo import (
     run_replication,
 )
 from salesim.experiments.seeds import replication_seeds
+from salesim.experiments.sensitivity import Sensitivity, sensitivity
 from salesim.experiments.stats import Probability
 from salesim.experiments.sweep import Sweep, sweep
 
@@ -30,11 +31,13 @@ __all__ = [
     "LocalExecutor",
     "Probability",
     "ReplicationResult",
+    "Sensitivity",
     "SerialExecutor",
     "Sweep",
     "compare",
     "replication_seeds",
     "run",
     "run_replication",
+    "sensitivity",
     "sweep",
 ]

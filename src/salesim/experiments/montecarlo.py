@@ -97,21 +97,25 @@ class ReplicationResult:
 
 def run_replication(scenario: Scenario, seed: int, index: int = 0,
                     keep_records: bool = False,
-                    records_dir: str | Path | None = None) -> ReplicationResult:
+                    records_dir: str | Path | None = None,
+                    with_kpis: bool = True) -> ReplicationResult:
     """Simulate one replication and compute its headline metrics and KPI table.
 
     ``keep_records`` sends the record tables back with the result;
     ``records_dir`` writes them into that folder here and now instead (in a
     worker process: in parallel, and nothing big to send back).
+    ``with_kpis=False`` computes the headline metrics only (quicker; the
+    result's ``kpis`` is ``None``), for experiments that need no more.
     A module-level function, so process and cluster executors can run it.
     """
     records = simulate(scenario, seed=seed)
     plan = Plan.from_scenario(scenario)
-    kpis = kpi_table(records, plan, period_types=KPI_PERIOD_TYPES)
+    kpis = kpi_table(records, plan, period_types=KPI_PERIOD_TYPES) if with_kpis else None
     headline = headline_metrics(records, plan, kpis=kpis)
     if records_dir is not None:
         records.write_parquet(Path(records_dir))
-    return ReplicationResult(index, int(seed), headline, _compact(kpis),
+    return ReplicationResult(index, int(seed), headline,
+                             None if kpis is None else _compact(kpis),
                              records if keep_records else None)
 
 
@@ -150,10 +154,14 @@ class ReplicationTask:
     index: int
     keep_records: bool = False
     records_dir: str | None = None
+    with_kpis: bool = True
 
 
 def replication_task(task: ReplicationTask) -> ReplicationResult:
     """Executor entry point: run one :class:`ReplicationTask`."""
+    if not task.with_kpis:
+        return run_replication(task.scenario.scenario, task.seed, task.index, task.keep_records,
+                               task.records_dir, with_kpis=False)
     return run_replication(task.scenario.scenario, task.seed, task.index, task.keep_records,
                            task.records_dir)
 
@@ -282,19 +290,21 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
 def run_many(scenarios: Sequence[Scenario], reps: int = DEFAULT_REPS,
              seed: int = DEFAULT_SEED, workers: int | None = None,
              executor: Executor | None = None, progress: ProgressMode = None,
-             description: str = "") -> list[Ensemble]:
+             description: str = "", kpis: bool = True) -> list[Ensemble]:
     """Run several scenarios on the same replication seeds, as one batch of tasks.
 
     Returns one :class:`Ensemble` per scenario, each equal to ``run(scenario,
     reps=reps, seed=seed)``. All tasks go to the executor at once, so a pool
     starts once and stays busy across scenarios (experiments such as compare,
-    sweep and sensitivity run many small scenarios).
+    sweep and sensitivity run many small scenarios). ``kpis=False`` computes
+    the headline metrics only (the ensembles' KPI tables are then empty).
     """
     if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 1:
         raise ValueError(f"reps must be a whole number of at least 1, not {reps!r}")
     chosen = resolve_executor(workers, executor)
     seeds = replication_seeds(seed, int(reps))
-    tasks = [ReplicationTask(PortableScenario(scenario), replication_seed, index)
+    tasks = [ReplicationTask(PortableScenario(scenario), replication_seed, index,
+                             with_kpis=kpis)
              for scenario in scenarios for index, replication_seed in enumerate(seeds)]
     accumulators = [QuantileAccumulator(int(reps)) for _ in scenarios]
     label = description or f"{len(scenarios)} scenarios"
