@@ -340,3 +340,20 @@ def test_sensitivity_bad_range_is_one_line(runner: CliRunner, in_tmp: Path) -> N
     result = runner.invoke(cli.app, ["sensitivity", str(MINIMAL), "--vary", "ae.headcount=9..1"])
     assert result.exit_code == 1
     assert "--vary ae.headcount=9..1: the low end must be below the high end" in result.output
+
+
+def test_goal_prints_the_answer(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, [
+        "goal", str(MINIMAL), "--metric", "headcount_end_ae", "--at-least", "5",
+        "--probability", "50%", "--vary", "ae.headcount=1..9", "--first-reps", "5",
+        "--max-reps", "5", "--workers", "1", "--out", "g"])
+    assert result.exit_code == 0, result.output
+    assert "smallest ae.headcount with P(headcount_end_ae >= 5) >= 50%: 5 at" in result.output
+    assert json.loads((in_tmp / "g" / "goal.json").read_text())["value"] == "5"
+
+
+def test_goal_needs_one_bound(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["goal", str(MINIMAL), "--metric", "bookings",
+                                     "--vary", "ae.headcount=1..9"])
+    assert result.exit_code == 1
+    assert "--at-least or --at-most" in result.output

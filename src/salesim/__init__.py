@@ -16,10 +16,12 @@ from salesim.engine import Records, simulate
 from salesim.experiments import (
     Comparison,
     Ensemble,
+    Goal,
     Sensitivity,
     Sweep,
     compare,
     run,
+    seek_goal,
     sensitivity,
     sweep,
 )
@@ -33,6 +35,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "Comparison",
     "Ensemble",
+    "Goal",
     "Records",
     "Scenario",
     "ScenarioError",
@@ -43,6 +46,7 @@ __all__ = [
     "dump_scenario",
     "load_scenario",
     "run",
+    "seek_goal",
     "sensitivity",
     "simulate",
     "sweep",

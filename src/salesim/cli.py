@@ -328,6 +328,49 @@ def sensitivity(
                             seed=seed, workers=workers, executor=executor, out=out)
 
 
+@app.command()
+def goal(
+    file: ScenarioFile,
+    metric: Annotated[str, typer.Option(
+        "--metric", "-m", help="The headline metric of the goal.")],
+    vary: Annotated[str, typer.Option(
+        "--vary", metavar="KEY=LOW..HIGH",
+        help="The setting to choose and where to look, e.g. --vary ae.headcount=10..60.")],
+    at_least: Annotated[str | None, typer.Option(
+        "--at-least", metavar="AMOUNT", show_default=False,
+        help="The goal: the metric at least this much, e.g. 30M.")] = None,
+    at_most: Annotated[str | None, typer.Option(
+        "--at-most", metavar="AMOUNT", show_default=False,
+        help="Or at most this much (costs, speed to lead).")] = None,
+    probability: Annotated[str, typer.Option(
+        "--probability", "-p", help="The chance wanted of meeting the goal.")] = "80%",
+    overrides: Overrides = None,
+    confidence: Annotated[float, typer.Option(
+        "--confidence", min=0.5, max=0.999,
+        help="Confidence of each candidate's judgement.")] = 0.95,
+    first_reps: Annotated[int, typer.Option(
+        "--first-reps", min=1, help="Replications of a candidate's first batch.")] = 20,
+    max_reps: Annotated[int, typer.Option(
+        "--max-reps", min=1, help="Most replications spent on one candidate.")] = 400,
+    seed: Seed = DEFAULT_SEED,
+    workers: Workers = None,
+    dask: Dask = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR", show_default=False,
+        help="Also write goal.json and evaluations.parquet here.")] = None,
+) -> None:
+    """Find the smallest setting that meets a goal with the wanted chance, e.g. the fewest
+    AEs that give bookings of 30M or more in 80% of futures. Bisection; each candidate
+    gets more replications only while its answer is uncertain.
+    """
+    from salesim.experiments.goal_command import goal_command
+
+    with _executor(workers, dask) as executor:
+        goal_command(file, metric, vary, at_least, at_most, probability, overrides or [],
+                     confidence=confidence, first_reps=first_reps, max_reps=max_reps,
+                     seed=seed, workers=workers, executor=executor, out=out)
+
+
 # ----------------------------------------------------------------------------- summary
 
 

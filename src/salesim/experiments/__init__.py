@@ -9,6 +9,7 @@ from salesim.experiments.compare import Comparison, compare
 from salesim.experiments.dask_executor import DaskExecutor
 from salesim.experiments.ensemble import Ensemble
 from salesim.experiments.executors import Executor, LocalExecutor, SerialExecutor
+from salesim.experiments.goal import Goal, seek_goal
 from salesim.experiments.montecarlo import (
     DEFAULT_REPS,
     DEFAULT_SEED,
@@ -28,6 +29,7 @@ __all__ = [
     "DaskExecutor",
     "Ensemble",
     "Executor",
+    "Goal",
     "LocalExecutor",
     "Probability",
     "ReplicationResult",
@@ -38,6 +40,7 @@ __all__ = [
     "replication_seeds",
     "run",
     "run_replication",
+    "seek_goal",
     "sensitivity",
     "sweep",
 ]
