@@ -357,3 +357,11 @@ def test_goal_needs_one_bound(runner: CliRunner, in_tmp: Path) -> None:
                                      "--vary", "ae.headcount=1..9"])
     assert result.exit_code == 1
     assert "--at-least or --at-most" in result.output
+
+
+@pytest.mark.parametrize("value", ["150%", "lots", "0"])
+def test_run_bad_precision(runner: CliRunner, in_tmp: Path, value: str) -> None:
+    result = runner.invoke(cli.app, ["run", str(MINIMAL), "--precision", value])
+    assert result.exit_code == 2
+    assert "--precision" in result.output
+    assert not (in_tmp / "out").exists()

@@ -173,7 +173,10 @@ Dask = Annotated[str | None, typer.Option(
 @app.command()
 def run(
     file: ScenarioFile,
-    reps: Reps = DEFAULT_REPS,
+    reps: Annotated[int | None, typer.Option(
+        "--reps", "-n", min=1, show_default=False,
+        help=f"Number of replications (default {DEFAULT_REPS}); with --precision, the most "
+             f"(default {PRECISION_MAX_REPS}).")] = None,
     seed: Seed = DEFAULT_SEED,
     workers: Workers = None,
     overrides: Overrides = None,
@@ -192,6 +195,10 @@ def run(
     resume: Annotated[bool, typer.Option(
         "--resume", help="Complete an interrupted run from its finished replications.")] = False,
     dask: Dask = None,
+    precision: Annotated[str | None, typer.Option(
+        "--precision", metavar="PERCENT", show_default=False,
+        help="Run until P10, P50 and P90 of bookings and ending ARR are known within this, "
+             "at 95% (e.g. 1%), instead of a fixed number of replications.")] = None,
 ) -> None:
     """Run many replications of a scenario: print P10/P50/P90 of the headline metrics and
     write summary.json, replications.parquet and kpis.parquet to the output folder.
@@ -201,13 +208,33 @@ def run(
     """
     from salesim.experiments.command import run_command
 
+    wanted = None if precision is None else _precision(precision)
+    if reps is None:
+        reps = DEFAULT_REPS if wanted is None else PRECISION_MAX_REPS
     with _executor(workers, dask) as executor:
         code = run_command(file, reps=reps, seed=seed, workers=workers,
                            overrides=overrides or [], out=out, records=records,
                            targets=targets or [], force=force, resume=resume,
-                           executor=executor)
+                           executor=executor, precision=wanted)
     if code:
         raise typer.Exit(code)
+
+
+PRECISION_MAX_REPS = 10_000
+"""Most replications of ``run --precision`` unless --reps says otherwise."""
+
+
+def _precision(text: str) -> float:
+    from salesim.scenario.units import UnitError, parse_rate
+
+    try:
+        value = parse_rate(text)
+    except UnitError as error:
+        raise typer.BadParameter(str(error), param_hint="--precision") from None
+    if not 0 < value < 1:
+        raise typer.BadParameter("expected a share such as 1% or 0.5%",
+                                 param_hint="--precision")
+    return value
 
 
 @contextlib.contextmanager

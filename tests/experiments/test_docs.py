@@ -13,7 +13,8 @@ MODULES = ["salesim.experiments.montecarlo", "salesim.experiments.seeds",
            "salesim.experiments.command", "salesim.experiments.provenance",
            "salesim.experiments.targets", "salesim.experiments.compare",
            "salesim.experiments.compare_command", "salesim.experiments.ranges",
-           "salesim.experiments.sweep", "salesim.experiments.goal"]
+           "salesim.experiments.sweep", "salesim.experiments.goal",
+           "salesim.experiments.precision"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

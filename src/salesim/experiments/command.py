@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import pandas as pd
 from rich import box
@@ -77,7 +78,7 @@ def run_command(scenario_path: str | Path, reps: int = DEFAULT_REPS, seed: int =
                 out: str | Path | None = None, records: bool = False, *,
                 progress: ProgressMode = None, console: Console | None = None,
                 targets: Sequence[str] = (), force: bool = False, resume: bool = False,
-                executor: Executor | None = None) -> int:
+                executor: Executor | None = None, precision: float | None = None) -> int:
     """Run the scenario at ``scenario_path``, write its files to ``out`` and print a summary.
 
     ``out`` defaults to ``out/<name>`` without overrides and ``out/<name>-<hash>``
@@ -86,6 +87,8 @@ def run_command(scenario_path: str | Path, reps: int = DEFAULT_REPS, seed: int =
     ``<out>/.partial/`` until the run completes; ``resume`` continues from them.
     ``targets`` are ``metric=value`` conditions (see
     :mod:`salesim.experiments.targets`) whose probability is printed and written.
+    ``precision``: run until P10/P50/P90 are that precise, ``reps`` at most
+    (see :func:`~salesim.experiments.montecarlo.run`).
 
     Returns the exit status: 0; 1 when the output folder holds something else;
     or 128 + the signal's number when interrupted (130 for Ctrl-C; the finished
@@ -93,14 +96,15 @@ def run_command(scenario_path: str | Path, reps: int = DEFAULT_REPS, seed: int =
     """
     with _stop_signals_as_interrupts() as stopped_by:
         return _run_command(scenario_path, reps, seed, workers, overrides, out, records,
-                            progress, console, stopped_by, targets, force, resume, executor)
+                            progress, console, stopped_by, targets, force, resume, executor,
+                            precision)
 
 
 def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int | None,
                  overrides: Sequence[str], out: str | Path | None, records: bool,
                  progress: ProgressMode, console: Console | None,
                  stopped_by: Callable[[], int], target_texts: Sequence[str], force: bool,
-                 resume: bool, executor: Executor | None) -> int:
+                 resume: bool, executor: Executor | None, precision: float | None) -> int:
     console = console or Console(highlight=False)
     errors = Console(stderr=True, highlight=False)
     target: Path | None = Path(out) if out is not None else None
@@ -126,9 +130,9 @@ def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int |
         started = time.perf_counter()
         ensemble = run(scenario, reps=reps, seed=seed, executor=chosen, progress=progress,
                        records_dir=store.folder / "records" if records else None,
-                       checkpoint=store.folder)
+                       checkpoint=store.folder, precision=precision)
         elapsed = time.perf_counter() - started
-        info = {**identity.to_dict(),
+        info = {**identity.to_dict(), **ensemble.info,
                 "targets": [t.result(ensemble) for t in targets]}
         ensemble = dataclasses.replace(ensemble, info=info)
         with _interrupts_deferred() as interrupted:
@@ -156,6 +160,8 @@ def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int |
         chance = Probability(result["probability"], result["ci_low"], result["ci_high"],
                              result["hits"], result["n"])
         console.print(f"P({target_.label}) = {chance}", markup=False, soft_wrap=True)
+    if "precision" in info:
+        console.print(precision_note(info["precision"]), markup=False, soft_wrap=True)
     console.print(f"{ensemble.reps} replications in {elapsed:.1f} s {workers_note}; "
                   f"wrote {target}", markup=False, soft_wrap=True)
     if interrupted():
@@ -163,6 +169,26 @@ def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int |
                      markup=False, soft_wrap=True)
         return 128 + (interrupted() or signal.SIGINT)
     return EXIT_OK
+
+
+def precision_note(reached: dict[str, Any]) -> str:
+    """What a run to a precision reached, in one line.
+
+    >>> note = precision_note({"wanted": 0.01, "reached": 0.0091, "worst": "bookings P10",
+    ...                        "metrics": ["bookings"], "reps": 1200, "max_reps": 10000,
+    ...                        "met": True})
+    >>> for part in note.split(" at 95% "):
+    ...     print(part)
+    precision: P10, P50 and P90 of bookings within ±0.91%
+    (wanted ±1.0%) after 1200 replications
+    """
+    metrics = ", ".join(reached["metrics"])
+    if reached["met"]:
+        return (f"precision: P10, P50 and P90 of {metrics} within ±{reached['reached']:.2%} "
+                f"at 95% (wanted ±{reached['wanted']:.1%}) after {reached['reps']} replications")
+    return (f"precision not reached: ±{reached['reached']:.2%} ({reached['worst']}) at 95% "
+            f"after {reached['reps']} replications, the most allowed (--reps); wanted "
+            f"±{reached['wanted']:.1%}")
 
 
 def parse_targets(texts: Sequence[str], scenario: Scenario) -> list[Target]:

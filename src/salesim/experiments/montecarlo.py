@@ -22,6 +22,7 @@ workers produced it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import math
 import sys
@@ -29,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,12 @@ from salesim.engine.records import Records
 from salesim.experiments.checkpoint import CheckpointStore
 from salesim.experiments.ensemble import Ensemble, records_folder_name
 from salesim.experiments.executors import Executor, resolve_executor
+from salesim.experiments.precision import (
+    FIRST_BATCH,
+    PRECISION_METRICS,
+    next_size,
+    relative_precision,
+)
 from salesim.experiments.seeds import replication_seeds
 from salesim.experiments.stats import QuantileAccumulator
 from salesim.metrics import Plan, headline_metrics, kpi_table
@@ -212,7 +219,8 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
         workers: int | None = None, executor: Executor | None = None,
         progress: ProgressMode = None, keep_records: bool = False,
         records_dir: str | Path | None = None,
-        checkpoint: str | Path | None = None) -> Ensemble:
+        checkpoint: str | Path | None = None, precision: float | None = None,
+        precision_metrics: Sequence[str] = PRECISION_METRICS) -> Ensemble:
     """Run ``reps`` replications of ``scenario`` and summarise them.
 
     ``scenario``
@@ -244,6 +252,14 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
         :mod:`salesim.experiments.checkpoint`). Replications already there
         from an interrupted run of the same scenario and seed are not run
         again, so the result is the same as an uninterrupted run's.
+    ``precision``
+        Instead of exactly ``reps``, run until the P10, P50 and P90 of the
+        ``precision_metrics`` are known to within this relative precision
+        (``0.01``: within 1% at 95% confidence; see
+        :mod:`salesim.experiments.precision`), in batches, with ``reps`` as
+        the most. The replications run are the first ``n`` of the root seed,
+        and ``n`` depends only on their values, so the result is the same on
+        every executor. ``Ensemble.info["precision"]`` says what was reached.
     """
     if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 1:
         raise ValueError(f"reps must be a whole number of at least 1, not {reps!r}")
@@ -261,30 +277,55 @@ def run(scenario: Scenario | str | Path, reps: int = DEFAULT_REPS, seed: int = D
                         None if folder is None else str(folder / records_folder_name(index, reps)))
         for index, replication_seed in enumerate(seeds)
     ]
+    if precision is not None and not 0 < precision < 1:
+        raise ValueError(f"precision must be a fraction between 0 and 1, not {precision}")
     store = None if checkpoint is None else CheckpointStore(Path(checkpoint), scenario, seed)
     accumulator = QuantileAccumulator(len(tasks))
-    finished: list[ReplicationResult] = []
+    kept: dict[int, ReplicationResult] = {}
     if store is not None:
         for result in store.load(seeds):
             task = tasks[result.index]
             if task.records_dir is None or Path(task.records_dir).is_dir():
-                finished.append(result)
-    done_indexes = {result.index for result in finished}
-    for result in finished:
-        _fold(accumulator, result)
-    remaining = [task for task in tasks if task.index not in done_indexes]
-    with progress_bar(len(tasks), scenario.meta.name, show=progress,
-                      completed=len(finished)) as advance:
+                kept[result.index] = result
+    results: dict[int, ReplicationResult] = {}
+    size = len(tasks) if precision is None else min(len(tasks), FIRST_BATCH)
+    reached: dict[str, object] = {}
+    with progress_bar(size, scenario.meta.name, show=progress,
+                      completed=sum(1 for index in kept if index < size)) as display:
 
         def done(index: int, result: ReplicationResult) -> None:
             if store is not None:
                 store.save(result)
             _fold(accumulator, result)
-            advance()
+            results[result.index] = result
+            display()
 
-        results = chosen.map(replication_task, remaining, on_done=done)
-    return assemble(scenario.meta.name, seed, [*finished, *results],
-                    kpis=accumulator.table(), records_dir=folder)
+        while True:
+            for index in [index for index in kept if index < size]:
+                result = kept.pop(index)
+                _fold(accumulator, result)
+                results[index] = result
+            remaining = [task for task in tasks[:size] if task.index not in results]
+            chosen.map(replication_task, remaining, on_done=done)
+            if precision is None:
+                break
+            ordered = [results[index] for index in range(size)]
+            worst, where = relative_precision({
+                metric: [r.headline.get(metric, np.nan) for r in ordered]
+                for metric in precision_metrics})
+            reached = {"wanted": precision, "reached": worst, "worst": where,
+                       "metrics": list(precision_metrics), "reps": size, "max_reps": len(tasks),
+                       "met": worst <= precision}
+            if worst <= precision or size >= len(tasks):
+                break
+            size = next_size(size, worst, precision, len(tasks))
+            display.update(size, f"±{worst:.1%} ({where}), want ±{precision:.1%}",
+                           completed=len(results) + sum(1 for i in kept if i < size))
+    ensemble = assemble(scenario.meta.name, seed, list(results.values()),
+                        kpis=accumulator.table(), records_dir=folder)
+    if reached:
+        ensemble = dataclasses.replace(ensemble, info={"precision": reached})
+    return ensemble
 
 
 def run_many(scenarios: Sequence[Scenario], reps: int = DEFAULT_REPS,
@@ -308,11 +349,11 @@ def run_many(scenarios: Sequence[Scenario], reps: int = DEFAULT_REPS,
              for scenario in scenarios for index, replication_seed in enumerate(seeds)]
     accumulators = [QuantileAccumulator(int(reps)) for _ in scenarios]
     label = description or f"{len(scenarios)} scenarios"
-    with progress_bar(len(tasks), label, show=progress) as advance:
+    with progress_bar(len(tasks), label, show=progress) as display:
 
         def done(position: int, result: ReplicationResult) -> None:
             _fold(accumulators[position // int(reps)], result)
-            advance()
+            display()
 
         results = chosen.map(replication_task, tasks, on_done=done)
     return [assemble(scenario.meta.name, seed, results[k * int(reps):(k + 1) * int(reps)],
@@ -330,10 +371,33 @@ ProgressMode = bool | Literal["lines"] | None
 """How :func:`run` shows progress: see its ``progress`` argument."""
 
 
+class ProgressDisplay:
+    """What :func:`progress_bar` yields: call it to advance by one; :meth:`update` when
+    the total changes (runs to a precision) with a note on how far along it is."""
+
+    def __call__(self) -> None:
+        """One more replication done."""
+
+    def update(self, total: int, note: str = "", completed: int | None = None) -> None:
+        """A new total, and a short note (e.g. the precision reached so far)."""
+
+
+class _RichDisplay(ProgressDisplay):
+    def __init__(self, bar: Any, task: Any, description: str) -> None:
+        self.bar, self.task, self.description = bar, task, description
+
+    def __call__(self) -> None:
+        self.bar.advance(self.task)
+
+    def update(self, total: int, note: str = "", completed: int | None = None) -> None:
+        self.bar.update(self.task, total=total, completed=completed,
+                        description=f"{self.description} {note}".strip())
+
+
 @contextlib.contextmanager
 def progress_bar(total: int, description: str, show: ProgressMode = None,
-                 completed: int = 0) -> Iterator[Callable[[], None]]:
-    """Yield a function that advances the progress display by one.
+                 completed: int = 0) -> Iterator[ProgressDisplay]:
+    """Yield a :class:`ProgressDisplay`: call it to advance the progress by one.
 
     ``show``: ``True`` a rich bar with ETA (removed when done), ``"lines"``
     progress lines (:class:`ProgressLines`), ``False`` nothing, ``None`` the bar
@@ -346,11 +410,10 @@ def progress_bar(total: int, description: str, show: ProgressMode = None,
     if show is None:
         show = console.is_terminal or console.is_jupyter
     if show == "lines":
-        lines = ProgressLines(total, description, completed=completed)
-        yield lines.advance
+        yield ProgressLines(total, description, completed=completed)
         return
     if not show:
-        yield lambda: None
+        yield ProgressDisplay()
         return
 
     from rich.progress import (
@@ -375,15 +438,16 @@ def progress_bar(total: int, description: str, show: ProgressMode = None,
     )
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(description, total=total, completed=completed)
-        yield lambda: bar.advance(task)
+        yield _RichDisplay(bar, task, description)
 
 
-class ProgressLines:
+class ProgressLines(ProgressDisplay):
     """Progress as plain lines on standard error, for logs and captured output.
 
     A line is printed at most every ``interval`` seconds, and for the last
-    replication: ``Reference: 120/400 replications (30%), 3.9/s, 72 s left``.
-    The rate counts only the replications run here (not those resumed).
+    replication: ``Reference: 120/400 replications (30%), 3.9/s, 72 s left``,
+    followed by the note of the last :meth:`update` if any. The rate counts
+    only the replications run here (not those resumed).
     """
 
     def __init__(self, total: int, description: str, completed: int = 0,
@@ -394,6 +458,16 @@ class ProgressLines:
         self.clock = clock
         self.started = self.last = clock()
         self.write = write or (lambda text: print(text, file=sys.stderr, flush=True))
+        self.note = ""
+
+    def __call__(self) -> None:
+        self.advance()
+
+    def update(self, total: int, note: str = "", completed: int | None = None) -> None:
+        self.total, self.note = total, note
+        if completed is not None:
+            self.done = completed
+        self.write(self.line(self.clock()))
 
     def advance(self) -> None:
         self.done += 1
@@ -411,5 +485,6 @@ class ProgressLines:
         rate_text = f"{rate:.1f}/s" if math.isfinite(rate) else "-/s"
         left_text = "done" if self.done >= self.total else (
             f"{left:.0f} s left" if math.isfinite(left) else "time left unknown")
+        note = f"; {self.note}" if self.note else ""
         return (f"{self.description}: {self.done}/{self.total} replications "
-                f"({self.done / self.total:.0%}), {rate_text}, {left_text}")
+                f"({self.done / self.total:.0%}), {rate_text}, {left_text}{note}")
