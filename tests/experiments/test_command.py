@@ -35,7 +35,7 @@ def test_writes_files_and_prints_summary(tmp_path: Path) -> None:
                        progress=False)
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
-        "kpis.parquet", "replications.parquet", "summary.json"]
+        "kpis.parquet", "replications.parquet", "spreadsheet.parquet", "summary.json"]
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert (summary["scenario"], summary["seed"], summary["reps"]) == ("Minimal", 4, 6)
     printed = buffer.getvalue()

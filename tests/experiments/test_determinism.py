@@ -48,7 +48,8 @@ def test_workers_do_not_change_the_results(tmp_path: Path) -> None:
         stdout, stderr = process.communicate(timeout=300)
         assert process.returncode == 0, stderr
         assert "P50" in stdout
-        assert _files(out) == ["kpis.parquet", "replications.parquet", "summary.json"]
+        assert _files(out) == ["kpis.parquet", "replications.parquet", "spreadsheet.parquet",
+                               "summary.json"]
         outputs[workers] = out
     one, two = outputs["1"], outputs["2"]
     assert json.loads((one / "summary.json").read_text()) == json.loads(

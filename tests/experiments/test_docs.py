@@ -14,7 +14,7 @@ MODULES = ["salesim.experiments.montecarlo", "salesim.experiments.seeds",
            "salesim.experiments.targets", "salesim.experiments.compare",
            "salesim.experiments.compare_command", "salesim.experiments.ranges",
            "salesim.experiments.sweep", "salesim.experiments.goal",
-           "salesim.experiments.precision"]
+           "salesim.experiments.precision", "salesim.experiments.spreadsheet"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -42,6 +42,7 @@ from salesim.experiments.provenance import (
     scenario_hash,
     slug,
 )
+from salesim.experiments.spreadsheet import plan_beside_simulation, spreadsheet_plan
 from salesim.experiments.stats import Probability
 from salesim.experiments.targets import Target
 from salesim.io import check_output_folder
@@ -132,9 +133,12 @@ def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int |
                        records_dir=store.folder / "records" if records else None,
                        checkpoint=store.folder, precision=precision)
         elapsed = time.perf_counter() - started
+        spreadsheet = plan_beside_simulation(spreadsheet_plan(scenario), ensemble.kpis)
         info = {**identity.to_dict(), **ensemble.info,
-                "targets": [t.result(ensemble) for t in targets]}
-        ensemble = dataclasses.replace(ensemble, info=info)
+                "targets": [t.result(ensemble) for t in targets],
+                "spreadsheet": spreadsheet_totals(spreadsheet)}
+        ensemble = dataclasses.replace(ensemble, info=info,
+                                       tables={"spreadsheet": spreadsheet})
         with _interrupts_deferred() as interrupted:
             ensemble.write(target, records=records)
             store.clear()
@@ -162,6 +166,8 @@ def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int |
         console.print(f"P({target_.label}) = {chance}", markup=False, soft_wrap=True)
     if "precision" in info:
         console.print(precision_note(info["precision"]), markup=False, soft_wrap=True)
+    console.print(spreadsheet_note(info["spreadsheet"], scenario.meta.currency), markup=False,
+                  soft_wrap=True)
     console.print(f"{ensemble.reps} replications in {elapsed:.1f} s {workers_note}; "
                   f"wrote {target}", markup=False, soft_wrap=True)
     if interrupted():
@@ -169,6 +175,33 @@ def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int |
                      markup=False, soft_wrap=True)
         return 128 + (interrupted() or signal.SIGINT)
     return EXIT_OK
+
+
+def spreadsheet_totals(table: pd.DataFrame) -> dict[str, float | None]:
+    """The spreadsheet plan's and the simulation's bookings over the horizon."""
+    plan = float(table["plan_bookings"].sum(min_count=1))
+    simulated = float(table["sim_mean"].sum(min_count=1))
+    return {"plan_bookings": None if math.isnan(plan) else plan,
+            "simulated_mean_bookings": None if math.isnan(simulated) else simulated}
+
+
+def spreadsheet_note(totals: dict[str, float | None], currency: str = "") -> str:
+    """The spreadsheet plan against the simulation, in one line.
+
+    >>> note = spreadsheet_note({"plan_bookings": 28.4e6, "simulated_mean_bookings": 30e6})
+    >>> for part in note.split("; "):
+    ...     print(part)
+    spreadsheet plan (ramped AEs x quota): 28.4M of bookings
+    simulated mean 30M (106% of the plan)
+    month by month in spreadsheet.parquet
+    """
+    plan, simulated = totals["plan_bookings"], totals["simulated_mean_bookings"]
+    if plan is None or simulated is None:
+        return "spreadsheet plan: the AE team has no quota (spreadsheet.parquet has the heads)"
+    share = f" ({simulated / plan:.0%} of the plan)" if plan else ""
+    return (f"spreadsheet plan (ramped AEs x quota): {format_value('bookings', plan, currency)} "
+            f"of bookings; simulated mean {format_value('bookings', simulated, currency)}"
+            f"{share}; month by month in spreadsheet.parquet")
 
 
 def precision_note(reached: dict[str, Any]) -> str:

@@ -73,6 +73,9 @@ class Ensemble:
     ``info``
         More about the run for ``summary.json`` (plain JSON data): where the
         scenario came from, its hash, targets met (see ``salesim run``).
+    ``tables``
+        More tables to write, as ``<name>.parquet`` (``salesim run`` adds the
+        spreadsheet plan, :mod:`salesim.experiments.spreadsheet`).
     """
 
     scenario_name: str
@@ -83,6 +86,7 @@ class Ensemble:
     records: tuple[Records, ...] | None = None
     records_dir: Path | None = None
     info: Mapping[str, Any] = field(default_factory=dict)
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def has_records(self) -> bool:
@@ -165,6 +169,8 @@ class Ensemble:
         try:
             atomic_write_parquet(self.replications, staging / "replications.parquet")
             atomic_write_parquet(self.kpis, staging / "kpis.parquet")
+            for name, table in self.tables.items():
+                atomic_write_parquet(table, staging / f"{name}.parquet")
             if records and self.records is not None:
                 for index, replication in enumerate(self.records):
                     replication.write_parquet(
@@ -175,7 +181,8 @@ class Ensemble:
             atomic_write_json(staging / "summary.json", self.to_dict())
             # From here on only renames: quick, and summary.json goes last.
             (folder / "summary.json").unlink(missing_ok=True)
-            for name in ("replications.parquet", "kpis.parquet"):
+            for name in ("replications.parquet", "kpis.parquet",
+                         *(f"{table}.parquet" for table in self.tables)):
                 os.replace(staging / name, folder / name)
             if records:
                 if (folder / "records").exists():
