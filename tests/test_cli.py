@@ -365,3 +365,37 @@ def test_run_bad_precision(runner: CliRunner, in_tmp: Path, value: str) -> None:
     assert result.exit_code == 2
     assert "--precision" in result.output
     assert not (in_tmp / "out").exists()
+
+
+def test_workers_only_size_a_local_dask_cluster(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["run", str(MINIMAL), "--dask", "tcp://127.0.0.1:1",
+                                     "--workers", "2"])
+    assert result.exit_code == 2
+    assert "--workers only sizes a local cluster" in result.output
+
+
+def test_dask_option_runs_on_a_dask_executor(runner: CliRunner, in_tmp: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wiring only (a real cluster runs in tests/experiments/test_dask_executor.py)."""
+    from salesim.experiments import dask_executor
+    from salesim.experiments.executors import SerialExecutor
+
+    made: list[tuple[str, int | None]] = []
+    closed: list[bool] = []
+
+    class FakeDask(SerialExecutor):
+        def __init__(self, address: str, workers: int | None = None) -> None:
+            made.append((address, workers))
+
+        def __enter__(self) -> FakeDask:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            closed.append(True)
+
+    monkeypatch.setattr(dask_executor, "DaskExecutor", FakeDask)
+    result = runner.invoke(cli.app, ["run", str(MINIMAL), "-n", "2", "--dask", "local",
+                                     "-w", "3", "-o", "b"])
+    assert result.exit_code == 0, result.output
+    assert (made, closed) == ([("local", 3)], [True])
+    assert (in_tmp / "b" / "summary.json").exists()
