@@ -13,18 +13,10 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from salesim.engine import Records, simulate
-from salesim.experiments import (
-    Comparison,
-    Ensemble,
-    Goal,
-    Sensitivity,
-    Sweep,
-    compare,
-    run,
-    seek_goal,
-    sensitivity,
-    sweep,
-)
+from salesim.experiments import Comparison, Ensemble, Goal, Sensitivity, Sweep, run, seek_goal
+from salesim.experiments.compare import compare
+from salesim.experiments.sensitivity import sensitivity
+from salesim.experiments.sweep import sweep
 from salesim.scenario import Scenario, ScenarioError, dump_scenario, load_scenario
 
 try:
