@@ -63,6 +63,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/engine.py $(ARGS)
 	$(BIN)/python benchmarks/metrics.py $(ARGS)
 	$(BIN)/python benchmarks/montecarlo.py $(ARGS)
+	$(BIN)/python benchmarks/executors.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -10,6 +10,7 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import Result
 from typer.testing import CliRunner
@@ -342,7 +343,7 @@ def test_run_with_japanese_team_names_end_to_end(runner: CliRunner, in_tmp: Path
 def test_run_with_report_then_report_alone(runner: CliRunner, in_tmp: Path) -> None:
     (in_tmp / "t.yaml").write_text(VALID, encoding="utf-8")
     result = runner.invoke(cli.app, ["run", "t.yaml", "--reps", "3", "--workers", "1",
-                                     "--out", "o", "--report", "--target", "$100k"])
+                                     "--out", "o", "--report", "--target", "bookings=$100k"])
     assert result.exit_code == 0, result.output
     assert f"report: {Path('o') / 'report.html'}" in result.stdout
     assert {"report.html", "report.xlsx", "scenario.yaml"} <= {p.name for p in
@@ -405,3 +406,149 @@ def test_run_with_uncertain_assumptions_prints_and_writes_the_spread(
     assert again.exit_code == 0, again.output
     assert not (in_tmp / "o" / "assumptions.parquet").exists()
     assert "variance" not in json.loads((in_tmp / "o" / "summary.json").read_text())
+# ----------------------------------------------------------------------------- experiments
+
+MINIMAL = REPO / "scenarios" / "minimal.yaml"
+
+
+def test_compare_states_the_variance_reduction(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, [
+        "compare", str(MINIMAL), "--variant", "better=ae.stages.proposal.conversion=42%",
+        "--reps", "20", "--workers", "1", "--out", "cmp"])
+    assert result.exit_code == 0, result.output
+    assert "better vs Minimal: 20 paired replications" in result.output
+    match = re.search(r"bookings: paired on the same 20 replication seeds, the interval of "
+                      r"the difference is ([\d.]+)x narrower than independent runs",
+                      result.output)
+    assert match is not None, result.output
+    assert float(match.group(1)) >= 3
+    table = pd.read_parquet(in_tmp / "cmp" / "comparison.parquet")
+    assert set(table["plan"]) == {"better"}
+    record = json.loads((in_tmp / "cmp" / "comparison.json").read_text())
+    assert record["plans"]["better"]["overrides"] == ["ae.stages.proposal.conversion=42%"]
+
+
+def test_compare_bad_variant_is_one_line(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["compare", str(MINIMAL), "--variant", "oops"])
+    assert result.exit_code == 1
+    assert "NAME=KEY=VALUE" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_run_refuses_another_runs_folder(runner: CliRunner, in_tmp: Path) -> None:
+    args = ["run", str(MINIMAL), "--reps", "2", "--workers", "1", "--out", "o"]
+    assert runner.invoke(cli.app, [*args, "--seed", "1"]).exit_code == 0
+    refused = runner.invoke(cli.app, [*args, "--seed", "2", "--target", "bookings=100k"])
+    assert refused.exit_code == 1
+    assert "holds a different run" in refused.output
+    forced = runner.invoke(cli.app, [*args, "--seed", "2", "--force", "--target",
+                                     "bookings=100k"])
+    assert forced.exit_code == 0, forced.output
+    assert "P(bookings >= 100k) = " in forced.output
+    assert json.loads((in_tmp / "o" / "summary.json").read_text())["targets"][0]["n"] == 2
+
+
+def test_sweep_grid_writes_a_tidy_table(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, [
+        "sweep", str(MINIMAL), "--grid", "ae.stages.proposal.conversion=30%,50%",
+        "--grid", "sdr.queue=fifo,score_priority", "--reps", "2", "--workers", "1",
+        "--metric", "deals_won", "--out", "sw"])
+    assert result.exit_code == 0, result.output
+    assert "sweep: 4 points, 2 replications each" in result.output
+    table = pd.read_parquet(in_tmp / "sw" / "sweep.parquet")
+    assert table["point"].nunique() == 4
+    assert {"ae.stages.proposal.conversion", "sdr.queue", "metric", "p50"} <= set(table.columns)
+    record = json.loads((in_tmp / "sw" / "sweep.json").read_text())
+    assert len(record["points"]) == 4
+    assert record["grid"]["sdr.queue"] == ["fifo", "score_priority"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--lhs", "3"], "--range"),
+    (["--range", "ae.headcount=1..3"], "--lhs"),
+    ([], "--grid"),
+    (["--grid", "ae.headcount=2", "--metric", "bookngs"], "bookngs"),
+])
+def test_sweep_bad_options_are_one_line(runner: CliRunner, in_tmp: Path, args: list[str],
+                                        message: str) -> None:
+    result = runner.invoke(cli.app, ["sweep", str(MINIMAL), "-n", "1", "-w", "1", *args])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_sensitivity_prints_both_tables(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, [
+        "sensitivity", str(MINIMAL), "--vary", "segments.smb.deal_size=6k..18k",
+        "--samples", "2", "--reps", "1", "--workers", "1", "--out", "s"])
+    assert result.exit_code == 0, result.output
+    assert "bookings: one setting at a time" in result.output
+    assert "bookings: share of its variance (Sobol" in result.output
+    assert pd.read_parquet(in_tmp / "s" / "sobol.parquet")["key"].tolist() == [
+        "segments.smb.deal_size"]
+    assert (in_tmp / "s" / "tornado.parquet").exists()
+
+
+def test_sensitivity_bad_range_is_one_line(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["sensitivity", str(MINIMAL), "--vary", "ae.headcount=9..1"])
+    assert result.exit_code == 1
+    assert "--vary ae.headcount=9..1: the low end must be below the high end" in result.output
+
+
+def test_goal_prints_the_answer(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, [
+        "goal", str(MINIMAL), "--metric", "headcount_end_ae", "--at-least", "5",
+        "--probability", "50%", "--vary", "ae.headcount=1..9", "--first-reps", "5",
+        "--max-reps", "5", "--workers", "1", "--out", "g"])
+    assert result.exit_code == 0, result.output
+    assert "smallest ae.headcount with P(headcount_end_ae >= 5) >= 50%: 5 at" in result.output
+    assert json.loads((in_tmp / "g" / "goal.json").read_text())["value"] == "5"
+
+
+def test_goal_needs_one_bound(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["goal", str(MINIMAL), "--metric", "bookings",
+                                     "--vary", "ae.headcount=1..9"])
+    assert result.exit_code == 1
+    assert "--at-least or --at-most" in result.output
+
+
+@pytest.mark.parametrize("value", ["150%", "lots", "0"])
+def test_run_bad_precision(runner: CliRunner, in_tmp: Path, value: str) -> None:
+    result = runner.invoke(cli.app, ["run", str(MINIMAL), "--precision", value])
+    assert result.exit_code == 2
+    assert "--precision" in result.output
+    assert not (in_tmp / "out").exists()
+
+
+def test_workers_only_size_a_local_dask_cluster(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["run", str(MINIMAL), "--dask", "tcp://127.0.0.1:1",
+                                     "--workers", "2"])
+    assert result.exit_code == 2
+    assert "--workers only sizes a local cluster" in result.output
+
+
+def test_dask_option_runs_on_a_dask_executor(runner: CliRunner, in_tmp: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wiring only (a real cluster runs in tests/experiments/test_dask_executor.py)."""
+    from salesim.experiments import dask_executor
+    from salesim.experiments.executors import SerialExecutor
+
+    made: list[tuple[str, int | None]] = []
+    closed: list[bool] = []
+
+    class FakeDask(SerialExecutor):
+        def __init__(self, address: str, workers: int | None = None) -> None:
+            made.append((address, workers))
+
+        def __enter__(self) -> FakeDask:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            closed.append(True)
+
+    monkeypatch.setattr(dask_executor, "DaskExecutor", FakeDask)
+    result = runner.invoke(cli.app, ["run", str(MINIMAL), "-n", "2", "--dask", "local",
+                                     "-w", "3", "-o", "b"])
+    assert result.exit_code == 0, result.output
+    assert (made, closed) == ([("local", 3)], [True])
+    assert (in_tmp / "b" / "summary.json").exists()

@@ -49,7 +49,8 @@ def test_workers_do_not_change_the_results(tmp_path: Path) -> None:
         assert process.returncode == 0, stderr
         assert "P50" in stdout
         assert _files(out) == ["attainment.parquet", "funnel.parquet", "kpis.parquet",
-                               "replications.parquet", "scenario.yaml", "summary.json"]
+                               "replications.parquet", "scenario.yaml", "spreadsheet.parquet",
+                               "summary.json"]
         outputs[workers] = out
     one, two = outputs["1"], outputs["2"]
     assert json.loads((one / "summary.json").read_text()) == json.loads(
@@ -119,7 +120,8 @@ def test_ctrl_c_stops_cleanly_and_writes_nothing(tmp_path: Path) -> None:
 @pytest.mark.skipif(sys.platform != "linux", reason="uses /proc")
 def test_sigterm_with_records_stops_cleanly_and_writes_nothing(tmp_path: Path) -> None:
     """``kill`` of the salesim process alone (not its workers) during a run that writes
-    record tables: same clean stop as Ctrl-C, and the staging folder is gone."""
+    record tables: same clean stop as Ctrl-C; no result file is written, only the
+    checkpoint of finished replications (for --resume) is kept, with no partial file."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("from an earlier run\n")
@@ -128,7 +130,7 @@ def test_sigterm_with_records_stops_cleanly_and_writes_nothing(tmp_path: Path) -
                        "--records", "--out", str(out), start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while not list(out.glob(".salesim-records-*/replication-*")) \
+        while not list(out.glob(".partial/records/replication-*")) \
                 and time.monotonic() < deadline:
             time.sleep(0.1)  # wait until workers have written some record tables
         workers = _children(process.pid)
@@ -141,7 +143,11 @@ def test_sigterm_with_records_stops_cleanly_and_writes_nothing(tmp_path: Path) -
     assert stdout == ""
     assert "interrupted" in stderr
     assert "Traceback" not in stderr
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".partial"}
+    assert after == before
+    kept = list((out / ".partial").glob("replication-*.pickle"))
+    assert ("finished replications kept" in stderr) == bool(kept)
+    assert not list(out.rglob("*.tmp"))
     time.sleep(0.5)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
                 and "zombie" not in Path(f"/proc/{pid}/status").read_text()]

@@ -33,7 +33,8 @@ complete and belong to it; a failure while writing changes nothing):
     replaced as a whole, so it never mixes two runs (a run without records
     leaves an existing ``records/`` alone).
 ``summary.json``
-    Scenario name, root seed, replications, salesim version and, for each
+    Scenario name, root seed, replications, salesim version, what ``info``
+    adds (scenario file, overrides, scenario hash, targets) and, for each
     headline metric, its mean, p10, p50 and p90 (``null`` when undefined); with
     uncertain assumptions also ``assumptions`` (their paths) and ``variance``: per
     headline metric the spread split into assumptions and chance
@@ -49,8 +50,8 @@ import operator
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,12 @@ class Ensemble:
     ``assumptions``
         With uncertain assumptions, one row per replication: ``replication``,
         ``assumption_seed`` and the value drawn for each uncertain path.
+    ``info``
+        More about the run for ``summary.json`` (plain JSON data): where the
+        scenario came from, its hash, targets met (see ``salesim run``).
+    ``tables``
+        More tables to write, as ``<name>.parquet`` (``salesim run`` adds the
+        spreadsheet plan, :mod:`salesim.experiments.spreadsheet`).
     """
 
     scenario_name: str
@@ -120,6 +127,8 @@ class Ensemble:
     funnel: pd.DataFrame | None = None
     scenario_text: str | None = None
     assumptions: pd.DataFrame | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     @classmethod
     def read(cls, folder: str | Path) -> Ensemble:
@@ -233,6 +242,7 @@ class Ensemble:
             "seed": int(self.seed),
             "reps": self.reps,
             "salesim_version": self.version,
+            **self.info,
             "metrics": {
                 metric: {stat: _json_number(summary.at[metric, stat]) for stat in SUMMARY_STATS}
                 for metric in summary.index
@@ -281,6 +291,9 @@ class Ensemble:
                 shutil.copytree(self.records_dir, staging / "records",
                                 copy_function=_link_or_copy)
             names = ["replications.parquet", "kpis.parquet"]
+            for name, table in self.tables.items():
+                atomic_write_parquet(table, staging / f"{name}.parquet")
+                names.append(f"{name}.parquet")
             for name in OPTIONAL_TABLES:
                 table = getattr(self, name)
                 if table is not None:
