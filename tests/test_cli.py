@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 import salesim
@@ -79,8 +82,18 @@ def test_validate_reference_prints_a_one_screen_summary(runner: CliRunner) -> No
                      "60 accounts each", "win rate 17.5%"):
         assert expected in out, expected
     headcounts = next(line for line in out.splitlines() if "headcount at start" in line)
-    assert headcounts.split()[-3:] == ["12", "14", "7"]
+    assert headcounts.split()[-3:] == ["12", "14", "17"]
     assert result.stderr == ""
+
+
+def test_validate_shows_each_team_pay_plan(runner: CliRunner) -> None:
+    result = runner.invoke(cli.app, ["validate", str(REPO / "scenarios" / "comp_plans.yaml")])
+    assert result.exit_code == 0, result.output
+    pay = [line.split()[0] for line in result.stdout.splitlines() if " pay " in line]
+    assert pay == ["sdr", "ae", "cs"]
+    text = " ".join(result.stdout.split())  # the table may wrap long rows
+    assert "OTE $80k, 65% base, paid per quarter on meetings_held 60%, valid_meeting_rate " \
+           "30%, sourced_revenue 10%" in text
 
 
 def test_validate_unicode_scenario(runner: CliRunner) -> None:
@@ -97,7 +110,7 @@ def test_validate_with_overrides(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     headcounts = next(line for line in result.stdout.splitlines()
                       if "headcount at start" in line)
-    assert headcounts.split()[-3:] == ["12", "24", "7"]
+    assert headcounts.split()[-3:] == ["12", "24", "17"]
     assert "2,800" in result.stdout  # 3,000 with webinars down from 600 to 400
 
 
@@ -218,6 +231,7 @@ def test_help_lists_the_commands(runner: CliRunner) -> None:
     assert result.exit_code == 0
     assert "validate" in result.stdout
     assert "schema" in result.stdout
+    assert "report" in result.stdout
 
 
 def test_entry_point_is_main() -> None:
@@ -323,3 +337,218 @@ def test_run_with_japanese_team_names_end_to_end(runner: CliRunner, in_tmp: Path
         assert set(rows["role"]) == {team.kind}
     replications = pd.read_parquet(in_tmp / "o" / "replications.parquet")
     assert {f"headcount_end_{name}" for name in teams} <= set(replications.columns)
+# ----------------------------------------------------------------------------- reports
+
+
+def test_run_with_report_then_report_alone(runner: CliRunner, in_tmp: Path) -> None:
+    (in_tmp / "t.yaml").write_text(VALID, encoding="utf-8")
+    result = runner.invoke(cli.app, ["run", "t.yaml", "--reps", "3", "--workers", "1",
+                                     "--out", "o", "--report", "--target", "bookings=$100k"])
+    assert result.exit_code == 0, result.output
+    assert f"report: {Path('o') / 'report.html'}" in result.stdout
+    assert {"report.html", "report.xlsx", "scenario.yaml"} <= {p.name for p in
+                                                               (in_tmp / "o").iterdir()}
+    assert "target $100k (as given)" in (in_tmp / "o" / "report.html").read_text("utf-8")
+
+    result = runner.invoke(cli.app, ["report", "o", "--html", "again.html"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "wrote again.html\n"
+    assert not (in_tmp / "again.xlsx").exists()
+    assert "<h2>Headline metrics</h2>" in (in_tmp / "again.html").read_text("utf-8")
+
+
+def test_report_problems_are_one_line(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["report", "nowhere"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: FileNotFoundError: nowhere holds no salesim run")
+    (in_tmp / "t.yaml").write_text(VALID, encoding="utf-8")
+    assert runner.invoke(cli.app, ["run", "t.yaml", "--reps", "2", "--workers", "1",
+                                   "--out", "o"]).exit_code == 0
+
+    def said(result: Result) -> str:  # the usage error's words without its frame
+        return " ".join(re.sub("[│╭╮╰╯─]", " ", result.stderr).split())
+
+    result = runner.invoke(cli.app, ["report", "o", "--target", "lots"])
+    assert result.exit_code == 2
+    assert "'lots' is not an amount of money" in said(result)
+    result = runner.invoke(cli.app, ["report", "o", "--target", "30億円"])
+    assert result.exit_code == 2
+    assert "in JPY but the scenario's currency is USD" in said(result)
+
+
+def test_run_with_uncertain_assumptions_prints_and_writes_the_spread(
+        runner: CliRunner, in_tmp: Path) -> None:
+    import pandas as pd
+
+    text = (REPO / "scenarios" / "minimal.yaml").read_text(encoding="utf-8")
+    text = text.replace("horizon: 12 months", "horizon: 2 months")
+    (in_tmp / "plan.yaml").write_text(
+        text + "uncertain:\n  channels.inbound.leads_per_month: {range: [100, 300]}\n",
+        encoding="utf-8")
+    result = runner.invoke(cli.app, ["run", "plan.yaml", "--reps", "4", "--workers", "1",
+                                     "--inner", "2", "--out", "o"])
+    assert result.exit_code == 0, result.output
+    assert "Spread from uncertain assumptions and from chance (nested estimate" in result.stdout
+    assert any(line.startswith("leads ") and "%" in line
+               for line in result.stdout.splitlines())
+    summary = json.loads((in_tmp / "o" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["assumptions"] == ["channels.inbound.leads_per_month"]
+    assert summary["variance"]["leads"]["method"] == "nested"
+    drawn = pd.read_parquet(in_tmp / "o" / "assumptions.parquet")
+    values = drawn["channels.inbound.leads_per_month"].tolist()
+    assert values[0] == values[1]
+    assert values[2] == values[3]
+    assert values[0] != values[2]
+    assert all(100 <= value <= 300 for value in values)
+    # a later run without uncertain values leaves no stale assumptions behind
+    again = runner.invoke(cli.app, ["run", str(REPO / "scenarios" / "minimal.yaml"),
+                                    "--reps", "1", "--workers", "1", "--out", "o"])
+    assert again.exit_code == 0, again.output
+    assert not (in_tmp / "o" / "assumptions.parquet").exists()
+    assert "variance" not in json.loads((in_tmp / "o" / "summary.json").read_text())
+# ----------------------------------------------------------------------------- experiments
+
+MINIMAL = REPO / "scenarios" / "minimal.yaml"
+
+
+def test_compare_states_the_variance_reduction(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, [
+        "compare", str(MINIMAL), "--variant", "better=ae.stages.proposal.conversion=42%",
+        "--reps", "20", "--workers", "1", "--out", "cmp"])
+    assert result.exit_code == 0, result.output
+    assert "better vs Minimal: 20 paired replications" in result.output
+    match = re.search(r"bookings: paired on the same 20 replication seeds, the interval of "
+                      r"the difference is ([\d.]+)x narrower than independent runs",
+                      result.output)
+    assert match is not None, result.output
+    assert float(match.group(1)) >= 3
+    table = pd.read_parquet(in_tmp / "cmp" / "comparison.parquet")
+    assert set(table["plan"]) == {"better"}
+    record = json.loads((in_tmp / "cmp" / "comparison.json").read_text())
+    assert record["plans"]["better"]["overrides"] == ["ae.stages.proposal.conversion=42%"]
+
+
+def test_compare_bad_variant_is_one_line(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["compare", str(MINIMAL), "--variant", "oops"])
+    assert result.exit_code == 1
+    assert "NAME=KEY=VALUE" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_run_refuses_another_runs_folder(runner: CliRunner, in_tmp: Path) -> None:
+    args = ["run", str(MINIMAL), "--reps", "2", "--workers", "1", "--out", "o"]
+    assert runner.invoke(cli.app, [*args, "--seed", "1"]).exit_code == 0
+    refused = runner.invoke(cli.app, [*args, "--seed", "2", "--target", "bookings=100k"])
+    assert refused.exit_code == 1
+    assert "holds a different run" in refused.output
+    forced = runner.invoke(cli.app, [*args, "--seed", "2", "--force", "--target",
+                                     "bookings=100k"])
+    assert forced.exit_code == 0, forced.output
+    assert "P(bookings >= 100k) = " in forced.output
+    assert json.loads((in_tmp / "o" / "summary.json").read_text())["targets"][0]["n"] == 2
+
+
+def test_sweep_grid_writes_a_tidy_table(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, [
+        "sweep", str(MINIMAL), "--grid", "ae.stages.proposal.conversion=30%,50%",
+        "--grid", "sdr.queue=fifo,score_priority", "--reps", "2", "--workers", "1",
+        "--metric", "deals_won", "--out", "sw"])
+    assert result.exit_code == 0, result.output
+    assert "sweep: 4 points, 2 replications each" in result.output
+    table = pd.read_parquet(in_tmp / "sw" / "sweep.parquet")
+    assert table["point"].nunique() == 4
+    assert {"ae.stages.proposal.conversion", "sdr.queue", "metric", "p50"} <= set(table.columns)
+    record = json.loads((in_tmp / "sw" / "sweep.json").read_text())
+    assert len(record["points"]) == 4
+    assert record["grid"]["sdr.queue"] == ["fifo", "score_priority"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--lhs", "3"], "--range"),
+    (["--range", "ae.headcount=1..3"], "--lhs"),
+    ([], "--grid"),
+    (["--grid", "ae.headcount=2", "--metric", "bookngs"], "bookngs"),
+])
+def test_sweep_bad_options_are_one_line(runner: CliRunner, in_tmp: Path, args: list[str],
+                                        message: str) -> None:
+    result = runner.invoke(cli.app, ["sweep", str(MINIMAL), "-n", "1", "-w", "1", *args])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_sensitivity_prints_both_tables(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, [
+        "sensitivity", str(MINIMAL), "--vary", "segments.smb.deal_size=6k..18k",
+        "--samples", "2", "--reps", "1", "--workers", "1", "--out", "s"])
+    assert result.exit_code == 0, result.output
+    assert "bookings: one setting at a time" in result.output
+    assert "bookings: share of its variance (Sobol" in result.output
+    assert pd.read_parquet(in_tmp / "s" / "sobol.parquet")["key"].tolist() == [
+        "segments.smb.deal_size"]
+    assert (in_tmp / "s" / "tornado.parquet").exists()
+
+
+def test_sensitivity_bad_range_is_one_line(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["sensitivity", str(MINIMAL), "--vary", "ae.headcount=9..1"])
+    assert result.exit_code == 1
+    assert "--vary ae.headcount=9..1: the low end must be below the high end" in result.output
+
+
+def test_goal_prints_the_answer(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, [
+        "goal", str(MINIMAL), "--metric", "headcount_end_ae", "--at-least", "5",
+        "--probability", "50%", "--vary", "ae.headcount=1..9", "--first-reps", "5",
+        "--max-reps", "5", "--workers", "1", "--out", "g"])
+    assert result.exit_code == 0, result.output
+    assert "smallest ae.headcount with P(headcount_end_ae >= 5) >= 50%: 5 at" in result.output
+    assert json.loads((in_tmp / "g" / "goal.json").read_text())["value"] == "5"
+
+
+def test_goal_needs_one_bound(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["goal", str(MINIMAL), "--metric", "bookings",
+                                     "--vary", "ae.headcount=1..9"])
+    assert result.exit_code == 1
+    assert "--at-least or --at-most" in result.output
+
+
+@pytest.mark.parametrize("value", ["150%", "lots", "0"])
+def test_run_bad_precision(runner: CliRunner, in_tmp: Path, value: str) -> None:
+    result = runner.invoke(cli.app, ["run", str(MINIMAL), "--precision", value])
+    assert result.exit_code == 2
+    assert "--precision" in result.output
+    assert not (in_tmp / "out").exists()
+
+
+def test_workers_only_size_a_local_dask_cluster(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(cli.app, ["run", str(MINIMAL), "--dask", "tcp://127.0.0.1:1",
+                                     "--workers", "2"])
+    assert result.exit_code == 2
+    assert "--workers only sizes a local cluster" in result.output
+
+
+def test_dask_option_runs_on_a_dask_executor(runner: CliRunner, in_tmp: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wiring only (a real cluster runs in tests/experiments/test_dask_executor.py)."""
+    from salesim.experiments import dask_executor
+    from salesim.experiments.executors import SerialExecutor
+
+    made: list[tuple[str, int | None]] = []
+    closed: list[bool] = []
+
+    class FakeDask(SerialExecutor):
+        def __init__(self, address: str, workers: int | None = None) -> None:
+            made.append((address, workers))
+
+        def __enter__(self) -> FakeDask:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            closed.append(True)
+
+    monkeypatch.setattr(dask_executor, "DaskExecutor", FakeDask)
+    result = runner.invoke(cli.app, ["run", str(MINIMAL), "-n", "2", "--dask", "local",
+                                     "-w", "3", "-o", "b"])
+    assert result.exit_code == 0, result.output
+    assert (made, closed) == ([("local", 3)], [True])
+    assert (in_tmp / "b" / "summary.json").exists()

@@ -40,35 +40,35 @@ PINNED_COLUMNS: dict[str, tuple[str, ...]] = {
 
 PINS: dict[tuple[str, int], dict[str, str]] = {
     ("minimal", 1): {
-        "leads": "b6fe5c22a9fcda00", "opportunities": "5f720b2bff5e86cc",
-        "opportunity_stages": "22c79e858c366573", "subscriptions": "93c12f2dd0304cc9",
-        "subscription_events": "737202f2aac14583", "reps": "01c8f6b5487292b5",
-        "activities": "1b5b13f5d64e7677"},
+        "leads": "590b13fd8b0bf413", "opportunities": "33749ad270df3c17",
+        "opportunity_stages": "1024cddb54523d41", "subscriptions": "853cfe45fff89b83",
+        "subscription_events": "39b1c4acd162c646", "reps": "01c8f6b5487292b5",
+        "activities": "7d9fa1662ac70999"},
     ("minimal", 7): {
-        "leads": "4423ea0fedbb0079", "opportunities": "91fd39a87b4bfcd9",
-        "opportunity_stages": "cc243540d9de641c", "subscriptions": "34988f508f4bc86c",
-        "subscription_events": "b0672c982d545c27", "reps": "01c8f6b5487292b5",
-        "activities": "4ef889fc64d86a5f"},
+        "leads": "ca463f6d63fbd9ec", "opportunities": "ac6e5adface27c94",
+        "opportunity_stages": "52da00582f6748e1", "subscriptions": "81085912efb7efbd",
+        "subscription_events": "896b825caeeb4d71", "reps": "01c8f6b5487292b5",
+        "activities": "34d77e5265d18b22"},
     ("reference", 1): {
-        "leads": "908b4b2380896092", "opportunities": "0e90b14bfdbb9410",
-        "opportunity_stages": "633c19d2a7ec7c9f", "subscriptions": "2c3a1ed49eb8e0e1",
-        "subscription_events": "64ac774df39afebe", "reps": "7ec8d92226e6540e",
-        "activities": "fdaec6432ad8f37d"},
+        "leads": "c015a56cabf5c58c", "opportunities": "52a0473693870e20",
+        "opportunity_stages": "67b6b28986032452", "subscriptions": "669b32e821c0b967",
+        "subscription_events": "a5cd9ecaba7a02be", "reps": "2dfdc1978bf700d1",
+        "activities": "ecb088892a301c69"},
     ("reference", 7): {
-        "leads": "0b165d8ca9a9cb5e", "opportunities": "c9c08b389451b38a",
-        "opportunity_stages": "c521dff6e2f431e0", "subscriptions": "ec009c6daf3e58fa",
-        "subscription_events": "ce7e446430d3b013", "reps": "fd38c23a93a3ca4f",
-        "activities": "8f39dc47a562c4c5"},
+        "leads": "839a7752fe86d1e9", "opportunities": "725028fb525d73e3",
+        "opportunity_stages": "bdeebb7797473433", "subscriptions": "d67257a0250b4508",
+        "subscription_events": "5f5ed0d85b13a737", "reps": "1f88a7069737d7b8",
+        "activities": "66b2036af6f1479c"},
     ("japanese_example", 1): {
-        "leads": "74be5357909a3a54", "opportunities": "6085139c7904b7e9",
-        "opportunity_stages": "b7f52f5e935b8e15", "subscriptions": "25e0091befd75c38",
-        "subscription_events": "693b28fced736cf9", "reps": "36a068d01e8d6ced",
-        "activities": "46d38d9c49157188"},
+        "leads": "7e52d94ef27ef241", "opportunities": "3cbbf1c0753bcb4e",
+        "opportunity_stages": "a10c6cc6b20fff0b", "subscriptions": "8529c8779831ec31",
+        "subscription_events": "28a9a88956e21f1a", "reps": "2a9b28d65358e937",
+        "activities": "5830bb5a3d33a8c2"},
     ("japanese_example", 7): {
-        "leads": "30c34599d4da7368", "opportunities": "d88983e3af3ccb4e",
-        "opportunity_stages": "f0b811a0d92b0e17", "subscriptions": "280f09522f4d9621",
-        "subscription_events": "b4beaf392e6663a4", "reps": "ac61afdbcb77d6b9",
-        "activities": "abce3e2f585ba4df"},
+        "leads": "79d4ac78a6f60a36", "opportunities": "18c5f7a8691dcfc1",
+        "opportunity_stages": "62ecab4847cd6a40", "subscriptions": "f8bcf51b062137ab",
+        "subscription_events": "f8502c3a230e4659", "reps": "fe319f23fd36ce58",
+        "activities": "c62a360a5320f20a"},
 }
 
 

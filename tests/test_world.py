@@ -123,3 +123,34 @@ def test_random_streams_follow_the_team_name() -> None:
                                    inbound.leads.loc[inbound.leads.cycle == 0, "created_at"]
                                    .reset_index(drop=True))
     assert not sdr.activities["busy_hours"].equals(inbound.activities["busy_hours"])
+
+
+@functools.cache
+def short_run(name: str) -> salesim.Records:
+    # nine months, with new hires in March so that ramps and draws come into play
+    scenario = salesim.load_scenario(SCENARIOS / f"{name}.yaml", {
+        "meta.horizon": "9 months", "sdr.hiring": [{"month": "2027-03", "count": 2}],
+        "ae.hiring": [{"month": "2027-03", "count": 2}], "cs.hiring": []})
+    return salesim.simulate(scenario, seed=4)
+
+
+def test_compensation_plans_change_cost_only_and_add_the_payouts() -> None:
+    plain = short_run("reference")
+    paid = short_run("comp_plans")
+    for name, table in plain.tables().items():
+        if name not in ("payouts", "payout_measures"):
+            pd.testing.assert_frame_equal(table, getattr(paid, name), obj=name)
+    assert plain.payouts.empty
+    payouts = paid.payouts
+    # every rep of every team is paid in each quarter they were employed in
+    assert set(payouts["team"]) == {"sdr", "ae", "cs"}
+    employed = paid.reps.loc[paid.reps["hired_at"] < pd.Timestamp("2027-10-01"), "rep_id"]
+    assert set(payouts["rep_id"]) == set(employed)
+    parts = (payouts["base"] + payouts["variable"] + payouts["spif"] - payouts["clawback"]
+             + payouts["draw"] - payouts["draw_recovered"])
+    np.testing.assert_allclose(payouts["total"], parts)
+    assert (payouts["variable"] > 0).any()
+    assert (payouts["draw"] > 0).any()
+    assert (payouts.loc[payouts["team"] == "sdr", "spif"] > 0).any()  # the March SPIF
+    sdr = paid.payout_measures.loc[paid.payout_measures["team"] == "sdr"]
+    assert set(sdr["measure"]) == {"meetings_held", "valid_meeting_rate", "sourced_revenue"}

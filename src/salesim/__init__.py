@@ -12,7 +12,10 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from salesim.experiments import Ensemble, run
+from salesim.experiments import Comparison, Ensemble, Goal, Sensitivity, Sweep, run, seek_goal
+from salesim.experiments.compare import compare
+from salesim.experiments.sensitivity import sensitivity
+from salesim.experiments.sweep import sweep
 from salesim.records import Records
 from salesim.scenario import Scenario, ScenarioError, dump_scenario, load_scenario
 from salesim.world import simulate
@@ -23,13 +26,21 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "Comparison",
     "Ensemble",
+    "Goal",
     "Records",
     "Scenario",
     "ScenarioError",
+    "Sensitivity",
+    "Sweep",
     "__version__",
+    "compare",
     "dump_scenario",
     "load_scenario",
     "run",
+    "seek_goal",
+    "sensitivity",
     "simulate",
+    "sweep",
 ]

@@ -14,10 +14,11 @@ same error handling without further work.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,10 +29,13 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from salesim import __version__
+from salesim.experiments.executors import Executor
 from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED
 from salesim.io import atomic_write_text
+from salesim.report.formatting import format_money
 from salesim.roles import KINDS
 from salesim.scenario import Distribution, Scenario, ScenarioError, load_scenario
+from salesim.scenario.compensation import CompensationPlan
 from salesim.scenario.editor_schema import scenario_json_schema_text
 from salesim.scenario.routing import Route
 from salesim.scenario.schema import AE, Channel, RampCurve, Team
@@ -156,34 +160,290 @@ def schema(
 # ScenarioFile and Overrides for their arguments.
 
 
+Reps = Annotated[int, typer.Option(
+    "--reps", "-n", min=1, help="Number of replications.")]
+Seed = Annotated[int, typer.Option(
+    "--seed", min=0, help="Root seed; replication seeds derive from it.")]
+Workers = Annotated[int | None, typer.Option(
+    "--workers", "-w", min=1, show_default=False,
+    help="Worker processes (default: all cores; 1 runs in this process; with --dask local, "
+         "the cluster's workers).")]
+Dask = Annotated[str | None, typer.Option(
+    "--dask", metavar="ADDRESS", show_default=False,
+    help="Run on a Dask cluster: its scheduler's address (tcp://host:8786), or 'local' "
+         "to start one on this machine.")]
+ReportTarget = Annotated[str | None, typer.Option(
+    "--target", metavar="AMOUNT", show_default=False,
+    help="Bookings target for the report, e.g. 30M or 30億円 (default: the AE quota "
+         "capacity, ramped heads x quota).")]
+
+
 @app.command()
 def run(
     file: ScenarioFile,
-    reps: Annotated[int, typer.Option(
-        "--reps", "-n", min=1, help="Number of replications.")] = DEFAULT_REPS,
-    seed: Annotated[int, typer.Option(
-        "--seed", min=0, help="Root seed; replication seeds derive from it.")] = DEFAULT_SEED,
-    workers: Annotated[int | None, typer.Option(
-        "--workers", "-w", min=1, show_default=False,
-        help="Worker processes (default: all cores; 1 runs in this process).")] = None,
+    reps: Annotated[int | None, typer.Option(
+        "--reps", "-n", min=1, show_default=False,
+        help=f"Number of replications (default {DEFAULT_REPS}); with --precision, the most "
+             f"(default {PRECISION_MAX_REPS}).")] = None,
+    seed: Seed = DEFAULT_SEED,
+    workers: Workers = None,
     overrides: Overrides = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="DIR", show_default=False,
-        help="Output folder (default: out/<scenario name>).")] = None,
+        help="Output folder (default: out/<scenario name>, or out/<scenario name>-<hash> "
+             "with --set).")] = None,
     records: Annotated[bool, typer.Option(
         "--records", help="Also write each replication's record tables under records/.")] = False,
+    targets: Annotated[list[str] | None, typer.Option(
+        "--target", "-t", metavar="METRIC=VALUE", show_default=False,
+        help="Print and write the chance of reaching a target, e.g. --target bookings=30M "
+             "(at least; or write >=, >, <=, <). Repeat for several.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an output folder that holds another run's results.")] = False,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Complete an interrupted run from its finished replications.")] = False,
+    dask: Dask = None,
+    precision: Annotated[str | None, typer.Option(
+        "--precision", metavar="PERCENT", show_default=False,
+        help="Run until P10, P50 and P90 of bookings and ending ARR are known within this, "
+             "at 95% (e.g. 1%), instead of a fixed number of replications.")] = None,
+    report: Annotated[bool, typer.Option(
+        "--report", help="Also write report.html and report.xlsx into the output folder "
+        "(their bookings target: the first --target bookings=..., else the AE quota "
+        "capacity).")] = False,
+    inner: Annotated[int, typer.Option(
+        "--inner", min=1, help="Chance seeds per draw of the uncertain assumptions; 2 or more "
+        "splits their spread from chance without a model.")] = 1,
 ) -> None:
     """Run many replications of a scenario: print P10/P50/P90 of the headline metrics and
-    write summary.json, replications.parquet and kpis.parquet to the output folder.
+    write summary.json, replications.parquet, kpis.parquet, attainment.parquet,
+    funnel.parquet and scenario.yaml to the output folder.
 
-    Ctrl-C stops the workers and writes nothing (exit status 130).
+    Ctrl-C stops the workers, keeps the finished replications for --resume and writes no
+    result file (exit status 130).
     """
     from salesim.experiments.command import run_command
 
-    code = run_command(file, reps=reps, seed=seed, workers=workers, overrides=overrides or [],
-                       out=out, records=records)
+    wanted = None if precision is None else _precision(precision)
+    if reps is None:
+        reps = DEFAULT_REPS if wanted is None else PRECISION_MAX_REPS
+    with _executor(workers, dask) as executor:
+        code = run_command(file, reps=reps, seed=seed, workers=workers,
+                           overrides=overrides or [], out=out, records=records,
+                           targets=targets or [], force=force, resume=resume,
+                           executor=executor, precision=wanted,
+                           report=report, inner=inner)
     if code:
         raise typer.Exit(code)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(
+        metavar="RUN_DIR", help="A folder salesim run wrote (it holds summary.json).",
+        show_default=False)],
+    html: Annotated[Path | None, typer.Option(
+        "--html", metavar="FILE", show_default=False,
+        help="Write the HTML report to FILE.")] = None,
+    xlsx: Annotated[Path | None, typer.Option(
+        "--xlsx", metavar="FILE", show_default=False,
+        help="Write the Excel workbook to FILE.")] = None,
+    target: ReportTarget = None,
+) -> None:
+    """Write a run's reports: a self-contained HTML page (headline table, chance of
+    reaching the bookings target, charts, scenario) and an Excel workbook (monthly
+    plan, KPI tables). Without --html or --xlsx, both go into RUN_DIR as
+    report.html and report.xlsx.
+    """
+    from salesim.experiments.ensemble import Ensemble
+    from salesim.report.files import parse_target, write_reports
+
+    ensemble = Ensemble.read(run_dir)
+    try:
+        goal = parse_target(target, ensemble.currency)
+    except ValueError as error:
+        raise typer.BadParameter(str(error).removeprefix("--target: "),
+                                 param_hint="--target") from None
+    for path in write_reports(ensemble, html=html, xlsx=xlsx, target=goal, folder=run_dir):
+        typer.echo(f"wrote {path}")
+
+
+PRECISION_MAX_REPS = 10_000
+"""Most replications of ``run --precision`` unless --reps says otherwise."""
+
+
+def _precision(text: str) -> float:
+    from salesim.scenario.units import UnitError, parse_rate
+
+    try:
+        value = parse_rate(text)
+    except UnitError as error:
+        raise typer.BadParameter(str(error), param_hint="--precision") from None
+    if not 0 < value < 1:
+        raise typer.BadParameter("expected a share such as 1% or 0.5%",
+                                 param_hint="--precision")
+    return value
+
+
+@contextlib.contextmanager
+def _executor(workers: int | None, dask: str | None) -> Iterator[Executor | None]:
+    """The executor for --workers and --dask (None: run_command's default)."""
+    if dask is None:
+        yield None
+        return
+    from salesim.experiments.dask_executor import DaskExecutor
+
+    if workers is not None and dask != "local":
+        raise typer.BadParameter("--workers only sizes a local cluster (--dask local)")
+    with DaskExecutor(dask, workers=workers) as executor:
+        yield executor
+
+
+@app.command()
+def compare(
+    files: Annotated[list[Path], typer.Argument(
+        metavar="FILE...", help="Scenario files; the first is the baseline.",
+        show_default=False)],
+    variants: Annotated[list[str] | None, typer.Option(
+        "--variant", "-v", metavar="NAME=KEY=VALUE", show_default=False,
+        help="A plan made from the first file with one override, e.g. --variant "
+             "early=ae.hiring.0.month=2027-01. Repeat a NAME to give it more overrides.")
+    ] = None,
+    overrides: Overrides = None,
+    reps: Reps = 200,
+    seed: Seed = DEFAULT_SEED,
+    workers: Workers = None,
+    dask: Dask = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR", show_default=False,
+        help="Also write comparison.parquet, plans.parquet and comparison.json here.")
+    ] = None,
+) -> None:
+    """Compare plans on the same replication seeds: per headline metric the paired
+    difference with its 95% interval, the chance the plan beats the baseline, and how
+    much narrower pairing makes the interval than independent runs.
+    """
+    from salesim.experiments.compare_command import compare_command
+
+    with _executor(workers, dask) as executor:
+        compare_command(files, variants or [], overrides or [], reps=reps, seed=seed,
+                        workers=workers, executor=executor, out=out)
+
+
+@app.command()
+def sweep(
+    file: ScenarioFile,
+    grid: Annotated[list[str] | None, typer.Option(
+        "--grid", "-g", metavar="KEY=V1,V2,...", show_default=False,
+        help="Values of one setting, e.g. --grid ae.headcount=20,24,28 (or a YAML list "
+             "'key=[12k, 15k]'). Repeat: every combination runs.")] = None,
+    lhs: Annotated[int | None, typer.Option(
+        "--lhs", min=1, metavar="N", show_default=False,
+        help="Instead of a grid: N points of a Latin hypercube over the --range settings.")
+    ] = None,
+    ranges: Annotated[list[str] | None, typer.Option(
+        "--range", "-r", metavar="KEY=LOW..HIGH", show_default=False,
+        help="A range for --lhs, e.g. --range ae.headcount=10..60 or "
+             "--range sdr.attrition=10%..40%. Repeat for several.")] = None,
+    overrides: Overrides = None,
+    metrics: Annotated[list[str] | None, typer.Option(
+        "--metric", "-m", metavar="METRIC", show_default=False,
+        help="Headline metric to print (default bookings; the table written has all).")
+    ] = None,
+    reps: Annotated[int, typer.Option(
+        "--reps", "-n", min=1, help="Replications per point.")] = 50,
+    seed: Seed = DEFAULT_SEED,
+    workers: Workers = None,
+    dask: Dask = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR", show_default=False,
+        help="Output folder (default: out/<scenario name>-sweep-<hash>).")] = None,
+) -> None:
+    """Run a scenario at many settings (a grid or a Latin hypercube), each point on the same
+    replication seeds: print P10/P50/P90 per point, write sweep.parquet (one tidy row per
+    point and headline metric) and sweep.json.
+    """
+    from salesim.experiments.sweep_command import sweep_command
+
+    with _executor(workers, dask) as executor:
+        sweep_command(file, grid or [], ranges or [], lhs, overrides or [],
+                      metrics or ["bookings"], reps=reps, seed=seed, workers=workers,
+                      executor=executor, out=out)
+
+
+@app.command()
+def sensitivity(
+    file: ScenarioFile,
+    vary: Annotated[list[str], typer.Option(
+        "--vary", metavar="KEY=LOW..HIGH", show_default=False,
+        help="A setting and its range, e.g. --vary ae.headcount=10..60 or "
+             "--vary sdr.attrition=10%..40%. Repeat for several.")],
+    metric: Annotated[str, typer.Option(
+        "--metric", "-m", help="The headline metric to explain.")] = "bookings",
+    overrides: Overrides = None,
+    samples: Annotated[int, typer.Option(
+        "--samples", min=2, help="Base samples of the Sobol design (a power of two); it runs "
+                                 "samples x (settings + 2) points.")] = 64,
+    reps: Annotated[int, typer.Option(
+        "--reps", "-n", min=1, help="Replications per point.")] = 5,
+    seed: Seed = DEFAULT_SEED,
+    workers: Workers = None,
+    dask: Dask = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR", show_default=False,
+        help="Also write tornado.parquet, sobol.parquet and sensitivity.json here.")] = None,
+) -> None:
+    """Which setting moves a metric most: a one-at-a-time tornado and Sobol indices (the
+    share of the metric's variance each setting explains, alone and with interactions).
+    """
+    from salesim.experiments.sensitivity_command import sensitivity_command
+
+    with _executor(workers, dask) as executor:
+        sensitivity_command(file, vary, metric, overrides or [], samples=samples, reps=reps,
+                            seed=seed, workers=workers, executor=executor, out=out)
+
+
+@app.command()
+def goal(
+    file: ScenarioFile,
+    metric: Annotated[str, typer.Option(
+        "--metric", "-m", help="The headline metric of the goal.")],
+    vary: Annotated[str, typer.Option(
+        "--vary", metavar="KEY=LOW..HIGH",
+        help="The setting to choose and where to look, e.g. --vary ae.headcount=10..60.")],
+    at_least: Annotated[str | None, typer.Option(
+        "--at-least", metavar="AMOUNT", show_default=False,
+        help="The goal: the metric at least this much, e.g. 30M.")] = None,
+    at_most: Annotated[str | None, typer.Option(
+        "--at-most", metavar="AMOUNT", show_default=False,
+        help="Or at most this much (costs, speed to lead).")] = None,
+    probability: Annotated[str, typer.Option(
+        "--probability", "-p", help="The chance wanted of meeting the goal.")] = "80%",
+    overrides: Overrides = None,
+    confidence: Annotated[float, typer.Option(
+        "--confidence", min=0.5, max=0.999,
+        help="Confidence of each candidate's judgement.")] = 0.95,
+    first_reps: Annotated[int, typer.Option(
+        "--first-reps", min=1, help="Replications of a candidate's first batch.")] = 20,
+    max_reps: Annotated[int, typer.Option(
+        "--max-reps", min=1, help="Most replications spent on one candidate.")] = 400,
+    seed: Seed = DEFAULT_SEED,
+    workers: Workers = None,
+    dask: Dask = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR", show_default=False,
+        help="Also write goal.json and evaluations.parquet here.")] = None,
+) -> None:
+    """Find the smallest setting that meets a goal with the wanted chance, e.g. the fewest
+    AEs that give bookings of 30M or more in 80% of futures. Bisection; each candidate
+    gets more replications only while its answer is uncertain.
+    """
+    from salesim.experiments.goal_command import goal_command
+
+    with _executor(workers, dask) as executor:
+        goal_command(file, metric, vary, at_least, at_most, probability, overrides or [],
+                     confidence=confidence, first_reps=first_reps, max_reps=max_reps,
+                     seed=seed, workers=workers, executor=executor, out=out)
 
 
 # ----------------------------------------------------------------------------- summary
@@ -239,6 +499,9 @@ def _overview(scenario: Scenario) -> Table:
                              f"{recycle.reengage_rate:.0%} come back after "
                              f"{_mean_span(recycle.reengage_after)}, at most "
                              f"{recycle.max_cycles} times")
+    for name, team in scenario.organisation.items():
+        if team.compensation is not None:
+            table.add_row(f"{name} pay", _pay_plan(team.compensation, meta.currency))
     customers = scenario.customers
     table.add_row("customers", f"contracts of {customers.contract_term}; renewal "
                                f"{customers.renewal.onboarded:.0%} onboarded, "
@@ -249,17 +512,20 @@ def _overview(scenario: Scenario) -> Table:
 
 
 def _segments(scenario: Scenario) -> Table:
+    currency = scenario.meta.currency
     table = _table("segments", "segment", "share", "deal median", "p90", "mean",
                    "stage overrides", numeric=(1, 2, 3, 4))
     for name, segment in scenario.segments.items():
         deal = segment.deal_size.sampler()
         overrides = ", ".join(segment.stages) or "-"
-        table.add_row(name, f"{segment.share:.0%}", _money(deal.quantile(0.5)),
-                      _money(deal.quantile(0.9)), _money(deal.mean), overrides)
+        table.add_row(name, f"{segment.share:.0%}", _money(deal.quantile(0.5), currency),
+                      _money(deal.quantile(0.9), currency), _money(deal.mean, currency),
+                      overrides)
     return table
 
 
 def _channels(scenario: Scenario) -> Table:
+    currency = scenario.meta.currency
     table = _table("channels", "channel", "leads/month", "cost/month", "over time",
                    numeric=(1, 2))
     total_leads = total_cost = 0.0
@@ -268,15 +534,16 @@ def _channels(scenario: Scenario) -> Table:
         cost = _monthly_cost(channel)
         total_leads += leads
         total_cost += cost
-        table.add_row(name, f"{leads:,.0f}", _money(cost), _channel_shape(channel))
+        table.add_row(name, f"{leads:,.0f}", _money(cost, currency), _channel_shape(channel))
     table.add_section()
-    table.add_row("total", f"{total_leads:,.0f}", _money(total_cost),
+    table.add_row("total", f"{total_leads:,.0f}", _money(total_cost, currency),
                   "before growth, seasonality and ramps")
     return table
 
 
 def _teams(scenario: Scenario) -> Table:
     teams = scenario.organisation
+    currency = scenario.meta.currency
     table = _table("teams", "", *teams)
     rows: list[tuple[str, Callable[[str, Team], str]]] = [
         ("headcount at start", lambda role, team: str(team.headcount)),
@@ -285,8 +552,8 @@ def _teams(scenario: Scenario) -> Table:
         ("ramp", lambda role, team: _ramp(team.ramp)),
         ("attrition", lambda role, team: f"{team.attrition:.0%} a year"),
         ("backfill", lambda role, team: _backfill(team)),
-        ("cost per head", lambda role, team: f"{_money(team.annual_cost)} a year"),
-        ("quota", _quota),
+        ("cost per head", lambda role, team: f"{_money(team.annual_cost, currency)} a year"),
+        ("quota", lambda role, team: _quota(role, team, currency)),
     ]
     if any(name != team.kind for name, team in teams.items()):
         rows.insert(0, ("kind", lambda role, team: str(getattr(team, "kind", role))))
@@ -317,12 +584,16 @@ def _rule(rule: Route) -> str:
 # ----------------------------------------------------------------------------- formatting
 
 
-def _money(amount: float) -> str:
-    size = abs(amount)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if size >= limit:
-            return f"{amount / limit:.3g}{suffix}"
-    return f"{amount:,.0f}"
+def _pay_plan(plan: CompensationPlan, currency: str) -> str:
+    """``OTE 80k, 65% base, per quarter on meetings_held 60%, ...``."""
+    measures = ", ".join(f"{measure} {spec.weight:.0%}"
+                         for measure, spec in plan.measures.items())
+    return (f"OTE {_money(plan.on_target_earnings, currency)}, {plan.base_share:.0%} base, "
+            f"paid per {plan.pay_period} on {measures}")
+
+
+def _money(amount: float, currency: str) -> str:
+    return format_money(amount, currency)
 
 
 def _monthly_cost(channel: Channel) -> float:
@@ -374,14 +645,14 @@ def _backfill(team: Team) -> str:
     return "at once" if delay.sampler().mean == 0 else f"after {_mean_span(delay)}"
 
 
-def _quota(role: str, team: Team) -> str:
+def _quota(role: str, team: Team, currency: str) -> str:
     quota = team.quota
     if quota is None:
         return "-"
     kind = KINDS[str(getattr(team, "kind", role))]
     counted = {"meetings_held": " meetings", "retained_arr": " retained"}.get(
         kind.quota_measure, "")
-    amount = f"{quota.amount:g}" if kind.quota_unit == "count" else _money(quota.amount)
+    amount = f"{quota.amount:g}" if kind.quota_unit == "count" else _money(quota.amount, currency)
     return f"{amount}{counted}/{quota.period}"
 
 

@@ -18,7 +18,8 @@ Tables
     ``converted`` (a valid held meeting became an opportunity), ``nurture``
     (sent to the recycle pool) or ``closed`` (disqualified for good);
     ``reason`` says why a row was nurtured or closed (``not_ready``,
-    ``unreached``, ``declined``, ``no_show``, ``invalid``), empty otherwise.
+    ``unreached``, ``declined``, ``no_show``, ``invalid``, ``stale``: never called
+    within the SDR team's ``stale_after``), empty otherwise.
 ``opportunities``
     One row per opportunity, created when a valid meeting is held.
     ``assigned_at`` is when an AE took it (later than ``created_at`` when AEs
@@ -55,6 +56,20 @@ Tables
     ``status``: ``assigned`` (a rep works it), ``held`` (vacant, kept for the
     backfill), ``house`` (vacant, worked as house accounts) or ``split`` (divided
     among the team when its rep left).
+``payouts``
+    One row per rep per pay period of their team's compensation plan (empty without
+    plans; see :mod:`salesim.metrics.compensation`): the period (``period_start``,
+    ``period_end`` exclusive, within the horizon), the share of it the rep was
+    employed, the on-target variable pay for that share, and what was paid: ``base``,
+    ``variable`` (from the measures' payout curves), ``spif``, ``clawback`` (taken
+    back), ``draw`` (paid up to the draw) and ``draw_recovered`` (taken back from
+    pay); ``total = base + variable + spif - clawback + draw - draw_recovered``.
+    ``attainment`` is the weighted attainment of the measures; ``under_threshold``
+    when it is below the weighted thresholds, ``at_cap`` when every capped measure
+    reached its cap.
+``payout_measures``
+    Per rep, pay period and measure: ``actual``, ``target`` (ramped for new hires),
+    ``attainment`` and the ``payout`` it earned.
 
 Every work table names the team that worked the row (``team``: the SDR team of a
 lead, the AE team of an opportunity, the CS team of a subscription; reps carry
@@ -128,6 +143,19 @@ COLUMNS: dict[str, dict[str, str]] = {
         "from_at": "datetime64[ns]", "to_at": "datetime64[ns]", "accounts": "int64",
         "potential": "float64", "status": "category",
     },
+    "payouts": {
+        "rep_id": "int64", "team": "category", "role": "category",
+        "period_start": "datetime64[ns]", "period_end": "datetime64[ns]",
+        "employed_share": "float64", "target_variable": "float64", "base": "float64",
+        "variable": "float64", "spif": "float64", "clawback": "float64", "draw": "float64",
+        "draw_recovered": "float64", "total": "float64", "attainment": "float64",
+        "under_threshold": "boolean", "at_cap": "boolean",
+    },
+    "payout_measures": {
+        "rep_id": "int64", "team": "category", "period_start": "datetime64[ns]",
+        "measure": "category", "actual": "float64", "target": "float64",
+        "attainment": "float64", "payout": "float64",
+    },
 }
 
 OPTIONAL_COLUMNS: dict[str, dict[str, str | int | None]] = {
@@ -140,11 +168,12 @@ OPTIONAL_COLUMNS: dict[str, dict[str, str | int | None]] = {
 the value they take: the team named after the kind (one team of each kind), no
 account, no territory; a rep's team defaults to their role."""
 
-OPTIONAL_TABLES = ("accounts", "territories")
-"""Tables a set of records may lack: a scenario without an account universe has none."""
+OPTIONAL_TABLES = ("accounts", "territories", "payouts", "payout_measures")
+"""Tables a set of records may lack: a scenario without an account universe has no
+accounts or territories, one without compensation plans no payouts."""
 
 LEAD_STATUSES = ("open", "converted", "nurture", "closed")
-LEAD_REASONS = ("", "not_ready", "unreached", "declined", "no_show", "invalid")
+LEAD_REASONS = ("", "not_ready", "unreached", "declined", "no_show", "invalid", "stale")
 OPPORTUNITY_STATUSES = ("open", "won", "lost")
 SUBSCRIPTION_EVENT_KINDS = ("new", "expansion", "contraction", "churn", "renewal")
 ROLES = ("sdr", "ae", "cs")
@@ -163,6 +192,8 @@ class Records:
     activities: pd.DataFrame
     accounts: pd.DataFrame = field(default_factory=lambda: empty_table("accounts"))
     territories: pd.DataFrame = field(default_factory=lambda: empty_table("territories"))
+    payouts: pd.DataFrame = field(default_factory=lambda: empty_table("payouts"))
+    payout_measures: pd.DataFrame = field(default_factory=lambda: empty_table("payout_measures"))
     start: dt.date = dt.date(2000, 1, 1)
     end: dt.date = dt.date(2000, 1, 1)
     seed: int = 0

@@ -50,6 +50,10 @@ class TeamKind:
     owner_table: str
     owner_column: str
     acquisition_cost: bool
+    pay_measures: tuple[str, ...] = ()
+    """What a compensation plan of this kind can pay on (:mod:`salesim.scenario.compensation`)."""
+    spif_events: tuple[str, ...] = ()
+    """The events a SPIF of this kind can pay per occurrence."""
 
 
 KINDS: dict[str, TeamKind] = {
@@ -57,15 +61,21 @@ KINDS: dict[str, TeamKind] = {
         TeamKind(name="sdr", title="inside sales, inbound (SDR)", takes="leads",
                  quota_measure="meetings_held", quota_unit="count",
                  capacity="calls in working hours", capacity_setting=None,
-                 owner_table="leads", owner_column="sdr_id", acquisition_cost=True),
+                 owner_table="leads", owner_column="sdr_id", acquisition_cost=True,
+                 pay_measures=("meetings_held", "valid_meeting_rate", "sourced_revenue"),
+                 spif_events=("meeting_held", "valid_meeting")),
         TeamKind(name="ae", title="field sales (account executives)", takes="meetings",
                  quota_measure="bookings", quota_unit="money",
                  capacity="open deals", capacity_setting="max_open_opportunities",
-                 owner_table="opportunities", owner_column="ae_id", acquisition_cost=True),
+                 owner_table="opportunities", owner_column="ae_id", acquisition_cost=True,
+                 pay_measures=("bookings", "margin", "contract_value"),
+                 spif_events=("deal_won",)),
         TeamKind(name="cs", title="customer success", takes="customers",
                  quota_measure="retained_arr", quota_unit="money",
                  capacity="accounts", capacity_setting="accounts_per_csm",
-                 owner_table="subscriptions", owner_column="csm_id", acquisition_cost=False),
+                 owner_table="subscriptions", owner_column="csm_id", acquisition_cost=False,
+                 pay_measures=("retained_arr", "expanded_arr"),
+                 spif_events=("expansion",)),
     )
 }
 """Every team kind, in the order work flows through them."""

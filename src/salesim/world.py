@@ -42,6 +42,7 @@ from salesim.model.recycle import NurturePool
 from salesim.model.routing import Attribute, route
 from salesim.model.sales import Opportunities, SalesTeam, Territorial
 from salesim.model.sdr import LeadBook, SdrDesk
+from salesim.model.start_state import Start, build_start, with_waiting
 from salesim.model.success import Customers, serve_customers
 from salesim.model.territories import (
     TerritoryMap,
@@ -60,6 +61,7 @@ from salesim.records import (
     conform,
 )
 from salesim.scenario.schema import AE, CS, SDR, Scenario, Team
+from salesim.scenario.uncertain import INFO_PREFIX, realise_with_values
 
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -106,8 +108,10 @@ class AccountWorld:
     on_leaving: dict[str, str]  # per team with territories: hold, split or house
 
     def of_leads(self, lead_ids: np.ndarray) -> np.ndarray:
-        """Account index of each lead id (ids number the new leads from 1)."""
-        return self.lead_account[np.asarray(lead_ids, dtype=np.int64) - 1]
+        """Account index of each lead id (ids number the new leads from 1; -1 for no
+        lead: an opportunity open on day one has none)."""
+        ids = np.asarray(lead_ids, dtype=np.int64)
+        return np.where(ids > 0, self.lead_account[np.clip(ids, 1, None) - 1], -1)
 
     def account_ids(self, accounts: np.ndarray) -> np.ndarray:
         return np.where(accounts >= 0, self.book.account_id[np.clip(accounts, 0, None)], -1)
@@ -128,56 +132,79 @@ class _SalesResult:
     opportunities: Opportunities
 
 
-def simulate(scenario: Scenario, seed: int = 0) -> Records:
+def simulate(scenario: Scenario, seed: int = 0, assumption_seed: int | None = None) -> Records:
     """Run one replication of ``scenario`` with root ``seed``.
 
     Same scenario and seed give identical records, whatever machine or executor runs it.
+    The scenario's uncertain values (``uncertain:``) are drawn first, from
+    ``assumption_seed`` (default: ``seed``), and kept in ``Records.info`` as
+    ``assumption:<path>``.
     """
     began = time.perf_counter()
+    scenario, drawn = realise_with_values(
+        scenario, seed if assumption_seed is None else assumption_seed)
     streams = RandomStreams(seed)
     calendar = WorkCalendar(scenario.calendar, scenario.meta.start, scenario.meta.horizon_days)
     organisation = scenario.organisation
 
+    begin = build_start(scenario, streams)
     rosters: dict[str, Roster] = {}
     next_id = 1
     for name, team in organisation.items():
         skill = team.skill.sampler() if isinstance(team, AE) else None
         rosters[name] = build_roster(name, team, scenario, streams.generator(f"workforce/{name}"),
-                                     next_id, skill)
+                                     next_id, skill, begin.hired.get(name))
         next_id += len(rosters[name])
 
-    leads = generate_leads(scenario, streams)
+    leads = with_waiting(generate_leads(scenario, streams), begin.leads)
     world = _account_world(scenario, streams, leads)
     book, desks, pool = _inside_sales(scenario, calendar, rosters, streams, leads, world)
     sdr_names = tuple(desk.name for desk in desks)
     lead_table = _lead_table(book, leads, sdr_names)
     meetings = _meetings(book, lead_table)
+    work = _work_table(lead_table, begin, leads)
     sales = _field_sales(scenario, rosters, streams, leads, lead_table, meetings, sdr_names,
-                         world)
+                         world, begin)
     won = _won_deals(sales)
     ae_names = tuple(result.name for result in sales)
-    customers = _customer_success(scenario, rosters, streams, leads, lead_table, won, ae_names,
-                                  world)
+    customers = _customer_success(scenario, rosters, streams, leads, work, won, ae_names,
+                                  world, begin)
 
     start = scenario.meta.start
     stage_names = tuple(dict.fromkeys(s for result in sales for s in result.team.stage_names))
     tables = {
         "leads": _timestamps(lead_table, start),
-        **_opportunity_tables(sales, lead_table, stage_names, start),
-        **_subscription_tables(customers, sales, won, lead_table, start),
+        **_opportunity_tables(sales, work, stage_names, start),
+        **_subscription_tables(customers, sales, won, work, start, begin, leads),
         "reps": _rep_table(rosters, start, {r.name: r.team.rep_segment_names() for r in sales}),
         "activities": _activity_table(desks, book, calendar, start),
     }
     if world is not None:
         tables.update(_account_tables(world, tables, sales, rosters, start))
+    if any(team.compensation is not None for team in organisation.values()):
+        tables.update(pay_tables(tables, scenario))
     return Records(
         **{name: conform(name, table) for name, table in tables.items()},
         start=start,
         end=scenario.meta.end,
         seed=seed,
         scenario_name=scenario.meta.name,
-        info={"seconds": time.perf_counter() - began, "reengaged": float(pool.reengaged)},
+        info={"seconds": time.perf_counter() - began, "reengaged": float(pool.reengaged),
+              **{INFO_PREFIX + path: value for path, value in drawn.items()}},
     )
+
+
+def pay_tables(tables: dict[str, pd.DataFrame], scenario: Scenario) -> dict[str, pd.DataFrame]:
+    """The ``payouts`` and ``payout_measures`` tables of a run's records under its
+    teams' compensation plans (pay is worked out from the records alone)."""
+    from salesim.metrics.compensation import payout_tables
+    from salesim.metrics.plan import Plan
+
+    records = Records(**{name: conform(name, table) for name, table in tables.items()},
+                      start=scenario.meta.start, end=scenario.meta.end, seed=0,
+                      scenario_name=scenario.meta.name, info={})
+    payouts, measures = payout_tables(records, Plan.from_scenario(scenario))
+    return {"payouts": payouts, "payout_measures": measures}
 
 
 # ----------------------------------------------------------------------------- stages
@@ -266,6 +293,7 @@ def _inside_sales(scenario: Scenario, calendar: WorkCalendar, rosters: dict[str,
     ready = np.flatnonzero(~leads.not_ready)
     for index, desk in enumerate(desks):
         rows = ready[lead_team[ready] == index]
+        rows = rows[np.argsort(leads.created_at[rows], kind="stable")]  # waiting ones first
         desk.schedule_arrivals(rows, leads.created_at[rows])
     for desk in desks:
         desk.run()
@@ -283,8 +311,8 @@ def _meetings(book: LeadBook, lead_table: pd.DataFrame) -> Meetings:
 
 def _field_sales(scenario: Scenario, rosters: dict[str, Roster], streams: RandomStreams,
                  leads: NewLeads, lead_table: pd.DataFrame, meetings: Meetings,
-                 sdr_names: tuple[str, ...], world: AccountWorld | None
-                 ) -> list[_SalesResult]:
+                 sdr_names: tuple[str, ...], world: AccountWorld | None,
+                 begin: Start | None = None) -> list[_SalesResult]:
     """Meetings routed to AE teams; each team works its opportunities (with
     territories: each goes to the rep holding its account's territory)."""
     teams = scenario.teams_of("ae")
@@ -309,16 +337,44 @@ def _field_sales(scenario: Scenario, rosters: dict[str, Roster], streams: Random
     # AE and CS draws are keyed by lead id (1..number of new leads): common random numbers
     lead_ids = lead_table["lead_id"].to_numpy(dtype=np.int64)
     results = []
+    opened = 0  # opportunities open on day one so far (they follow the new ones)
     for index, (name, team) in enumerate(teams.items()):
         assert isinstance(team, AE)
         position = np.flatnonzero(taken == index)
         mine = rows[position]
         sales = SalesTeam(scenario, team, name, rosters[name], streams, leads.segment_names)
         land = _territorial(world, name, accounts[position])
+        opening = begin.pipeline.get(name) if begin is not None else None
+        count = len(opening) if opening is not None else 0
+        extra = np.arange(opened, opened + count, dtype=np.int64)
         opportunities = sales.run(mine, segment_codes[mine], meetings.held_at[position],
-                                  lead_ids[mine], len(leads), land)
+                                  lead_ids[mine], len(leads), land, opening,
+                                  len(lead_table) + extra)
+        position = np.concatenate([position, len(meetings) + extra])
+        opened += count
         results.append(_SalesResult(name, sales, position, opportunities))
     return results
+
+
+def _work_table(lead_table: pd.DataFrame, begin: Start, leads: NewLeads) -> pd.DataFrame:
+    """What the work after a meeting needs of its lead (id, channel, segment, score and
+    the key of its random numbers), with one row more per opportunity open on day one
+    (no lead: id -1, no channel), in AE team order, keyed after the new leads."""
+    table = lead_table[["lead_id", "channel", "segment", "score"]].copy()
+    table["key"] = table["lead_id"]
+    segments = [pipeline.segment for pipeline in begin.pipeline.values()]
+    if not segments:
+        return table
+    codes = np.concatenate(segments)
+    m = len(codes)
+    extra = pd.DataFrame({
+        "lead_id": np.full(m, -1, dtype=np.int64),
+        "channel": _coded(np.full(m, -1), leads.channel_names),
+        "segment": _coded(codes, leads.segment_names),
+        "score": np.full(m, np.nan),
+        "key": len(leads) + 1 + np.arange(m, dtype=np.int64),
+    })
+    return pd.concat([table, extra], ignore_index=True)
 
 
 def _work_attributes(lead_table: pd.DataFrame, leads: NewLeads, rows: np.ndarray,
@@ -377,8 +433,8 @@ class _ServedCustomers:
 
 def _customer_success(scenario: Scenario, rosters: dict[str, Roster], streams: RandomStreams,
                       leads: NewLeads, lead_table: pd.DataFrame, won: WonDeals,
-                      ae_names: tuple[str, ...], world: AccountWorld | None
-                      ) -> list[_ServedCustomers]:
+                      ae_names: tuple[str, ...], world: AccountWorld | None,
+                      begin: Start | None = None) -> list[_ServedCustomers]:
     """Won deals routed to CS teams; each team serves its customers."""
     teams = scenario.teams_of("cs")
     names = list(teams)
@@ -387,14 +443,15 @@ def _customer_success(scenario: Scenario, rosters: dict[str, Roster], streams: R
     attributes["source"] = Attribute(won.source_team, ae_names)
     taken = route(scenario.routing.customers, names, len(won), attributes,
                   score=lead_table["score"].to_numpy(dtype=float)[rows])
-    lead_ids = lead_table["lead_id"].to_numpy(dtype=np.int64)
+    lead_ids = lead_table["key"].to_numpy(dtype=np.int64)
     served = []
     for index, (name, team) in enumerate(teams.items()):
         assert isinstance(team, CS)
         deals = np.flatnonzero(taken == index)
         customers = serve_customers(scenario, team, name, rosters[name], streams,
                                     deals, won.closed_at[deals], won.amount[deals],
-                                    lead_ids[won.lead_row[deals]], len(leads))
+                                    lead_ids[won.lead_row[deals]], len(leads),
+                                    begin.customers.get(name) if begin is not None else None)
         served.append(_ServedCustomers(name, customers))
     return served
 
@@ -610,7 +667,8 @@ def _team_opportunities(result: _SalesResult, leads: pd.DataFrame,
 
 
 def _subscription_tables(served: list[_ServedCustomers], sales: list[_SalesResult],
-                         won: WonDeals, leads: pd.DataFrame, start: dt.date
+                         won: WonDeals, leads: pd.DataFrame, start: dt.date,
+                         begin: Start | None = None, new_leads: NewLeads | None = None
                          ) -> dict[str, pd.DataFrame]:
     """Customers of every CS team, numbered in the order they signed (ties: in the
     order of their opportunities), with their ARR events."""
@@ -624,15 +682,27 @@ def _subscription_tables(served: list[_ServedCustomers], sales: list[_SalesResul
         customers = part.customers
         n = len(customers.start_at)
         deal = np.asarray(customers.opportunity, dtype=np.int64)  # index into won deals
-        opportunity = won.opportunity[deal]
-        lead_rows = won.lead_row[deal]
+        existing = customers.existing  # the first ones came with the start state
+        opportunity = won.opportunity[deal[existing:]]
+        lead_rows = won.lead_row[deal[existing:]]
+        segment = pd.Series(leads["segment"].to_numpy()[lead_rows])
+        channel = pd.Series(leads["channel"].to_numpy()[lead_rows])
+        if existing:
+            assert begin is not None
+            assert new_leads is not None
+            book = begin.customers[part.name]
+            segment = pd.concat([pd.Series(_coded(book.segment, new_leads.segment_names)),
+                                 segment], ignore_index=True)
+            channel = pd.concat([pd.Series(_coded(np.full(existing, -1),
+                                                  new_leads.channel_names)), channel],
+                                ignore_index=True)
         churned = np.asarray(customers.churned_at, dtype=float)
         frames.append(pd.DataFrame({
             "local": np.arange(n, dtype=np.int64),
-            "opportunity_id": opportunity + 1,
-            "segment": leads["segment"].to_numpy()[lead_rows],
-            "channel": leads["channel"].to_numpy()[lead_rows],
-            "ae_id": ae_id[opportunity],
+            "opportunity_id": np.concatenate([np.full(existing, -1), opportunity + 1]),
+            "segment": segment.to_numpy(),
+            "channel": channel.to_numpy(),
+            "ae_id": np.concatenate([np.full(existing, -1), ae_id[opportunity]]),
             "csm_id": np.asarray(customers.csm_id, dtype=np.int64),
             "start_at": np.asarray(customers.start_at, dtype=float),
             "initial_arr": np.asarray(customers.initial_arr, dtype=float),

@@ -130,16 +130,19 @@ def reference_pair() -> tuple[salesim.Records, salesim.Records]:
     """
     steady = {"ae.time.cycle_elasticity": 0}
     scenario = salesim.load_scenario(REFERENCE, overrides=steady)
+    assert scenario.sdr is not None  # its starting SDRs (start_state) number its headcount
     more = salesim.load_scenario(REFERENCE, overrides={
         **steady, "sdr.headcount": scenario.sdr.headcount + 1})
     return salesim.simulate(scenario, seed=3), salesim.simulate(more, seed=3)
 
 
 def by_lead(records: salesim.Records) -> pd.DataFrame:
-    """Opportunities by lead, with their first stage's duration (NaT while in it)."""
+    """Opportunities by lead, with their first stage's duration (NaT while in it); those
+    open on the first day have no lead and are left out."""
     stages = records.opportunity_stages
     first = stages[stages["stage_index"] == 0].set_index("opportunity_id")
-    opportunities = records.opportunities.set_index("opportunity_id")
+    opportunities = records.opportunities[records.opportunities["lead_id"] > 0]
+    opportunities = opportunities.set_index("opportunity_id")
     opportunities["first_stage"] = first["exited_at"] - first["entered_at"]
     return opportunities.reset_index().set_index("lead_id")
 
@@ -149,6 +152,8 @@ def customers_by_lead(records: salesim.Records) -> pd.DataFrame:
     churn, or renewal with its ARR change as a share of the initial ARR."""
     lead = records.opportunities.set_index("opportunity_id")["lead_id"]
     subscriptions = records.subscriptions.set_index("subscription_id")
+    from_leads = subscriptions["opportunity_id"].map(lead).fillna(-1) > 0
+    subscriptions = subscriptions[from_leads.to_numpy()]  # not the start state's
     subscriptions["lead_id"] = lead.loc[subscriptions["opportunity_id"]].to_numpy()
     subscriptions["onboarding"] = subscriptions["onboarded_at"] - subscriptions["start_at"]
     events = records.subscription_events

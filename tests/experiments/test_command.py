@@ -3,14 +3,18 @@ errors and interruption. The real engine runs in test_determinism.py."""
 
 import io
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 from rich.console import Console
 
+import salesim
 from salesim.experiments import command, montecarlo
 from salesim.experiments.command import default_out, format_value, run_command
+from salesim.experiments.provenance import scenario_hash
 from salesim.scenario import ScenarioError
 
 from .test_montecarlo import MINIMAL, fake_replication
@@ -31,13 +35,16 @@ def test_writes_files_and_prints_summary(tmp_path: Path) -> None:
     code = run_command(MINIMAL, reps=6, seed=4, workers=1, out=tmp_path / "o", console=console,
                        progress=False)
     assert code == 0
+    # the fake replications keep no attainment or funnel tables
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
-        "kpis.parquet", "replications.parquet", "summary.json"]
+        "kpis.parquet", "replications.parquet", "scenario.yaml", "spreadsheet.parquet",
+        "summary.json"]
+    assert "name: Minimal" in (tmp_path / "o" / "scenario.yaml").read_text()
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert (summary["scenario"], summary["seed"], summary["reps"]) == ("Minimal", 4, 6)
     printed = buffer.getvalue()
     assert "Minimal: 6 replications, seed 4" in printed
-    for word in ("bookings", "P10", "P50", "P90", "USD", f"wrote {tmp_path / 'o'}"):
+    for word in ("bookings", "P10", "P50", "P90", "$", f"wrote {tmp_path / 'o'}"):
         assert word in printed
 
 
@@ -110,9 +117,9 @@ def test_unwritable_output_folder_fails_before_running(
 
 
 @pytest.mark.parametrize(("metric", "value", "shown"), [
-    ("bookings", 2_500_000.0, "2.5M USD"),
-    ("total_cost", 950.0, "950 USD"),
-    ("ending_arr", 12_300.0, "12.3k USD"),
+    ("bookings", 2_500_000.0, "$2.5M"),
+    ("total_cost", 950.0, "$950"),
+    ("ending_arr", 12_300.0, "$12.3k"),
     ("nrr", 1.04, "104.0%"),
     ("ae_share_at_quota", 0.5, "50.0%"),
     ("speed_to_lead_median_minutes", 12.0, "12.0 min"),
@@ -165,3 +172,70 @@ def test_run_prints_the_teams(tmp_path: Path) -> None:
     assert [line.split()[:2] for line in printed.splitlines()
             if line.split()[:1] in (["sdr"], ["ae"], ["cs"])] == [
         ["sdr", "sdr"], ["ae", "ae"], ["cs", "cs"]]
+# ----------------------------------------------------------------------------- runs kept apart
+
+
+def test_summary_records_where_the_run_came_from(tmp_path: Path) -> None:
+    console, buffer = _console()
+    code = run_command(MINIMAL, reps=8, seed=2, workers=1, overrides=["ae.headcount=3"],
+                       out=tmp_path / "o", console=console, progress=False,
+                       targets=["bookings=150k", "leads<=0"])
+    assert code == 0
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    scenario = salesim.load_scenario(MINIMAL, overrides={"ae.headcount": 3})
+    assert summary["overrides"] == ["ae.headcount=3"]
+    assert summary["scenario_file"].endswith("minimal.yaml")
+    assert summary["scenario_hash"] == scenario_hash(scenario)
+    assert (summary["seed"], summary["reps"]) == (2, 8)
+    bookings, leads = summary["targets"]
+    ensemble = salesim.run(scenario, reps=8, seed=2, workers=1, progress=False)
+    hits = int((ensemble.replications["bookings"] >= 150_000).sum())
+    assert (bookings["metric"], bookings["op"], bookings["hits"], bookings["n"]) == (
+        "bookings", ">=", hits, 8)
+    assert bookings["ci_low"] <= hits / 8 <= bookings["ci_high"]
+    assert leads["hits"] == 1  # the fake's replication 0 has 0 leads, the others more
+    assert f"P(bookings >= 150k) = {hits / 8:.1%}" in buffer.getvalue()
+
+
+def test_unknown_target_metric_fails_before_running(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(command, "run", _no_run)
+    with pytest.raises(ValueError, match="did you mean bookings"):
+        run_command(MINIMAL, reps=2, workers=1, out=tmp_path / "o", console=_console()[0],
+                    targets=["booking=1M"])
+
+
+def test_default_folders_differ_by_overrides(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for overrides in ([], ["ae.headcount=3"], ["ae.headcount=4"]):
+        assert run_command(MINIMAL, reps=2, workers=1, overrides=overrides,
+                           console=_console()[0], progress=False) == 0
+    folders = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(folders) == 3
+    assert "minimal" in folders
+    assert all(re.fullmatch(r"minimal(-[0-9a-f]{8})?", name) for name in folders)
+
+
+def test_another_run_is_never_replaced_without_force(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o"
+    assert run_command(MINIMAL, reps=2, seed=1, workers=1, out=out, console=_console()[0],
+                       progress=False) == 0
+    before = (out / "summary.json").read_text()
+    capsys.readouterr()
+    for change in ({"seed": 2}, {"overrides": ["ae.headcount=3"]}):
+        kwargs: dict[str, Any] = {"seed": 1, **change}
+        assert run_command(MINIMAL, reps=2, workers=1, out=out, console=_console()[0],
+                           progress=False, **kwargs) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert err.startswith(f"error: {out} holds a different run")
+        assert "--force" in err
+        assert (out / "summary.json").read_text() == before
+    # the same run again (more replications) may replace it; another one with --force
+    assert run_command(MINIMAL, reps=3, seed=1, workers=1, out=out, console=_console()[0],
+                       progress=False) == 0
+    assert run_command(MINIMAL, reps=2, seed=2, workers=1, out=out, console=_console()[0],
+                       progress=False, force=True) == 0
+    assert json.loads((out / "summary.json").read_text())["seed"] == 2

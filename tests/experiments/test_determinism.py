@@ -48,15 +48,19 @@ def test_workers_do_not_change_the_results(tmp_path: Path) -> None:
         stdout, stderr = process.communicate(timeout=300)
         assert process.returncode == 0, stderr
         assert "P50" in stdout
-        assert _files(out) == ["kpis.parquet", "replications.parquet", "summary.json"]
+        assert _files(out) == ["attainment.parquet", "funnel.parquet", "kpis.parquet",
+                               "replications.parquet", "scenario.yaml", "spreadsheet.parquet",
+                               "summary.json"]
         outputs[workers] = out
     one, two = outputs["1"], outputs["2"]
     assert json.loads((one / "summary.json").read_text()) == json.loads(
         (two / "summary.json").read_text())
     pd.testing.assert_frame_equal(pd.read_parquet(one / "replications.parquet"),
                                   pd.read_parquet(two / "replications.parquet"))
-    pd.testing.assert_frame_equal(pd.read_parquet(one / "kpis.parquet"),
-                                  pd.read_parquet(two / "kpis.parquet"))
+    for name in ("kpis", "attainment", "funnel"):
+        pd.testing.assert_frame_equal(pd.read_parquet(one / f"{name}.parquet"),
+                                      pd.read_parquet(two / f"{name}.parquet"))
+    assert (one / "scenario.yaml").read_text() == (two / "scenario.yaml").read_text()
     summary = json.loads((one / "summary.json").read_text())
     assert (summary["seed"], summary["reps"]) == (11, 6)
     assert summary["salesim_version"] == salesim.__version__
@@ -116,7 +120,8 @@ def test_ctrl_c_stops_cleanly_and_writes_nothing(tmp_path: Path) -> None:
 @pytest.mark.skipif(sys.platform != "linux", reason="uses /proc")
 def test_sigterm_with_records_stops_cleanly_and_writes_nothing(tmp_path: Path) -> None:
     """``kill`` of the salesim process alone (not its workers) during a run that writes
-    record tables: same clean stop as Ctrl-C, and the staging folder is gone."""
+    record tables: same clean stop as Ctrl-C; no result file is written, only the
+    checkpoint of finished replications (for --resume) is kept, with no partial file."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("from an earlier run\n")
@@ -125,7 +130,7 @@ def test_sigterm_with_records_stops_cleanly_and_writes_nothing(tmp_path: Path) -
                        "--records", "--out", str(out), start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while not list(out.glob(".salesim-records-*/replication-*")) \
+        while not list(out.glob(".partial/records/replication-*")) \
                 and time.monotonic() < deadline:
             time.sleep(0.1)  # wait until workers have written some record tables
         workers = _children(process.pid)
@@ -138,7 +143,11 @@ def test_sigterm_with_records_stops_cleanly_and_writes_nothing(tmp_path: Path) -
     assert stdout == ""
     assert "interrupted" in stderr
     assert "Traceback" not in stderr
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".partial"}
+    assert after == before
+    kept = list((out / ".partial").glob("replication-*.pickle"))
+    assert ("finished replications kept" in stderr) == bool(kept)
+    assert not list(out.rglob("*.tmp"))
     time.sleep(0.5)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
                 and "zombie" not in Path(f"/proc/{pid}/status").read_text()]

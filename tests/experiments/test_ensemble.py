@@ -215,3 +215,62 @@ def test_team_names_in_japanese_round_trip_through_the_files(tmp_path: Path) -> 
                    & (kpis["team"] == INSIDE_SALES)]
     assert row[["role", "mean", "n"]].to_dict("records") == [
         {"role": "sdr", "mean": 2.0, "n": 2}]
+def _with_tables(ensemble: Ensemble) -> Ensemble:
+    attainment = pd.DataFrame({"replication": [0, 0, 1], "role": ["ae"] * 3,
+                               "team": ["", "", ""], "rep_id": [1, 2, 1],
+                               "attainment": [0.5, 1.2, 0.9]})
+    funnel = pd.DataFrame({"channel": ["", ""], "stage": ["leads", "deals_won"],
+                           "stage_index": [0, 7], "mean": [100.0, 4.0]})
+    return Ensemble(ensemble.scenario_name, ensemble.seed, ensemble.replications,
+                    ensemble.kpis, ensemble.version, attainment=attainment, funnel=funnel,
+                    scenario_text="meta: {name: Hand made}\n")
+
+
+def test_read_gives_back_what_write_wrote(tmp_path: Path, ensemble: Ensemble) -> None:
+    full = _with_tables(ensemble)
+    full.write(tmp_path)
+    back = Ensemble.read(tmp_path)
+    assert (back.scenario_name, back.seed, back.version, back.reps) == ("Hand made", 11,
+                                                                        "9.9", 10)
+    pd.testing.assert_frame_equal(back.replications, full.replications)
+    pd.testing.assert_frame_equal(back.kpis, full.kpis)
+    assert back.attainment is not None
+    assert full.attainment is not None
+    pd.testing.assert_frame_equal(back.attainment, full.attainment)
+    assert back.funnel is not None
+    assert back.funnel["mean"].tolist() == [100.0, 4.0]
+    assert back.scenario_text == "meta: {name: Hand made}\n"
+    assert back.currency == "USD"
+    assert back.records_dir is None
+
+
+def test_a_run_without_the_optional_tables_removes_an_older_runs(
+        tmp_path: Path, ensemble: Ensemble) -> None:
+    _with_tables(ensemble).write(tmp_path)
+    ensemble.write(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "kpis.parquet", "replications.parquet", "summary.json"]
+    back = Ensemble.read(tmp_path)
+    assert back.attainment is None
+    assert back.funnel is None
+    assert back.scenario_text is None
+
+
+def test_read_needs_a_run(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"no summary\.json"):
+        Ensemble.read(tmp_path)
+
+
+def test_summary_displays_numbers_for_people(ensemble: Ensemble) -> None:
+    summary = ensemble.summary()
+    summary.loc["bookings", "p50"] = 3.019051e7
+    text, page = repr(summary), summary._repr_html_()
+    assert "$30.2M" in text
+    assert "$30.2M" in page
+    assert "e+" not in text
+    assert "e+" not in page
+    assert "25.0%" in text  # win_rate is a share
+    # still numbers underneath, and slices and concatenations keep the display
+    assert summary.loc["bookings", "p50"] == pytest.approx(3.019051e7)
+    both = pd.concat({"a": summary[["p50"]], "b": summary[["p50"]]}, axis=1)
+    assert "$30.2M" in repr(both)

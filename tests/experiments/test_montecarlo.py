@@ -3,6 +3,7 @@ replication so that these tests check the Monte Carlo wiring alone; the real eng
 runs in test_determinism.py."""
 
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -135,3 +136,41 @@ def test_replication_task_calls_run_replication(minimal: Scenario,
     result = replication_task(ReplicationTask(PortableScenario(minimal), 77, 4, True))
     assert (result.index, result.seed) == (4, 77)
     assert result.records is not None
+
+
+def test_progress_lines_count_rate_and_time_left() -> None:
+    now = [0.0]
+    written: list[str] = []
+    lines = montecarlo.ProgressLines(10, "Plan", completed=2, interval=5.0,
+                                     clock=lambda: now[0], write=written.append)
+    for step in range(8):
+        now[0] = 2.0 * (step + 1)   # one replication every 2 s
+        lines.advance()
+    # a line at most every 5 s, and one for the last replication
+    assert written == [
+        "Plan: 5/10 replications (50%), 0.5/s, 10 s left",
+        "Plan: 8/10 replications (80%), 0.5/s, 4 s left",
+        "Plan: 10/10 replications (100%), 0.5/s, done",
+    ]
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_progress_lines_go_to_stderr(minimal: Scenario,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    run(minimal, reps=3, seed=2, workers=1, progress="lines")
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert re.fullmatch(r"Minimal: 3/3 replications \(100%\), [\d.]+/s, done\n",
+                        captured.err)
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_run_many_equals_separate_runs(minimal: Scenario) -> None:
+    other = salesim.load_scenario(MINIMAL, overrides={"meta.name": "Other"})
+    together = montecarlo.run_many([minimal, other], reps=4, seed=6, workers=1,
+                                   progress=False)
+    for scenario, ensemble in zip([minimal, other], together, strict=True):
+        alone = run(scenario, reps=4, seed=6, workers=1, progress=False)
+        assert ensemble.scenario_name == alone.scenario_name
+        pd.testing.assert_frame_equal(ensemble.replications, alone.replications)
+        pd.testing.assert_frame_equal(ensemble.kpis, alone.kpis)

@@ -74,12 +74,52 @@ def test_monthly_retention_uses_customers_at_the_month_start(book):
     assert table.loc["2027-03", "cohort_customers"] == 1  # customer 2 starts on 1 March
 
 
-def test_horizon_retention_counts_customers_won_in_the_horizon(book):
+def test_horizon_retention_is_the_trailing_twelve_months_to_the_horizon_end(book):
     total = retention(book, period_types=("total",)).iloc[0]
-    assert total["cohort_start_arr"] == 700
-    assert total["nrr"] == pytest.approx(570 / 700)
-    assert total["grr"] == pytest.approx(550 / 700)
-    assert total["logo_churn_rate"] == pytest.approx(1 / 4)
+    # window 2028: customers 1-3 (400) at its start; customer 4 joins inside it
+    assert total["cohort_start_arr"] == 400
+    assert total["nrr"] == pytest.approx((100 + 20 + 200 - 50 + 100 - 100) / 400)
+    assert total["grr"] == pytest.approx((100 + 150 + 0) / 400)
+    assert total["logo_churn_rate"] == pytest.approx(1 / 3)
+    assert total["cohort_renewed"] == 3
+
+
+def test_retention_is_undefined_where_no_renewal_happened(book):
+    table = retention(book, period_types=("month", "year")).set_index("period")
+    # June 2027: customers 1-3 hold ARR but none reaches a renewal: not 100%, unknown
+    assert table.loc["2027-06", "cohort_customers"] == 3
+    assert table.loc["2027-06", "cohort_renewed"] == 0
+    for column in ("nrr", "grr", "logo_churn_rate"):
+        assert np.isnan(table.loc["2027-06", column])
+        assert np.isnan(table.loc["2028-05", column])  # only customer 4 (new) moves
+    assert np.isnan(table.loc["2027", "nrr"])  # nobody at the start of 2027
+
+
+def test_grr_never_exceeds_100_percent(book):
+    table = retention(book, period_types=("month",)).set_index("period")
+    assert table.loc["2028-02", "nrr"] == pytest.approx(420 / 400)
+    assert table.loc["2028-02", "grr"] == 1.0
+
+
+def test_trailing_twelve_months_by_month(book):
+    table = retention(book, period_types=("month", "quarter"), trailing=True)
+    table = table.set_index("period")
+    # 2028-02: window March 2027 - February 2028; customer 2 starts on 1 March, the
+    # window's first instant, so only customer 1 (100) is in the cohort: +20 expansion
+    assert table.loc["2028-02", "cohort_start_arr"] == 100
+    assert table.loc["2028-02", "nrr"] == pytest.approx(120 / 100)
+    assert table.loc["2028-02", "grr"] == pytest.approx(1.0)
+    assert table.loc["2028-02", "logo_churn_rate"] == 0
+    # 2028-03: April 2027 - March 2028: customers 1 and 2 (300): +20, -50
+    assert table.loc["2028-03", "nrr"] == pytest.approx((120 + 150) / 300)
+    assert table.loc["2028-03", "grr"] == pytest.approx((100 + 150) / 300)
+    # 2028-06 and 2028Q2: July 2027 - June 2028: customers 1-3, customer 3 churns
+    for period in ("2028-06", "2028Q2"):
+        assert table.loc[period, "nrr"] == pytest.approx(270 / 400)
+        assert table.loc[period, "logo_churn_rate"] == pytest.approx(1 / 3)
+    # 2027-12: nobody had ARR a year before; 2028-01: customer 1 starts on the first instant
+    assert np.isnan(table.loc["2027-12", "nrr"])
+    assert np.isnan(table.loc["2028-01", "nrr"])
 
 
 def test_retention_by_segment(book):

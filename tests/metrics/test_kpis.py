@@ -193,7 +193,9 @@ def test_arr_and_retention(table):
     assert kpi(table, "churned_arr", "2027Q4") == 24_000
     assert kpi(table, "nrr", "2027-12") == pytest.approx(12_000 / 36_000)
     assert kpi(table, "logo_churn_rate", "2027-12") == pytest.approx(0.5)
-    assert kpi(table, "nrr", "total") == pytest.approx(12_000 / 36_000)
+    # the horizon is one year from a cold start: no customer a year before its end
+    assert math.isnan(kpi(table, "nrr", "total"))
+    assert math.isnan(kpi(table, "nrr_ttm", "2027-12"))
     assert kpi(table, "ending_arr", "total", channel="ads") == 0
 
 
@@ -256,7 +258,8 @@ def test_headline_metrics_match_the_totals(book, table):
     for name in ("total_cost", "cac", "nrr", "grr", "logo_churn_rate", "sdr_attainment_mean"):
         metric = {"sdr_attainment_mean": "attainment_mean"}.get(name, name)
         role = "sdr" if name.startswith("sdr_") else ""
-        assert numbers[name] == pytest.approx(kpi(table, metric, "total", role=role))
+        assert numbers[name] == pytest.approx(kpi(table, metric, "total", role=role),
+                                              nan_ok=True)
 
 
 def test_headline_metrics_are_nan_where_undefined():
@@ -430,3 +433,36 @@ def test_teams_add_up_to_their_kind_on_a_simulated_organisation():
     kind = people.loc[(people["metric"] == "attainment_mean") & (people["role"] == "ae")
                       & (people["team"] == "")].set_index("period")["value"]
     assert kind.loc[weighted.index].to_numpy() == pytest.approx(weighted.to_numpy())
+
+
+def test_retention_per_year_and_trailing_twelve_months_rows():
+    # one customer: 1,000 from March 2027, renews up 10% in March 2028 and churns in
+    # March 2029; the horizon is 2027-2029
+    book = records(
+        start="2027-01-01", end="2030-01-01",
+        subscriptions=[{"subscription_id": 1, "start_at": "2027-03-01", "initial_arr": 1000,
+                        "arr": 0, "status": "churned", "churned_at": "2029-03-01"}],
+        subscription_events=[
+            {"subscription_id": 1, "at": "2027-03-01", "kind": "new", "arr_change": 1000},
+            {"subscription_id": 1, "at": "2028-03-01", "kind": "renewal", "arr_change": 0},
+            {"subscription_id": 1, "at": "2028-03-01", "kind": "expansion",
+             "arr_change": 100},
+            {"subscription_id": 1, "at": "2029-03-01", "kind": "churn", "arr_change": -1100},
+        ])
+    table = kpi_table(book, PLAN)
+    assert math.isnan(kpi(table, "nrr", "2027"))          # no customer on 1 January 2027
+    assert kpi(table, "nrr", "2028") == pytest.approx(1.1)
+    assert kpi(table, "grr", "2028") == pytest.approx(1.0)
+    assert kpi(table, "logo_churn_rate", "2028") == 0
+    assert kpi(table, "nrr", "2029") == 0
+    assert kpi(table, "logo_churn_rate", "2029") == 1
+    # trailing twelve months by month: to February 2028 the customer has not renewed yet
+    assert math.isnan(kpi(table, "nrr_ttm", "2028-02"))
+    assert kpi(table, "nrr_ttm", "2028-03") == pytest.approx(1.1)
+    assert kpi(table, "grr_ttm", "2028-03") == pytest.approx(1.0)
+    assert kpi(table, "logo_churn_rate_ttm", "2029-03") == 1
+    # the headline window is the last twelve months: 2029
+    numbers = headline_metrics(book, PLAN)
+    assert numbers["nrr"] == 0
+    assert numbers["logo_churn_rate"] == 1
+    assert kpi(table, "nrr_ttm", "total") == kpi(table, "nrr", "total") == 0

@@ -47,6 +47,9 @@ def build(*overlays: dict[str, Any]) -> Scenario:
         if "stages" in overlay.get("ae", {}):
             data["ae"].pop("stages")
         data = deep_merge(data, overlay)
+    for channel in data["channels"].values():
+        if isinstance(channel, dict):
+            channel.setdefault("arrivals", "flat")  # round the clock unless a test says
     return loads_scenario(yaml.safe_dump(data, sort_keys=False))
 
 

@@ -3,7 +3,6 @@ checked row by row."""
 
 from __future__ import annotations
 
-import doctest
 import math
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-import salesim.model.accounts as accounts_module
 from salesim.model.accounts import AccountBook, build_accounts, generated_names
 from salesim.scenario import ScenarioError
 from salesim.scenario.accounts import UNSPECIFIED, Accounts
@@ -48,11 +46,6 @@ def generate(seed: int = 1, **changes: Any) -> AccountBook:
 def within_binomial(count: int, n: int, share: float, sigmas: float = 4.0) -> bool:
     return abs(count / n - share) <= sigmas * math.sqrt(share * (1 - share) / n)
 
-
-def test_documentation_examples_run() -> None:
-    result = doctest.testmod(accounts_module)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 # ----------------------------------------------------------------------------- generating

@@ -8,6 +8,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
 
 import salesim
 from salesim.engine.calendar import WorkCalendar
@@ -128,3 +131,126 @@ def test_meetings_are_held_in_working_hours() -> None:
     hours = held.dt.hour + held.dt.minute / 60
     assert ((hours >= 10) & (hours < 16)).all()
     assert (held.dt.day_of_week < 5).all()
+
+
+def test_newest_first_calls_the_latest_waiting_lead() -> None:
+    """With one attempt per lead, every call takes the most recent arrival still waiting."""
+    records = run({"headcount": 1, "queue": "newest_first", "handle_time": "30 min",
+                   "attempts": {"max": 1}}, leads_per_month=2000,
+                  meta={"horizon": "1 month"})
+    leads = records.leads
+    created = days(leads["created_at"])
+    called = days(leads["first_attempt_at"])
+    called_or_never = np.where(np.isnan(called), np.inf, called)
+    assert np.isnan(called).sum() > 100  # overloaded: some wait for ever
+    for i in np.flatnonzero(~np.isnan(called)):
+        waiting = (created <= called[i]) & (called_or_never > called[i])
+        assert not (created[waiting] > created[i]).any(), i
+    # the newest are served at once while the oldest starve: the median wait is far
+    # below FIFO's on the same arrivals
+    fifo = run({"headcount": 1, "queue": "fifo", "handle_time": "30 min",
+                "attempts": {"max": 1}}, leads_per_month=2000, meta={"horizon": "1 month"})
+    fifo_wait = days(fifo.leads["first_attempt_at"]) - days(fifo.leads["created_at"])
+    assert np.nanmedian(called - created) < 0.1 * np.nanmedian(fifo_wait)
+
+
+def test_stale_leads_leave_the_queue_after_the_set_time() -> None:
+    """An overloaded desk: a lead not called within 2 days leaves as stale at exactly
+    2 days, and no lead is first called later than that."""
+    records = run({"headcount": 1, "handle_time": "30 min", "attempts": {"max": 1},
+                   "stale_after": "2 days"}, leads_per_month=2000,
+                  meta={"horizon": "2 months"},
+                  recycle={"unreached_to_nurture": 0.5, "reengage_rate": 0.0})
+    leads = records.leads
+    created = days(leads["created_at"])
+    stale = (leads["reason"] == "stale").to_numpy()
+    assert stale.sum() > 500
+    assert leads.loc[stale, "first_attempt_at"].isna().all()
+    np.testing.assert_allclose(days(leads.loc[stale, "ended_at"]) - created[stale], 2.0,
+                               atol=1e-6)
+    wait = days(leads["first_attempt_at"]) - created
+    assert np.nanmax(wait) <= 2.0 + 1e-9
+    # nurtured with the share of leads never reached, closed otherwise
+    nurtured = int((leads.loc[stale, "status"] == "nurture").sum())
+    assert set(leads.loc[stale, "status"]) == {"nurture", "closed"}
+    share = nurtured / stale.sum()
+    assert abs(share - 0.5) < 4 * np.sqrt(0.25 / stale.sum())
+    # without stale_after the same desk leaves them waiting
+    waiting = run({"headcount": 1, "handle_time": "30 min", "attempts": {"max": 1}},
+                  leads_per_month=2000, meta={"horizon": "2 months"})
+    assert (waiting.leads["reason"] == "stale").sum() == 0
+    assert waiting.leads["first_attempt_at"].isna().sum() > stale.sum()
+
+
+def test_stale_in_business_days_counts_working_time() -> None:
+    """On a 9-to-6 weekday desk, '1 business day' is nine working hours from when the
+    lead could first be called (a Friday-evening lead goes stale Monday at 18:00)."""
+    records = run({"headcount": 1, "handle_time": "45 min", "attempts": {"max": 1},
+                   "stale_after": "1 business day"}, leads_per_month=3000,
+                  meta={"horizon": "1 month"}, calendar={"always_open": False})
+    leads = records.leads
+    stale = leads[leads["reason"] == "stale"]
+    assert len(stale) > 100
+    scenario = build({"calendar": {"always_open": False}})
+    calendar = WorkCalendar(scenario.calendar, dt.date(2027, 1, 1), 31)
+    created = days(stale["created_at"])
+    expected = calendar.to_calendar(calendar.to_business(created) + 9 / 24)
+    np.testing.assert_allclose(days(stale["ended_at"]), expected, atol=1e-6)
+
+
+SEEDS_PER_EXAMPLE = 4
+
+
+def median_speed_to_lead(records: salesim.Records) -> float:
+    """The headline's median speed to lead (minutes): new leads that had a first call."""
+    leads = records.leads[(records.leads["cycle"] == 0)
+                          & records.leads["first_attempt_at"].notna()]
+    minutes = (leads["first_attempt_at"] - leads["created_at"]).dt.total_seconds() / 60
+    return float(minutes.median())
+
+
+@settings(max_examples=6, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(
+    headcount=st.integers(1, 4), extra=st.integers(1, 3),
+    queue=st.sampled_from(["fifo", "score_priority", "newest_first"]),
+    always_open=st.booleans(), profile=st.sampled_from(["flat", "default"]),
+    handle_minutes=st.floats(5, 30), max_attempts=st.integers(1, 3),
+    contact_rate=st.floats(0.2, 1.0), utilisation=st.floats(0.2, 0.9),
+)
+def test_more_sdrs_never_raise_the_median_speed_to_lead(
+        headcount: int, extra: int, queue: str, always_open: bool, profile: str,
+        handle_minutes: float, max_attempts: int, contact_rate: float,
+        utilisation: float) -> None:
+    """Everything else equal (same seeds, so the same leads), a bigger desk calls the
+    median lead no later, beyond sampling error: the mean over seeds of the change in
+    the median is not above zero at 99% (one-sided t over the seeds).
+
+    The lead volume is set from the offered load of the smaller desk (at most 90%
+    busy in its working hours), so that nearly every lead is called and the median
+    over called leads is the median speed to lead rather than the speed of the few
+    an overloaded desk reaches."""
+    calls_per_lead = sum((1 - contact_rate) ** k for k in range(max_attempts))
+    hours_per_month = (24 * 7 if always_open else 45) * 365.25 / 12 / 7
+    leads_per_month = utilisation * headcount * hours_per_month * 60 / (
+        calls_per_lead * handle_minutes)
+    arrivals: Any = "flat" if profile == "flat" else {}
+    changes = []
+    for seed in range(SEEDS_PER_EXAMPLE):
+        medians = []
+        for team in (headcount, headcount + extra):
+            records = run({"headcount": team, "queue": queue,
+                           "handle_time": {"exponential": {"mean": f"{handle_minutes} min"}},
+                           "attempts": {"max": max_attempts}, "contact_rate": contact_rate},
+                          leads_per_month=leads_per_month, seed=seed,
+                          meta={"horizon": "1 month"},
+                          calendar={"always_open": always_open},
+                          channels={"web": {"leads_per_month": leads_per_month,
+                                            "arrivals": arrivals}})
+            medians.append(median_speed_to_lead(records))
+        changes.append(medians[1] - medians[0])
+    change = np.asarray(changes)
+    spread = float(change.std(ddof=1)) / np.sqrt(len(change))
+    bound = float(stats.t.ppf(0.99, len(change) - 1)) * spread
+    print(f"{headcount}->{headcount + extra} SDRs, {queue}: median change {change}")
+    assert change.mean() <= bound + 1e-9

@@ -218,7 +218,7 @@ def scenarios(draw: Draw) -> dict[str, Any]:
         st.integers(1, 60).map(lambda n: f"{n} months"),
         st.integers(1, 5).map(lambda n: f"{n}年"),
         st.integers(5, 200).map(lambda n: f"{n} weeks"),
-        st.integers(30, 1500),
+        st.integers(30, 1500).map(lambda n: f"{n} days"),
     ))
     end = Meta.model_validate({"name": "x", "start": start, "horizon": horizon}).end
     first = start.replace(day=1)
@@ -278,6 +278,20 @@ def scenarios(draw: Draw) -> dict[str, Any]:
         if draw(st.booleans()):
             result["score"] = {"attribute": draw(number_distributions()),
                                "behaviour": draw(number_distributions())}
+        if draw(st.booleans()):
+            weight = st.floats(0.01, 5)
+            result["arrivals"] = {
+                "days": draw(st.one_of(
+                    st.just("flat"), st.lists(weight, min_size=7, max_size=7),
+                    st.dictionaries(st.sampled_from(["mon", "tue", "sat", "sun"]), weight,
+                                    min_size=1))),
+                "hours": draw(st.one_of(st.just("flat"),
+                                        st.lists(weight, min_size=24, max_size=24))),
+            }
+            if draw(st.booleans()) and "start" not in result:
+                chosen = draw(st.lists(month_texts, min_size=1, max_size=3, unique=True))
+                result["arrivals"]["monthly"] = {
+                    m: draw(st.integers(0, 5000)) for m in chosen}
         return result
 
     def team() -> dict[str, Any]:
@@ -330,7 +344,8 @@ def scenarios(draw: Draw) -> dict[str, Any]:
                                 for m in within]
     if draw(st.booleans()):
         sdr.update({
-            "queue": draw(st.sampled_from(["fifo", "score_priority"])),
+            "queue": draw(st.sampled_from(["fifo", "score_priority", "newest_first"])),
+            "stale_after": draw(st.one_of(st.none(), positive_durations)),
             "handle_time": draw(duration_distributions()),
             "attempts": {"max": draw(st.integers(1, 50)),
                          "cadence": draw(st.lists(positive_durations, min_size=1, max_size=3))},

@@ -323,3 +323,82 @@ def test_json_schema_text_is_stable() -> None:
     assert text.endswith("}\n")
     assert json.loads(text) == scenario_json_schema()
     assert scenario_json_schema_text() == text
+
+
+@pytest.mark.parametrize("written", ["12", "12.5", "'12'"])
+def test_a_horizon_without_a_unit_is_refused_with_a_hint(written: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        loads_scenario(edited({4: f"  horizon: {written}"}))
+    (issue,) = caught.value.issues
+    assert issue.location.line == 4
+    assert issue.path == "meta.horizon"
+    assert "no unit" in issue.message
+    assert issue.hint.startswith("did you mean '12")
+    assert issue.hint.endswith(" months'?")
+
+
+def test_a_bare_number_is_still_days_elsewhere() -> None:
+    scenario = loads_scenario(edited({4: "  horizon: 90 days"},
+                                     append=("customers: {contract_term: 365}",)))
+    assert scenario.meta.horizon == Duration(90, "day")
+    assert scenario.customers.contract_term == Duration(365, "day")
+
+
+def test_arrival_profiles_read_every_form_and_refuse_bad_ones() -> None:
+    channel = Channel.model_validate({"leads_per_month": 10, "arrivals": {
+        "days": {"Monday": 2, "fri": 1}, "hours": "flat", "monthly": {"2027-03": 40}}})
+    assert channel.arrivals.days == (2.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    assert channel.arrivals.hours == (1.0,) * 24
+    assert channel.arrivals.monthly_volumes(dt.date(2027, 1, 1)) == {dt.date(2027, 3, 1): 40}
+    assert Channel.model_validate({"leads_per_month": 10}).arrivals.days[5] < 1  # default
+    for bad, message in [({"days": [1, 2]}, "needs 7 day-of-week weights"),
+                         ({"hours": [0] * 24}, "every weight is 0"),
+                         ({"days": {"someday": 1}}, "unknown day 'someday'"),
+                         ({"hours": [-1] + [1] * 23}, "greater than or equal to 0")]:
+        with pytest.raises(ValidationError, match=message):
+            Channel.model_validate({"leads_per_month": 10, "arrivals": bad})
+
+
+def test_monthly_volumes_outside_the_horizon_or_the_channel_window_are_problems() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        loads_scenario(edited({9: "  inbound: {leads_per_month: 200, arrivals: "
+                                  "{monthly: {2026-12: 5, 2027-02: 9}}}",
+                               10: "  partners: {leads_per_month: 20, start: 2027-06, "
+                                   "arrivals: {monthly: [1, 2, 3]}}"}))
+    found = {(issue.path, issue.message) for issue in caught.value.issues}
+    assert ("channels.inbound.arrivals.monthly.2026-12",
+            "2026-12 is outside the horizon") in found
+    assert ("channels.partners.arrivals.monthly.0",
+            "2027-01 is outside the channel's start and end") in found
+    assert len(found) == 4  # 2027-02 is fine; partners' three listed months are early
+
+
+def test_sdr_queue_and_stale_after() -> None:
+    sdr = SDR.model_validate({"headcount": 1, "queue": "newest_first",
+                              "stale_after": "5 business days"})
+    assert sdr.stale_after == Duration(5, "business_day")
+    with pytest.raises(ValidationError):
+        SDR.model_validate({"headcount": 1, "stale_after": "0 days"})
+
+
+@pytest.mark.parametrize("arrivals", [
+    "flat",
+    {"days": "flat", "hours": [1] * 24},
+    {"days": {"mon": 1, "Fri": 0.5}, "monthly": {"2027-02": 700}},
+    {"days": [1, 1, 1, 1, 1, 0, 0], "monthly": [800, 750]},
+])
+def test_editor_schema_takes_every_arrivals_form(validator: jsonschema.Draft202012Validator,
+                                                 arrivals: Any) -> None:
+    data = yaml.safe_load(edited())
+    data["channels"]["inbound"]["arrivals"] = arrivals
+    assert not list(validator.iter_errors(as_json(data)))
+    Scenario.model_validate(data)  # and the model reads it
+
+
+@pytest.mark.parametrize("arrivals", [{"days": [1, 2]}, {"hours": "sometimes"},
+                                      {"days": {"someday": 1}}])
+def test_editor_schema_flags_bad_arrivals(validator: jsonschema.Draft202012Validator,
+                                          arrivals: Any) -> None:
+    data = yaml.safe_load(edited())
+    data["channels"]["inbound"]["arrivals"] = arrivals
+    assert list(validator.iter_errors(as_json(data)))

@@ -1,8 +1,8 @@
 """Scenarios for the validation tests: one mechanism switched on, everything else neutral.
 
 :data:`NEUTRAL` is a whole scenario in which nothing is lost or delayed by accident:
-24x7 calendar, no recycling, no attrition, no ramp, skill 1. Each test overlays the
-few settings it studies with :func:`build`.
+24x7 calendar, leads arriving evenly round the clock, no recycling, no attrition, no
+ramp, skill 1. Each test overlays the few settings it studies with :func:`build`.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ NEUTRAL: dict[str, Any] = {
     "customers": {"health_noise": 0.0},
 }
 
-# The month lengths of 2027 over the average month: as seasonality they turn a monthly
-# lead volume into a constant daily arrival rate (volume / DAYS_PER_MONTH per day).
+# A monthly lead volume is a constant rate per day (volume x 12 / 365.25): each month
+# of 2027 expects the volume times its length over the average month.
 DAYS_PER_MONTH = 365.25 / 12
-FLAT_DAILY_RATE_2027 = [
+MONTH_LENGTH_2027 = [
     ((dt.date(2027 + m // 12, m % 12 + 1, 1) + dt.timedelta(days=32)).replace(day=1)
      - dt.date(2027 + m // 12, m % 12 + 1, 1)).days / DAYS_PER_MONTH
     for m in range(12)
@@ -61,6 +61,9 @@ def build(*overlays: dict[str, Any]) -> Scenario:
             if path[-1] in given:
                 base.pop(path[-1], None)
         data = deep_merge(data, overlay)
+    for channel in data["channels"].values():
+        if isinstance(channel, dict):
+            channel.setdefault("arrivals", "flat")  # round the clock unless a test says
     return loads_scenario(yaml.safe_dump(data, sort_keys=False))
 
 

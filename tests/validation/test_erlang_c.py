@@ -10,8 +10,9 @@ queueing delay W:
 * E[W] = C(c, a) / (c mu - lambda), and E[W | W > 0] = 1 / (c mu - lambda);
 * utilisation (busy time / available time) = lambda / (c mu).
 
-Each replication runs January 2027 (31 days, so the monthly lead volume is a
-constant hourly rate); the first day is discarded as warm-up and the last day is
+Each replication runs January 2027 at a constant hourly rate (a monthly volume is a
+rate per day of volume x 12 / 365.25, and the validation scenarios arrive round the
+clock); the first day is discarded as warm-up and the last day is
 left out so that every lead counted has had its first call. Replications are
 independent, so each estimate gets a Student-t interval over replications. Every
 quantity must (1) have its theoretical value inside the interval, at 95%
@@ -58,7 +59,7 @@ QUANTITIES = 6
 def desk_scenario(queue: str = "fifo") -> salesim.Scenario:
     return build({
         "meta": {"horizon": f"{HORIZON_DAYS} days"},
-        "channels": {"web": {"leads_per_month": ARRIVAL_RATE * 24 * HORIZON_DAYS,
+        "channels": {"web": {"leads_per_month": ARRIVAL_RATE * 24 * 365.25 / 12,
                              "not_ready_share": 0.0}},
         "sdr": {
             "headcount": SERVERS,

@@ -27,7 +27,7 @@ import pytest
 
 import salesim
 
-from .builders import DAYS_PER_MONTH, FLAT_DAILY_RATE_2027, build, days
+from .builders import DAYS_PER_MONTH, build, days
 from .theory import bonferroni, t_interval
 
 LEADS_PER_MONTH = 600
@@ -42,8 +42,7 @@ COMPARISONS = 4  # L - lambda W, L, W, lambda
 
 def pipeline_scenario() -> salesim.Scenario:
     return build({
-        "channels": {"web": {"leads_per_month": LEADS_PER_MONTH,
-                             "seasonality": FLAT_DAILY_RATE_2027}},
+        "channels": {"web": {"leads_per_month": LEADS_PER_MONTH}},
         "sdr": {
             "headcount": 4, "handle_time": "1 min", "attempts": {"max": 1},
             "contact_rate": 1.0, "meeting_rate": 1.0,

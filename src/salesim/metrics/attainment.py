@@ -23,8 +23,16 @@ it happened (period basis) in what the team's quota measure counts
 A rep with no expected quota in a period (not employed, or ramp at 0) is left
 out of that period.
 
->>> from salesim.metrics import attainment, attainment_distribution  # doctest: +SKIP
->>> attainment_distribution(attainment(records, plan))                # doctest: +SKIP
+>>> import salesim
+>>> from salesim.metrics import Plan, attainment, attainment_distribution
+>>> scenario = salesim.load_scenario("scenarios/reference.yaml")
+>>> reps = attainment(salesim.simulate(scenario, seed=1), Plan.from_scenario(scenario),
+...                   period_types=("total",))
+>>> sorted(reps["role"].unique())
+['ae', 'sdr']
+>>> spread = attainment_distribution(reps)
+>>> bool((spread["p10"] <= spread["p90"]).all())
+True
 """
 
 from __future__ import annotations

@@ -3,15 +3,27 @@
 * ARR at an instant is the sum of ``subscription_events.arr_change`` before it
   (so ``ending = starting + new + expansion - contraction - churn`` holds for
   every period by construction).
-* Retention over a month, quarter or year is on the cohort of customers with
-  ARR at the period start: NRR = their ARR at the period end / their ARR at
-  the start; GRR = the same without expansion, each customer counting at most
-  its starting ARR; logo churn rate = those customers churned in the period /
-  their number. Over the whole horizon (``'total'``) the cohort also takes in
-  customers won during the horizon, each from its initial ARR, so a simulation
-  that starts with no customers still has a horizon NRR.
+* Retention over a window follows the SaaS benchmark definitions, on the cohort
+  of customers with ARR at the window start: NRR = (their starting ARR +
+  expansion - contraction - churned ARR of the same customers in the window) /
+  their starting ARR, i.e. their ARR at the window end / at its start; GRR = the
+  same without expansion (each customer counting at most its starting ARR, so
+  GRR never exceeds 100%); logo churn rate = those customers churned in the
+  window / their number. Customers won during the window are not in its cohort.
+  All three are undefined (``NaN``, not 100%) where no customer of the cohort
+  reached a renewal in the window (no renewal, churn, expansion or contraction
+  event): a window in which nothing could be retained says nothing about
+  retention.
+* Windows: for a month, quarter or year, the period itself; for ``'total'``, the
+  trailing twelve months to the horizon end (the last calendar year of a horizon
+  ending on 1 January). The ``*_ttm`` columns of :func:`trailing_retention` (the
+  ``nrr_ttm``, ``grr_ttm``, ``logo_churn_rate_ttm`` KPIs) are the trailing twelve
+  months to each period's end.
 * Cost of a role (all teams of a kind) or of a team = employed months (share of
-  each calendar month employed) x annual cost / 12; cost of a channel = its
+  each calendar month employed) x annual cost / 12, plus, under a compensation
+  plan, the pay on top of base (``payouts.total - payouts.base``: variable pay,
+  SPIFs and draws less clawbacks and recovered draws) in the month each pay period
+  ends: the fully loaded ``annual_cost`` includes base pay; cost of a channel = its
   leads' ``cost`` (by creation) + its fixed cost per month for the months it
   runs (prorated at the horizon edges).
 * CAC = (marketing cost + the cost of every team whose kind counts in acquisition
@@ -33,6 +45,7 @@ import pandas as pd
 
 from salesim.metrics._groups import divide
 from salesim.metrics._tidy import text_array, text_codes
+from salesim.metrics.compensation import extra_pay_monthly
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
 from salesim.metrics.workforce import Workforce, workforce
@@ -44,7 +57,10 @@ ROLLFORWARD_COLUMNS = ("starting_arr", "new_arr", "expansion_arr", "contraction_
                        "churned_arr", "ending_arr", "starting_customers", "new_customers",
                        "churned_customers", "ending_customers")
 RETENTION_COLUMNS = ("cohort_customers", "cohort_start_arr", "cohort_end_arr",
-                     "cohort_gross_arr", "cohort_churned", "nrr", "grr", "logo_churn_rate")
+                     "cohort_gross_arr", "cohort_churned", "cohort_renewed", "nrr", "grr",
+                     "logo_churn_rate")
+TRAILING_MONTHS = 12
+"""Retention's trailing window: twelve months."""
 ECONOMICS_COLUMNS = ("marketing_cost", "sales_cost", "total_cost", "deals_won", "bookings",
                      "average_deal_size", "cac", "cac_payback_months")
 _EPS = 1e-9
@@ -202,26 +218,58 @@ def retention_arrays(records: Records, grid: PeriodGrid, by: Sequence[str] = (),
                      events: ArrEvents | None = None
                      ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """The columns of :func:`retention` as (periods x groups) arrays, with the
-    groups' dimension values (``events``: :func:`arr_events` of the same ``by``)."""
+    groups' dimension values (``events``: :func:`arr_events` of the same ``by``):
+    each period's own window, and the trailing twelve months to the horizon end for
+    ``'total'``."""
     ev = arr_events(records, by) if events is None else events
-    n_customers = len(ev.customer_group)
-    rows, periods = grid.locate(ev.times)
-    # periods x customers
-    shape = (grid.size, n_customers)
-    net = _cell_sums(periods, ev.customer[rows], ev.change[rows], shape)
-    churned = _cell_sums(periods, ev.customer[rows], (ev.kind[rows] == "churn").astype(float),
-                         shape)
-    before = ev.times < grid.horizon.start.to_datetime64()
-    opening = np.bincount(ev.customer[before], weights=ev.change[before],
-                          minlength=n_customers)[:n_customers]
-    ending = opening[None, :] + grid.running_total(net)
-    starting = ending - net
+    starts = grid.horizon.start.to_datetime64() + grid.lo * np.timedelta64(86_400, "s")
+    ends = np.asarray(grid.end_times, dtype="datetime64[ns]").copy()
+    starts = starts.astype("datetime64[ns]")
     if "total" in grid.slices:
-        total = grid.slices["total"]
-        is_new = ev.kind[rows] == "new"
-        new = _cell_sums(periods[is_new], ev.customer[rows][is_new], ev.change[rows][is_new],
-                         shape)
-        starting[total] += new[total]
+        starts[grid.slices["total"]] = _months_before(ends[grid.slices["total"]],
+                                                      TRAILING_MONTHS)
+    return ev.levels, window_retention(ev, starts, ends)
+
+
+def trailing_retention_arrays(records: Records, grid: PeriodGrid, by: Sequence[str] = (),
+                              events: ArrEvents | None = None
+                              ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """:func:`retention_arrays` over the trailing twelve months to each period's end."""
+    ev = arr_events(records, by) if events is None else events
+    ends = np.asarray(grid.end_times, dtype="datetime64[ns]")
+    return ev.levels, window_retention(ev, _months_before(ends, TRAILING_MONTHS), ends)
+
+
+def _months_before(times: np.ndarray, months: int) -> np.ndarray:
+    """The same day and time ``months`` calendar months earlier (the month's last day
+    where the earlier month is shorter)."""
+    shifted = pd.DatetimeIndex(times) - pd.DateOffset(months=months)
+    return np.asarray(shifted.to_numpy(dtype="datetime64[ns]"))
+
+
+def window_retention(ev: ArrEvents, starts: np.ndarray, ends: np.ndarray
+                     ) -> dict[str, np.ndarray]:
+    """Retention of each window ``[starts[w], ends[w])`` (rows) per group (columns):
+    the cohort of customers with ARR at the window start, their ARR at its end, and
+    NRR, GRR and logo churn rate (``NaN`` where no cohort customer had a renewal
+    event in the window)."""
+    n_customers = len(ev.customer_group)
+    windows = len(starts)
+    starting = np.zeros((windows, n_customers))
+    ending = np.zeros((windows, n_customers))
+    churned = np.zeros((windows, n_customers), dtype=bool)
+    renewed = np.zeros((windows, n_customers), dtype=bool)
+    is_churn = ev.kind == "churn"
+    is_renewal = ev.kind != "new"
+    for w in range(windows):
+        before_start = ev.times < starts[w]
+        inside = ~before_start & (ev.times < ends[w])
+        starting[w] = np.bincount(ev.customer[before_start], weights=ev.change[before_start],
+                                  minlength=n_customers)[:n_customers]
+        ending[w] = starting[w] + np.bincount(ev.customer[inside], weights=ev.change[inside],
+                                              minlength=n_customers)[:n_customers]
+        churned[w, ev.customer[inside & is_churn]] = True
+        renewed[w, ev.customer[inside & is_renewal]] = True
     cohort = starting > _EPS
     onehot = np.zeros((n_customers, len(ev.levels)))
     onehot[np.arange(n_customers), ev.customer_group] = 1.0
@@ -231,28 +279,38 @@ def retention_arrays(records: Records, grid: PeriodGrid, by: Sequence[str] = (),
         "cohort_end_arr": np.where(cohort, ending, 0.0) @ onehot,
         "cohort_gross_arr": np.where(cohort, np.clip(np.minimum(ending, starting), 0, None),
                                      0.0) @ onehot,
-        "cohort_churned": np.where(cohort & (churned > 0), 1.0, 0.0) @ onehot,
+        "cohort_churned": (cohort & churned).astype(float) @ onehot,
+        "cohort_renewed": (cohort & renewed).astype(float) @ onehot,
     }
-    sums["nrr"] = divide(sums["cohort_end_arr"], sums["cohort_start_arr"])
-    sums["grr"] = divide(sums["cohort_gross_arr"], sums["cohort_start_arr"])
-    sums["logo_churn_rate"] = divide(sums["cohort_churned"], sums["cohort_customers"])
-    return ev.levels, sums
+    defined = sums["cohort_renewed"] > 0
+    for name, numerator, denominator in (("nrr", "cohort_end_arr", "cohort_start_arr"),
+                                         ("grr", "cohort_gross_arr", "cohort_start_arr"),
+                                         ("logo_churn_rate", "cohort_churned",
+                                          "cohort_customers")):
+        sums[name] = np.where(defined, divide(sums[numerator], sums[denominator]), np.nan)
+    return sums
 
 
 def retention(records: Records, plan: Plan | None = None, by: Sequence[str] = (),
-              period_types: Sequence[PeriodType] = PERIOD_TYPES) -> pd.DataFrame:
-    """Net and gross revenue retention and logo churn per period (cohort of customers
-    with ARR at the period start; for ``'total'`` also those won in the horizon).
+              period_types: Sequence[PeriodType] = PERIOD_TYPES,
+              trailing: bool = False) -> pd.DataFrame:
+    """Net and gross revenue retention and logo churn per period, on the cohort of
+    customers with ARR at the window start (see the module docstring): the period
+    itself, or for ``'total'`` the trailing twelve months to the horizon end; with
+    ``trailing``, the trailing twelve months to each period's end.
 
     Columns: ``period_type``, ``period``, the ``by`` dimensions,
     ``cohort_customers``, ``cohort_start_arr``, ``cohort_end_arr`` (their ARR at
-    the period end), ``cohort_gross_arr`` (each customer's end ARR capped at its
-    start ARR), ``cohort_churned`` (of them, customers churned in the period),
-    ``nrr``, ``grr``, ``logo_churn_rate`` (``NaN`` for an empty cohort).
+    the window end), ``cohort_gross_arr`` (each customer's end ARR capped at its
+    start ARR), ``cohort_churned`` (of them, customers churned in the window),
+    ``cohort_renewed`` (of them, customers with a renewal, churn, expansion or
+    contraction in the window), ``nrr``, ``grr``, ``logo_churn_rate`` (``NaN`` where
+    no cohort customer renewed, an empty cohort included).
     """
     by = _check_by(by)
     grid = PeriodGrid(Horizon.of(records, plan), period_types)
-    levels, columns = retention_arrays(records, grid, by)
+    arrays = trailing_retention_arrays if trailing else retention_arrays
+    levels, columns = arrays(records, grid, by)
     return _frame(grid, levels, by, columns)
 
 
@@ -307,6 +365,9 @@ def cost_arrays(records: Records, plan: Plan, work: Workforce) -> Costs:
     np.add.at(role_monthly.T, work.role_code, monthly_people)
     team_monthly = np.zeros((len(grid.month_numbers), len(work.by_team.names)))
     np.add.at(team_monthly.T, work.by_team.code, monthly_people)
+    if not records.payouts.empty:
+        role_monthly += extra_pay_monthly(records, grid, work.roles, "role")
+        team_monthly += extra_pay_monthly(records, grid, work.by_team.names, "team")
 
     leads = records.leads
     lead_codes, lead_labels = text_codes(leads["channel"])

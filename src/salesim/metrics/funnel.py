@@ -16,8 +16,15 @@ Stages, in order: ``leads`` (new leads; recycled engagements are not new
 leads), ``attempted``, ``contacted``, ``meetings_set``, ``meetings_held``,
 ``valid_meetings``, ``opportunities``, ``deals_won``.
 
->>> from salesim.metrics import cohort_funnel, period_funnel   # doctest: +SKIP
->>> cohort_funnel(records, by=("channel",))                    # doctest: +SKIP
+>>> import salesim
+>>> from salesim.metrics import cohort_funnel
+>>> records = salesim.simulate(salesim.load_scenario("scenarios/minimal.yaml"), seed=1)
+>>> funnel = cohort_funnel(records, by=("channel",))
+>>> funnel["stage"].unique().tolist()[:4]
+['leads', 'attempted', 'contacted', 'meetings_set']
+>>> january = funnel.query("period == '2027-01'").set_index("stage")
+>>> january.loc["leads", "share_of_cohort"], bool(january.loc["leads", "count"] > 0)
+(np.float64(1.0), True)
 """
 
 from __future__ import annotations

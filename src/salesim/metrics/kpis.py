@@ -23,7 +23,9 @@ Metrics and their splits (C channel, S segment, R role and team, P rep):
   ``sales_cycle_days_median`` (C, S, P).
 * customers: ``starting_arr``, ``new_arr``, ``expansion_arr``,
   ``contraction_arr``, ``churned_arr``, ``ending_arr``, ``ending_customers``,
-  ``nrr``, ``grr``, ``logo_churn_rate`` (C, S).
+  ``nrr``, ``grr``, ``logo_churn_rate`` (over the period; ``total``: the trailing
+  twelve months to the horizon end), ``nrr_ttm``, ``grr_ttm``,
+  ``logo_churn_rate_ttm`` (the trailing twelve months to the period's end) (C, S).
 * people: ``headcount``, ``ramped_headcount``, ``headcount_end``, ``hires``,
   ``leavers``, ``utilisation``, ``queue_length_mean``, ``wait_hours_mean``,
   ``wait_hours_p90`` (R); ``bookings_per_ae``, ``meetings_per_sdr`` (R only);
@@ -80,12 +82,14 @@ from salesim.metrics._tidy import (
 )
 from salesim.metrics.attainment import AT_QUOTA, MIN_EXPECTED, attainment_arrays
 from salesim.metrics.capacity import Memo, bottleneck_arrays
+from salesim.metrics.compensation import has_plans, pay_kpis
 from salesim.metrics.finance import (
     arr_events,
     cost_arrays,
     economics_arrays,
     retention_arrays,
     rollforward_arrays,
+    trailing_retention_arrays,
 )
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
@@ -540,10 +544,12 @@ def _arr_metrics(b: _Builder) -> None:
               "ending_customers": ("ending_customers", "count")}
     kept = {"nrr": ("nrr", "ratio"), "grr": ("grr", "ratio"),
             "logo_churn_rate": ("logo_churn_rate", "share")}
+    trailing = {name: (f"{metric}_ttm", unit) for name, (metric, unit) in kept.items()}
     for dim in (OVERALL, "channel", "segment") if b.split else (OVERALL,):
         by = (dim,) if dim else ()
         events = arr_events(b.records, by)
-        for arrays, columns in ((rollforward_arrays, bridge), (retention_arrays, kept)):
+        for arrays, columns in ((rollforward_arrays, bridge), (retention_arrays, kept),
+                                (trailing_retention_arrays, trailing)):
             levels, values = arrays(b.records, b.grid, by, events)
             names = levels[dim].to_numpy(dtype=object) if dim else None
             keep = None if names is None else np.broadcast_to(names != "", (b.grid.size,
@@ -692,7 +698,39 @@ def _table(records: Records, plan: Plan, period_types: Sequence[PeriodType],
     _arr_metrics(b)
     _people_metrics(b, bookings, lead_rows["meetings_held"], lead_rows["channel_leads"],
                     lead_rows["channels"], lead_rows["leads"])
+    if not records.payouts.empty:
+        _pay_metrics(b, bookings)
     return b.rows.table()
+
+
+PAY_METRICS = (
+    ("comp_total", MONEY), ("comp_base", MONEY), ("comp_variable", MONEY),
+    ("variable_pay_from_curves", MONEY), ("variable_pay_at_mean_attainment", MONEY),
+    ("pay_per_rep_mean", MONEY), ("pay_per_rep_p10", MONEY), ("pay_per_rep_p50", MONEY),
+    ("pay_per_rep_p90", MONEY), ("share_under_threshold", "share"),
+    ("share_at_target", "share"), ("share_at_cap", "share"),
+)
+"""Pay KPIs per team (:func:`salesim.metrics.compensation.pay_kpis`); the sums also
+overall."""
+
+
+def _pay_metrics(b: _Builder, bookings: np.ndarray) -> None:
+    """Pay from the ``payouts`` table, per team and overall, and its ratio to bookings."""
+    pay = pay_kpis(b.records, b.plan, b.grid)
+    teams = np.asarray(pay.teams, dtype=object)
+    kinds = np.asarray(pay.kinds, dtype=object)
+    for metric, unit in PAY_METRICS:
+        values = pay.per_team[metric]
+        keep = None if unit == MONEY and not metric.startswith("pay_per_rep") \
+            else ~np.isnan(values)
+        b.rows.add(metric, unit, values, "team", teams, kinds, keep=keep)
+        if metric in pay.overall:
+            b.rows.add(metric, unit, pay.overall[metric])
+    for metric, column in (("comp_share_of_bookings", "comp_total"),
+                           ("effective_commission_rate", "comp_variable")):
+        b.rows.add(metric, "share", divide(pay.per_team[column], bookings[:, None]), "team",
+                   teams, kinds)
+        b.rows.add(metric, "share", divide(pay.overall[column], bookings))
 
 
 def kpi_table(records: Records, plan: Plan,
@@ -721,7 +759,24 @@ def _headline_rows(plan: Plan) -> dict[str, tuple[str, str, str]]:
     for team, team_plan in plan.teams.items():
         for metric in TEAM_HEADLINES if team_plan.has_quota else TEAM_HEADLINES[:1]:
             rows.setdefault(f"{metric}_{team}", (metric, plan.kind_of(team), team))
+    if has_plans(plan):
+        for name, metric in PAY_HEADLINES.items():
+            rows.setdefault(name, (metric, "", ""))
+        for team, team_plan in plan.teams.items():
+            if team_plan.compensation is not None:
+                rows.setdefault(f"comp_cost_{team}", ("comp_total", plan.kind_of(team), team))
     return rows
+
+
+PAY_HEADLINES = {
+    "comp_cost": "comp_total", "comp_variable": "comp_variable",
+    "comp_share_of_bookings": "comp_share_of_bookings",
+    "effective_commission_rate": "effective_commission_rate",
+    "variable_pay_from_curves": "variable_pay_from_curves",
+    "variable_pay_at_mean_attainment": "variable_pay_at_mean_attainment",
+}
+"""Headline entries of a plan with compensation (name: the KPI behind it); per team
+with a plan also ``comp_cost_<team>``."""
 
 
 def headline_names(plan: Plan) -> tuple[str, ...]:
@@ -755,10 +810,12 @@ def headline_metrics(records: Records, plan: Plan,
     (the role's ``attainment_mean`` / ``share_at_quota``: each rep's attainment
     over the horizon), ``headcount_end_<role>`` (heads at the horizon end) and the
     per-team ``headcount_end_<team>``, ``attainment_mean_<team>`` and
-    ``share_at_quota_<team>`` (the team's rows). ``NaN`` where undefined (no deals
-    closed: ``win_rate``; no quota: attainment). Pass ``kpis``, a :func:`kpi_table`
-    of the same records and plan that has the ``'total'`` rows, to read the numbers
-    from it instead of computing them.
+    ``share_at_quota_<team>`` (the team's rows). ``nrr``, ``grr`` and
+    ``logo_churn_rate`` cover the trailing twelve months to the horizon end (the
+    ``'total'`` row of a retention KPI). ``NaN`` where undefined (no deals
+    closed: ``win_rate``; no quota: attainment; no renewal in the window: retention).
+    Pass ``kpis``, a :func:`kpi_table` of the same records and plan that has the
+    ``'total'`` rows, to read the numbers from it instead of computing them.
     """
     table = kpis if kpis is not None else _table(records, plan, ("total",), split=False)
     table = table.loc[(table["period_type"] == "total") & (table["channel"] == "")

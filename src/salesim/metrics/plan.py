@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from salesim.roles import KINDS, QUOTA_MEASURES, QuotaMeasure
 
 if TYPE_CHECKING:
+    from salesim.scenario.compensation import CompensationPlan
     from salesim.scenario.schema import Scenario
 
 WEEKS_PER_MONTH = 52 / 12
@@ -55,6 +56,7 @@ class TeamPlan:
     ramp: tuple[float, ...] = (1.0,)
     annual_cost: float = 0.0
     capacity: float | None = None
+    compensation: CompensationPlan | None = None
 
     def __post_init__(self) -> None:
         if self.kind is not None and not self.kind:
@@ -174,6 +176,7 @@ class Plan:
                 ramp=tuple(float(f) for f in team.ramp.monthly_fractions()),
                 annual_cost=float(team.annual_cost),
                 capacity=float(setting) if setting is not None else None,
+                compensation=team.compensation,
             )
         channels = {
             name: ChannelPlan(

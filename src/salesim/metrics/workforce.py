@@ -9,8 +9,16 @@ a month later); reps with ``origin == 'initial'`` are fully ramped from day one.
 A rep's kind is the ``role`` column and their team the ``team`` column; the plan
 for a rep is :meth:`Plan.team` of both (the team's, else the kind's).
 
->>> from salesim.metrics import headcount              # doctest: +SKIP
->>> headcount(records, plan, period_types=("month",))  # doctest: +SKIP
+>>> import salesim
+>>> from salesim.metrics import Plan, headcount
+>>> scenario = salesim.load_scenario("scenarios/minimal.yaml")
+>>> table = headcount(salesim.simulate(scenario, seed=1), Plan.from_scenario(scenario),
+...                   period_types=("total",))
+>>> for row in table.query("team == ''").itertuples():
+...     print(row.role, row.headcount, row.headcount_months)
+sdr 2.0 24.0
+ae 2.0 24.0
+cs 1.0 12.0
 """
 
 from __future__ import annotations

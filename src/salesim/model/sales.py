@@ -15,7 +15,8 @@ it is assigned and returned when it closes, so no per-hour events); ramp scales 
 AE's hours instead of the win chance. Routing picks the least utilised AE; under
 ``wait`` a deal waits until half of its hours fit. A deal taken at a load past
 ``overload_from`` has its win chance lowered and its stages stretched by the
-configured elasticities.
+configured elasticities. An opportunity open on day one (``start_state``) books its
+owner's hours from day one (what is left of its stage and the stages after it).
 
 A leaver's open opportunities go, one by one, to the least loaded active
 colleague with room (under ``wait``, one below the limit; under ``by_segment``
@@ -48,6 +49,7 @@ import numpy.typing as npt
 import simpy
 
 from salesim.engine.random_streams import RandomStreams, per_lead_uniforms
+from salesim.model.start_state import OpenPipeline
 from salesim.model.workforce import Roster
 from salesim.scenario.schema import AE, Scenario
 
@@ -124,6 +126,7 @@ class SalesTeam:
         self.horizon = scenario.meta.horizon_days
         self.stage_names = tuple(self.ae.stages)
         self.segment_names = segment_names
+        self.streams = streams
         self.stream_paths = streams.generator(f"{name}/stages")
         self.stream_amounts = streams.generator(f"{name}/deal_size")
         self.territories: Territorial | None = None
@@ -176,11 +179,18 @@ class SalesTeam:
     # ------------------------------------------------------------------ simulation
 
     def run(self, lead_row: np.ndarray, segment: np.ndarray, created_at: np.ndarray,
-            lead_id: np.ndarray, lead_count: int, territory: Territorial | None = None
+            lead_id: np.ndarray, lead_count: int, territory: Territorial | None = None,
+            opening: OpenPipeline | None = None, opening_rows: np.ndarray | None = None
             ) -> Opportunities:
         """Simulate the opportunities from lead rows ``lead_row`` (of leads ``lead_id``,
         ids ``1..lead_count``, each at most once), created at ``created_at``; with
-        ``territory``, each goes to the rep holding its account's territory."""
+        ``territory``, each goes to the rep holding its account's territory.
+
+        ``opening`` are the opportunities open on the first day (``start_state``), given
+        lead rows ``opening_rows``: they come after the new ones, sit at their stage with
+        their owner from time 0 (taking a slot), spend the rest of their stage time
+        (drawn given the time already spent) and go on by the stage rules; their random
+        numbers come from ``start_state/<team>/stages`` and ``.../deal_size``."""
         order = np.argsort(created_at, kind="stable")
         lead_row, segment, created_at = lead_row[order], segment[order], created_at[order]
         if territory is not None:
@@ -201,7 +211,33 @@ class SalesTeam:
         amounts = self.amounts(
             segment, per_lead_uniforms(self.stream_amounts, lead_id, lead_count, 1)[:, 0])
 
+        first_stage = np.zeros(n, dtype=np.int64)
+        opening_owner = np.zeros(0, dtype=np.int64)
+        if opening is not None and len(opening):
+            extra = self._opening_draws(opening, samplers)
+            rows = opening_rows if opening_rows is not None else np.full(len(opening), -1)
+            lead_row = np.concatenate([lead_row, rows])
+            segment = np.concatenate([segment, opening.segment])
+            created_at = np.concatenate([created_at, opening.created_at])
+            amounts = np.concatenate([amounts, extra[2]])
+            stage_uniforms = np.vstack([stage_uniforms, extra[0]])
+            durations = np.vstack([durations, extra[1]])
+            first_stage = np.concatenate([first_stage, opening.stage])
+            opening_owner = opening.owner
+            if territory is not None:
+                m = len(opening)
+                self.territories = territory = Territorial(
+                    np.concatenate([territory.territory, np.full(m, -1)]),
+                    np.concatenate([territory.split_to, np.full(m, -1)]),
+                    np.concatenate([territory.fit, np.ones(m)]), territory.count,
+                    territory.on_leaving)
+        new_count = n
+        n = len(created_at)
         state = _AeState(self, created_at, segment, conversions, durations, stage_uniforms)
+        state.new_count = new_count
+        state.first_stage = first_stage
+        state.opening_owner = opening_owner
+        state.opening_entered = -opening.age if opening is not None else np.zeros(0)
         state.simulate()
         self.territory_periods = state.finish_periods() if state.land is not None else []
         durations = durations * state.stretch[:, None]  # load past overload_from slows deals
@@ -211,7 +247,8 @@ class SalesTeam:
         entered = state.assigned_at[:, None] + np.concatenate(
             [np.zeros((n, 1)), np.cumsum(durations, axis=1)[:, :-1]], axis=1)
         exited = entered + durations
-        reached = np.arange(stages)[None, :] <= last[:, None]
+        reached = ((np.arange(stages)[None, :] <= last[:, None])
+                   & (np.arange(stages)[None, :] >= first_stage[:, None]))
         entered = np.where(reached, entered, NAN)
         exited = np.where(reached, exited, NAN)
         close_time = exited[np.arange(n), last]
@@ -224,11 +261,44 @@ class SalesTeam:
         in_stage = np.where(assigned, np.sum(~np.isnan(entered), axis=1) - 1, -1)
         return Opportunities(
             lead_row=lead_row, segment=segment, created_at=created_at, amount=amounts,
-            ae_id=state.owner_ids(), assigned_at=state.assigned_at,
+            ae_id=state.owner_ids(),
+            assigned_at=np.concatenate([state.assigned_at[:new_count],
+                                        created_at[new_count:]]),
             stage_index=in_stage, status=status,
             closed_at=np.where(closed, close_time, NAN),
             stage_entered=entered, stage_exited=exited,
         )
+
+    def _opening_draws(self, opening: OpenPipeline, samplers: list[list[Any]]
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Stage uniforms, durations and amounts of the opportunities open on day one.
+
+        The current stage's duration is drawn given the time already spent in it
+        (its quantile above the age's), and recorded whole: the stage was entered
+        ``age`` days before the start. Earlier stages take no time (they are before
+        the record). Amounts not given are drawn from the segment's deal size.
+        """
+        m, stages = len(opening), len(self.stage_names)
+        rng = self.streams.generator(f"start_state/{self.name}/stages")
+        paths = rng.random((m, 2 * stages))
+        durations = np.zeros((m, stages))
+        grid = np.linspace(0.0005, 0.9995, 1000)
+        for i in range(m):
+            s, k = int(opening.segment[i]), int(opening.stage[i])
+            for j in range(k, stages):
+                u = paths[i, stages + j]
+                if j == k:
+                    spent = float(np.searchsorted(samplers[s][j].quantile(grid),
+                                                  opening.age[i], side="right")) / len(grid)
+                    u = min(spent + u * (1 - spent), grid[-1])
+                    durations[i, j] = max(float(samplers[s][j].quantile(u)),
+                                          float(opening.age[i]))
+                else:
+                    durations[i, j] = float(samplers[s][j].quantile(u))
+        drawn = self.amounts(opening.segment, self.streams.generator(
+            f"start_state/{self.name}/deal_size").random(m))
+        amounts = np.where(np.isnan(opening.amount), drawn, opening.amount)
+        return paths[:, :stages], durations, amounts
 
 
 @dataclass(frozen=True)
@@ -272,6 +342,10 @@ class _AeState:
         # assigned, still open, owned by nobody (their AE left and no colleague had
         # room): adopted before any waiting opportunity; a dict keeps them in order
         self.orphans: dict[int, None] = {}
+        self.new_count = n
+        self.first_stage = np.zeros(n, dtype=np.int64)
+        self.opening_owner = np.zeros(0, dtype=np.int64)
+        self.opening_entered = np.zeros(0)
         self.limit = team.ae.max_open_opportunities
         self.wait_policy = team.ae.over_capacity == "wait"
         self.degrade = team.ae.degrade_per_extra
@@ -284,13 +358,15 @@ class _AeState:
         self.rate = [0.0] * n
         self.stretch = np.ones(n)
         self.reached_hours = [0.0] * (self.stages + 1)
+        self.per_deal_hours = 0.0
         # selling hours per day and the share of them deals may take, updated at hires
         # and ramp-month edges (the only times they change)
         self.capacity = [0.0] * len(roster)
         self.room = [0.0] * len(roster)
         if time is not None:
             self.full_capacity = time.hours_per_week(team.scenario.calendar) / 7
-            fixed = (time.first_meeting.days + time.per_deal.days) * 24
+            self.per_deal_hours = time.per_deal.days * 24
+            fixed = time.first_meeting.days * 24 + self.per_deal_hours
             self.reached_hours = [fixed, *(fixed + h for h in np.cumsum(
                 time.stage_hours(team.stage_names)).tolist())]
             self.max_utilisation = time.max_utilisation
@@ -315,10 +391,13 @@ class _AeState:
             for territory in range(self.land.count):
                 if self.holder[territory] < 0:
                     self._open_period(territory, -1, "held")
+        if self.timed:  # before the open pipeline, which takes hours from day one
+            for rep in range(len(self.hired)):
+                self._set_capacity(rep, max(self.hired[rep], 0.0))
+        self._open_pipeline()
         env.process(self._arrivals())
         if self.timed:
             for rep in range(len(self.hired)):
-                self._set_capacity(rep, max(self.hired[rep], 0.0))
                 for edge in self.team.roster.ramp_edges(rep):
                     if 0 < edge < self.team.horizon:
                         env.timeout(edge, value=rep).callbacks.append(self._on_ramp)
@@ -389,7 +468,7 @@ class _AeState:
 
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env = self.env
-        for index, at in enumerate(self.created):
+        for index, at in enumerate(self.created[:self.new_count]):
             if at > env.now:
                 yield env.timeout(at - env.now)
             self.waiting.append(index)
@@ -507,31 +586,75 @@ class _AeState:
             self._assign(index, *chosen)
         self.waiting = still_waiting
 
+    def _open_pipeline(self) -> None:
+        """Opportunities open on day one: each with its owner (or the least loaded AE
+        on the team, room or not: the deal is already theirs), at its stage. The win
+        factor is the owner's on day one (skill, times ramp unless the time model makes
+        ramp capacity); with the time model the deal takes its owner's hours from day
+        one."""
+        active = [r for r in range(len(self.hired)) if self.hired[r] <= 0 < self.left[r]]
+        for index in range(self.new_count, len(self.created)):
+            rep = int(self.opening_owner[index - self.new_count])
+            if rep not in active:
+                rep = min(active, key=self._load_key) if active else -1
+            factor = 1.0
+            if rep >= 0:
+                factor = self.skill[rep] * self._fit(index, rep)
+                if not self.timed:
+                    factor *= self.team.roster.productivity(rep, 0.0)
+            else:
+                self.orphans[index] = None
+            stage, rate = self._path(index, factor)
+            self._assign(index, rep, _Plan(factor, stage, 1.0, rate))
+
     def _path(self, index: int, factor: float, stretch: float = 1.0) -> tuple[int, float]:
         """The stage ``index`` fails at (``stages``: won) with win multiplier ``factor``,
-        and the AE hours per day it takes over its life with stages ``stretch``-ed."""
+        and the AE hours per day it takes over the rest of its life with stages
+        ``stretch``-ed.
+
+        An opportunity open on day one goes on from its stage; its hours are those
+        left of its current stage (pro rata of the stage time still to go), of the
+        later stages it reaches and the per-deal share (its first meeting is past)."""
         # The win chance is spread evenly over the stages: stage k is cleared when the
         # opportunity's uniform falls below conversion_k * factor ** (1 / stages).
         per_stage = factor ** (1 / self.stages)
         conversions = self.conversions[self.segment[index]]
         uniforms = self.uniforms[index]
-        stage = 0
+        opening = index >= self.new_count
+        first = int(self.first_stage[index]) if opening else 0
+        stage = first
         while stage < self.stages and uniforms[stage] < min(conversions[stage] * per_stage, 1.0):
             stage += 1
         reached = min(stage, self.stages - 1) + 1
-        life = sum(self.durations[index][:reached]) * stretch
-        return stage, self.reached_hours[reached] / max(life, MIN_WORK_DAYS)
+        durations = self.durations[index]
+        if not opening:
+            life = sum(durations[:reached]) * stretch
+            hours = self.reached_hours[reached]
+        else:
+            entered = float(self.opening_entered[index - self.new_count])
+            current = durations[first] * stretch
+            life = entered + sum(durations[first:reached]) * stretch
+            left_share = (current + entered) / current if current > 0 else 1.0
+            cumulative = self.reached_hours
+            hours = (self.per_deal_hours + cumulative[reached] - cumulative[first + 1]
+                     + left_share * (cumulative[first + 1] - cumulative[first]))
+        return stage, hours / max(life, MIN_WORK_DAYS)
+
+    def _fit(self, index: int, rep: int) -> float:
+        """The fit multiplier of ``rep`` on ``index``: its account's territory's, when
+        ``rep`` holds that territory."""
+        if self.land is not None:
+            territory = self._territory_of(index)
+            if territory >= 0 and self.holder[territory] == rep:
+                return float(self.land.fit[index])
+        return 1.0
 
     def _plan(self, index: int, rep: int) -> _Plan:
         """How opportunity ``index`` goes if ``rep`` takes it now."""
         now = self.env.now
-        factor = self.skill[rep]
+        factor = self.skill[rep] * self._fit(index, rep)
         if not self.timed:  # with the time model, ramp is capacity instead
             factor *= self.team.roster.productivity(rep, now)
-        if self.land is not None:
-            territory = self._territory_of(index)
-            if territory >= 0 and self.holder[territory] == rep:
-                factor *= float(self.land.fit[index])
         if self.limit is not None and not self.wait_policy and self.load[rep] >= self.limit:
             extra = self.load[rep] + 1 - self.limit
             factor *= max(0.0, 1 - self.degrade * extra)
@@ -548,16 +671,22 @@ class _AeState:
         return _Plan(factor, stage, stretch, rate)
 
     def _assign(self, index: int, rep: int, plan: _Plan) -> None:
+        """``rep`` (-1: nobody) takes ``index`` now, to go as ``plan`` says. One open on
+        day one is dated from its current stage's entry, for the stage records."""
         now = self.env.now
-        self.assigned_at[index] = now
+        opening = index >= self.new_count
+        start = float(self.opening_entered[index - self.new_count]) if opening else now
+        self.assigned_at[index] = start
         self.assigned[index] = True
         self.factor[index] = plan.factor
         self.failed_at[index] = plan.stage
         self.stretch[index] = plan.stretch
         self.rate[index] = plan.rate if self.timed else 0.0
-        self._own(index, rep)
+        if rep >= 0:
+            self._own(index, rep)
+        first = int(self.first_stage[index]) if opening else 0
         reached = min(plan.stage, self.stages - 1) + 1
-        closes = now + sum(self.durations[index][:reached]) * plan.stretch
+        closes = start + sum(self.durations[index][first:reached]) * plan.stretch
         if self.timed:  # the AE's work on a deal spans at least MIN_WORK_DAYS
             closes = max(closes, now + MIN_WORK_DAYS)
         if closes < self.team.horizon:

@@ -2,7 +2,7 @@
 
 The SDR desk is a multi-server queue on the business clock (working time only,
 see :mod:`salesim.engine.calendar`). Every SDR seat takes the next call from a
-shared queue (FIFO by due time, or highest lead score first), spends the handle
+shared queue (FIFO by due time, newest first, or highest lead score first), spends the handle
 time on it (longer while the rep ramps), and schedules the lead's next attempt
 on the cadence. A rep works from hire to leaving; a leaver's leads simply go
 back to the shared queue. The desk is the hot loop of the engine (one pass per
@@ -20,6 +20,12 @@ When a lead's last needed attempt ends, its fate is settled in
   an opportunity;
 * not reached after all attempts, declined, no-show or invalid: nurtured (the
   recycle pool, :mod:`salesim.model.recycle`) or closed.
+
+With ``stale_after`` set, a lead still waiting for its first call that long after
+it reached the queue leaves it (reason ``stale``), at that moment: nurtured with
+the share of leads never reached (``recycle.unreached_to_nurture``), else closed.
+A stale time in business days counts working time from when the lead could first
+be called; any other unit counts calendar time from its creation.
 
 Whether an attempt reaches the person does not depend on timing, so the attempt
 on which a lead is first reached is drawn when the lead arrives (geometric);
@@ -50,6 +56,7 @@ from salesim.scenario.units import Duration
 
 # lead statuses and reasons, as written to the records
 OPEN, CONVERTED, NURTURE, CLOSED = "open", "converted", "nurture", "closed"
+STALE = "stale"
 MAX_RESCHEDULES = 3
 NAN = math.nan
 
@@ -157,6 +164,8 @@ class SdrDesk:
         self.horizon = scenario.meta.horizon_days
         self.horizon_b = calendar.business_at(self.horizon)
         self.priority = sdr.queue == "score_priority"
+        self.newest_first = sdr.queue == "newest_first"
+        self.stale_after = sdr.stale_after
         self.future: list[tuple[float, int, int]] = []  # (due, sequence, row)
         self.arrival_rows: list[int] = []
         self.arrival_due: list[float] = []
@@ -252,6 +261,11 @@ class SdrDesk:
         next_arrival = 0
         arrivals = len(arrival_rows)
         priority = self.priority
+        newest_first = self.newest_first
+        stale_after = self.stale_after
+        stale_heap: list[tuple[float, int]] = []  # (deadline on the business clock, row)
+        stale_rows: set[int] = set()
+        created_of = book.created_at
         scores = book.score
         attempts = book.attempts
         needed_of = book.attempts_needed
@@ -276,6 +290,15 @@ class SdrDesk:
             if future and future[0][0] < due:
                 due = future[0][0]
             now = free[0][0] if free else infinity
+            if stale_heap and stale_heap[0][0] <= due and stale_heap[0][0] < now:
+                deadline, row = heappop(stale_heap)
+                if deadline >= horizon:
+                    stale_heap.clear()
+                elif attempts[row] == 0:
+                    stale_rows.add(row)  # left in the ready queue; skipped when reached
+                    self._disqualify(row, calendar_at(deadline), STALE,
+                                     self.unreached_to_nurture)
+                continue
             if now <= due:
                 if now >= horizon:
                     break
@@ -297,6 +320,8 @@ class SdrDesk:
                         heappush(ready_heap, (-scores[row], sequence, row))
                     else:
                         ready_fifo.append(row)
+                    if stale_after is not None:
+                        heappush(stale_heap, (self._stale_deadline(due, created_of[row]), row))
                 while future and future[0][0] <= due:
                     row = heappop(future)[2]
                     if priority:
@@ -304,6 +329,8 @@ class SdrDesk:
                         heappush(ready_heap, (-scores[row], sequence, row))
                     else:
                         ready_fifo.append(row)
+                    if stale_after is not None and attempts[row] == 0:
+                        heappush(stale_heap, (self._stale_deadline(due, created_of[row]), row))
                 while idle and left_b[idle[0]] <= due:
                     idle.popleft()
                 if not idle:
@@ -320,7 +347,15 @@ class SdrDesk:
                     continue
             else:
                 productivity = 1.0
-            row = heappop(ready_heap)[2] if priority else ready_fifo.popleft()
+            if priority:
+                row = heappop(ready_heap)[2]
+            else:
+                row = ready_fifo.pop() if newest_first else ready_fifo.popleft()
+            if stale_rows and row in stale_rows:
+                stale_rows.discard(row)
+                # the lead has gone stale: the seat takes the next call, or waits
+                heappush(free, (now, seat))
+                continue
             if idle and (ready_fifo or ready_heap):
                 # more calls waiting: the next idle seat takes one at the same moment
                 heappush(free, (now, idle.popleft()))
@@ -343,6 +378,13 @@ class SdrDesk:
                 heappush(future, (next_due, self.sequence, row))
             else:
                 finish(row, calendar_at(ended), attempt == needed)
+
+    def _stale_deadline(self, due_b: float, created_at: float) -> float:
+        """When a lead that could first be called at business time ``due_b`` goes stale."""
+        assert self.stale_after is not None
+        if self.stale_after.unit == "business_day":
+            return due_b + self.stale_after.amount * self.calendar.business_day
+        return self.calendar.business_at(created_at + self.stale_after.days)
 
     def finalise(self) -> None:
         """Convert what the run kept on the business clock to calendar times."""

@@ -31,6 +31,7 @@ import numpy as np
 from scipy import special
 
 from salesim.engine.random_streams import RandomStreams, per_lead_uniforms
+from salesim.model.start_state import ExistingBook
 from salesim.model.workforce import Roster
 from salesim.scenario.schema import CS, Scenario
 from salesim.scenario.units import DAYS_PER_MONTH
@@ -55,6 +56,7 @@ class Customers:
     event_at: list[float] = field(default_factory=list)
     event_kind: list[str] = field(default_factory=list)
     event_change: list[float] = field(default_factory=list)
+    existing: int = 0  # the first ``existing`` customers came with the start state
 
     def event(self, customer: int, at: float, kind: str, change: float) -> None:
         self.event_customer.append(customer)
@@ -65,7 +67,8 @@ class Customers:
 
 def serve_customers(scenario: Scenario, cs: CS, name: str, roster: Roster,
                     streams: RandomStreams, opportunity: np.ndarray, start_at: np.ndarray,
-                    arr: np.ndarray, lead_id: np.ndarray, lead_count: int) -> Customers:
+                    arr: np.ndarray, lead_id: np.ndarray, lead_count: int,
+                    existing: ExistingBook | None = None) -> Customers:
     """Run the customer life, from signature to the horizon, of every won deal handed to
     CS team ``name`` (settings ``cs``, random stream named after the team).
 
@@ -82,8 +85,8 @@ def serve_customers(scenario: Scenario, cs: CS, name: str, roster: Roster,
         renewal_cycles += 1
     # per lead: onboarding duration, onboarding, health; then at each term end whether
     # it renews, whether it changes (expands or contracts) and by how much
-    draws = per_lead_uniforms(streams.generator(name), np.asarray(lead_id)[order],
-                              lead_count, 3 + 3 * renewal_cycles)
+    draws = _keyed_draws(streams, name, np.asarray(lead_id, dtype=np.int64)[order],
+                         lead_count, 3 + 3 * renewal_cycles)
     onboarding_days = cs.onboarding_duration.sampler().quantile(draws[:, 0])
     onboarding_u = draws[:, 1]
     health = (terms.health_noise * special.ndtri(draws[:, 2]) if terms.health_noise > 0
@@ -103,6 +106,10 @@ def serve_customers(scenario: Scenario, cs: CS, name: str, roster: Roster,
     churns: list[tuple[float, int]] = []  # (churn time, csm index) of customers who will churn
     owner: list[int] = []
     customers = Customers()
+    if existing is not None and len(existing):
+        _existing_customers(scenario, name, roster, streams, existing, customers, load,
+                            owner, churns)
+        carried = sum(load)
 
     for position, index in enumerate(order.tolist()):
         now = float(start_at[index])
@@ -179,6 +186,86 @@ def serve_customers(scenario: Scenario, cs: CS, name: str, roster: Roster,
         customers.arr.append(value)
     _reassign_leavers(customers, owner, roster)
     return customers
+
+
+def _keyed_draws(streams: RandomStreams, name: str, lead_id: np.ndarray, lead_count: int,
+                 columns: int) -> np.ndarray:
+    """Per customer, ``columns`` uniforms keyed by lead; deals open on the first day
+    (ids above ``lead_count``) from their own stream."""
+    opening = lead_id > lead_count
+    if not opening.any():
+        return per_lead_uniforms(streams.generator(name), lead_id, lead_count, columns)
+    draws = np.empty((len(lead_id), columns))
+    draws[~opening] = per_lead_uniforms(streams.generator(name), lead_id[~opening],
+                                        lead_count, columns)
+    keys = lead_id[opening] - lead_count
+    draws[opening] = per_lead_uniforms(streams.generator(f"start_state/{name}/won"), keys,
+                                       int(keys.max()), columns)
+    return draws
+
+
+def _existing_customers(scenario: Scenario, name: str, roster: Roster,
+                        streams: RandomStreams, existing: ExistingBook,
+                        customers: Customers, load: list[int], owner: list[int],
+                        churns: list[tuple[float, int]]) -> None:
+    """The start state's customers: on the books on day one, onboarded, renewing at
+    their next renewal date and every term after."""
+    terms = scenario.customers
+    horizon = scenario.meta.horizon_days
+    term = terms.contract_term.days
+    n = len(existing)
+    cycles = max(1, int(np.ceil(horizon / term)) + 1)
+    draws = streams.generator(f"start_state/{name}/customers").random((n, 1 + 3 * cycles))
+    health = (terms.health_noise * special.ndtri(draws[:, 0]) if terms.health_noise > 0
+              else np.zeros(n))
+    expansion = terms.expansion.size.sampler().quantile(draws[:, 3::3])
+    contraction = terms.contraction.size.sampler().quantile(draws[:, 3::3])
+    active = np.flatnonzero((roster.hired_at <= 0) & (roster.left_at > 0)).tolist()
+    for index in range(n):
+        csm = int(existing.csm[index])
+        if not 0 <= csm < len(roster) or csm not in active:
+            csm = min(active, key=load.__getitem__) if active else -1
+        if csm >= 0:
+            load[csm] += 1
+        owner.append(csm)
+        value = float(existing.arr[index])
+        customer = len(customers.start_at)
+        begun = float(existing.start_at[index])
+        customers.opportunity.append(-1)
+        customers.csm_id.append(int(roster.rep_ids[csm]) if csm >= 0 else -1)
+        customers.start_at.append(begun)
+        customers.initial_arr.append(value)
+        customers.event(customer, begun, "new", value)
+        customers.onboarded.append(True)
+        customers.onboarded_at.append(NAN)
+        chance = min(max(terms.renewal.onboarded + float(health[index]), 0.0), 1.0)
+        renewals, churned = 0, NAN
+        for cycle in range(cycles):
+            at = float(existing.renewal_at[index]) + term * cycle
+            if at >= horizon:
+                break
+            if draws[index, 1 + 3 * cycle] >= chance:
+                churned = at
+                customers.event(customer, at, "churn", -value)
+                value = 0.0
+                if csm >= 0:
+                    heapq.heappush(churns, (at, csm))
+                break
+            renewals += 1
+            customers.event(customer, at, "renewal", 0.0)
+            u = draws[index, 2 + 3 * cycle]
+            if u < terms.expansion.probability:
+                change = value * float(expansion[index, cycle])
+                customers.event(customer, at, "expansion", change)
+                value += change
+            elif u < terms.expansion.probability + terms.contraction.probability:
+                change = min(value, value * float(contraction[index, cycle]))
+                customers.event(customer, at, "contraction", -change)
+                value -= change
+        customers.renewals.append(renewals)
+        customers.churned_at.append(churned)
+        customers.arr.append(value)
+    customers.existing = n
 
 
 def _ramped(ramp: tuple[float, ...], month: float) -> float:

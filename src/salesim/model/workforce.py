@@ -68,8 +68,14 @@ class Roster:
 
 
 def build_roster(name: str, team: Team, scenario: Scenario, rng: np.random.Generator,
-                 first_id: int, skill_sampler: object | None = None) -> Roster:
-    """Draw the roster of team ``name`` over the horizon."""
+                 first_id: int, skill_sampler: object | None = None,
+                 starting_hired: np.ndarray | None = None) -> Roster:
+    """Draw the roster of team ``name`` over the horizon.
+
+    ``starting_hired`` (from ``start_state.reps``) are the hire dates of the starting
+    team, in days from the start: they replace ``headcount`` fully ramped reps, so
+    ramp and tenure continue (a rep hired two months before is in month 3 on day one).
+    """
     horizon = scenario.meta.horizon_days
     ramp = team.ramp.monthly_fractions()
     leave_rate = -math.log(1 - team.attrition) / DAYS_PER_YEAR if team.attrition < 1 else 1e9
@@ -96,9 +102,11 @@ def build_roster(name: str, team: Team, scenario: Scenario, rng: np.random.Gener
         heapq.heappush(events, (time, sequence, kind, payload))
         sequence += 1
 
-    for _ in range(team.headcount):
-        requisition_at.append(-tenure_before_start)
-        hired_at.append(-tenure_before_start)
+    starting = (np.full(team.headcount, -tenure_before_start) if starting_hired is None
+                else np.minimum(np.asarray(starting_hired, dtype=float), 0.0))
+    for hired in starting.tolist():
+        requisition_at.append(hired)
+        hired_at.append(hired)
         left_at.append(leave_time(0.0))
         origin.append("initial")
         push(left_at[-1], "leave", len(left_at) - 1)

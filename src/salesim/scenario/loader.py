@@ -24,6 +24,7 @@ from salesim.roles import KINDS
 from salesim.scenario.distributions import Distribution
 from salesim.scenario.errors import Location, ScenarioError, ScenarioIssue
 from salesim.scenario.schema import PLANNED_SECTIONS, Meta, Scenario, cross_section_problems
+from salesim.scenario.uncertain import UncertainValue
 
 PathKey = tuple[str | int, ...]
 Positions = dict[PathKey, Location]
@@ -218,7 +219,7 @@ def _is_distribution(path: PathKey) -> bool:
     if not path:
         return False
     model = model_at(path)
-    return model is not None and issubclass(model, Distribution)
+    return model is not None and issubclass(model, Distribution | UncertainValue)
 
 
 def _overlay_positions(base: Positions, child: Positions, child_data: Any) -> Positions:
@@ -501,6 +502,10 @@ def _describe(error: Any, path: PathKey) -> tuple[str, str]:
         if len(path) == 1 and name in PLANNED_SECTIONS:
             return (f"'{name}' ({PLANNED_SECTIONS[name]}) is not supported yet",
                     "remove the section for now")
+        if len(path) == 1 and name == "compensation":
+            return ("compensation plans belong to teams",
+                    "write 'compensation:' under each team paid by a plan (sdr:, ae:, cs: "
+                    "or a team in teams:)")
         model = model_at(path[:-1])
         known = _field_names(model) if model else []
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
@@ -619,22 +624,45 @@ def load_scenario(path: str | Path,
         positions[key] = _relative(where)
     apply_overrides(data, positions, normalise_overrides(overrides))
     _anchor_company_list(data, positions)
+    _anchor_start_state(data, positions)
     scenario = validate_data(data, positions)
     _check_company_list(scenario)
+    _check_start_state(scenario)
     return scenario
 
 
 def _anchor_company_list(data: dict[str, Any], positions: Positions) -> None:
     """A company list is named relative to the file that names it: make it absolute, so
     the scenario finds it wherever it is run from."""
-    accounts = data.get("accounts")
-    if not isinstance(accounts, dict) or not isinstance(accounts.get("file"), str):
+    _anchor_file(data, positions, ("accounts",))
+
+
+def _anchor_file(data: dict[str, Any], positions: Positions, path: tuple[str, ...]) -> None:
+    """Make the ``file:`` of the section at ``path`` absolute, relative to the scenario
+    file that names it (not one given with ``--set`` or from a string)."""
+    section: Any = data
+    for key in path:
+        section = section.get(key) if isinstance(section, dict) else None
+    if not isinstance(section, dict) or not isinstance(section.get("file"), str):
         return
-    where = positions.get(("accounts", "file"))
+    where = positions.get((*path, "file"))
     if where is None or where.source.startswith("--set ") or where.source.startswith("<"):
         return
     base = Path(where.source).resolve().parent
-    accounts["file"] = str((base / accounts["file"]).resolve())
+    section["file"] = str((base / section["file"]).resolve())
+
+
+def _anchor_start_state(data: dict[str, Any], positions: Positions) -> None:
+    """Start-state files, like a company list, are relative to the scenario file."""
+    state = data.get("start_state")
+    if not isinstance(state, dict):
+        return
+    _anchor_file(data, positions, ("start_state", "customers"))
+    _anchor_file(data, positions, ("start_state", "open_opportunities"))
+    reps = state.get("reps")
+    if isinstance(reps, dict):
+        for team in reps:
+            _anchor_file(data, positions, ("start_state", "reps", str(team)))
 
 
 def _check_company_list(scenario: Scenario) -> None:
@@ -645,6 +673,16 @@ def _check_company_list(scenario: Scenario) -> None:
     from salesim.model.accounts import load_company_list_cached
 
     load_company_list_cached(scenario.accounts, tuple(scenario.segments))
+
+
+def _check_start_state(scenario: Scenario) -> None:
+    """Start-state files are read when the scenario loads, so that a bad row is reported
+    (``file:row``) before anything runs."""
+    if scenario.start_state is None:
+        return
+    from salesim.model.start_state import read_start_state
+
+    read_start_state(scenario)
 
 
 def shown_path(path: Path | str) -> str:

@@ -4,8 +4,9 @@ Sections follow the domain: ``meta`` and ``calendar``; the market (``segments``,
 ``channels``, ``recycle``); the teams (``sdr``, ``ae``, ``cs``), each a
 :class:`Team` with headcount, hiring plan, ramp, attrition and quota plus its
 own work parameters; and what customers do after signing (``customers``).
-Further teams (BDR) and sections (accounts, territories, partners,
-compensation) join the same way: a new model and a new key.
+Further teams (BDR) and sections (accounts, territories, partners) join the same
+way: a new model and a new key. A team's ``compensation`` plan is a field of
+:class:`Team` (:mod:`salesim.scenario.compensation`).
 
 Cross-section rules (shares that must sum to 100%, names that must refer to
 existing segments or stages) live in :func:`cross_section_problems`, which
@@ -25,6 +26,7 @@ from pydantic import (
     PlainSerializer,
     ValidationInfo,
     WithJsonSchema,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -36,6 +38,7 @@ from salesim.scenario.accounts import (
     accounts_problems,
     territory_problems,
 )
+from salesim.scenario.compensation import CompensationPlan, compensation_problems
 from salesim.scenario.fields import (
     DURATION_JSON_SCHEMA,
     DurationDist,
@@ -52,7 +55,9 @@ from salesim.scenario.fields import (
 from salesim.scenario.problems import SHARE_TOLERANCE, Problem, share_problem, unknown_names
 from salesim.scenario.routing import Routing, routing_problems
 from salesim.scenario.section import Section
-from salesim.scenario.units import Duration, add_months, months_between
+from salesim.scenario.start_state import StartState, start_state_problems
+from salesim.scenario.uncertain import UncertainValue, uncertain_problems
+from salesim.scenario.units import Duration, add_months, format_month, months_between
 
 __all__ = ["SHARE_TOLERANCE", "Problem", "Section", "unknown_names"]
 
@@ -73,6 +78,18 @@ class Meta(Section):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("horizon", mode="before")
+    @classmethod
+    def _horizon_unit_written(cls, value: Any) -> Any:
+        # elsewhere a bare number is days; a plan of 12 days is never what was meant
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(f"{value:g} has no unit: a horizon needs one "
+                             f"(did you mean '{value:g} months'?)")
+        if isinstance(value, str) and re.fullmatch(r"\s*[0-9.,_]+\s*", value):
+            raise ValueError(f"'{value.strip()}' has no unit: a horizon needs one "
+                             f"(did you mean '{value.strip()} months'?)")
+        return value
 
     @field_validator("horizon")
     @classmethod
@@ -331,6 +348,8 @@ class Team(Section):
     backfill: Backfill = Backfill(enabled=False)
     annual_cost: Money = Field(default=0.0, description="Fully loaded cost per head per year.")
     quota: Quota | None = None
+    compensation: CompensationPlan | None = Field(
+        default=None, description="The team's compensation plan (pay changes cost only).")
 
     @field_validator("ramp", mode="before")
     @classmethod
@@ -368,6 +387,120 @@ class LeadScore(Section):
         default_factory=lambda: NumberDist.model_validate({"uniform": {"low": 0, "high": 50}})
     )
 
+DEFAULT_DAY_WEIGHTS: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0, 0.15, 0.1)
+"""Default day-of-week weights, Monday first: B2B inbound comes on working days, with a
+small weekend tail (assumed: a weekend day brings a tenth to a seventh of a weekday)."""
+
+DEFAULT_HOUR_WEIGHTS: tuple[float, ...] = (
+    0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05,  # 00-07: night
+    0.3, 0.7,                                  # 07-09: the working day starts
+    1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,  # 09-18: business hours
+    0.6, 0.4, 0.3, 0.2, 0.1, 0.05,             # 18-24: the evening tail
+)
+"""Default hour-of-day weights, 00-01 first: three quarters of a day's leads arrive
+09:00-18:00 local time, the rest mostly in the hours either side (an assumption)."""
+
+
+def _weights(value: Any, count: int, names: tuple[str, ...] | None, what: str) -> Any:
+    """Profile weights written as ``flat``, a list of ``count`` numbers or (days) a
+    mapping of day names to weights, days not named weighing 0."""
+    if isinstance(value, str) and value.strip().lower() in ("flat", "even", "uniform"):
+        return (1.0,) * count
+    if names is not None and isinstance(value, dict):
+        unknown = [key for key in value if str(key).lower()[:3] not in names]
+        if unknown:
+            raise ValueError(f"unknown day '{unknown[0]}': use {', '.join(names)}")
+        given = {str(key).lower()[:3]: weight for key, weight in value.items()}
+        return tuple(given.get(name, 0.0) for name in names)
+    if isinstance(value, list | tuple):
+        if len(value) != count:
+            raise ValueError(f"needs {count} {what} weights, got {len(value)}")
+        return tuple(value)
+    return value
+
+
+_FLAT_JSON: dict[str, Any] = {"enum": ["flat", "even", "uniform"]}
+_WEIGHT_JSON: dict[str, Any] = {"type": "number", "minimum": 0}
+
+
+def _flat_or_arrivals(schema: dict[str, Any]) -> None:
+    """Editor schema of ``channel.arrivals``: the settings, or ``flat``."""
+    reference = schema.pop("$ref")
+    schema["anyOf"] = [{"$ref": reference}, _FLAT_JSON]
+
+
+class Arrivals(Section):
+    """When a channel's leads arrive, and explicit volumes for some months.
+
+    ``days`` (Monday first) and ``hours`` (00-01 first) are relative weights; each
+    month's leads are spread over its days by ``days`` and over each day's hours by
+    ``hours``. ``monthly`` gives the expected leads of named calendar months
+    (``{2027-01: 800, 2027-02: 750}``, or a list from the scenario's first month),
+    replacing the volume with growth, seasonality and ramp for those months.
+    """
+
+    days: Annotated[tuple[Annotated[float, Field(ge=0)], ...], WithJsonSchema({"anyOf": [
+        {"type": "array", "items": _WEIGHT_JSON, "minItems": 7, "maxItems": 7},
+        {"type": "object", "additionalProperties": _WEIGHT_JSON,
+         "propertyNames": {"pattern": "^([Mm]on|[Tt]ue|[Ww]ed|[Tt]hu|[Ff]ri|[Ss]at|[Ss]un)"}},
+        _FLAT_JSON]})] = Field(
+        default=DEFAULT_DAY_WEIGHTS,
+        description="Day-of-week weights, Monday first: 7 numbers, {mon: 1, sat: 0.2, ...} "
+                    "(days left out weigh 0) or 'flat'.")
+    hours: Annotated[tuple[Annotated[float, Field(ge=0)], ...], WithJsonSchema({"anyOf": [
+        {"type": "array", "items": _WEIGHT_JSON, "minItems": 24, "maxItems": 24},
+        _FLAT_JSON]})] = Field(
+        default=DEFAULT_HOUR_WEIGHTS,
+        description="Hour-of-day weights, 00-01 first: 24 numbers or 'flat'.")
+    monthly: dict[Month, Annotated[float, Field(ge=0, le=10_000_000)]] | tuple[
+        Annotated[float, Field(ge=0, le=10_000_000)], ...] | None = Field(
+        default=None,
+        description="Expected leads of named months, {2027-01: 800}, or a list from the "
+                    "first month; other months keep the channel's volume.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_form(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("flat", "even", "uniform"):
+            return {"days": "flat", "hours": "flat"}
+        return value
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> Any:
+        return _weights(value, 7, WEEKDAYS, "day-of-week")
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        return _weights(value, 24, None, "hour-of-day")
+
+    @field_validator("days", "hours")
+    @classmethod
+    def _some_weight(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if sum(value) <= 0:
+            raise ValueError("every weight is 0: leads could never arrive")
+        return value
+
+    @field_serializer("monthly")
+    def _dump_monthly(self, value: dict[dt.date, float] | tuple[float, ...] | None) -> Any:
+        if isinstance(value, dict):
+            return {format_month(month): volume for month, volume in value.items()}
+        return None if value is None else list(value)
+
+    def monthly_volumes(self, first_month: dt.date) -> dict[dt.date, float]:
+        """The explicit monthly volumes by month (first day); a list starts at
+        ``first_month``.
+
+        >>> Arrivals(monthly=[800, 750]).monthly_volumes(dt.date(2027, 1, 1))
+        {datetime.date(2027, 1, 1): 800.0, datetime.date(2027, 2, 1): 750.0}
+        """
+        if self.monthly is None:
+            return {}
+        if isinstance(self.monthly, dict):
+            return dict(self.monthly)
+        return {add_months(first_month, k): v for k, v in enumerate(self.monthly)}
+
 
 class Channel(Section):
     """A marketing lead source. Volume is ``leads_per_month`` or ``spend_per_month`` /
@@ -389,6 +522,9 @@ class Channel(Section):
     not_ready_share: Rate | None = Field(
         default=None, description="Share of new leads not ready now; defaults to recycle's."
     )
+    arrivals: Arrivals = Field(
+        default_factory=Arrivals, json_schema_extra=_flat_or_arrivals,
+        description="Day-of-week and hour-of-day profile, and explicit monthly volumes.")
 
     @field_validator("ramp", mode="before")
     @classmethod
@@ -492,7 +628,14 @@ class SDR(Team):
     """Inside sales, inbound: turns leads into held, valid meetings."""
 
     kind: Literal["sdr"] = "sdr"
-    queue: Literal["fifo", "score_priority"] = "fifo"
+    queue: Literal["fifo", "score_priority", "newest_first"] = Field(
+        default="fifo",
+        description="Which ready call comes next: oldest first (fifo), highest lead score "
+                    "first (score_priority) or most recently due first (newest_first).")
+    stale_after: PositiveDuration | None = Field(
+        default=None,
+        description="A lead not called within this time leaves the queue as stale, e.g. "
+                    "'5 business days' (working time) or '7 days' (calendar time).")
     handle_time: DurationDist = Field(
         default_factory=lambda: DurationDist.model_validate(
             {"gamma": {"mean": "12 min", "cv": 0.5}}
@@ -671,7 +814,6 @@ SHORTHAND_TEAMS: tuple[str, ...] = ("sdr", "ae", "cs")
 PLANNED_SECTIONS = {
     "bdr": "outbound (BDR) teams",
     "partners": "partner channels",
-    "compensation": "compensation plans",
 }
 
 
@@ -693,6 +835,13 @@ class Scenario(Section):
     accounts: Accounts | None = None
     territories: Territories | None = None
     customers: Customers = Customers()
+    start_state: StartState | None = Field(
+        default=None, description="Where the organisation stands on the first day: "
+        "existing customers, open opportunities, starting reps.")
+    uncertain: dict[str, UncertainValue] = Field(
+        default_factory=dict,
+        description="Values drawn once per replication: a dotted path (as --set takes) "
+                    "and its distribution, e.g. sdr.meeting_rate: {beta: {mean: 40%, sd: 5%}}.")
 
     @model_validator(mode="after")
     def _cross_sections(self, info: ValidationInfo) -> Scenario:
@@ -777,6 +926,7 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
                                         f"{scenario.meta.end}"))
         if channel.start and channel.end and channel.end < channel.start:
             problems.append(Problem(("channels", name, "end"), "ends before it starts"))
+        problems += _monthly_problems(scenario, name, channel)
 
     for name, ae in scenario.teams_of("ae").items():
         assert isinstance(ae, AE)
@@ -807,12 +957,39 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
     if scenario.territories is not None:
         problems += territory_problems(scenario.territories, scenario.accounts,
                                        {name: team.kind for name, team in teams.items()})
+    problems += compensation_problems(scenario)
     if not any(len(p.path) == 1 and p.path[0] in KINDS for p in problems):
         known: dict[str, tuple[str, ...]] = {}
         if scenario.accounts is not None and scenario.accounts.generated:
             known = {"region": tuple(scenario.accounts.regions or ()),
                      "industry": tuple(scenario.accounts.industries or ())}
         problems += routing_problems(scenario, known)
+    if scenario.start_state is not None:
+        problems += start_state_problems(
+            scenario.start_state, segments, {n: t.kind for n, t in teams.items()},
+            {n: list(t.stages) for n, t in scenario.teams_of("ae").items()  # type: ignore[union-attr]
+             }, list(scenario.channels))
+    if scenario.uncertain:
+        problems += uncertain_problems(scenario)
+    return problems
+
+
+def _monthly_problems(scenario: Scenario, name: str, channel: Channel) -> list[Problem]:
+    """An explicit monthly volume must fall within the horizon and the channel's window."""
+    arrivals = channel.arrivals
+    first = scenario.meta.start.replace(day=1)
+    problems = []
+    for index, month in enumerate(arrivals.monthly_volumes(first)):
+        key: str | int = index if isinstance(arrivals.monthly, tuple) else format_month(month)
+        path = ("channels", name, "arrivals", "monthly", key)
+        if not first <= month < scenario.meta.end:
+            problems.append(Problem(path, f"{month:%Y-%m} is outside the horizon",
+                                    f"the scenario runs {scenario.meta.start} to "
+                                    f"{scenario.meta.end}"))
+        elif (channel.start is not None and month < channel.start) or (
+                channel.end is not None and month > channel.end):
+            problems.append(Problem(path, f"{month:%Y-%m} is outside the channel's "
+                                          "start and end", "the channel brings no leads then"))
     return problems
 
 
