@@ -125,11 +125,9 @@ ROUNDING = np.timedelta64(1, "us")
 def reference_pair() -> tuple[salesim.Records, salesim.Records]:
     """The reference scenario run with the same seed, as written and with one more SDR."""
     scenario = salesim.load_scenario(REFERENCE)
-    assert scenario.start_state is not None  # its starting SDRs replace the headcount
-    starting = scenario.start_state.reps["sdr"].count
-    assert starting is not None
+    assert scenario.sdr is not None  # its starting SDRs (start_state) number its headcount
     more = salesim.load_scenario(REFERENCE,
-                                 overrides={"start_state.reps.sdr.count": starting + 1})
+                                 overrides={"sdr.headcount": scenario.sdr.headcount + 1})
     return salesim.simulate(scenario, seed=3), salesim.simulate(more, seed=3)
 
 
