@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import re
 import statistics
 import sys
@@ -36,6 +34,7 @@ import numpy as np
 import simpy
 
 import salesim
+from machine_info import describe_machine
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "scenarios" / "reference.yaml"
@@ -128,16 +127,7 @@ def where_time_goes(scenario: salesim.Scenario, seed: int) -> list[tuple[str, fl
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"numpy {np.__version__}, simpy {simpy.__version__}, {platform.system()}")
+    return describe_machine("numpy", "simpy")
 
 
 def main() -> int:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import re
 import statistics
 import sys
@@ -25,10 +23,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 import salesim
+from machine_info import describe_machine
 from salesim.metrics import Plan, headline_metrics, kpi_table
 from salesim.metrics.periods import PeriodType
 
@@ -45,16 +41,7 @@ INTRO = (f"KPI table ({', '.join(PERIOD_TYPES)}) plus headline metrics of one re
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"numpy {np.__version__}, pandas {pd.__version__}, {platform.system()}")
+    return describe_machine("numpy", "pandas")
 
 
 def timed(function: Callable[[], object], repeat: int) -> tuple[float, float]:

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 import salesim
+from machine_info import cpu_model
 from salesim.experiments import DEFAULT_REPS, run
 from salesim.experiments.executors import available_cores
 from salesim.experiments.montecarlo import run_replication
@@ -45,15 +46,6 @@ ROOT = HERE.parent
 RESULTS = HERE / "RESULTS.md"
 HEADING = "## Monte Carlo"
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def machine() -> dict[str, str]:

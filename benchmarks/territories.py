@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import re
 import resource
 import sys
@@ -34,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from machine_info import describe_machine
 from salesim.engine.random_streams import RandomStreams
 from salesim.io import atomic_write_text
 from salesim.model.accounts import AccountBook, build_accounts
@@ -103,16 +102,7 @@ def peak_resident_bytes() -> int:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"numpy {np.__version__}, {platform.system()}")
+    return describe_machine("numpy")
 
 
 def run(count: int, seed: int) -> tuple[list[str], bool]:

@@ -400,12 +400,15 @@ def test_run_with_uncertain_assumptions_prints_and_writes_the_spread(
     assert values[2] == values[3]
     assert values[0] != values[2]
     assert all(100 <= value <= 300 for value in values)
-    # a later run without uncertain values leaves no stale assumptions behind
+    # a later run without uncertain values (replacing it: --force) leaves no stale
+    # assumptions behind
     again = runner.invoke(cli.app, ["run", str(REPO / "scenarios" / "minimal.yaml"),
-                                    "--reps", "1", "--workers", "1", "--out", "o"])
+                                    "--reps", "1", "--workers", "1", "--out", "o", "--force"])
     assert again.exit_code == 0, again.output
     assert not (in_tmp / "o" / "assumptions.parquet").exists()
     assert "variance" not in json.loads((in_tmp / "o" / "summary.json").read_text())
+
+
 # ----------------------------------------------------------------------------- experiments
 
 MINIMAL = REPO / "scenarios" / "minimal.yaml"

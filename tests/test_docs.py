@@ -24,7 +24,9 @@ def modules_with_examples() -> list[str]:
         salesim.__path__, prefix="salesim.")]
     finder = doctest.DocTestFinder()
     return [name for name in names
-            if any(test.examples for test in finder.find(importlib.import_module(name)))]
+            if any(not example.options.get(doctest.SKIP)
+                   for test in finder.find(importlib.import_module(name))
+                   for example in test.examples)]
 
 
 MODULES = modules_with_examples()
