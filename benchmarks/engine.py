@@ -95,11 +95,12 @@ def bare_simpy(records: salesim.Records, scenario: salesim.Scenario, seed: int) 
 
 
 PHASES = {
-    "run@salesim/model/sdr.py": "SDR desk event loop (one pass per call attempt)",
-    "run@salesim/model/sales.py": "field sales (simpy)",
-    "serve_customers@salesim/model/success.py": "customer success",
+    "_inside_sales@salesim/world.py": "inside sales: SDR desks (one pass per call attempt) "
+                                      "and the nurture pool",
+    "_field_sales@salesim/world.py": "field sales (simpy, AE time model)",
+    "_customer_success@salesim/world.py": "customer success",
     "generate_leads@salesim/model/marketing.py": "marketing (lead generation)",
-    "nurture_new@salesim/model/recycle.py": "nurture pool (bulk)",
+    "_account_world@salesim/world.py": "accounts and territories",
 }
 
 
