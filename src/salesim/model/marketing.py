@@ -61,14 +61,10 @@ def monthly_rate(channel: Channel, scenario: Scenario, month: dt.date) -> float:
     has the base volume per day (``x 12 / 365.25``) times growth, seasonality and
     ramp, over the month's days.
     """
-    if channel.start is not None and month < channel.start:
-        return 0.0
-    if channel.end is not None and month > channel.end:
-        return 0.0
     first = scenario.meta.start.replace(day=1)
     explicit = channel.arrivals.monthly_volumes(first)
-    if month in explicit:
-        return float(explicit[month])
+    if month in explicit and daily_rate(channel, scenario, month) > 0:
+        return float(explicit[month])  # as written, not through the per-day rate
     return daily_rate(channel, scenario, month) * (add_months(month, 1) - month).days
 
 

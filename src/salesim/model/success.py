@@ -34,6 +34,7 @@ from salesim.engine.random_streams import RandomStreams, per_lead_uniforms
 from salesim.model.start_state import ExistingBook
 from salesim.model.workforce import Roster
 from salesim.scenario.schema import CS, Scenario
+from salesim.scenario.schema import Customers as CustomerTerms
 from salesim.scenario.units import DAYS_PER_MONTH
 
 NAN = math.nan
@@ -157,30 +158,12 @@ def serve_customers(scenario: Scenario, cs: CS, name: str, roster: Roster,
 
         base = terms.renewal.onboarded if onboarded else terms.renewal.not_onboarded
         chance = min(max(base + float(health[position]), 0.0), 1.0)
-        renewals = 0
-        churned = NAN
-        for cycle in range(renewal_cycles):
-            at = now + term * (cycle + 1)
-            if at >= horizon:
-                break
-            if renew_u[position, cycle] >= chance:
-                churned = at
-                customers.event(customer, at, "churn", -value)
-                value = 0.0
-                if csm >= 0:
-                    heapq.heappush(churns, (at, csm))
-                break
-            renewals += 1
-            customers.event(customer, at, "renewal", 0.0)
-            u = change_u[position, cycle]
-            if u < terms.expansion.probability:
-                change = value * float(expansion[position, cycle])
-                customers.event(customer, at, "expansion", change)
-                value += change
-            elif u < terms.expansion.probability + terms.contraction.probability:
-                change = min(value, value * float(contraction[position, cycle]))
-                customers.event(customer, at, "contraction", -change)
-                value -= change
+        renewals, churned, value = _term_ends(
+            customers, customer, value, now + term * np.arange(1, renewal_cycles + 1), horizon,
+            chance, renew_u[position], change_u[position], expansion[position],
+            contraction[position], terms)
+        if not math.isnan(churned) and csm >= 0:
+            heapq.heappush(churns, (churned, csm))
         customers.renewals.append(renewals)
         customers.churned_at.append(churned)
         customers.arr.append(value)
@@ -239,33 +222,48 @@ def _existing_customers(scenario: Scenario, name: str, roster: Roster,
         customers.onboarded.append(True)
         customers.onboarded_at.append(NAN)
         chance = min(max(terms.renewal.onboarded + float(health[index]), 0.0), 1.0)
-        renewals, churned = 0, NAN
-        for cycle in range(cycles):
-            at = float(existing.renewal_at[index]) + term * cycle
-            if at >= horizon:
-                break
-            if draws[index, 1 + 3 * cycle] >= chance:
-                churned = at
-                customers.event(customer, at, "churn", -value)
-                value = 0.0
-                if csm >= 0:
-                    heapq.heappush(churns, (at, csm))
-                break
-            renewals += 1
-            customers.event(customer, at, "renewal", 0.0)
-            u = draws[index, 2 + 3 * cycle]
-            if u < terms.expansion.probability:
-                change = value * float(expansion[index, cycle])
-                customers.event(customer, at, "expansion", change)
-                value += change
-            elif u < terms.expansion.probability + terms.contraction.probability:
-                change = min(value, value * float(contraction[index, cycle]))
-                customers.event(customer, at, "contraction", -change)
-                value -= change
+        renewals, churned, value = _term_ends(
+            customers, customer, value,
+            float(existing.renewal_at[index]) + term * np.arange(cycles), horizon, chance,
+            draws[index, 1::3], draws[index, 2::3], expansion[index], contraction[index], terms)
+        if not math.isnan(churned) and csm >= 0:
+            heapq.heappush(churns, (churned, csm))
         customers.renewals.append(renewals)
         customers.churned_at.append(churned)
         customers.arr.append(value)
     customers.existing = n
+
+
+def _term_ends(customers: Customers, customer: int, value: float, ends: np.ndarray,
+               horizon: float, chance: float, renew_u: np.ndarray, change_u: np.ndarray,
+               expansion: np.ndarray, contraction: np.ndarray, terms: CustomerTerms
+               ) -> tuple[int, float, float]:
+    """A customer's term ends at times ``ends`` (until the horizon): at each it renews
+    with probability ``chance`` (its uniform ``renew_u``), then may expand or contract
+    (``change_u`` and the sizes drawn for that term end), or churns and stops.
+
+    Records the events; returns the renewals, the churn time (NaN: none) and the ARR
+    at the end.
+    """
+    renewals = 0
+    for cycle, at in enumerate(ends.tolist()):
+        if at >= horizon:
+            break
+        if renew_u[cycle] >= chance:
+            customers.event(customer, at, "churn", -value)
+            return renewals, at, 0.0
+        renewals += 1
+        customers.event(customer, at, "renewal", 0.0)
+        u = change_u[cycle]
+        if u < terms.expansion.probability:
+            change = value * float(expansion[cycle])
+            customers.event(customer, at, "expansion", change)
+            value += change
+        elif u < terms.expansion.probability + terms.contraction.probability:
+            change = min(value, value * float(contraction[cycle]))
+            customers.event(customer, at, "contraction", -change)
+            value -= change
+    return renewals, NAN, value
 
 
 def _ramped(ramp: tuple[float, ...], month: float) -> float:
