@@ -47,8 +47,8 @@ import numpy as np
 import pandas as pd
 
 from salesim.model.accounts import AccountBook
-from salesim.scenario.accounts import CoverRule, TeamTerritories
-from salesim.scenario.problems import Problem, unknown_names
+from salesim.scenario.accounts import CoverRule, TeamTerritories, cover_name_problems
+from salesim.scenario.problems import Problem
 
 UNCOVERED = -1
 """Team code of an account no team covers; territory of an account without one."""
@@ -230,15 +230,11 @@ def rule_problems(accounts: AccountBook, territories_spec: Mapping[str, TeamTerr
                   ) -> list[Problem]:
     """Names in the rules the loaded universe does not have (regions, industries,
     segments) and named accounts that match no account, each at its path."""
-    problems: list[Problem] = []
-    known = {"regions": list(accounts.region_names),
-             "industries": list(accounts.industry_names),
-             "segments": list(accounts.segment_names)}
+    problems = cover_name_problems(territories_spec, {
+        "regions": list(accounts.region_names),
+        "industries": list(accounts.industry_names),
+        "segments": list(accounts.segment_names)})
     for team, spec in territories_spec.items():
-        for index, rule in enumerate(spec.covers):
-            for key, names in known.items():
-                problems += unknown_names(("territories", team, "covers", index, key),
-                                           list(getattr(rule, key)), names, key)
         found_ids = set(accounts.account_id[np.isin(accounts.account_id, [
             key for key in spec.named_accounts if isinstance(key, int)])].tolist())
         found_names = set(accounts.name[np.isin(accounts.name, np.asarray(

@@ -384,14 +384,23 @@ def territory_problems(territories: Mapping[str, TeamTerritories],
     problems += _named_twice(territories)
     if accounts_spec is not None and accounts_spec.generated:
         assert accounts_spec.segments is not None
-        known = {"segments": list(accounts_spec.segments),
-                 "industries": list(accounts_spec.industry_mix),
-                 "regions": list(accounts_spec.region_mix)}
-        for team, spec in territories.items():
-            for index, rule in enumerate(spec.covers):
-                for key, names in known.items():
-                    problems += unknown_names(("territories", team, "covers", index, key),
-                                               list(getattr(rule, key)), names, key)
+        problems += cover_name_problems(territories, {
+            "segments": list(accounts_spec.segments),
+            "industries": list(accounts_spec.industry_mix),
+            "regions": list(accounts_spec.region_mix)})
+    return problems
+
+
+def cover_name_problems(territories: Mapping[str, TeamTerritories],
+                        known: Mapping[str, list[str]]) -> list[Problem]:
+    """Names in ``covers`` rules that the account universe does not have: ``known``
+    gives its ``segments``, ``industries`` and ``regions``."""
+    problems: list[Problem] = []
+    for team, spec in territories.items():
+        for index, rule in enumerate(spec.covers):
+            for key, names in known.items():
+                problems += unknown_names(("territories", team, "covers", index, key),
+                                          list(getattr(rule, key)), names, key)
     return problems
 
 
