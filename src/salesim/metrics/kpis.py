@@ -31,7 +31,9 @@ Metrics and their splits (C channel, S segment, R role and team, P rep):
   ``wait_hours_p90`` (R); ``bookings_per_ae``, ``meetings_per_sdr`` (R only);
   ``attainment`` (P); ``reps_with_quota``, ``attainment_mean``,
   ``attainment_p10``, ``attainment_p50``, ``attainment_p90``,
-  ``share_at_quota`` (R only). Per team, ``bookings_per_ae`` and
+  ``share_at_quota`` (R only); ``ramped_rep_periods`` and ``ramped_share_at_quota``
+  (team only, in the team's quota periods and the total: reps fully ramped through a
+  whole quota period, :mod:`salesim.metrics.quota_periods`). Per team, ``bookings_per_ae`` and
   ``meetings_per_sdr`` count the team's own opportunities and leads (their
   ``team`` column).
 * money: ``total_cost`` (R, C), ``marketing_cost``, ``sales_cost``, ``cac``,
@@ -93,6 +95,7 @@ from salesim.metrics.finance import (
 )
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
+from salesim.metrics.quota_periods import ramped_share_arrays
 from salesim.metrics.workforce import workforce
 from salesim.records import Records
 from salesim.roles import KINDS, TeamKind
@@ -106,8 +109,10 @@ HEADLINE_METRICS = (
 MONEY = "money"
 OVERALL = ""
 _FILLED = (OVERALL, "channel", "segment", "role", "team")
-TEAM_HEADLINES = ("headcount_end", "attainment_mean", "share_at_quota")
-"""Per team, the headline entries ``<metric>_<team>``."""
+TEAM_HEADLINES = ("headcount_end", "attainment_mean", "share_at_quota",
+                  "ramped_share_at_quota")
+"""Per team, the headline entries ``<metric>_<team>`` (all but the first for a team with
+a quota)."""
 
 
 class _Rows:
@@ -605,6 +610,20 @@ def _spread(rows: _Rows, grid: PeriodGrid, periods: np.ndarray, group: np.ndarra
                  kinds, keep=present)
 
 
+def _ramped_share(b: _Builder) -> None:
+    """Per team with a quota, reps over whole quota periods at full ramp
+    (:mod:`salesim.metrics.quota_periods`): in the team's quota periods and the total."""
+    names, kinds, counts, share = ramped_share_arrays(b.records, b.plan, b.grid)
+    if not names:
+        return
+    levels = np.asarray(names, dtype=object)
+    roles = np.asarray(kinds, dtype=object)
+    b.rows.add("ramped_rep_periods", "count", counts, "team", levels, roles,
+               keep=~np.isnan(counts))
+    b.rows.add("ramped_share_at_quota", "share", share, "team", levels, roles,
+               keep=~np.isnan(share))
+
+
 def _people_metrics(b: _Builder, bookings: np.ndarray, meetings: np.ndarray,
                     channel_leads: np.ndarray, channels: np.ndarray, leads: np.ndarray
                     ) -> None:
@@ -669,6 +688,7 @@ def _people_metrics(b: _Builder, bookings: np.ndarray, meetings: np.ndarray,
     _spread(b.rows, grid, periods, work.role_code[rep_rows], values, "role", roles, roles)
     _spread(b.rows, grid, periods, work.by_team.code[rep_rows], values, "team", teams,
             team_kinds)
+    _ramped_share(b)
 
     spend = cost_arrays(b.records, b.plan, work)
     b.rows.add("total_cost", MONEY, spend.role_cost, "role", roles)
@@ -782,8 +802,8 @@ with a plan also ``comp_cost_<team>``."""
 def headline_names(plan: Plan) -> tuple[str, ...]:
     """The stable headline metric names for a plan: :data:`HEADLINE_METRICS`, then
     ``headcount_end_<role>`` for each kind of the plan's teams, then per team
-    ``headcount_end_<team>`` and, for a team with a quota, ``attainment_mean_<team>``
-    and ``share_at_quota_<team>``. Each name comes once: ``headcount_end_sdr`` is the
+    ``headcount_end_<team>`` and, for a team with a quota, ``attainment_mean_<team>``,
+    ``share_at_quota_<team>`` and ``ramped_share_at_quota_<team>``. Each name comes once: ``headcount_end_sdr`` is the
     kind's, which for a team named ``sdr`` (a team named like a kind is of that
     kind) is the team's when it is the kind's only team.
 
@@ -797,6 +817,7 @@ def headline_names(plan: Plan) -> tuple[str, ...]:
     headcount_end_インサイドセールス
     attainment_mean_インサイドセールス
     share_at_quota_インサイドセールス
+    ramped_share_at_quota_インサイドセールス
     """
     return tuple(_headline_rows(plan))
 
@@ -809,8 +830,10 @@ def headline_metrics(records: Records, plan: Plan,
     ``ae_attainment_mean`` / ``sdr_attainment_mean`` / ``*_share_at_quota``
     (the role's ``attainment_mean`` / ``share_at_quota``: each rep's attainment
     over the horizon), ``headcount_end_<role>`` (heads at the horizon end) and the
-    per-team ``headcount_end_<team>``, ``attainment_mean_<team>`` and
-    ``share_at_quota_<team>`` (the team's rows). ``nrr``, ``grr`` and
+    per-team ``headcount_end_<team>``, ``attainment_mean_<team>``,
+    ``share_at_quota_<team>`` and ``ramped_share_at_quota_<team>`` (the team's rows;
+    the last: reps fully ramped through whole quota periods at or above quota, pooled
+    over the horizon, :mod:`salesim.metrics.quota_periods`). ``nrr``, ``grr`` and
     ``logo_churn_rate`` cover the trailing twelve months to the horizon end (the
     ``'total'`` row of a retention KPI). ``NaN`` where undefined (no deals
     closed: ``win_rate``; no quota: attainment; no renewal in the window: retention).

@@ -24,7 +24,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from salesim.roles import KINDS, QUOTA_MEASURES, QuotaMeasure
 
@@ -57,6 +57,9 @@ class TeamPlan:
     annual_cost: float = 0.0
     capacity: float | None = None
     compensation: CompensationPlan | None = None
+    quota_period: Literal["month", "quarter", "year"] = "year"
+    """The period a quota is set for (the scenario's ``quota.period``): whole periods of
+    this length are what :mod:`salesim.metrics.quota_periods` measures reps over."""
 
     def __post_init__(self) -> None:
         if self.kind is not None and not self.kind:
@@ -69,6 +72,8 @@ class TeamPlan:
             raise ValueError("ramp must be a non-empty list of fractions between 0 and 1")
         if self.capacity is not None and self.capacity <= 0:
             raise ValueError("capacity must be positive")
+        if self.quota_period not in ("month", "quarter", "year"):
+            raise ValueError("quota_period must be month, quarter or year")
 
     @property
     def has_quota(self) -> bool:
@@ -177,6 +182,7 @@ class Plan:
                 annual_cost=float(team.annual_cost),
                 capacity=float(setting) if setting is not None else None,
                 compensation=team.compensation,
+                quota_period=team.quota.period if team.quota is not None else "year",
             )
         channels = {
             name: ChannelPlan(
