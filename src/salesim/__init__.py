@@ -14,6 +14,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from salesim.experiments import Comparison, Ensemble, Goal, Sensitivity, Sweep, run, seek_goal
 from salesim.experiments.compare import compare
+from salesim.experiments.quota import QuotaAnswer
+from salesim.experiments.quota import find_quota as quota
 from salesim.experiments.sensitivity import sensitivity
 from salesim.experiments.sweep import sweep
 from salesim.records import Records
@@ -29,6 +31,7 @@ __all__ = [
     "Comparison",
     "Ensemble",
     "Goal",
+    "QuotaAnswer",
     "Records",
     "Scenario",
     "ScenarioError",
@@ -38,6 +41,7 @@ __all__ = [
     "compare",
     "dump_scenario",
     "load_scenario",
+    "quota",
     "run",
     "seek_goal",
     "sensitivity",
