@@ -446,6 +446,61 @@ def goal(
                      seed=seed, workers=workers, executor=executor, out=out)
 
 
+@app.command()
+def quota(
+    file: ScenarioFile,
+    team: Annotated[str, typer.Option(
+        "--team", help="The team whose quota to set, e.g. ae.")],
+    share: Annotated[str, typer.Option(
+        "--share", metavar="SHARE",
+        help="Share of the team's fully ramped reps to reach the quota, e.g. 75% or 0.75 "
+             "(the guide: 70-80%).")] = "75%",
+    confidence: Annotated[str, typer.Option(
+        "--confidence", metavar="SHARE",
+        help="Chance wanted of reaching the company target it prints, e.g. 80%.")] = "80%",
+    company_target: Annotated[str | None, typer.Option(
+        "--company-target", metavar="AMOUNT", show_default=False,
+        help="The current company target to compare with, in the team's measure over the "
+             "horizon (default: the quota capacity, each rep's ramped quota summed).")] = None,
+    period: Annotated[str | None, typer.Option(
+        "--period", metavar="month|quarter|year", show_default=False,
+        help="The quota period to measure reps over (default: the team's quota period, "
+             "else a year).")] = None,
+    overrides: Overrides = None,
+    reps: Annotated[int | None, typer.Option(
+        "--reps", "-n", min=1, show_default=False,
+        help="Number of replications (default 200); with --precision, the most "
+             f"(default {PRECISION_MAX_REPS}).")] = None,
+    precision: Annotated[str | None, typer.Option(
+        "--precision", metavar="PERCENT", show_default=False,
+        help="Run until the quota and the company target are known within this, at 95% "
+             "(e.g. 2%), instead of a fixed number of replications.")] = None,
+    seed: Seed = DEFAULT_SEED,
+    workers: Workers = None,
+    dask: Dask = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR", show_default=False,
+        help="Also write quota.json and quota.parquet here.")] = None,
+) -> None:
+    """Find the quota that a chosen share of a team's fully ramped reps reach, and the
+    company target the simulated capacity reaches with a chosen confidence; both beside
+    the current quota, its share of reps at quota and P(current company target met).
+    """
+    from salesim.experiments.quota import DEFAULT_QUOTA_REPS, QuotaArgumentError
+    from salesim.experiments.quota_command import quota_command
+
+    wanted = None if precision is None else _precision(precision)
+    if reps is None:
+        reps = DEFAULT_QUOTA_REPS if wanted is None else PRECISION_MAX_REPS
+    try:
+        with _executor(workers, dask) as executor:
+            quota_command(file, team, share, confidence, overrides or [], reps=reps,
+                          seed=seed, workers=workers, executor=executor, period=period,
+                          company_target=company_target, precision=wanted, out=out)
+    except QuotaArgumentError as error:
+        raise typer.BadParameter(str(error), param_hint=f"--{error.argument}") from None
+
+
 # ----------------------------------------------------------------------------- summary
 
 

@@ -42,15 +42,17 @@ from salesim.experiments.provenance import (
     scenario_hash,
     slug,
 )
+from salesim.experiments.quota import quota_guide
 from salesim.experiments.spreadsheet import plan_beside_simulation, spreadsheet_plan
 from salesim.experiments.stats import Probability
 from salesim.experiments.targets import Target
 from salesim.io import check_output_folder
 from salesim.metrics import Plan
 from salesim.metrics.kpis import TEAM_HEADLINES, headline_names
+from salesim.metrics.quota_periods import QUOTA_GUIDE
 from salesim.report.files import write_reports
 from salesim.report.formatting import format_metric as format_value
-from salesim.report.formatting import metric_kind
+from salesim.report.formatting import format_percent, metric_kind
 from salesim.roles import KINDS
 from salesim.scenario import Scenario, load_scenario
 from salesim.scenario.loader import shown_path
@@ -143,6 +145,7 @@ def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int |
         spreadsheet = plan_beside_simulation(spreadsheet_plan(scenario), ensemble.kpis)
         info = {**identity.to_dict(), **ensemble.info,
                 "targets": [t.result(ensemble) for t in targets],
+                "quota_guide": quota_guide(ensemble.replications, scenario),
                 "spreadsheet": spreadsheet_totals(spreadsheet)}
         ensemble = dataclasses.replace(ensemble, info=info,
                                        tables={"spreadsheet": spreadsheet})
@@ -169,6 +172,8 @@ def _run_command(scenario_path: str | Path, reps: int, seed: int, workers: int |
     teams = {name: team.kind for name, team in scenario.organisation.items()}
     console.print(summary_table(ensemble, scenario.meta.currency, teams))
     console.print(team_table(ensemble, teams))
+    if info["quota_guide"]:
+        console.print(guide_table(info["quota_guide"]))
     spread = variance_view(ensemble, scenario.meta.currency)
     if spread is not None:
         console.print(spread)
@@ -374,6 +379,27 @@ def team_table(ensemble: Ensemble, teams: Mapping[str, str]) -> Table:
             found = stats.get(f"{metric}_{team}")
             cells.append("-" if found is None else format_value(metric, float(found[stat])))
         table.add_row(team, kind, *cells)
+    return table
+
+
+def guide_table(guide: Sequence[Mapping[str, Any]]) -> Table:
+    """Per team with a quota, the share of its fully ramped reps at quota over whole
+    quota periods (:func:`~salesim.experiments.quota.quota_guide`) against the guide."""
+    low, high = QUOTA_GUIDE
+    table = Table(title=f"Quota guide: share of fully ramped reps at quota over whole quota "
+                        f"periods, against {low * 100:.0f}-{high:.0%}; across replications",
+                  title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False)
+    table.add_column("team", no_wrap=True)
+    table.add_column("per")
+    for column in ("P10", "P50", "P90", "P(in guide)"):
+        table.add_column(column, justify="right")
+    table.add_column("P50 is")
+    for entry in guide:
+        table.add_row(str(entry["team"]), str(entry["period"]),
+                      *(format_percent(entry[key]) for key in ("p10", "p50", "p90",
+                                                               "p_in_guide")),
+                      str(entry["verdict"]))
     return table
 
 

@@ -66,7 +66,12 @@ from salesim.experiments.stats import Probability, wilson_interval
 from salesim.metrics.attainment import attainment_arrays, measure_events
 from salesim.metrics.periods import Horizon, PeriodGrid
 from salesim.metrics.plan import Plan
-from salesim.metrics.quota_periods import PERIOD_MONTHS, at_quota, period_performance
+from salesim.metrics.quota_periods import (
+    PERIOD_MONTHS,
+    QUOTA_GUIDE,
+    at_quota,
+    period_performance,
+)
 from salesim.metrics.workforce import workforce
 from salesim.records import Records
 from salesim.roles import KINDS
@@ -271,9 +276,9 @@ class QuotaAnswer:
         return pd.DataFrame(rows, columns=list(ANSWER_COLUMNS))
 
     def to_dict(self) -> dict[str, Any]:
-        """The answer as plain data (for ``quota.json``)."""
+        """The answer as plain data (for ``quota.json``; NaN becomes ``None``)."""
         chance = self.current_probability
-        return {
+        content: dict[str, Any] = _json_ready({
             "scenario": self.scenario_name, "team": self.team, "kind": self.kind,
             "measure": self.measure, "unit": self.unit, "period": self.period,
             "share": self.share, "confidence": self.confidence, "interval": self.interval,
@@ -293,7 +298,19 @@ class QuotaAnswer:
                 "probability": chance.estimate, "ci_low": chance.low,
                 "ci_high": chance.high, "hits": chance.hits, "n": chance.n},
             "precision": self.precision or None,
-        }
+        })
+        return content
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` with every NaN (in lists and dicts too) replaced by ``None``."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 def _number(value: float | None) -> float:
@@ -424,7 +441,7 @@ def _answer(scenario: Scenario, team: str, kind: str, measure: str, unit: str,
     target, source = company_target, "as given"
     if target is None and not np.isnan(capacities).all():
         target, source = float(np.nanmean(capacities)), (
-            "the quota capacity: each rep's ramped quota summed over the horizon")
+            "quota capacity (ramped quotas summed)")
     chance = None
     if target is not None:
         hits = int(np.count_nonzero(totals >= target))
@@ -436,7 +453,8 @@ def _answer(scenario: Scenario, team: str, kind: str, measure: str, unit: str,
         interval=float(interval), reps=len(samples), seed=int(seed),
         rep_periods=len(pooled), quota=quota, quota_low=float(min(low, quota)),
         quota_high=float(max(high, quota)),
-        share_reached=float(at_quota(pooled, quota).mean()), share_spread=_spread(share_reaching(quota)),
+        share_reached=float(at_quota(pooled, quota).mean()),
+        share_spread=_spread(share_reaching(quota)),
         current_quota=current, current_share=current_share,
         current_share_spread=current_spread, company_target=supported,
         company_target_low=float(min(target_low, supported)),
@@ -445,3 +463,53 @@ def _answer(scenario: Scenario, team: str, kind: str, measure: str, unit: str,
         current_probability=chance,
         totals=pd.DataFrame({"replication": [s.index for s in samples],
                              "total": totals, "capacity": capacities}))
+
+
+# ----------------------------------------------------------------------------- the guide in a run
+
+
+GUIDE_KEYS = ("team", "kind", "metric", "period", "mean", "p10", "p50", "p90",
+              "p_in_guide", "guide_low", "guide_high", "verdict")
+"""Keys of each entry of :func:`quota_guide` (``summary.json``'s ``quota_guide``)."""
+
+
+def quota_guide(replications: pd.DataFrame, scenario: Scenario) -> list[dict[str, Any]]:
+    """Per team with a quota, the share of its fully ramped reps at quota over whole
+    quota periods (the headline ``ramped_share_at_quota_<team>``, one value per
+    replication) against the guide :data:`~salesim.metrics.quota_periods.QUOTA_GUIDE`.
+
+    Each entry has :data:`GUIDE_KEYS`: the team, its kind, the headline ``metric``, the
+    quota ``period``, the ``mean``, ``p10``, ``p50`` and ``p90`` of the share across
+    replications, ``p_in_guide`` (share of replications in which it lies in the guide),
+    the guide's ends and the ``verdict`` on the P50 (``below``, ``within`` or
+    ``above``; ``-`` with no counted rep in any replication). Undefined numbers are
+    ``None``.
+
+    >>> import salesim
+    >>> scenario = salesim.load_scenario("scenarios/minimal.yaml",
+    ...                                  overrides=["ae.quota={amount: 100k}"])
+    >>> frame = pd.DataFrame({"ramped_share_at_quota_ae": [0.5, 0.75, 1.0, 0.75]})
+    >>> entry = quota_guide(frame, scenario)[0]
+    >>> entry["p50"], entry["p_in_guide"], entry["verdict"]
+    (0.75, 0.5, 'within')
+    """
+    low, high = QUOTA_GUIDE
+    entries = []
+    for name, team in scenario.organisation.items():
+        if team.quota is None:
+            continue
+        metric = f"ramped_share_at_quota_{name}"
+        values = (replications[metric].to_numpy(dtype=float) if metric in replications
+                  else np.array([]))
+        values = values[~np.isnan(values)]
+        p10, p50, p90 = _spread(values)
+        verdict = "-" if np.isnan(p50) else (
+            "below" if p50 < low else "above" if p50 > high else "within")
+        entries.append(_json_ready({
+            "team": name, "kind": team.kind, "metric": metric, "period": team.quota.period,
+            "mean": float(values.mean()) if len(values) else math.nan,
+            "p10": p10, "p50": p50, "p90": p90,
+            "p_in_guide": (float(((values >= low) & (values <= high)).mean())
+                           if len(values) else math.nan),
+            "guide_low": low, "guide_high": high, "verdict": verdict}))
+    return entries

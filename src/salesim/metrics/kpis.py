@@ -803,9 +803,9 @@ def headline_names(plan: Plan) -> tuple[str, ...]:
     """The stable headline metric names for a plan: :data:`HEADLINE_METRICS`, then
     ``headcount_end_<role>`` for each kind of the plan's teams, then per team
     ``headcount_end_<team>`` and, for a team with a quota, ``attainment_mean_<team>``,
-    ``share_at_quota_<team>`` and ``ramped_share_at_quota_<team>``. Each name comes once: ``headcount_end_sdr`` is the
-    kind's, which for a team named ``sdr`` (a team named like a kind is of that
-    kind) is the team's when it is the kind's only team.
+    ``share_at_quota_<team>`` and ``ramped_share_at_quota_<team>``. Each name comes
+    once: ``headcount_end_sdr`` is the kind's, which for a team named ``sdr`` (a team
+    named like a kind is of that kind) is the team's when it is the kind's only team.
 
     >>> from salesim.metrics import Plan, TeamPlan
     >>> plan = Plan(teams={"ae": TeamPlan(), "インサイドセールス": TeamPlan(

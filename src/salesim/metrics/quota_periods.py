@@ -124,6 +124,23 @@ def _empty() -> pd.DataFrame:
         "achieved": np.array([], dtype=float), "quota": np.array([], dtype=float)})
 
 
+def guide_verdict(share: float | None) -> str:
+    """Where a share of reps at quota stands against the guide (:data:`QUOTA_GUIDE`).
+
+    >>> guide_verdict(0.43), guide_verdict(0.75), guide_verdict(0.9)
+    ('below the 70-80% guide', 'within the 70-80% guide', 'above the 70-80% guide')
+    """
+    low, high = QUOTA_GUIDE
+    band = f"{low * 100:.0f}-{high:.0%} guide"
+    if share is None or np.isnan(share):
+        return "-"
+    if share < low:
+        return f"below the {band}"
+    if share > high:
+        return f"above the {band}"
+    return f"within the {band}"
+
+
 def at_quota(achieved: np.ndarray, quota: np.ndarray | float) -> np.ndarray:
     """Whether each amount reaches its quota (with the tolerance attainment uses)."""
     return np.asarray(np.asarray(achieved, dtype=float)
