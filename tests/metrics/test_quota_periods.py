@@ -50,7 +50,8 @@ def test_counts_reps_fully_ramped_through_whole_periods() -> None:
     assert got == {(1, "2027"): 150_000, (5, "2027"): 50_000, (1, "2028"): 100_000,
                    (2, "2028"): 130_000, (4, "2028"): 120_000}
     assert (table["quota"] == 12 * QUOTA_PER_MONTH).all()
-    assert set(table["team"]) == {"ae"} and set(table["role"]) == {"ae"}
+    assert set(table["team"]) == {"ae"}
+    assert set(table["role"]) == {"ae"}
 
 
 def test_share_at_quota_in_the_kpis_and_the_headline() -> None:
@@ -77,7 +78,8 @@ def test_a_quarterly_quota_measures_quarters() -> None:
     assert set(table.loc[table["rep_id"] == 4, "period"]) == {f"2028Q{q}" for q in range(1, 5)}
     assert (table["quota"] == 3 * QUOTA_PER_MONTH).all()
     one = table.set_index(["rep_id", "period"])["achieved"]
-    assert one[(3, "2027Q1")] == 500_000 and one[(1, "2027Q2")] == 150_000
+    assert one[(3, "2027Q1")] == 500_000
+    assert one[(1, "2027Q2")] == 150_000
 
 
 def test_a_team_without_quota_is_measured_in_its_kind_measure() -> None:
