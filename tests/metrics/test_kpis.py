@@ -232,7 +232,8 @@ def test_headline_names_are_stable():
     assert headline_names(PLAN) == (*HEADLINE_METRICS, "headcount_end_sdr",
                                     "headcount_end_ae", "headcount_end_cs",
                                     "attainment_mean_sdr", "share_at_quota_sdr",
-                                    "attainment_mean_ae", "share_at_quota_ae")
+                                    "ramped_share_at_quota_sdr", "attainment_mean_ae",
+                                    "share_at_quota_ae", "ramped_share_at_quota_ae")
     smaller = Plan(teams={"ae": TeamPlan()})
     assert headline_names(smaller)[-1] == "headcount_end_ae"
     assert len(headline_names(smaller)) == len(HEADLINE_METRICS) + 1
