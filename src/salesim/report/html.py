@@ -79,7 +79,8 @@ def metric_label(metric: str) -> str:
         return LABELS[metric]
     for prefix, label in (("headcount_end_", "Headcount at the end"),
                           ("attainment_mean_", "Attainment (mean)"),
-                          ("share_at_quota_", "Share at quota")):
+                          ("share_at_quota_", "Share at quota"),
+                          ("ramped_share_at_quota_", "Fully ramped reps at quota")):
         if metric.startswith(prefix):
             team = metric.removeprefix(prefix)
             return f"{label}: {team.upper() if team in ('sdr', 'ae', 'cs') else team}"
