@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -345,6 +346,34 @@ def deal_gain(plan: CompensationPlan, targets: dict[str, float], booked: float,
     return round(gain, 12)
 
 
+SPREAD_POINTS = tuple(NormalDist().inv_cdf((k + 0.5) / 9) for k in range(9))
+"""Standard normal quantiles at which the next period's attainment is judged."""
+
+
+def next_period_gain(plan: CompensationPlan, targets: dict[str, float], amount: float,
+                     expected: float, spread: float) -> float:
+    """What a deal of ``amount`` is expected to add to the next period's pay: the mean of
+    :func:`deal_gain` over attainments around ``expected`` booked with coefficient of
+    variation ``spread`` (nine normal quantiles, none below zero).
+
+    >>> from salesim.scenario.compensation import CompensationPlan
+    >>> plan = CompensationPlan.model_validate({"on_target_earnings": 1, "measures": {
+    ...     "bookings": {"weight": 1.0, "curve": {"tiers": [{"above": 1.0, "rate": 2}]}}}})
+    >>> next_period_gain(plan, {"bookings": 100.0}, 1.0, 100.0, 0.0)  # at the kink: 2x
+    0.02
+    """
+    gains = [deal_gain(plan, targets, max(expected * (1 + spread * z), 0.0), amount)
+             for z in SPREAD_POINTS]
+    return sum(gains) / len(gains)
+
+
+def at_cap(plan: CompensationPlan, targets: dict[str, float], booked: float) -> bool:
+    """Whether ``booked`` reaches the cap of every revenue measure the plan pays on."""
+    return all(plan.measures[m].curve.cap is not None
+               and booked * _credit(plan, m) / target >= (plan.measures[m].curve.cap or 0)
+               for m, target in targets.items())
+
+
 def shift_close_times(close: np.ndarray, amount: np.ndarray, owner: np.ndarray,
                       won: np.ndarray, earliest: np.ndarray, uniforms: np.ndarray,
                       edges: np.ndarray, plan: CompensationPlan,
@@ -355,10 +384,11 @@ def shift_close_times(close: np.ndarray, amount: np.ndarray, owner: np.ndarray,
     running total of what it booked per pay period (``edges``). A won deal due within
     the pull window after a period edge moves to just before the edge (not before
     ``earliest``, when its last stage began) with chance ``pull_probability`` (its
-    uniform below it) if :func:`deal_gain` is larger in the ending period than in the
-    next one, judged at ``expected_attainment`` of the ``targets``; a won deal due
-    within the push window before an edge moves to the edge with chance
-    ``push_probability`` if it gains more in the next period.
+    uniform below it) if it adds more pay to the ending period (:func:`deal_gain`)
+    than it is expected to add to the next (:func:`next_period_gain`, around
+    ``expected_attainment`` of the ``targets``); a won deal due within the push window
+    before an edge, of an AE already at the cap, moves to the edge with chance
+    ``push_probability``, if it would pay anything in the next period.
     """
     behaviour = plan.behaviour
     assert behaviour is not None
@@ -382,15 +412,15 @@ def shift_close_times(close: np.ndarray, amount: np.ndarray, owner: np.ndarray,
         ending = booked.get((rep, period - 1), 0.0)
         if at - start < pull and period > 0 and u < settings.pull_probability \
                 and earliest[index] < start \
-                and deal_gain(plan, targets, ending, value) > \
-                deal_gain(plan, targets, expected, value):
+                and deal_gain(plan, targets, ending, value) > next_period_gain(
+                    plan, targets, value, expected, settings.spread):
             shifted[index] = max(start - 1e-6, float(earliest[index]))
             booked[(rep, period - 1)] = ending + value
             continue
         now = booked.get((rep, period), 0.0)
         if end - at < push and end > at and u < settings.push_probability \
-                and deal_gain(plan, targets, now, value) < \
-                deal_gain(plan, targets, expected, value):
+                and at_cap(plan, targets, now) \
+                and next_period_gain(plan, targets, value, expected, settings.spread) > 0:
             shifted[index] = end
             booked[(rep, period + 1)] = booked.get((rep, period + 1), 0.0) + value
             continue

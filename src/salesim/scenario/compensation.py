@@ -291,17 +291,21 @@ class Discounting(Section):
 class Timing(Section):
     """Deal timing near period ends (AE teams). Assumption: a won deal due within
     ``pull_window`` after a pay period ends is pulled in to close on the period's last
-    day, with chance ``pull_probability``, when it would pay its AE more in the ending
-    period than in the next (an accelerator tier or the threshold within reach); a won
-    deal due within ``push_window`` before a period end is pushed to the next period's
-    first day, with chance ``push_probability``, when it pays more there (the AE is at
-    the cap). The next period's pay is judged at ``expected_attainment``."""
+    day, with chance ``pull_probability``, when it adds more to its AE's pay in the
+    ending period (an accelerator tier or the threshold within reach) than it is
+    expected to add in the next, where the AE expects ``expected_attainment`` give or
+    take ``spread`` (a coefficient of variation); once an AE has reached the cap, a won
+    deal due within ``push_window`` before the period end is pushed to the next period's
+    first day, with chance ``push_probability``. The AE's work on a moved deal ends when
+    it would have; only the day it is booked moves."""
 
     enabled: bool = True
     pull_window: DurationValue = Duration(2, "week")
     pull_probability: Rate = 0.5
     push_window: DurationValue = Duration(30, "day")
     push_probability: Rate = 0.5
+    spread: Rate = Field(default=0.3, description="How uncertain AEs are of the next "
+                                                  "period's attainment (its CV).")
 
 
 class EffortPoint(Section):
