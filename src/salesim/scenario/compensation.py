@@ -58,6 +58,7 @@ decisions themselves are :mod:`salesim.model.behaviour`::
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, WithJsonSchema
@@ -432,15 +433,15 @@ LEVER_KINDS: dict[str, tuple[str, ...]] = {
 """The team kinds each behaviour lever applies to."""
 
 
-def _points_problems(path: tuple[str | int, ...], keys: list[float], what: str
-                     ) -> list[Problem]:
+def _points_problems(path: tuple[str | int, ...], keys: list[float], what: str,
+                     curve: str = "") -> list[Problem]:
     if len(keys) < 2:
-        return [Problem(path, f"a {what} curve needs at least two points",
+        return [Problem(path, f"the {curve or what} curve needs at least two points",
                         "give the two ends of the trade-off, e.g. the loosest and the "
                         "strictest")]
     return [Problem((*path, index), f"the point at {key:.0%} is out of order",
                     f"list the points in increasing order of {what}")
-            for index, (before, key) in enumerate(zip(keys, keys[1:], strict=False), start=1)
+            for index, (before, key) in enumerate(pairwise(keys), start=1)
             if key <= before]
 
 
@@ -465,13 +466,6 @@ def behaviour_problems(path: tuple[str | int, ...], plan: CompensationPlan, kind
                                     f"the default strictness of {strictness.default:.0%} is "
                                     "outside the curve", f"give one from {keys[0]:.0%} to "
                                                           f"{keys[-1]:.0%}"))
-    paid_on_deals = set(plan.measures) & set(AE_REVENUE_MEASURES)
-    for lever in ("discounting", "timing"):
-        if getattr(behaviour, lever) is not None and kind == "ae" and not paid_on_deals:
-            problems.append(Problem((*path, lever), f"'{lever}' responds to pay on deals, "
-                                                    "and this plan pays on none",
-                                    f"pay on one of {', '.join(AE_REVENUE_MEASURES)}, or "
-                                    f"remove '{lever}'"))
     discounting = behaviour.discounting
     if discounting is not None and kind == "ae":
         keys = [point.discount for point in discounting.curve]
@@ -495,7 +489,8 @@ def behaviour_problems(path: tuple[str | int, ...], plan: CompensationPlan, kind
                                     "gross_margin"))
     if behaviour.effort is not None:
         keys = [point.attainment for point in behaviour.effort.curve]
-        problems += _points_problems((*path, "effort", "curve"), keys, "attainment")
+        problems += _points_problems((*path, "effort", "curve"), keys, "attainment",
+                                     "effort")
     return problems
 
 
