@@ -226,3 +226,25 @@ def test_the_ae_team_discounts_wins_more_and_closes_sooner() -> None:
     assert set(won["amount"].round(6)) == {8_000.0}
     cycle = days(discounting["closed_at"]) - days(discounting["assigned_at"])
     assert np.nanmax(cycle) == pytest.approx(5.0)
+
+
+def test_an_unreachable_quota_lowers_the_desks_meetings_by_the_effort_curve() -> None:
+    effort_curve = {"curve": [{"attainment": 0.2, "effort": 0.5},
+                              {"attainment": 1.0, "effort": 1.0}]}
+    plain = salesim.simulate(sdr_scenario(None), seed=6).leads
+    tired = salesim.simulate(sdr_scenario({"expected_attainment": 0.2,
+                                           "effort": effort_curve}), seed=6).leads
+    # half the effort: the chance to book a reached lead falls from 40% to 20%
+    booked = tired["meeting_set_at"].notna().sum() / tired["contacted_at"].notna().sum()
+    before = plain["meeting_set_at"].notna().sum() / plain["contacted_at"].notna().sum()
+    assert booked == pytest.approx(0.2, abs=0.04)
+    assert before == pytest.approx(0.4, abs=0.04)
+
+
+def test_team_responses_name_what_each_team_does() -> None:
+    from salesim.model.behaviour import team_responses
+
+    assert team_responses(sdr_scenario(None)) == {}
+    chosen = team_responses(sdr_scenario({"strictness": {}}))
+    assert list(chosen) == ["sdr"]
+    assert chosen["sdr"].strictness == 0.0  # paid on meetings alone: the loosest

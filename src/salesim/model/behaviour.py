@@ -46,6 +46,7 @@ from salesim.scenario.compensation import (
     Strictness,
     Timing,
 )
+from salesim.scenario.schema import AE, SDR, Scenario
 from salesim.scenario.units import add_months
 
 
@@ -257,6 +258,27 @@ def ae_response(plan: CompensationPlan | None) -> AeResponse | None:
         discount = choose_discount(plan)
         win, cycle = discount_effects(settings, discount)
     return AeResponse(discount, win * (working or 1.0), cycle, 1.0 - discount)
+
+
+def team_responses(scenario: Scenario) -> dict[str, SdrResponse | AeResponse]:
+    """What each team whose plan has a strictness, discounting or effort lever on does
+    under it, by team name: what the SDR desk and the AE team of a run apply.
+
+    >>> import salesim
+    >>> chosen = team_responses(salesim.load_scenario("scenarios/comp-sdr-631.yaml"))
+    >>> chosen["sdr"].strictness, round(chosen["sdr"].meetings, 3)
+    (0.4, 1.12)
+    """
+    responses: dict[str, SdrResponse | AeResponse] = {}
+    for name, team in scenario.organisation.items():
+        response: SdrResponse | AeResponse | None = None
+        if isinstance(team, SDR):
+            response = sdr_response(team.compensation, team.valid_rate.at(50))
+        elif isinstance(team, AE):
+            response = ae_response(team.compensation)
+        if response is not None:
+            responses[name] = response
+    return responses
 
 
 # ----------------------------------------------------------------------------- effort
