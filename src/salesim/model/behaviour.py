@@ -303,6 +303,16 @@ def effort(behaviour: Behaviour) -> float | None:
 # ----------------------------------------------------------------------------- timing
 
 
+def timing_on(plan: CompensationPlan | None) -> bool:
+    """Whether ``plan`` has its deal-timing lever on.
+
+    >>> timing_on(None)
+    False
+    """
+    return plan is not None and plan.behaviour is not None \
+        and plan.behaviour.lever("timing") is not None
+
+
 def period_edges(start: dt.date, horizon_days: float, pay_period: str) -> np.ndarray:
     """Pay period boundaries in days from ``start``: calendar months, quarters or years
     (as pay is worked out), from the start of the one holding ``start`` to past the

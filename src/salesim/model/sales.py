@@ -54,6 +54,7 @@ from salesim.model.behaviour import (
     period_edges,
     revenue_targets,
     shift_close_times,
+    timing_on,
 )
 from salesim.model.start_state import OpenPipeline
 from salesim.model.workforce import Roster
@@ -263,8 +264,7 @@ class SalesTeam:
         entered = np.where(reached, entered, NAN)
         exited = np.where(reached, exited, NAN)
         close_time = exited[np.arange(n), last]
-        if self.ae.compensation is not None and self.ae.compensation.behaviour is not None \
-                and self.ae.compensation.behaviour.lever("timing") is not None:
+        if timing_on(self.ae.compensation):  # deals moved around pay period ends
             close_time = self._deal_timing(close_time, entered[np.arange(n), last], amounts,
                                            state.owner, failed_at == stages, lead_id,
                                            lead_count, new_count)
