@@ -281,6 +281,23 @@ def team_responses(scenario: Scenario) -> dict[str, SdrResponse | AeResponse]:
     return responses
 
 
+def describe_response(response: SdrResponse | AeResponse | None) -> str:
+    """A team's response to its plan in a few words (``-``: none).
+
+    >>> describe_response(SdrResponse(strictness=0.4, meetings=1.12, valid=0.92))
+    'strictness 40%: meetings x1.12, valid x0.92'
+    >>> describe_response(AeResponse(discount=0.1, win=1.15, cycle=0.9, value=0.9))
+    'discount 10%: win x1.15, cycle x0.9'
+    """
+    if isinstance(response, SdrResponse):
+        return (f"strictness {response.strictness:.0%}: meetings x{response.meetings:.3g}, "
+                f"valid x{response.valid:.3g}")
+    if isinstance(response, AeResponse):
+        return (f"discount {response.discount:.0%}: win x{response.win:.3g}, "
+                f"cycle x{response.cycle:.3g}")
+    return "-"
+
+
 # ----------------------------------------------------------------------------- effort
 
 
