@@ -282,7 +282,8 @@ class Discounting(Section):
     each revenue measure's attainment is ``expected_attainment`` x win(d) x its value per
     deal relative to list, (1 - d) for bookings and contract value, and for margin
     (margin share - d) / margin share (a discount comes off the margin whole). A plan
-    paid on margin therefore settles on a shallower discount than one paid on bookings."""
+    paid on margin therefore settles on a shallower discount than one paid on bookings
+    (the payout tables price margin as bookings x ``gross_margin`` all the same)."""
 
     enabled: bool = True
     default: Rate = Field(default=0.0, description="Discount of AEs ignoring the plan.")
