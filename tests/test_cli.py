@@ -96,6 +96,16 @@ def test_validate_shows_each_team_pay_plan(runner: CliRunner) -> None:
            "30%, sourced_revenue 10%" in text
 
 
+def test_validate_shows_how_reps_respond_to_their_plan(runner: CliRunner) -> None:
+    result = runner.invoke(cli.app, ["validate", str(REPO / "scenarios" / "comp-sdr-631.yaml")],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "response to pay" in result.output
+    assert "strictness 40%: meetings x1.12, valid x0.92" in result.output
+    plain = runner.invoke(cli.app, ["validate", str(REPO / "scenarios" / "comp_plans.yaml")])
+    assert "response to pay" not in plain.output
+
+
 def test_validate_unicode_scenario(runner: CliRunner) -> None:
     result = runner.invoke(cli.app, ["validate", str(JAPANESE)])
     assert result.exit_code == 0, result.output

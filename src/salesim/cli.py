@@ -32,6 +32,7 @@ from salesim import __version__
 from salesim.experiments.executors import Executor
 from salesim.experiments.montecarlo import DEFAULT_REPS, DEFAULT_SEED
 from salesim.io import atomic_write_text
+from salesim.model.behaviour import describe_response, team_responses
 from salesim.report.formatting import format_money
 from salesim.roles import KINDS
 from salesim.scenario import Distribution, Scenario, ScenarioError, load_scenario
@@ -615,6 +616,10 @@ def _teams(scenario: Scenario) -> Table:
     for label, cell in rows:
         table.add_row(label, *(cell(role, team) for role, team in teams.items()))
     table.add_row("capacity", *(_capacity(team) for team in teams.values()))
+    responses = team_responses(scenario)  # comp plans' behaviour levers
+    if responses:
+        table.add_row("response to pay", *(describe_response(responses.get(name))
+                                           for name in teams))
     return table
 
 

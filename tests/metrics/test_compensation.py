@@ -76,6 +76,19 @@ def test_a_cap_stops_pay_and_marks_the_rep_at_the_cap() -> None:
     assert bool(first["at_cap"])
 
 
+def test_two_accelerator_tiers_then_a_decelerator_by_hand() -> None:
+    book = records(reps=reps({"rep_id": 1}),
+                   opportunities=[won(1, 170_000, "2027-02-10"), won(1, 260_000, "2027-05-10")])
+    tiers = [{"above": "100%", "rate": 2}, {"above": "150%", "rate": 3},
+             {"above": "200%", "rate": 0.5}]
+    payouts, _ = pay(book, ae=ae_plan({"tiers": tiers}))
+    # 170%: 1 + 0.5 x 2 + 0.2 x 3 = 2.6 quarters' variable
+    assert quarter(payouts, 1, "2027-01-01")["variable"] == pytest.approx(2.6 * QUARTER_VARIABLE)
+    # 260%: 1 + 0.5 x 2 + 0.5 x 3 + 0.6 x 0.5 = 3.8, decelerated past 200%
+    assert quarter(payouts, 1, "2027-04-01")["variable"] == pytest.approx(3.8 * QUARTER_VARIABLE)
+    assert not bool(quarter(payouts, 1, "2027-04-01")["at_cap"])
+
+
 def test_convexity_cost_at_mean_attainment_is_not_the_mean_cost() -> None:
     # two reps at 50% and 150%: the mean attainment is 100%
     book = records(reps=reps({"rep_id": 1}, {"rep_id": 2}),

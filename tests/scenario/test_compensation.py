@@ -140,3 +140,48 @@ def test_a_convex_curve_costs_more_on_average_than_at_the_average_attainment() -
     average_cost = np.mean([accelerated.payout(a) for a in attainment])
     assert average_cost == pytest.approx(1.125, abs=1e-5)  # a fine grid, not an integral
     assert accelerated.payout(float(attainment.mean())) == pytest.approx(1.0)
+
+
+def test_bad_behaviour_settings_are_reported_where_they_are_written() -> None:
+    found = problems("      meetings_held: {weight: 100%}\n",
+                     "    behaviour:\n"
+                     "      strictness:\n"
+                     "        default: 90%\n"
+                     "        curve:\n"
+                     "          - {strictness: 0%, meetings: 1.5, valid: 0.6}\n"
+                     "          - {strictness: 80%, meetings: 1.0, valid: 1.0}\n"
+                     "          - {strictness: 60%, meetings: 0.8, valid: 1.1}\n"
+                     "      discounting: {}\n"
+                     "      effort: {curve: [{attainment: 50%, effort: 0.8}]}\n")
+    assert [(line, message) for line, message, _ in found] == [
+        (23, "'discounting' does not apply to a team of kind sdr"),
+        (22, "the point at 60% is out of order"),
+        (18, "the default strictness of 90% is outside the curve"),
+        (24, "the effort curve needs at least two points"),
+    ]
+
+
+def test_a_discount_deeper_than_the_margin_is_reported() -> None:
+    ae = """\
+meta: {name: Pay, start: 2027-01-01, horizon: 12 months}
+segments: {smb: {share: 100%, deal_size: 12k}}
+channels: {inbound: {leads_per_month: 100}}
+sdr: {headcount: 1}
+cs: {headcount: 1}
+ae:
+  headcount: 2
+  stages: {discovery: {conversion: 50%, duration: 2 weeks}}
+  compensation:
+    on_target_earnings: 150k
+    measures: {margin: {weight: 100%, target: 50k, gross_margin: 25%}}
+    behaviour:
+      discounting: {default: 40%}
+      strictness: {}
+"""
+    with pytest.raises(ScenarioError) as caught:
+        loads_scenario(ae, source="t.yaml")
+    assert [(issue.location.line, issue.message) for issue in caught.value.issues] == [
+        (14, "'strictness' does not apply to a team of kind ae"),
+        (13, "the default discount of 40% is outside the curve"),
+        (13, "a discount of 30% gives away the whole gross margin of 25%"),
+    ]

@@ -49,6 +49,13 @@ import numpy.typing as npt
 import simpy
 
 from salesim.engine.random_streams import RandomStreams, per_lead_uniforms
+from salesim.model.behaviour import (
+    ae_response,
+    period_edges,
+    revenue_targets,
+    shift_close_times,
+    timing_on,
+)
 from salesim.model.start_state import OpenPipeline
 from salesim.model.workforce import Roster
 from salesim.scenario.schema import AE, Scenario
@@ -210,6 +217,11 @@ class SalesTeam:
                     durations[mask, k] = samplers[s][k].quantile(paths[mask, stages + k])
         amounts = self.amounts(
             segment, per_lead_uniforms(self.stream_amounts, lead_id, lead_count, 1)[:, 0])
+        response = ae_response(self.ae.compensation)
+        if response is not None:  # AEs respond to their pay plan: salesim.model.behaviour
+            stage_uniforms = stage_uniforms / response.win ** (1 / stages)
+            durations = durations * response.cycle
+            amounts = amounts * response.value
 
         first_stage = np.zeros(n, dtype=np.int64)
         opening_owner = np.zeros(0, dtype=np.int64)
@@ -252,6 +264,11 @@ class SalesTeam:
         entered = np.where(reached, entered, NAN)
         exited = np.where(reached, exited, NAN)
         close_time = exited[np.arange(n), last]
+        if timing_on(self.ae.compensation):  # deals moved around pay period ends
+            close_time = self._deal_timing(close_time, entered[np.arange(n), last], amounts,
+                                           state.owner, failed_at == stages, lead_id,
+                                           lead_count, new_count)
+            exited[np.arange(n), last] = close_time
         assigned = ~np.isnan(state.assigned_at)
         closed = assigned & (close_time < self.horizon)
         won = closed & (failed_at == stages)
@@ -268,6 +285,27 @@ class SalesTeam:
             closed_at=np.where(closed, close_time, NAN),
             stage_entered=entered, stage_exited=exited,
         )
+
+    def _deal_timing(self, close: np.ndarray, earliest: np.ndarray, amounts: np.ndarray,
+                     owner: np.ndarray, won: np.ndarray, lead_id: np.ndarray,
+                     lead_count: int, new_count: int) -> np.ndarray:
+        """Close times after the plan's deal-timing rule
+        (:func:`salesim.model.behaviour.shift_close_times`); its chances are keyed by
+        lead (``<team>/timing``), those of deals open on day one drawn apart."""
+        plan = self.ae.compensation
+        assert plan is not None
+        quota = self.ae.quota.per_month if self.ae.quota is not None else None
+        targets = revenue_targets(plan, quota)
+        if not targets:
+            return close
+        uniforms = np.concatenate([
+            per_lead_uniforms(self.streams.generator(f"{self.name}/timing"), lead_id,
+                              lead_count, 1)[:, 0],
+            self.streams.generator(f"start_state/{self.name}/timing").random(
+                len(close) - new_count)])
+        edges = period_edges(self.scenario.meta.start, self.horizon, plan.pay_period)
+        return shift_close_times(close, amounts, owner, won, earliest, uniforms, edges,
+                                 plan, targets)
 
     def _opening_draws(self, opening: OpenPipeline, samplers: list[list[Any]]
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -50,6 +50,7 @@ from salesim.engine.random_streams import (
     sample_block,
     uniform_block,
 )
+from salesim.model.behaviour import sdr_response
 from salesim.model.workforce import Roster
 from salesim.scenario.schema import SDR, Scenario
 from salesim.scenario.units import Duration
@@ -191,6 +192,10 @@ class SdrDesk:
         self.valid_low = sdr.valid_rate.at_score_0
         self.valid_high = sdr.valid_rate.at_score_100
         self.valid_multiplier = [s.valid_rate_multiplier for s in scenario.segments.values()]
+        response = sdr_response(sdr.compensation, sdr.valid_rate.at(50))
+        if response is not None:  # SDRs respond to their pay plan: salesim.model.behaviour
+            self.meeting_rate = min(self.meeting_rate * response.meetings, 1.0)
+            self.valid_multiplier = [m * response.valid for m in self.valid_multiplier]
         self.disqualified_to_nurture = scenario.recycle.disqualified_to_nurture
         self.unreached_to_nurture = scenario.recycle.unreached_to_nurture
 

@@ -39,14 +39,26 @@ attainment; above 100% each tier pays ``rate`` per point of attainment from its
 >>> [round(curve.payout(a), 3) for a in (0.4, 0.5, 0.8, 1.0, 1.2, 1.5, 3.0)]
 [0.0, 0.5, 0.8, 1.0, 1.4, 2.0, 2.0]
 
-The plan changes what the organisation costs, not what it does: how reps respond to
-a plan (qualification strictness, discounting, deal timing, effort) is a separate
-``behaviour:`` setting still to come, which a plan will take as one more field.
+Without ``behaviour:`` the plan changes what the organisation costs, not what it does.
+With it, reps respond to the plan: SDRs choose how strictly they qualify, AEs how deeply
+they discount, deals close earlier or later around period ends, and effort follows how
+reachable the quota looks. Each lever is a key of ``behaviour:`` (absent or
+``enabled: false``: off) with its assumption and defaults on :class:`Behaviour`; the
+decisions themselves are :mod:`salesim.model.behaviour`::
+
+    sdr:
+      compensation:
+        ...
+        behaviour:
+          rationality: 100%          # 0: reps ignore the plan; 100%: best response
+          expected_attainment: 100%  # what reps expect to reach as they work today
+          strictness: {}             # the default trade-off curve
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, WithJsonSchema
@@ -55,7 +67,7 @@ from salesim.roles import KINDS
 from salesim.scenario.fields import DurationValue, Money, Rate
 from salesim.scenario.problems import Problem, share_problem
 from salesim.scenario.section import Section
-from salesim.scenario.units import parse_money, parse_number
+from salesim.scenario.units import Duration, parse_money, parse_number
 
 if TYPE_CHECKING:
     from salesim.scenario.schema import Scenario
@@ -205,6 +217,154 @@ class ExpansionCredit(Section):
     mode: Literal["overlay", "split"] = "overlay"
 
 
+class StrictnessPoint(Section):
+    """At qualification ``strictness`` (0: book anyone who agrees, 1: only the surest),
+    the meeting chance and the valid chance are multiplied by ``meetings`` and ``valid``."""
+
+    strictness: Rate
+    meetings: float = Field(gt=0, le=10)
+    valid: float = Field(gt=0, le=10)
+
+
+DEFAULT_STRICTNESS_CURVE = (
+    StrictnessPoint(strictness=0.0, meetings=1.6, valid=0.55),
+    StrictnessPoint(strictness=0.25, meetings=1.3, valid=0.8),
+    StrictnessPoint(strictness=0.5, meetings=1.0, valid=1.0),
+    StrictnessPoint(strictness=0.75, meetings=0.8, valid=1.12),
+    StrictnessPoint(strictness=1.0, meetings=0.6, valid=1.2),
+)
+"""Looser booking brings more meetings, fewer of them valid; valid meetings in all
+(meetings x valid) peak a little below the default strictness of 50% (an assumption:
+very strict SDRs turn away real buyers, very loose ones book people who never buy)."""
+
+
+class Strictness(Section):
+    """SDR qualification strictness (SDR teams). Assumption: SDRs can trade meeting
+    count against meeting quality along ``curve`` (linear between its points, the
+    multipliers taken relative to those at ``default``, so at the default strictness
+    the desk books and qualifies at the scenario's ``meeting_rate`` and ``valid_rate``).
+    Under the plan they choose the strictness on a grid that maximises their expected
+    pay: meetings held at ``expected_attainment`` x the meeting multiplier, the valid
+    rate ``expected_valid_rate`` x the valid multiplier, and revenue from their
+    meetings in proportion to valid meetings (meetings x valid)."""
+
+    enabled: bool = True
+    default: Rate = Field(default=0.5, description="Strictness of SDRs ignoring the plan.")
+    curve: tuple[StrictnessPoint, ...] = DEFAULT_STRICTNESS_CURVE
+    expected_valid_rate: Rate | None = Field(
+        default=None, description="The valid rate SDRs expect at the default strictness "
+                                  "(default: the team's valid_rate at lead score 50).")
+
+
+class DiscountPoint(Section):
+    """At ``discount`` off list, the win chance is multiplied by ``win`` and every stage's
+    duration by ``cycle``; the deal is worth 1 - ``discount`` of its list ARR."""
+
+    discount: Rate
+    win: float = Field(gt=0, le=10)
+    cycle: float = Field(gt=0, le=10)
+
+
+DEFAULT_DISCOUNT_CURVE = (
+    DiscountPoint(discount=0.0, win=1.0, cycle=1.0),
+    DiscountPoint(discount=0.1, win=1.15, cycle=0.9),
+    DiscountPoint(discount=0.2, win=1.25, cycle=0.85),
+    DiscountPoint(discount=0.3, win=1.3, cycle=0.8),
+)
+"""Diminishing returns: the first 10% off wins 15% more deals, the next 20% only 15%
+more (an assumption to replace with the organisation's own win/loss data)."""
+
+
+class Discounting(Section):
+    """AE discounting (AE teams). Assumption: a deeper discount raises the win chance
+    and shortens the cycle along ``curve`` (linear between its points) but lowers the
+    deal's value. AEs choose the discount on a grid that maximises their expected pay:
+    each revenue measure's attainment is ``expected_attainment`` x win(d) x its value per
+    deal relative to list, (1 - d) for bookings and contract value, and for margin
+    (margin share - d) / margin share (a discount comes off the margin whole). A plan
+    paid on margin therefore settles on a shallower discount than one paid on bookings
+    (the payout tables price margin as bookings x ``gross_margin`` all the same)."""
+
+    enabled: bool = True
+    default: Rate = Field(default=0.0, description="Discount of AEs ignoring the plan.")
+    curve: tuple[DiscountPoint, ...] = DEFAULT_DISCOUNT_CURVE
+
+
+class Timing(Section):
+    """Deal timing near period ends (AE teams). Assumption: a won deal due within
+    ``pull_window`` after a pay period ends is pulled in to close on the period's last
+    day, with chance ``pull_probability``, when it adds more to its AE's pay in the
+    ending period (an accelerator tier or the threshold within reach) than it is
+    expected to add in the next, where the AE expects ``expected_attainment`` give or
+    take ``spread`` (a coefficient of variation); once an AE has reached the cap, a won
+    deal due within ``push_window`` before the period end is pushed to the next period's
+    first day, with chance ``push_probability``. The AE's work on a moved deal ends when
+    it would have; only the day it is booked moves."""
+
+    enabled: bool = True
+    pull_window: DurationValue = Duration(2, "week")
+    pull_probability: Rate = 0.5
+    push_window: DurationValue = Duration(30, "day")
+    push_probability: Rate = 0.5
+    spread: Rate = Field(default=0.3, description="How uncertain AEs are of the next "
+                                                  "period's attainment (its CV).")
+
+
+class EffortPoint(Section):
+    """At an expected ``attainment`` of quota, reps work at ``effort`` (1: as today)."""
+
+    attainment: Percent
+    effort: float = Field(ge=0, le=2)
+
+
+DEFAULT_EFFORT_CURVE = (
+    EffortPoint(attainment=0.3, effort=0.7),
+    EffortPoint(attainment=0.8, effort=1.0),
+    EffortPoint(attainment=1.3, effort=1.0),
+    EffortPoint(attainment=2.0, effort=0.85),
+)
+"""Goal difficulty: full effort for a quota that looks reachable with a stretch (80%
+to 130% expected attainment), less for one out of reach or one met without trying."""
+
+
+class Effort(Section):
+    """Effort against quota difficulty (SDR and AE teams; off by default). Assumption:
+    effort follows ``curve`` (linear between its points) at the ``expected_attainment``
+    of the behaviour settings, and scales the meeting chance (SDR) or the win chance
+    (AE) of the whole team."""
+
+    enabled: bool = True
+    curve: tuple[EffortPoint, ...] = DEFAULT_EFFORT_CURVE
+
+
+class Behaviour(Section):
+    """How reps respond to their plan (``behaviour:`` in a plan). Every lever is off
+    unless written; ``rationality`` blends the plan's best response with what reps do
+    without a plan: chosen = default + rationality x (best - default)."""
+
+    rationality: Rate = Field(default=1.0, description="0: reps ignore the plan, 1: they "
+                                                       "choose what pays them most.")
+    expected_attainment: Percent = Field(
+        default=1.0, description="Attainment reps expect on their count and revenue "
+                                 "measures as they work today.")
+    grid: int = Field(default=21, ge=2, le=1001,
+                      description="Choices considered between the curve's first and "
+                                  "last point.")
+    strictness: Strictness | None = None
+    discounting: Discounting | None = None
+    timing: Timing | None = None
+    effort: Effort | None = None
+
+    def lever(self, name: str) -> Any:
+        """The settings of lever ``name`` when it is on, else None.
+
+        >>> Behaviour(timing=Timing(enabled=False)).lever("timing") is None
+        True
+        """
+        settings = getattr(self, name)
+        return settings if settings is not None and settings.enabled else None
+
+
 class CompensationPlan(Section):
     """A team's compensation plan (see the module docstring)."""
 
@@ -219,6 +379,8 @@ class CompensationPlan(Section):
     clawback: Clawback | None = None
     draw: Draw | None = None
     expansion_credit: ExpansionCredit | None = None
+    behaviour: Behaviour | None = Field(default=None, description="How reps respond to "
+                                                                  "the plan (off: cost only).")
 
     @property
     def variable_per_year(self) -> float:
@@ -261,6 +423,75 @@ def curve_problems(path: tuple[str | int, ...], curve: PayoutCurve) -> list[Prob
             problems.append(Problem((*path, "cap"),
                                     f"the cap of {curve.cap:.0%} is below target",
                                     "a cap limits pay above 100% attainment: give 100% or more"))
+    return problems
+
+
+AE_REVENUE_MEASURES = ("bookings", "margin", "contract_value")
+"""An AE plan's measures paid on the value of won deals: what discounting and deal
+timing respond to."""
+LEVER_KINDS: dict[str, tuple[str, ...]] = {
+    "strictness": ("sdr",), "discounting": ("ae",), "timing": ("ae",), "effort": ("sdr", "ae")}
+"""The team kinds each behaviour lever applies to."""
+
+
+def _points_problems(path: tuple[str | int, ...], keys: list[float], what: str,
+                     curve: str = "") -> list[Problem]:
+    if len(keys) < 2:
+        return [Problem(path, f"the {curve or what} curve needs at least two points",
+                        "give the two ends of the trade-off, e.g. the loosest and the "
+                        "strictest")]
+    return [Problem((*path, index), f"the point at {key:.0%} is out of order",
+                    f"list the points in increasing order of {what}")
+            for index, (before, key) in enumerate(pairwise(keys), start=1)
+            if key <= before]
+
+
+def behaviour_problems(path: tuple[str | int, ...], plan: CompensationPlan, kind: str
+                       ) -> list[Problem]:
+    """What makes a plan's ``behaviour:`` impossible, each at the path it concerns."""
+    behaviour = plan.behaviour
+    if behaviour is None:
+        return []
+    problems: list[Problem] = []
+    for lever, kinds in LEVER_KINDS.items():
+        if getattr(behaviour, lever) is not None and kind not in kinds:
+            problems.append(Problem((*path, lever), f"'{lever}' does not apply to a team "
+                                                    f"of kind {kind}",
+                                    f"it applies to teams of kind {' or '.join(kinds)}"))
+    strictness = behaviour.strictness
+    if strictness is not None and kind == "sdr":
+        keys = [point.strictness for point in strictness.curve]
+        problems += _points_problems((*path, "strictness", "curve"), keys, "strictness")
+        if keys and not keys[0] <= strictness.default <= keys[-1]:
+            problems.append(Problem((*path, "strictness", "default"),
+                                    f"the default strictness of {strictness.default:.0%} is "
+                                    "outside the curve", f"give one from {keys[0]:.0%} to "
+                                                          f"{keys[-1]:.0%}"))
+    discounting = behaviour.discounting
+    if discounting is not None and kind == "ae":
+        keys = [point.discount for point in discounting.curve]
+        problems += _points_problems((*path, "discounting", "curve"), keys, "discount")
+        if keys and not keys[0] <= discounting.default <= keys[-1]:
+            problems.append(Problem((*path, "discounting", "default"),
+                                    f"the default discount of {discounting.default:.0%} is "
+                                    "outside the curve", f"give one from {keys[0]:.0%} to "
+                                                          f"{keys[-1]:.0%}"))
+        if keys and keys[-1] >= 1:
+            problems.append(Problem((*path, "discounting", "curve", len(keys) - 1),
+                                    "a discount of 100% gives the deal away",
+                                    "keep discounts below 100%"))
+        margin = plan.measures.get("margin")
+        if margin is not None and margin.gross_margin is not None and keys \
+                and keys[-1] >= margin.gross_margin:
+            problems.append(Problem((*path, "discounting", "curve", len(keys) - 1),
+                                    f"a discount of {keys[-1]:.0%} gives away the whole "
+                                    f"gross margin of {margin.gross_margin:.0%}",
+                                    "keep the deepest discount below the margin's "
+                                    "gross_margin"))
+    if behaviour.effort is not None:
+        keys = [point.attainment for point in behaviour.effort.curve]
+        problems += _points_problems((*path, "effort", "curve"), keys, "attainment",
+                                     "effort")
     return problems
 
 
@@ -322,4 +553,5 @@ def compensation_problems(scenario: Scenario) -> list[Problem]:
             problems.append(Problem((*path, "expansion_credit"),
                                     "only customer success teams share credit for expansion "
                                     "deals", "move it to the plan of a team of kind cs"))
+        problems += behaviour_problems((*path, "behaviour"), plan, kind.name)
     return problems
