@@ -31,7 +31,10 @@ every team with a quota in the measure, averaged over replications; the same def
 the report's bookings target) and P(company target met), with its Wilson interval.
 
 Replication ``k`` is the one ``salesim.run`` simulates with the same root seed, so the
-numbers agree with a run's (``ramped_share_at_quota_<team>``, ``--target``).
+numbers agree with a run's (``ramped_share_at_quota_<team>``, ``--target``). The quota
+is read off performance under the current quota: where reps respond to quota
+difficulty (a plan's ``effort`` lever), run the scenario again with the quota found to
+see the share it really gives.
 
 >>> import salesim
 >>> answer = salesim.quota("scenarios/minimal.yaml", "ae", share=0.5, confidence=0.8,
