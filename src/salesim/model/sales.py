@@ -482,8 +482,9 @@ class _AeState:
         # and ramp-month edges (the only times they change)
         self.capacity = [0.0] * len(roster)
         self.room = [0.0] * len(roster)
-        # (rep, time, committed hours per day, selling hours per day) at every change
-        self.time_log: list[tuple[int, float, float, float]] = []
+        # (rep, time, committed hours, selling hours, prospecting hours; per day) at
+        # every change
+        self.time_log: list[tuple[int, float, float, float, float]] = []
         if time is not None:
             self.full_capacity = time.hours_per_week(team.scenario.calendar) / 7
             self.per_deal_hours = time.per_deal.days * 24
@@ -590,9 +591,9 @@ class _AeState:
         self._leave(int(event.value or 0))
 
     def _prospecting(self) -> Generator[simpy.Event, Any, None]:
-        """Each chance to source an opportunity is taken with the chance the AE's spare
-        hours (selling hours minus those committed to deals) are of a fully ramped
-        AE's selling hours: the thinning of :meth:`SalesTeam._prospects`."""
+        """Each chance to source an opportunity is taken with the chance the AE's
+        prospecting hours now (:meth:`_prospecting_hours`) are of a fully ramped idle
+        AE's: the thinning of :meth:`SalesTeam._prospects`."""
         env = self.env
         prospects = self.prospects
         assert prospects is not None
@@ -604,19 +605,31 @@ class _AeState:
             rep = reps[offset]
             if not self.hired[rep] <= env.now < self.left[rep]:
                 continue
-            spare = max(self.capacity[rep] - self.hours[rep], 0.0)
-            if accept[offset] * prospects.full < spare:
+            if accept[offset] * prospects.full * prospects.share < self._prospecting_hours(rep):
                 index = self.opening_end + offset
                 self._assign(index, rep, self._plan(index, rep))
 
+    def _prospecting_hours(self, rep: int) -> float:
+        """Hours per day ``rep`` spends prospecting now: the share of the spare ones
+        (selling hours minus those committed to deals), none while at the open-deal
+        limit under ``wait`` (no deal may be added)."""
+        prospects = self.prospects
+        if prospects is None or (self.limit is not None and self.wait_policy
+                                 and self.load[rep] >= self.limit):
+            return 0.0
+        return prospects.share * max(self.capacity[rep] - self.hours[rep], 0.0)
+
+    def _log_time(self, rep: int) -> None:
+        self.time_log.append((rep, self.env.now, self.hours[rep], self.capacity[rep],
+                              self._prospecting_hours(rep)))
+
     def selling_time(self) -> SellingTime:
         """Each AE's hours per calendar day while employed: available, committed to
-        deals, and spent prospecting (``share`` of the spare ones)."""
-        share = self.prospects.share if self.prospects is not None else 0.0
+        deals, and spent prospecting (:meth:`_prospecting_hours`)."""
         horizon = float(self.team.horizon)
         days = int(math.ceil(horizon))
         edges = np.minimum(np.arange(days + 1, dtype=float), horizon)
-        log = np.array(self.time_log, dtype=float).reshape(-1, 4)
+        log = np.array(self.time_log, dtype=float).reshape(-1, 5)
         order = np.argsort(log[:, 0], kind="stable")
         log = log[order]
         parts: list[np.ndarray] = []
@@ -628,7 +641,7 @@ class _AeState:
             at = np.clip(np.append(rows[:, 1], horizon), begin, end)
             deals = np.maximum(rows[:, 2], 0.0)
             available = rows[:, 3]
-            spare = share * np.maximum(available - deals, 0.0)
+            spare = rows[:, 4]
             columns = [np.full(days, float(rep)), np.arange(days, dtype=float)]
             for level in (available, deals, spare):
                 cumulative = np.concatenate([[0.0], np.cumsum(level * np.diff(at))])
@@ -686,7 +699,7 @@ class _AeState:
         capacity = self.full_capacity * self.team.roster.productivity(rep, at)
         self.capacity[rep] = capacity
         self.room[rep] = self.max_utilisation * capacity
-        self.time_log.append((rep, self.env.now, self.hours[rep], capacity))
+        self._log_time(rep)
 
     def _on_ramp(self, event: simpy.Event) -> None:
         """``rep`` moves to its next ramp month: more hours, maybe room for waiting deals."""
@@ -872,7 +885,7 @@ class _AeState:
         self.hours[rep] += self.rate[index]
         self.open_by_rep[rep].add(index)
         if self.timed:
-            self.time_log.append((rep, self.env.now, self.hours[rep], self.capacity[rep]))
+            self._log_time(rep)
 
     def release(self, index: int) -> None:
         """Opportunity ``index`` closes: its owner (if any) has one slot more."""
@@ -884,7 +897,7 @@ class _AeState:
             self.load[rep] -= 1
             self.hours[rep] -= self.rate[index]
             if self.timed:
-                self.time_log.append((rep, self.env.now, self.hours[rep], self.capacity[rep]))
+                self._log_time(rep)
         self._dispatch()
 
     def _leave(self, rep: int) -> None:
@@ -897,7 +910,7 @@ class _AeState:
         self.load[rep] = 0
         self.hours[rep] = 0.0
         if self.timed:
-            self.time_log.append((rep, self.env.now, 0.0, self.capacity[rep]))
+            self._log_time(rep)
         for index in moving:
             new_owner = self._least_loaded(index)  # the leaver is no longer active
             if new_owner is None:
