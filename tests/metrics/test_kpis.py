@@ -466,3 +466,22 @@ def test_retention_per_year_and_trailing_twelve_months_rows():
     assert numbers["nrr"] == 0
     assert numbers["logo_churn_rate"] == 1
     assert kpi(table, "nrr_ttm", "total") == kpi(table, "nrr", "total") == 0
+
+
+def test_self_sourced_deals_are_a_channel_of_their_own():
+    """Opportunities an AE sourced (no lead, channel ``self_sourced``) count in the
+    AE's bookings and in a ``self_sourced`` channel row; lead metrics do not move."""
+    sourced = {"opportunity_id": 5, "lead_id": -1, "ae_id": 20, "channel": "self_sourced",
+               "created_at": "2027-04-20 10:00", "status": "won",
+               "closed_at": "2027-05-25 10:00", "amount": 50_000.0}
+    book = records(leads=LEADS, opportunities=[*OPPORTUNITIES, sourced], reps=REPS,
+                   activities=ACTIVITIES, subscriptions=SUBSCRIPTIONS,
+                   subscription_events=EVENTS)
+    table = kpi_table(book, PLAN)
+    assert kpi(table, "opportunities", "2027-04") == 3
+    assert kpi(table, "opportunities", "2027-04", channel="self_sourced") == 1
+    assert kpi(table, "bookings", "2027-05", channel="self_sourced") == 50_000
+    assert kpi(table, "bookings", "2027-05", role="ae", rep_id=20) == 62_000
+    assert kpi(table, "win_rate", "total", channel="web") == pytest.approx(0.5)
+    assert kpi(table, "leads", "2027-03") == 4
+    assert rows(table, metric="leads", channel="self_sourced").empty
