@@ -242,7 +242,8 @@ def test_prospecting_names_existing_segments_and_keeps_its_channel_name() -> Non
     assert caught.value.issues[0].path == "channels.self_sourced"
     text = edited({14: "  headcount: 3\n" + prospect % "share: 50%"})
     time = loads_scenario(text).ae.time
-    assert time is not None and time.prospecting is not None
+    assert time is not None
+    assert time.prospecting is not None
     assert time.prospecting.share == 0.5
     assert time.prospecting.opportunities_per_hour == 0.05
 

@@ -627,7 +627,7 @@ class _AeState:
         """Each AE's hours per calendar day while employed: available, committed to
         deals, and spent prospecting (:meth:`_prospecting_hours`)."""
         horizon = float(self.team.horizon)
-        days = int(math.ceil(horizon))
+        days = math.ceil(horizon)
         edges = np.minimum(np.arange(days + 1, dtype=float), horizon)
         log = np.array(self.time_log, dtype=float).reshape(-1, 5)
         order = np.argsort(log[:, 0], kind="stable")

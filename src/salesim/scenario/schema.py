@@ -979,10 +979,11 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
             problems += _time_problems((*team_path, "time"), ae.time, list(ae.stages))
             prospecting = ae.time.prospecting
             if prospecting is not None and prospecting.segment_mix is not None:
-                path = (*team_path, "time", "prospecting", "segment_mix")
-                problems += unknown_names(path, list(prospecting.segment_mix), segments,
+                mix_path = (*team_path, "time", "prospecting", "segment_mix")
+                problems += unknown_names(mix_path, list(prospecting.segment_mix), segments,
                                           "segments")
-                if (p := share_problem(path, prospecting.segment_mix, "segment_mix shares")):
+                if (p := share_problem(mix_path, prospecting.segment_mix,
+                                       "segment_mix shares")):
                     problems.append(p)
             if prospecting is not None and SELF_SOURCED in scenario.channels:
                 problems.append(Problem(("channels", SELF_SOURCED),
