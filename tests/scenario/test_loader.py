@@ -62,7 +62,7 @@ def test_japanese_example_extends_the_reference() -> None:
     assert duration is not None
     assert duration.lognormal is not None
     assert duration.lognormal.median == Duration(5, "business_day")
-    assert scenario.sdr.handle_time.sampler().mean == pytest.approx(12 / 1440)
+    assert scenario.sdr.handle_time.sampler().mean == pytest.approx(24 / 1440)
     assert scenario.calendar.working_hours.start_hour == 9
     # inherited unchanged from the base
     assert scenario.ae == reference.ae
