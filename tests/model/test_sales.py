@@ -446,14 +446,14 @@ def test_more_aes_never_lower_mean_bookings(headcount: int, more: int, leads: in
 # ----------------------------------------------------------------------------- prospecting
 
 
-def prospecting(rate: float, share: float, headcount: int, leads: float, **time: Any
-                ) -> salesim.Records:
+def prospecting(rate: float, share: float, headcount: int, leads: float,
+                policy: str = "degrade") -> salesim.Records:
     """AEs with 14 selling hours a week (2 a day) on one-stage 10-day deals taking
     ``1 h + 3 h`` each, prospecting ``share`` of their spare hours at ``rate``."""
     ae = timed({"selling_hours_per_week": 14, "first_meeting": "1 h", "per_stage": "3 h",
                 "per_deal": "0 h", "win_rate_elasticity": 0, "cycle_elasticity": 0,
-                "prospecting": {"opportunities_per_hour": rate, "share": share}, **time},
-               headcount=headcount, over_capacity="degrade")
+                "prospecting": {"opportunities_per_hour": rate, "share": share}},
+               headcount=headcount, over_capacity=policy)
     return run(ae, leads_per_month=leads)
 
 
@@ -496,6 +496,12 @@ def test_an_overloaded_team_sources_next_to_nothing() -> None:
     hours = busy.selling_time
     assert hours["deal_hours"].sum() > 3 * hours["available_hours"].sum()
     assert hours["prospecting_hours"].sum() < 1e-3 * hours["available_hours"].sum()
+    # under wait, the hours a full AE has left (less than a deal's) go to the deals
+    # waiting for them, not to prospecting
+    waiting = prospecting(0.2, 0.5, headcount=2, leads=300, policy="wait")
+    opportunities = waiting.opportunities
+    assert opportunities["assigned_at"].isna().sum() > 100  # a queue all year
+    assert (opportunities["channel"] == "self_sourced").sum() <= 2
 
 
 def test_prospecting_moves_no_other_draw() -> None:

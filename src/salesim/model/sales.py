@@ -462,6 +462,7 @@ class _AeState:
         self.new_count = n
         self.opening_end = n
         self.prospects: _Prospects | None = None
+        self.backlog = False  # whether opportunities wait for an AE (no prospecting then)
         self.first_stage = np.zeros(n, dtype=np.int64)
         self.opening_owner = np.zeros(0, dtype=np.int64)
         self.opening_entered = np.zeros(0)
@@ -611,11 +612,12 @@ class _AeState:
 
     def _prospecting_hours(self, rep: int) -> float:
         """Hours per day ``rep`` spends prospecting now: the share of the spare ones
-        (selling hours minus those committed to deals), none while at the open-deal
-        limit under ``wait`` (no deal may be added)."""
+        (selling hours minus those committed to deals); none while opportunities wait
+        for an AE (the time is not left over: they take it as soon as it frees up) or
+        while ``rep`` is at the open-deal limit under ``wait``."""
         prospects = self.prospects
-        if prospects is None or (self.limit is not None and self.wait_policy
-                                 and self.load[rep] >= self.limit):
+        if prospects is None or self.waiting or (
+                self.limit is not None and self.wait_policy and self.load[rep] >= self.limit):
             return 0.0
         return prospects.share * max(self.capacity[rep] - self.hours[rep], 0.0)
 
@@ -750,6 +752,14 @@ class _AeState:
             self._own(index, rep)
 
     def _dispatch(self) -> None:
+        self._dispatch_queue()
+        if self.prospects is not None and bool(self.waiting) != self.backlog:
+            # prospecting stops while inbound deals wait for an AE, and resumes after
+            self.backlog = bool(self.waiting)
+            for rep in range(len(self.hired)):
+                self._log_time(rep)
+
+    def _dispatch_queue(self) -> None:
         if self.orphans:
             self._adopt()
         if self.routing != "by_segment" and self.land is None:
