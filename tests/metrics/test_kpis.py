@@ -485,3 +485,21 @@ def test_self_sourced_deals_are_a_channel_of_their_own():
     assert kpi(table, "win_rate", "total", channel="web") == pytest.approx(0.5)
     assert kpi(table, "leads", "2027-03") == 4
     assert rows(table, metric="leads", channel="self_sourced").empty
+
+
+def test_ae_utilisation_and_prospecting_in_selling_hours():
+    """With AE selling time in the records, the AE utilisation KPI is hours on deals
+    plus prospecting over hours available, and ``prospecting_share`` shows the
+    prospecting part; without it there are no prospecting rows."""
+    hours = [{"rep_id": 20, "date": f"2027-03-{day:02d}", "available_hours": 4.0,
+              "deal_hours": 2.0, "prospecting_hours": 1.0} for day in range(1, 32)]
+    book = records(leads=LEADS, opportunities=OPPORTUNITIES, reps=REPS,
+                   activities=ACTIVITIES, selling_time=hours)
+    table = kpi_table(book, PLAN)
+    assert kpi(table, "utilisation", "2027-03", role="ae") == pytest.approx(0.75)
+    assert kpi(table, "prospecting_share", "2027-03", role="ae") == pytest.approx(0.25)
+    assert kpi(table, "prospecting_share", "2027-03", role="ae", team="ae") == \
+        pytest.approx(0.25)
+    assert rows(table, metric="prospecting_share", role="sdr").empty
+    assert rows(kpi_table(records(leads=LEADS, opportunities=OPPORTUNITIES, reps=REPS),
+                          PLAN), metric="prospecting_share").empty

@@ -123,6 +123,9 @@ class Stages:
     bases: list[str]
     columns: dict[str, np.ndarray]
     is_bottleneck: np.ndarray
+    prospecting_share: np.ndarray | None = None
+    """Hours spent prospecting / selling hours available, per period and unit (NaN for
+    units that log no selling time)."""
 
 
 Memo = dict[tuple[str, str, str], dict[str, np.ndarray]]
@@ -156,6 +159,7 @@ def bottleneck_arrays(records: Records, plan: Plan, work: Workforce,
     timed = set(hour_member.tolist())
     logged = set(member.tolist())
     columns: dict[str, list[np.ndarray]] = {c: [] for c in BOTTLENECK_COLUMNS[5:-1]}
+    prospecting: list[np.ndarray] = []
     bases = []
     for name, kind in units:
         busy = group_sum(act_periods[member == name], grid.size, busy_hours[member == name])
@@ -166,6 +170,8 @@ def bottleneck_arrays(records: Records, plan: Plan, work: Workforce,
                            for column, values in selling.items()}
         basis, values = _unit(records, plan, work, heads, name, kind, by_team, busy,
                               name in logged, memo, timed_hours)
+        prospecting.append(np.full(grid.size, np.nan) if timed_hours is None else divide(
+            timed_hours["prospecting_hours"], timed_hours["available_hours"]))
         bases.append(basis)
         for column, array in values.items():
             columns[column].append(np.asarray(array, dtype=float))
@@ -178,7 +184,8 @@ def bottleneck_arrays(records: Records, plan: Plan, work: Workforce,
         has_any = ~np.isnan(utilisation).all(axis=1)
         is_bottleneck[np.arange(grid.size)[has_any], peak[has_any]] = True
     return Stages([name for name, _ in units], [kind for _, kind in units], bases, stacked,
-                  is_bottleneck)
+                  is_bottleneck, np.stack(prospecting, axis=1) if prospecting
+                  else np.zeros((grid.size, 0)))
 
 
 def _unit(records: Records, plan: Plan, work: Workforce, heads: Heads, name: str, kind: str,
