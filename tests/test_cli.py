@@ -78,11 +78,11 @@ def test_validate_reference_prints_a_one_screen_summary(runner: CliRunner) -> No
                      "paid_search", "webinars", "content", "events", "partner_referrals",
                      "3,000", "headcount at start", "2027-04 +2", "2028-03 to 22",
                      "4 months", "linear over 5 months", "35% a year",
-                     "15 meetings/month", "550k/year", "30 open deals each",
+                     "23 meetings/month", "550k/year", "30 open deals each",
                      "60 accounts each", "win rate 17.5%"):
         assert expected in out, expected
     headcounts = next(line for line in out.splitlines() if "headcount at start" in line)
-    assert headcounts.split()[-3:] == ["12", "14", "17"]
+    assert headcounts.split()[-3:] == ["10", "14", "17"]
     assert result.stderr == ""
 
 
@@ -120,7 +120,7 @@ def test_validate_with_overrides(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     headcounts = next(line for line in result.stdout.splitlines()
                       if "headcount at start" in line)
-    assert headcounts.split()[-3:] == ["12", "24", "17"]
+    assert headcounts.split()[-3:] == ["10", "24", "17"]
     assert "2,800" in result.stdout  # 3,000 with webinars down from 600 to 400
 
 

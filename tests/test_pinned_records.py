@@ -50,25 +50,25 @@ PINS: dict[tuple[str, int], dict[str, str]] = {
         "subscription_events": "896b825caeeb4d71", "reps": "01c8f6b5487292b5",
         "activities": "34d77e5265d18b22"},
     ("reference", 1): {
-        "leads": "c015a56cabf5c58c", "opportunities": "52a0473693870e20",
-        "opportunity_stages": "67b6b28986032452", "subscriptions": "669b32e821c0b967",
-        "subscription_events": "a5cd9ecaba7a02be", "reps": "2dfdc1978bf700d1",
-        "activities": "ecb088892a301c69"},
+        "leads": "6ce405ea92751400", "opportunities": "5834a7c0e04ad485",
+        "opportunity_stages": "2fe9e6a2720fb073", "subscriptions": "afa78f233200a084",
+        "subscription_events": "e08c60573db1d504", "reps": "cf8ebea3158698b1",
+        "activities": "186e1dc15b46bb6a"},
     ("reference", 7): {
-        "leads": "839a7752fe86d1e9", "opportunities": "725028fb525d73e3",
-        "opportunity_stages": "bdeebb7797473433", "subscriptions": "d67257a0250b4508",
-        "subscription_events": "5f5ed0d85b13a737", "reps": "1f88a7069737d7b8",
-        "activities": "66b2036af6f1479c"},
+        "leads": "4b5b790df2cddac1", "opportunities": "6890c42c8767710a",
+        "opportunity_stages": "6ed9568f1e6ee2ea", "subscriptions": "fd111304e273b17c",
+        "subscription_events": "a2c88a6ac0d353a2", "reps": "be904edf7485160a",
+        "activities": "89a08c2338a999f9"},
     ("japanese_example", 1): {
-        "leads": "7e52d94ef27ef241", "opportunities": "3cbbf1c0753bcb4e",
-        "opportunity_stages": "a10c6cc6b20fff0b", "subscriptions": "8529c8779831ec31",
-        "subscription_events": "28a9a88956e21f1a", "reps": "2a9b28d65358e937",
-        "activities": "5830bb5a3d33a8c2"},
+        "leads": "4bd7439789aa6ca6", "opportunities": "788f0921da8ef2b2",
+        "opportunity_stages": "df581d99b3e6d063", "subscriptions": "51ed6711089cd58d",
+        "subscription_events": "4f3dde42da9ef9a7", "reps": "c608ec6439284cb6",
+        "activities": "5fa4af4c1fecaa3a"},
     ("japanese_example", 7): {
-        "leads": "79d4ac78a6f60a36", "opportunities": "18c5f7a8691dcfc1",
-        "opportunity_stages": "62ecab4847cd6a40", "subscriptions": "f8bcf51b062137ab",
-        "subscription_events": "f8502c3a230e4659", "reps": "fe319f23fd36ce58",
-        "activities": "c62a360a5320f20a"},
+        "leads": "545677783dfd6bce", "opportunities": "10a1a0e8264064f0",
+        "opportunity_stages": "6a54068dfca77345", "subscriptions": "2b631d7c164c9257",
+        "subscription_events": "d18a883d6e162116", "reps": "1fa8a09a4182cfe6",
+        "activities": "38863092a946c3e7"},
 }
 
 

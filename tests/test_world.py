@@ -154,3 +154,34 @@ def test_compensation_plans_change_cost_only_and_add_the_payouts() -> None:
     assert (payouts.loc[payouts["team"] == "sdr", "spif"] > 0).any()  # the March SPIF
     sdr = paid.payout_measures.loc[paid.payout_measures["team"] == "sdr"]
     assert set(sdr["measure"]) == {"meetings_held", "valid_meeting_rate", "sourced_revenue"}
+
+
+def test_self_sourced_and_day_one_opportunities_have_no_lead_and_keep_their_channels() -> None:
+    """Opportunities without a lead, those open on day one and those AEs source by
+    prospecting, each get an id of their own after the ones from leads, lead id -1,
+    and the channel the record contract gives them (empty; ``self_sourced``), down to
+    their customers."""
+    from tests.model.builders import EVERY_LEAD_AN_OPPORTUNITY, build
+
+    scenario = build(EVERY_LEAD_AN_OPPORTUNITY, {
+        "channels": {"web": {"leads_per_month": 20}},
+        "ae": {"headcount": 3, "stages": {"deal": {"conversion": 0.6, "duration": "2 weeks"}},
+               "time": {"selling_hours_per_week": 20, "prospecting": {
+                   "opportunities_per_hour": 0.05}}},
+        "start_state": {"open_opportunities": {"count": 12}}})
+    records = salesim.simulate(scenario, seed=3)
+    opportunities = records.opportunities
+    assert opportunities["opportunity_id"].is_unique
+    no_lead = opportunities[opportunities["lead_id"] == -1]
+    sourced = no_lead["channel"] == "self_sourced"
+    assert (~sourced).sum() == 12
+    assert no_lead.loc[~sourced.to_numpy(), "channel"].isna().all()
+    assert sourced.sum() > 10
+    from_leads = opportunities[opportunities["lead_id"] >= 0]
+    assert from_leads["opportunity_id"].max() < no_lead["opportunity_id"].min()
+    subscriptions = records.subscriptions.merge(
+        opportunities[["opportunity_id", "channel"]], on="opportunity_id",
+        suffixes=("", "_deal"))
+    assert (subscriptions["channel"].astype(object).fillna("").to_numpy()
+            == subscriptions["channel_deal"].astype(object).fillna("").to_numpy()).all()
+    assert (subscriptions["channel"] == "self_sourced").any()

@@ -70,6 +70,16 @@ Tables
 ``payout_measures``
     Per rep, pay period and measure: ``actual``, ``target`` (ramped for new hires),
     ``attainment`` and the ``payout`` it earned.
+``selling_time``
+    Per AE of a team with the time model (``ae.time``), per calendar day employed:
+    ``available_hours`` (selling hours, ramp-scaled; a week's selling hours spread
+    over its seven days), ``deal_hours`` (committed to the AE's open deals) and
+    ``prospecting_hours`` (the prospecting share of the hours left over). Empty
+    without the time model; AE utilisation in hours is read from it.
+
+Opportunities without a lead have ``lead_id`` -1: those open on the first day
+(``start_state``, empty ``channel``) and those an AE sourced by prospecting
+(``channel`` ``self_sourced``, owned by the AE who sourced them from creation).
 
 Every work table names the team that worked the row (``team``: the SDR team of a
 lead, the AE team of an opportunity, the CS team of a subscription; reps carry
@@ -156,6 +166,10 @@ COLUMNS: dict[str, dict[str, str]] = {
         "measure": "category", "actual": "float64", "target": "float64",
         "attainment": "float64", "payout": "float64",
     },
+    "selling_time": {
+        "rep_id": "int64", "date": "datetime64[ns]", "available_hours": "float64",
+        "deal_hours": "float64", "prospecting_hours": "float64",
+    },
 }
 
 OPTIONAL_COLUMNS: dict[str, dict[str, str | int | None]] = {
@@ -168,9 +182,10 @@ OPTIONAL_COLUMNS: dict[str, dict[str, str | int | None]] = {
 the value they take: the team named after the kind (one team of each kind), no
 account, no territory; a rep's team defaults to their role."""
 
-OPTIONAL_TABLES = ("accounts", "territories", "payouts", "payout_measures")
+OPTIONAL_TABLES = ("accounts", "territories", "payouts", "payout_measures", "selling_time")
 """Tables a set of records may lack: a scenario without an account universe has no
-accounts or territories, one without compensation plans no payouts."""
+accounts or territories, one without compensation plans no payouts, one without the
+AE time model no selling time."""
 
 LEAD_STATUSES = ("open", "converted", "nurture", "closed")
 LEAD_REASONS = ("", "not_ready", "unreached", "declined", "no_show", "invalid", "stale")
@@ -194,6 +209,7 @@ class Records:
     territories: pd.DataFrame = field(default_factory=lambda: empty_table("territories"))
     payouts: pd.DataFrame = field(default_factory=lambda: empty_table("payouts"))
     payout_measures: pd.DataFrame = field(default_factory=lambda: empty_table("payout_measures"))
+    selling_time: pd.DataFrame = field(default_factory=lambda: empty_table("selling_time"))
     start: dt.date = dt.date(2000, 1, 1)
     end: dt.date = dt.date(2000, 1, 1)
     seed: int = 0

@@ -60,7 +60,7 @@ from salesim.records import (
     Records,
     conform,
 )
-from salesim.scenario.schema import AE, CS, SDR, Scenario, Team
+from salesim.scenario.schema import AE, CS, SDR, SELF_SOURCED, Scenario, Team
 from salesim.scenario.uncertain import INFO_PREFIX, realise_with_values
 
 _NS_PER_DAY = 86_400 * 10**9
@@ -165,6 +165,7 @@ def simulate(scenario: Scenario, seed: int = 0, assumption_seed: int | None = No
     work = _work_table(lead_table, begin, leads)
     sales = _field_sales(scenario, rosters, streams, leads, lead_table, meetings, sdr_names,
                          world, begin)
+    work = _with_sourced(work, sales, leads)
     won = _won_deals(sales)
     ae_names = tuple(result.name for result in sales)
     customers = _customer_success(scenario, rosters, streams, leads, work, won, ae_names,
@@ -179,6 +180,8 @@ def simulate(scenario: Scenario, seed: int = 0, assumption_seed: int | None = No
         "reps": _rep_table(rosters, start, {r.name: r.team.rep_segment_names() for r in sales}),
         "activities": _activity_table(desks, book, calendar, start),
     }
+    if any(result.team.selling_time is not None for result in sales):
+        tables["selling_time"] = _selling_time_table(sales, rosters, start)
     if world is not None:
         tables.update(_account_tables(world, tables, sales, rosters, start))
     if any(team.compensation is not None for team in organisation.values()):
@@ -338,6 +341,8 @@ def _field_sales(scenario: Scenario, rosters: dict[str, Roster], streams: Random
     lead_ids = lead_table["lead_id"].to_numpy(dtype=np.int64)
     results = []
     opened = 0  # opportunities open on day one so far (they follow the new ones)
+    sourced = 0  # self-sourced opportunities so far (they follow those open on day one)
+    all_opening = sum(len(p) for p in begin.pipeline.values()) if begin is not None else 0
     for index, (name, team) in enumerate(teams.items()):
         assert isinstance(team, AE)
         position = np.flatnonzero(taken == index)
@@ -352,6 +357,13 @@ def _field_sales(scenario: Scenario, rosters: dict[str, Roster], streams: Random
                                   len(lead_table) + extra)
         position = np.concatenate([position, len(meetings) + extra])
         opened += count
+        if opportunities.sourced:
+            # self-sourced opportunities: their own rows of the work table, after the
+            # rows of every opportunity open on day one
+            own = all_opening + sourced + np.arange(opportunities.sourced, dtype=np.int64)
+            opportunities.lead_row[-opportunities.sourced:] = len(lead_table) + own
+            position = np.concatenate([position, len(meetings) + own])
+            sourced += opportunities.sourced
         results.append(_SalesResult(name, sales, position, opportunities))
     return results
 
@@ -377,12 +389,36 @@ def _work_table(lead_table: pd.DataFrame, begin: Start, leads: NewLeads) -> pd.D
     return pd.concat([table, extra], ignore_index=True)
 
 
+def _with_sourced(work: pd.DataFrame, sales: list[_SalesResult], leads: NewLeads
+                  ) -> pd.DataFrame:
+    """The work table with one row more per self-sourced opportunity (no lead: id -1,
+    channel ``self_sourced``, no score), in AE team order, keyed after the rows of the
+    opportunities open on day one."""
+    parts = [result.opportunities for result in sales if result.opportunities.sourced]
+    if not parts:
+        return work
+    codes = np.concatenate([opps.segment[-opps.sourced:] for opps in parts])
+    m = len(codes)
+    channels = (*leads.channel_names, SELF_SOURCED)
+    first_key = int(work["key"].max()) + 1 if len(work) else 1
+    extra = pd.DataFrame({
+        "lead_id": np.full(m, -1, dtype=np.int64),
+        "channel": _coded(np.full(m, len(channels) - 1), channels),
+        "segment": _coded(codes, leads.segment_names),
+        "score": np.full(m, np.nan),
+        "key": max(first_key, len(leads) + 1) + np.arange(m, dtype=np.int64),
+    })
+    work = work.copy()
+    work["channel"] = work["channel"].cat.set_categories(list(channels))
+    return pd.concat([work, extra], ignore_index=True)
+
+
 def _work_attributes(lead_table: pd.DataFrame, leads: NewLeads, rows: np.ndarray,
                      world: AccountWorld | None) -> dict[str, Attribute]:
     """What routing rules may test about the work from lead rows ``rows``."""
     attributes = {
         "channel": Attribute(lead_table["channel"].cat.codes.to_numpy()[rows],
-                             leads.channel_names),
+                             tuple(lead_table["channel"].cat.categories)),
         "segment": Attribute(lead_table["segment"].cat.codes.to_numpy()[rows],
                              leads.segment_names),
     }
@@ -694,7 +730,8 @@ def _subscription_tables(served: list[_ServedCustomers], sales: list[_SalesResul
             segment = pd.concat([pd.Series(_coded(book.segment, new_leads.segment_names)),
                                  segment], ignore_index=True)
             channel = pd.concat([pd.Series(_coded(np.full(existing, -1),
-                                                  new_leads.channel_names)), channel],
+                                                  tuple(leads["channel"].cat.categories))),
+                                 channel],
                                 ignore_index=True)
         churned = np.asarray(customers.churned_at, dtype=float)
         frames.append(pd.DataFrame({
@@ -763,6 +800,27 @@ def _rep_table(rosters: dict[str, Roster], start: dt.date,
     table["origin"] = _categorical(table["origin"], ("initial", "plan", "backfill"))
     table["team"] = _categorical(table["team"], tuple(rosters))
     return _timestamps(table, start)
+
+
+def _selling_time_table(sales: list[_SalesResult], rosters: dict[str, Roster],
+                        start: dt.date) -> pd.DataFrame:
+    """Per AE of a team with the time model, per calendar day employed: selling hours
+    available, committed to deals and spent prospecting."""
+    frames = []
+    for result in sales:
+        hours = result.team.selling_time
+        if hours is None:
+            continue
+        frames.append(pd.DataFrame({
+            "rep_id": rosters[result.name].rep_ids[hours.rep].astype(np.int64),
+            "date": hours.day.astype(float),
+            "available_hours": hours.available,
+            "deal_hours": hours.deals,
+            "prospecting_hours": hours.prospecting,
+        }))
+    table = pd.concat(frames, ignore_index=True).sort_values(["rep_id", "date"],
+                                                             kind="stable")
+    return _timestamps(table.reset_index(drop=True), start)
 
 
 def _activity_table(desks: list[SdrDesk], book: LeadBook, calendar: WorkCalendar,

@@ -28,11 +28,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "reps": {"origin": "initial", "ramp_months": 0, "skill": 1.0, "segment": "",
              "annual_cost": np.nan},
     "activities": {"attempts": 0, "contacts": 0, "meetings_held": 0, "busy_hours": 0.0},
+    "selling_time": {"available_hours": 0.0, "deal_hours": 0.0, "prospecting_hours": 0.0},
 }
 ID_COLUMNS = {"leads": "lead_id", "opportunities": "opportunity_id",
               "opportunity_stages": "opportunity_id", "subscriptions": "subscription_id",
               "subscription_events": "subscription_id", "reps": "rep_id",
-              "activities": "rep_id"}
+              "activities": "rep_id", "selling_time": "rep_id"}
 
 
 def table(name: str, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

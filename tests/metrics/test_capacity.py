@@ -106,3 +106,31 @@ def test_no_capacity_and_no_activities_leave_utilisation_undefined():
 
 def test_one_bottleneck_per_period(view):
     assert (view.groupby(level="period")["is_bottleneck"].sum() == 1).all()
+
+
+SELLING_TIME = [
+    # AE 3 in January: 4 selling hours a day, 3 on deals, half an hour prospecting
+    *({"rep_id": 3, "date": f"2027-01-{day:02d}", "available_hours": 4.0, "deal_hours": 3.0,
+       "prospecting_hours": 0.5} for day in range(1, 32)),
+    # and on 1 February overloaded: 6 hours of deals on 4 available, no prospecting
+    {"rep_id": 3, "date": "2027-02-01", "available_hours": 4.0, "deal_hours": 6.0,
+     "prospecting_hours": 0.0},
+]
+
+
+def test_ae_utilisation_is_in_hours_when_aes_log_selling_time():
+    """With the time model the records hold AE selling hours: utilisation is hours on
+    deals plus prospecting over hours available, whatever the plan's capacity per head."""
+    recs = records(reps=REPS, activities=ACTIVITIES, opportunities=OPPORTUNITIES, leads=LEADS,
+                   subscriptions=SUBSCRIPTIONS, selling_time=SELLING_TIME)
+    view = bottlenecks(recs, PLAN).set_index(["period", "stage", "team"])
+    jan = view.loc[("2027-01", "ae", "")]
+    assert jan["basis"] == "selling_hours"
+    assert jan["work"] == pytest.approx(31 * 3.5)
+    assert jan["capacity"] == pytest.approx(31 * 4)
+    assert jan["utilisation"] == pytest.approx(3.5 / 4)
+    assert view.loc[("2027-02", "ae", ""), "utilisation"] == pytest.approx(6 / 4)
+    assert view.loc[("2027-01", "ae", "ae"), "utilisation"] == pytest.approx(3.5 / 4)
+    # the other stages keep their bases
+    assert view.loc[("2027-01", "sdr", ""), "basis"] == "busy_hours"
+    assert view.loc[("2027-01", "cs", ""), "basis"] == "accounts"

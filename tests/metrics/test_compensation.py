@@ -168,6 +168,22 @@ def test_an_sdr_plan_weighted_6_3_1_and_credited_with_the_revenue_of_their_meeti
     assert revenue.loc[pd.Timestamp("2027-04-01"), "actual"] == pytest.approx(50_000)
 
 
+def test_a_self_sourced_deal_credits_its_ae_and_no_sdr() -> None:
+    """A deal an AE sourced by prospecting has no lead (``lead_id`` -1): the SDR's
+    sourced revenue leaves it out, the AE's bookings count it."""
+    book = sdr_book(27, 36, "2027-03-20")
+    opportunities = pd.concat([book.opportunities, records(opportunities=[
+        won(2, 80_000, "2027-03-25", lead_id=-1, channel="self_sourced",
+            opportunity_id=2)]).opportunities], ignore_index=True)
+    book = Records(**{**book.tables(), "opportunities": opportunities}, start=book.start,
+                   end=book.end)
+    _, measures = pay(book, sdr=sdr_plan(), ae=ae_plan())
+    q1 = measures.loc[measures["period_start"] == pd.Timestamp("2027-01-01")]
+    by_rep = q1.set_index(["rep_id", "measure"])["actual"]
+    assert by_rep[(1, "sourced_revenue")] == pytest.approx(50_000)
+    assert by_rep[(2, "bookings")] == pytest.approx(130_000)
+
+
 def test_a_spif_pays_per_event_inside_its_window() -> None:
     spif = [{"event": "valid_meeting", "amount": 40, "start": "2027-02-01",
              "end": "2027-02-03"}]

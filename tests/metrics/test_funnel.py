@@ -206,3 +206,19 @@ def test_cohort_counts_never_increase_down_the_funnel(rows):
     wide = cohort.pivot_table(index=["period", "channel"], columns="stage_index",
                               values="count")
     assert (np.diff(wide.to_numpy(), axis=1) <= 0).all()
+
+
+def test_self_sourced_opportunities_count_in_their_period_not_in_any_lead_cohort():
+    """An opportunity an AE sourced has no lead (``lead_id`` -1): the period funnel
+    counts it under its ``self_sourced`` channel, the lead cohorts leave it out."""
+    sourced = {"opportunity_id": 3, "lead_id": -1, "channel": "self_sourced",
+               "created_at": "2027-03-20 10:00", "assigned_at": "2027-03-20 10:00",
+               "status": "won", "closed_at": "2027-05-02 10:00", "amount": 30_000.0}
+    book = records(leads=LEADS, opportunities=[*OPPORTUNITIES, sourced])
+    plain = cohort_funnel(records(leads=LEADS, opportunities=OPPORTUNITIES))
+    pd.testing.assert_frame_equal(cohort_funnel(book), plain)
+    period = period_funnel(book, by=("channel",))
+    assert count(period, "2027-03", "opportunities", channel="self_sourced") == 1
+    assert count(period, "2027-05", "deals_won", channel="self_sourced") == 1
+    assert count(period, "2027-03", "leads", channel="self_sourced") == 0
+    assert count(period, "2027-05", "deals_won", channel="web") == 1

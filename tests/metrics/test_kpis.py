@@ -467,3 +467,40 @@ def test_retention_per_year_and_trailing_twelve_months_rows():
     assert numbers["nrr"] == 0
     assert numbers["logo_churn_rate"] == 1
     assert kpi(table, "nrr_ttm", "total") == kpi(table, "nrr", "total") == 0
+
+
+def test_self_sourced_deals_are_a_channel_of_their_own():
+    """Opportunities an AE sourced (no lead, channel ``self_sourced``) count in the
+    AE's bookings and in a ``self_sourced`` channel row; lead metrics do not move."""
+    sourced = {"opportunity_id": 5, "lead_id": -1, "ae_id": 20, "channel": "self_sourced",
+               "created_at": "2027-04-20 10:00", "status": "won",
+               "closed_at": "2027-05-25 10:00", "amount": 50_000.0}
+    book = records(leads=LEADS, opportunities=[*OPPORTUNITIES, sourced], reps=REPS,
+                   activities=ACTIVITIES, subscriptions=SUBSCRIPTIONS,
+                   subscription_events=EVENTS)
+    table = kpi_table(book, PLAN)
+    assert kpi(table, "opportunities", "2027-04") == 3
+    assert kpi(table, "opportunities", "2027-04", channel="self_sourced") == 1
+    assert kpi(table, "bookings", "2027-05", channel="self_sourced") == 50_000
+    assert kpi(table, "bookings", "2027-05", role="ae", rep_id=20) == 62_000
+    assert kpi(table, "win_rate", "total", channel="web") == pytest.approx(0.5)
+    assert kpi(table, "leads", "2027-03") == 4
+    assert rows(table, metric="leads", channel="self_sourced").empty
+
+
+def test_ae_utilisation_and_prospecting_in_selling_hours():
+    """With AE selling time in the records, the AE utilisation KPI is hours on deals
+    plus prospecting over hours available, and ``prospecting_share`` shows the
+    prospecting part; without it there are no prospecting rows."""
+    hours = [{"rep_id": 20, "date": f"2027-03-{day:02d}", "available_hours": 4.0,
+              "deal_hours": 2.0, "prospecting_hours": 1.0} for day in range(1, 32)]
+    book = records(leads=LEADS, opportunities=OPPORTUNITIES, reps=REPS,
+                   activities=ACTIVITIES, selling_time=hours)
+    table = kpi_table(book, PLAN)
+    assert kpi(table, "utilisation", "2027-03", role="ae") == pytest.approx(0.75)
+    assert kpi(table, "prospecting_share", "2027-03", role="ae") == pytest.approx(0.25)
+    assert kpi(table, "prospecting_share", "2027-03", role="ae", team="ae") == \
+        pytest.approx(0.25)
+    assert rows(table, metric="prospecting_share", role="sdr").empty
+    assert rows(kpi_table(records(leads=LEADS, opportunities=OPPORTUNITIES, reps=REPS),
+                          PLAN), metric="prospecting_share").empty

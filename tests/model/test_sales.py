@@ -441,3 +441,95 @@ def test_more_aes_never_lower_mean_bookings(headcount: int, more: int, leads: in
                      for s in range(1, 4)])
     error = gain.std(ddof=1) / math.sqrt(len(gain))
     assert gain.mean() >= -Z * error - 1e-6, gain
+
+
+# ----------------------------------------------------------------------------- prospecting
+
+
+def prospecting(rate: float, share: float, headcount: int, leads: float,
+                policy: str = "degrade") -> salesim.Records:
+    """AEs with 14 selling hours a week (2 a day) on one-stage 10-day deals taking
+    ``1 h + 3 h`` each, prospecting ``share`` of their spare hours at ``rate``."""
+    ae = timed({"selling_hours_per_week": 14, "first_meeting": "1 h", "per_stage": "3 h",
+                "per_deal": "0 h", "win_rate_elasticity": 0, "cycle_elasticity": 0,
+                "prospecting": {"opportunities_per_hour": rate, "share": share}},
+               headcount=headcount, over_capacity=policy)
+    return run(ae, leads_per_month=leads)
+
+
+def test_with_leads_scarce_aes_source_at_the_rate_of_their_spare_hours() -> None:
+    """No inbound to speak of: an AE's deals are the ones they source. Each takes H = 4
+    hours and sourcing runs at r x share x (C - D) a day, D the hours committed. In
+    the steady state D = (sourced per day) x H (every deal's hours are spread over its
+    life), so sourced per AE-day = r s C / (1 + r s H): with r = 0.2, s = 0.5, C = 2,
+    H = 4, 0.2 / 1.4 a day. The records' prospecting hours times the rate give the same
+    count (both within Poisson error)."""
+    records = prospecting(0.2, 0.5, headcount=3, leads=0.1)
+    opportunities = records.opportunities
+    sourced = opportunities[opportunities["channel"] == "self_sourced"]
+    expected = 3 * 365 * 0.2 / 1.4
+    assert abs(len(sourced) - expected) <= Z * math.sqrt(expected) + 3, (len(sourced), expected)
+    hours = records.selling_time
+    assert np.isclose(hours["available_hours"].sum(), 3 * 365 * 2)
+    from_hours = 0.2 * hours["prospecting_hours"].sum()
+    assert abs(len(sourced) - from_hours) <= Z * math.sqrt(from_hours), (len(sourced), from_hours)
+    # the sourcing AE owns the deal from the moment it is created, and it has no lead
+    assert (sourced["lead_id"] == -1).all()
+    assert (sourced["assigned_at"] == sourced["created_at"]).all()
+    assert (sourced["ae_id"] >= 0).all()
+    assert sourced["status"].isin(["won", "lost", "open"]).all()
+    won = sourced[sourced["status"] == "won"]
+    subscriptions = records.subscriptions
+    assert set(won["opportunity_id"]) <= set(subscriptions["opportunity_id"])
+    assert (subscriptions.loc[subscriptions["opportunity_id"].isin(won["opportunity_id"]),
+                              "channel"] == "self_sourced").all()
+
+
+def test_an_overloaded_team_sources_next_to_nothing() -> None:
+    """Inbound keeps every AE past their hours (degrade takes every deal): there are no
+    spare hours, so there is no prospecting."""
+    idle = prospecting(0.2, 0.5, headcount=2, leads=0.1).opportunities
+    busy = prospecting(0.2, 0.5, headcount=2, leads=300)
+    sourced = (busy.opportunities["channel"] == "self_sourced").sum()
+    assert (idle["channel"] == "self_sourced").sum() > 50
+    assert sourced <= 2, sourced
+    hours = busy.selling_time
+    assert hours["deal_hours"].sum() > 3 * hours["available_hours"].sum()
+    assert hours["prospecting_hours"].sum() < 1e-3 * hours["available_hours"].sum()
+    # under wait, the hours a full AE has left (less than a deal's) go to the deals
+    # waiting for them, not to prospecting
+    waiting = prospecting(0.2, 0.5, headcount=2, leads=300, policy="wait")
+    opportunities = waiting.opportunities
+    assert opportunities["assigned_at"].isna().sum() > 100  # a queue all year
+    assert (opportunities["channel"] == "self_sourced").sum() <= 2
+
+
+def test_prospecting_moves_no_other_draw() -> None:
+    """Prospecting draws from its own stream: the leads and the inbound opportunities
+    of AEs with time to spare are those of the same run without it."""
+    ae = timed({"selling_hours_per_week": 40}, headcount=3)
+    plain = run(ae, leads_per_month=20)
+    ae["time"] = {**ae["time"], "prospecting": {"opportunities_per_hour": 0.01}}
+    with_prospecting = run(ae, leads_per_month=20)
+    pd.testing.assert_frame_equal(plain.leads, with_prospecting.leads)
+    inbound = with_prospecting.opportunities
+    inbound = inbound[inbound["channel"] != "self_sourced"].reset_index(drop=True)
+    assert len(inbound) < len(with_prospecting.opportunities)
+    for column in ("opportunity_id", "lead_id", "segment", "created_at", "amount"):
+        assert (inbound[column].to_numpy() == plain.opportunities[column].to_numpy()).all()
+
+
+def test_sourced_segments_follow_the_mix_and_deal_size_its_factor() -> None:
+    """``segment_mix`` picks the segment of each sourced deal; ``deal_size_factor``
+    scales the segment's (fixed) deal size."""
+    ae = timed({"selling_hours_per_week": 40, "prospecting": {
+        "opportunities_per_hour": 0.1, "segment_mix": {"small": 0.25, "large": 0.75},
+        "deal_size_factor": 2}}, headcount=2)
+    records = run(ae, leads_per_month=0.1, segments={
+        "small": {"share": 0.5, "deal_size": 10_000}, "large": {"share": 0.5,
+                                                               "deal_size": 50_000}})
+    sourced = records.opportunities
+    sourced = sourced[sourced["channel"] == "self_sourced"]
+    large = (sourced["segment"] == "large").to_numpy()
+    assert abs(large.mean() - 0.75) <= Z * math.sqrt(0.75 * 0.25 / len(large))
+    assert np.allclose(sourced["amount"], np.where(large, 100_000, 20_000))

@@ -31,7 +31,7 @@ def test_reference_scenario() -> None:
     assert scenario.channels["paid_search"].base_leads_per_month == pytest.approx(1000)
     assert scenario.channels["content"].ramp is not None
     assert scenario.channels["partner_referrals"].segment_mix is not None
-    assert (scenario.sdr.headcount, scenario.ae.headcount, scenario.cs.headcount) == (12, 14, 17)
+    assert (scenario.sdr.headcount, scenario.ae.headcount, scenario.cs.headcount) == (10, 14, 17)
     assert scenario.sdr.ramp.monthly_fractions() == (0.3, 0.6, 0.9, 1.0)
     assert scenario.sdr.attrition == pytest.approx(0.35)
     assert scenario.sdr.time_to_fill.sampler().mean == pytest.approx(45)
@@ -62,7 +62,7 @@ def test_japanese_example_extends_the_reference() -> None:
     assert duration is not None
     assert duration.lognormal is not None
     assert duration.lognormal.median == Duration(5, "business_day")
-    assert scenario.sdr.handle_time.sampler().mean == pytest.approx(12 / 1440)
+    assert scenario.sdr.handle_time.sampler().mean == pytest.approx(24 / 1440)
     assert scenario.calendar.working_hours.start_hour == 9
     # inherited unchanged from the base
     assert scenario.ae == reference.ae

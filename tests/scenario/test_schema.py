@@ -229,6 +229,25 @@ def test_ae_time_names_existing_stages_and_sensible_thresholds() -> None:
     assert time.hours_per_week(loads_scenario(text).calendar) == 30
 
 
+def test_prospecting_names_existing_segments_and_keeps_its_channel_name() -> None:
+    prospect = "  time: {prospecting: {opportunities_per_hour: 0.05, %s}}"
+    text = edited({14: "  headcount: 3\n" + prospect % "segment_mix: {smb: 50%, mid: 50%}"})
+    with pytest.raises(ScenarioError, match="mid") as caught:
+        loads_scenario(text)
+    assert caught.value.issues[0].path == "ae.time.prospecting.segment_mix.mid"
+    text = edited({9: "  self_sourced: {leads_per_month: 200}",
+                   14: "  headcount: 3\n" + prospect % "share: 50%"})
+    with pytest.raises(ScenarioError, match="kept for the opportunities AEs source") as caught:
+        loads_scenario(text)
+    assert caught.value.issues[0].path == "channels.self_sourced"
+    text = edited({14: "  headcount: 3\n" + prospect % "share: 50%"})
+    time = loads_scenario(text).ae.time
+    assert time is not None
+    assert time.prospecting is not None
+    assert time.prospecting.share == 0.5
+    assert time.prospecting.opportunities_per_hour == 0.05
+
+
 def test_channel_outside_the_horizon() -> None:
     text = edited({9: "  inbound: {leads_per_month: 200, start: 2026-06}"})
     with pytest.raises(ScenarioError, match=r"2026-06 is outside the horizon") as caught:

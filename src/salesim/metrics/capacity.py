@@ -10,6 +10,10 @@ is limited by the work it carries when the plan gives a capacity per head for it
   open opportunities per AE);
 * CS, ``accounts``: customer-days with ARR / (CSM-days x accounts per CSM).
 
+A unit whose reps log selling hours (``selling_time``: AEs under the time model) is
+measured in hours instead, basis ``selling_hours``: hours committed to deals plus
+hours spent prospecting / selling hours available (ramp-scaled), per day employed.
+
 Otherwise (SDR always) the basis is ``busy_hours``: hours worked
 (``activities.busy_hours``) / available hours (employed months x the plan's
 working hours per month), where the team logs activities.
@@ -119,6 +123,9 @@ class Stages:
     bases: list[str]
     columns: dict[str, np.ndarray]
     is_bottleneck: np.ndarray
+    prospecting_share: np.ndarray | None = None
+    """Hours spent prospecting / selling hours available, per period and unit (NaN for
+    units that log no selling time)."""
 
 
 Memo = dict[tuple[str, str, str], dict[str, np.ndarray]]
@@ -137,19 +144,34 @@ def bottleneck_arrays(records: Records, plan: Plan, work: Workforce,
     act_rows, act_periods = grid.locate(acts["date"].to_numpy(dtype="datetime64[ns]"))
     busy_hours = acts["busy_hours"].to_numpy(dtype=float)[act_rows]
     heads = work.by_team
+    hours = records.selling_time
+    hour_rows, hour_periods = grid.locate(hours["date"].to_numpy(dtype="datetime64[ns]"))
+    selling = {column: hours[column].to_numpy(dtype=float)[hour_rows]
+               for column in ("available_hours", "deal_hours", "prospecting_hours")}
     if by_team:
         member = rep_teams(records.reps, acts["rep_id"])[act_rows]
+        hour_member = rep_teams(records.reps, hours["rep_id"])[hour_rows]
         units = list(zip(heads.names, heads.kinds, strict=True))
     else:
         member = rep_roles(records.reps, acts["rep_id"])[act_rows]
+        hour_member = rep_roles(records.reps, hours["rep_id"])[hour_rows]
         units = [(stage, stage) for stage in STAGES]
+    timed = set(hour_member.tolist())
     logged = set(member.tolist())
     columns: dict[str, list[np.ndarray]] = {c: [] for c in BOTTLENECK_COLUMNS[5:-1]}
+    prospecting: list[np.ndarray] = []
     bases = []
     for name, kind in units:
         busy = group_sum(act_periods[member == name], grid.size, busy_hours[member == name])
+        mine = hour_member == name
+        timed_hours = None
+        if name in timed:
+            timed_hours = {column: group_sum(hour_periods[mine], grid.size, values[mine])
+                           for column, values in selling.items()}
         basis, values = _unit(records, plan, work, heads, name, kind, by_team, busy,
-                              name in logged, memo)
+                              name in logged, memo, timed_hours)
+        prospecting.append(np.full(grid.size, np.nan) if timed_hours is None else divide(
+            timed_hours["prospecting_hours"], timed_hours["available_hours"]))
         bases.append(basis)
         for column, array in values.items():
             columns[column].append(np.asarray(array, dtype=float))
@@ -162,13 +184,15 @@ def bottleneck_arrays(records: Records, plan: Plan, work: Workforce,
         has_any = ~np.isnan(utilisation).all(axis=1)
         is_bottleneck[np.arange(grid.size)[has_any], peak[has_any]] = True
     return Stages([name for name, _ in units], [kind for _, kind in units], bases, stacked,
-                  is_bottleneck)
+                  is_bottleneck, np.stack(prospecting, axis=1) if prospecting
+                  else np.zeros((grid.size, 0)))
 
 
 def _unit(records: Records, plan: Plan, work: Workforce, heads: Heads, name: str, kind: str,
-          by_team: bool, busy: np.ndarray, logs_activities: bool, memo: Memo
-          ) -> tuple[str, dict[str, np.ndarray]]:
-    """The basis and the columns of one stage or team."""
+          by_team: bool, busy: np.ndarray, logs_activities: bool, memo: Memo,
+          selling: dict[str, np.ndarray] | None = None) -> tuple[str, dict[str, np.ndarray]]:
+    """The basis and the columns of one stage or team; ``selling``: its reps' selling
+    hours per period (available, deals, prospecting), when they log them."""
     grid = work.grid
     horizon = grid.horizon
     nan = np.full(grid.size, np.nan)
@@ -201,7 +225,11 @@ def _unit(records: Records, plan: Plan, work: Workforce, heads: Heads, name: str
 
     basis, work_done, capacity = "", nan, nan
     owner = declared.owner_table if declared is not None else ""
-    if (declared is not None and declared.capacity_setting is not None
+    if selling is not None:
+        basis = "selling_hours"
+        work_done = selling["deal_hours"] + selling["prospecting_hours"]
+        capacity = selling["available_hours"]
+    elif (declared is not None and declared.capacity_setting is not None
             and owner in WORK_INTERVALS and not np.isnan(capacity_days).all()):
         start, end, basis = WORK_INTERVALS[owner]
         table, key = mine(owner)

@@ -28,7 +28,9 @@ Metrics and their splits (C channel, S segment, R role and team, P rep):
   ``logo_churn_rate_ttm`` (the trailing twelve months to the period's end) (C, S).
 * people: ``headcount``, ``ramped_headcount``, ``headcount_end``, ``hires``,
   ``leavers``, ``utilisation``, ``queue_length_mean``, ``wait_hours_mean``,
-  ``wait_hours_p90`` (R); ``bookings_per_ae``, ``meetings_per_sdr`` (R only);
+  ``wait_hours_p90`` (R); ``prospecting_share`` (R, for AE teams under the time
+  model: prospecting hours / selling hours available; utilisation counts them with
+  the hours on deals); ``bookings_per_ae``, ``meetings_per_sdr`` (R only);
   ``attainment`` (P); ``reps_with_quota``, ``attainment_mean``,
   ``attainment_p10``, ``attainment_p50``, ``attainment_p90``,
   ``share_at_quota`` (R only); ``ramped_rep_periods`` and ``ramped_share_at_quota``
@@ -674,6 +676,10 @@ def _people_metrics(b: _Builder, bookings: np.ndarray, meetings: np.ndarray,
                                      ("mean_wait_hours", "wait_hours_mean", "hours"),
                                      ("p90_wait_hours", "wait_hours_p90", "hours")):
             b.rows.add(metric, unit, stages.columns[column], dim, stage_names, stage_kinds)
+        share = stages.prospecting_share
+        if share is not None and share.size and not np.isnan(share).all():
+            b.rows.add("prospecting_share", "share", share, dim, stage_names, stage_kinds,
+                       keep=~np.isnan(share))
 
     keep, achieved, expected = attainment_arrays(b.records, b.plan, work)
     periods, reps = np.nonzero(expected > MIN_EXPECTED)

@@ -84,6 +84,20 @@ class Opportunities:
     closed_at: np.ndarray
     stage_entered: np.ndarray  # (n, stages) entry times, NaN if not entered by the horizon
     stage_exited: np.ndarray  # (n, stages) exit times
+    sourced: int = 0  # the last ``sourced`` rows were self-sourced by prospecting (no lead)
+
+
+@dataclass(frozen=True)
+class SellingTime:
+    """AE selling hours per rep (index in the roster) per calendar day (from the start)
+    while employed: hours available (ramp-scaled), committed to open deals and spent
+    prospecting."""
+
+    rep: np.ndarray
+    day: np.ndarray
+    available: np.ndarray
+    deals: np.ndarray
+    prospecting: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -137,6 +151,7 @@ class SalesTeam:
         self.stream_paths = streams.generator(f"{name}/stages")
         self.stream_amounts = streams.generator(f"{name}/deal_size")
         self.territories: Territorial | None = None
+        self.selling_time: SellingTime | None = None
         self.territory_periods: list[tuple[int, int, float, float, str]] = []
         """(territory, rep index or -1, from, to, status) per holding period."""
         if self.ae.segment_split is not None:
@@ -244,13 +259,34 @@ class SalesTeam:
                     np.concatenate([territory.fit, np.ones(m)]), territory.count,
                     territory.on_leaving)
         new_count = n
+        opening_end = len(created_at)
+        prospects = self._prospects(samplers)
+        if prospects is not None:
+            m = len(prospects.at)
+            lead_row = np.concatenate([lead_row, np.full(m, -1, dtype=np.int64)])
+            segment = np.concatenate([segment, prospects.segment])
+            created_at = np.concatenate([created_at, prospects.at])
+            amounts = np.concatenate([amounts, prospects.amount])
+            stage_uniforms = np.vstack([stage_uniforms, prospects.uniforms])
+            durations = np.vstack([durations, prospects.durations])
+            first_stage = np.concatenate([first_stage, np.zeros(m, dtype=np.int64)])
+            if territory is not None:
+                self.territories = territory = Territorial(
+                    np.concatenate([territory.territory, np.full(m, -1)]),
+                    np.concatenate([territory.split_to, np.full(m, -1)]),
+                    np.concatenate([territory.fit, np.ones(m)]), territory.count,
+                    territory.on_leaving)
         n = len(created_at)
         state = _AeState(self, created_at, segment, conversions, durations, stage_uniforms)
         state.new_count = new_count
+        state.opening_end = opening_end
         state.first_stage = first_stage
         state.opening_owner = opening_owner
         state.opening_entered = -opening.age if opening is not None else np.zeros(0)
+        state.prospects = prospects
         state.simulate()
+        if state.timed:
+            self.selling_time = state.selling_time()
         self.territory_periods = state.finish_periods() if state.land is not None else []
         durations = durations * state.stretch[:, None]  # load past overload_from slows deals
 
@@ -276,15 +312,78 @@ class SalesTeam:
         entered = np.where(entered < self.horizon, entered, NAN)
         exited = np.where(exited < self.horizon, exited, NAN)
         in_stage = np.where(assigned, np.sum(~np.isnan(entered), axis=1) - 1, -1)
-        return Opportunities(
+        result = Opportunities(
             lead_row=lead_row, segment=segment, created_at=created_at, amount=amounts,
             ae_id=state.owner_ids(),
             assigned_at=np.concatenate([state.assigned_at[:new_count],
-                                        created_at[new_count:]]),
+                                        created_at[new_count:opening_end],
+                                        state.assigned_at[opening_end:]]),
             stage_index=in_stage, status=status,
             closed_at=np.where(closed, close_time, NAN),
             stage_entered=entered, stage_exited=exited,
         )
+        if prospects is None:
+            return result
+        # keep the prospecting chances that became opportunities (the AE had time)
+        keep = np.concatenate([np.ones(opening_end, dtype=bool), assigned[opening_end:]])
+        if self.territories is not None:
+            self.territories = self.territories.reordered(np.flatnonzero(keep))
+        return Opportunities(
+            **{name: getattr(result, name)[keep] for name in (
+                "lead_row", "segment", "created_at", "amount", "ae_id", "assigned_at",
+                "stage_index", "status", "closed_at", "stage_entered", "stage_exited")},
+            sourced=int(keep[opening_end:].sum()))
+
+    def _prospects(self, samplers: list[list[Any]]) -> _Prospects | None:
+        """Every chance an AE has to source an opportunity by prospecting, or None
+        without prospecting.
+
+        Prospecting is a Poisson process whose rate follows the AE's spare hours; it is
+        simulated by thinning: chances come at the rate of a fully ramped AE with no
+        deal prospecting all the time it may (``opportunities_per_hour`` x ``share`` x
+        selling hours per day), and during the run each is taken with the chance
+        spare hours / full selling hours. Each chance carries the draws of the
+        opportunity it would become, all from the stream ``<team>/prospecting``.
+        """
+        time = self.ae.time
+        if time is None or time.prospecting is None:
+            return None
+        prospecting = time.prospecting
+        rng = self.streams.generator(f"{self.name}/prospecting")
+        per_day = time.hours_per_week(self.scenario.calendar) / 7
+        peak = prospecting.opportunities_per_hour * prospecting.share * per_day
+        begin = np.maximum(self.roster.hired_at, 0.0)
+        end = np.minimum(self.roster.left_at, float(self.horizon))
+        span = np.maximum(end - begin, 0.0)
+        counts = rng.poisson(peak * span)
+        rep = np.repeat(np.arange(len(span), dtype=np.int64), counts)
+        at = begin[rep] + rng.random(len(rep)) * span[rep]
+        order = np.argsort(at, kind="stable")
+        rep, at = rep[order], at[order]
+        m, stages = len(at), len(self.stage_names)
+        accept = rng.random(m)
+        picks = rng.random(m)
+        sizes = rng.random(m)
+        paths = rng.random((m, 2 * stages))
+        names = self.segment_names
+        default = np.array([self.scenario.segments[s].share for s in names])
+        if prospecting.segment_mix is not None:
+            default = np.array([prospecting.segment_mix.get(s, 0.0) for s in names])
+        cumulative = np.cumsum(default / default.sum())
+        segment = np.minimum(np.searchsorted(cumulative, picks, side="right"), len(names) - 1)
+        if prospecting.segment_mix is None:  # a dedicated AE sources in their own segment
+            own = self.rep_segment[rep]
+            segment = np.where(own >= 0, own, segment)
+        segment = segment.astype(np.int64)
+        durations = np.zeros((m, stages))
+        for s in range(len(names)):
+            mask = segment == s
+            if mask.any():
+                for k in range(stages):
+                    durations[mask, k] = samplers[s][k].quantile(paths[mask, stages + k])
+        amount = self.amounts(segment, sizes) * prospecting.deal_size_factor
+        return _Prospects(rep, at, accept, segment, amount, paths[:, :stages], durations,
+                          per_day, prospecting.share)
 
     def _deal_timing(self, close: np.ndarray, earliest: np.ndarray, amounts: np.ndarray,
                      owner: np.ndarray, won: np.ndarray, lead_id: np.ndarray,
@@ -340,6 +439,24 @@ class SalesTeam:
 
 
 @dataclass(frozen=True)
+class _Prospects:
+    """Chances to source an opportunity, in time order: the AE (roster index), when,
+    the thinning uniform, and the opportunity it would become; ``full`` is a fully
+    ramped AE's selling hours per day and ``share`` the part of spare hours spent
+    prospecting."""
+
+    rep: np.ndarray
+    at: np.ndarray
+    accept: np.ndarray
+    segment: np.ndarray
+    amount: np.ndarray
+    uniforms: np.ndarray
+    durations: np.ndarray
+    full: float
+    share: float
+
+
+@dataclass(frozen=True)
 class _Plan:
     """How an opportunity goes with one AE: win multiplier, the stage it fails at
     (``stages``: won), how much its stages are stretched, and AE hours per day."""
@@ -381,6 +498,9 @@ class _AeState:
         # room): adopted before any waiting opportunity; a dict keeps them in order
         self.orphans: dict[int, None] = {}
         self.new_count = n
+        self.opening_end = n
+        self.prospects: _Prospects | None = None
+        self.backlog = False  # whether opportunities wait for an AE (no prospecting then)
         self.first_stage = np.zeros(n, dtype=np.int64)
         self.opening_owner = np.zeros(0, dtype=np.int64)
         self.opening_entered = np.zeros(0)
@@ -401,6 +521,9 @@ class _AeState:
         # and ramp-month edges (the only times they change)
         self.capacity = [0.0] * len(roster)
         self.room = [0.0] * len(roster)
+        # (rep, time, committed hours, selling hours, prospecting hours; per day) at
+        # every change
+        self.time_log: list[tuple[int, float, float, float, float]] = []
         if time is not None:
             self.full_capacity = time.hours_per_week(team.scenario.calendar) / 7
             self.per_deal_hours = time.per_deal.days * 24
@@ -434,6 +557,8 @@ class _AeState:
                 self._set_capacity(rep, max(self.hired[rep], 0.0))
         self._open_pipeline()
         env.process(self._arrivals())
+        if self.prospects is not None and len(self.prospects.at):
+            env.process(self._prospecting())
         if self.timed:
             for rep in range(len(self.hired)):
                 for edge in self.team.roster.ramp_edges(rep):
@@ -504,6 +629,69 @@ class _AeState:
     def _on_leave(self, event: simpy.Event) -> None:
         self._leave(int(event.value or 0))
 
+    def _prospecting(self) -> Generator[simpy.Event, Any, None]:
+        """Each chance to source an opportunity is taken with the chance the AE's
+        prospecting hours now (:meth:`_prospecting_hours`) are of a fully ramped idle
+        AE's: the thinning of :meth:`SalesTeam._prospects`."""
+        env = self.env
+        prospects = self.prospects
+        assert prospects is not None
+        reps, times, accept = (prospects.rep.tolist(), prospects.at.tolist(),
+                               prospects.accept.tolist())
+        for offset, at in enumerate(times):
+            if at > env.now:
+                yield env.timeout(at - env.now)
+            rep = reps[offset]
+            if not self.hired[rep] <= env.now < self.left[rep]:
+                continue
+            if accept[offset] * prospects.full * prospects.share < self._prospecting_hours(rep):
+                index = self.opening_end + offset
+                self._assign(index, rep, self._plan(index, rep))
+
+    def _prospecting_hours(self, rep: int) -> float:
+        """Hours per day ``rep`` spends prospecting now: the share of the spare ones
+        (selling hours minus those committed to deals); none while opportunities wait
+        for an AE (the time is not left over: they take it as soon as it frees up) or
+        while ``rep`` is at the open-deal limit under ``wait``."""
+        prospects = self.prospects
+        if prospects is None or self.waiting or (
+                self.limit is not None and self.wait_policy and self.load[rep] >= self.limit):
+            return 0.0
+        return prospects.share * max(self.capacity[rep] - self.hours[rep], 0.0)
+
+    def _log_time(self, rep: int) -> None:
+        self.time_log.append((rep, self.env.now, self.hours[rep], self.capacity[rep],
+                              self._prospecting_hours(rep)))
+
+    def selling_time(self) -> SellingTime:
+        """Each AE's hours per calendar day while employed: available, committed to
+        deals, and spent prospecting (:meth:`_prospecting_hours`)."""
+        horizon = float(self.team.horizon)
+        days = math.ceil(horizon)
+        edges = np.minimum(np.arange(days + 1, dtype=float), horizon)
+        log = np.array(self.time_log, dtype=float).reshape(-1, 5)
+        order = np.argsort(log[:, 0], kind="stable")
+        log = log[order]
+        parts: list[np.ndarray] = []
+        for rep in range(len(self.hired)):
+            rows = log[log[:, 0] == rep]
+            begin, end = max(self.hired[rep], 0.0), min(self.left[rep], horizon)
+            if not len(rows) or end <= begin:
+                continue
+            at = np.clip(np.append(rows[:, 1], horizon), begin, end)
+            deals = np.maximum(rows[:, 2], 0.0)
+            available = rows[:, 3]
+            spare = rows[:, 4]
+            columns = [np.full(days, float(rep)), np.arange(days, dtype=float)]
+            for level in (available, deals, spare):
+                cumulative = np.concatenate([[0.0], np.cumsum(level * np.diff(at))])
+                columns.append(np.diff(np.interp(np.clip(edges, begin, end), at, cumulative)))
+            block = np.stack(columns, axis=1)
+            parts.append(block[block[:, 2] > 0])
+        table = np.concatenate(parts) if parts else np.zeros((0, 5))
+        return SellingTime(table[:, 0].astype(np.int64), table[:, 1].astype(np.int64),
+                           table[:, 2], table[:, 3], table[:, 4])
+
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env = self.env
         for index, at in enumerate(self.created[:self.new_count]):
@@ -551,6 +739,7 @@ class _AeState:
         capacity = self.full_capacity * self.team.roster.productivity(rep, at)
         self.capacity[rep] = capacity
         self.room[rep] = self.max_utilisation * capacity
+        self._log_time(rep)
 
     def _on_ramp(self, event: simpy.Event) -> None:
         """``rep`` moves to its next ramp month: more hours, maybe room for waiting deals."""
@@ -601,6 +790,14 @@ class _AeState:
             self._own(index, rep)
 
     def _dispatch(self) -> None:
+        self._dispatch_queue()
+        if self.prospects is not None and bool(self.waiting) != self.backlog:
+            # prospecting stops while inbound deals wait for an AE, and resumes after
+            self.backlog = bool(self.waiting)
+            for rep in range(len(self.hired)):
+                self._log_time(rep)
+
+    def _dispatch_queue(self) -> None:
         if self.orphans:
             self._adopt()
         if self.routing != "by_segment" and self.land is None:
@@ -631,7 +828,7 @@ class _AeState:
         ramp capacity); with the time model the deal takes its owner's hours from day
         one."""
         active = [r for r in range(len(self.hired)) if self.hired[r] <= 0 < self.left[r]]
-        for index in range(self.new_count, len(self.created)):
+        for index in range(self.new_count, self.opening_end):
             rep = int(self.opening_owner[index - self.new_count])
             if rep not in active:
                 rep = min(active, key=self._load_key) if active else -1
@@ -658,7 +855,7 @@ class _AeState:
         per_stage = factor ** (1 / self.stages)
         conversions = self.conversions[self.segment[index]]
         uniforms = self.uniforms[index]
-        opening = index >= self.new_count
+        opening = self.new_count <= index < self.opening_end
         first = int(self.first_stage[index]) if opening else 0
         stage = first
         while stage < self.stages and uniforms[stage] < min(conversions[stage] * per_stage, 1.0):
@@ -712,7 +909,7 @@ class _AeState:
         """``rep`` (-1: nobody) takes ``index`` now, to go as ``plan`` says. One open on
         day one is dated from its current stage's entry, for the stage records."""
         now = self.env.now
-        opening = index >= self.new_count
+        opening = self.new_count <= index < self.opening_end
         start = float(self.opening_entered[index - self.new_count]) if opening else now
         self.assigned_at[index] = start
         self.assigned[index] = True
@@ -735,6 +932,8 @@ class _AeState:
         self.load[rep] += 1
         self.hours[rep] += self.rate[index]
         self.open_by_rep[rep].add(index)
+        if self.timed:
+            self._log_time(rep)
 
     def release(self, index: int) -> None:
         """Opportunity ``index`` closes: its owner (if any) has one slot more."""
@@ -745,6 +944,8 @@ class _AeState:
             self.open_by_rep[rep].discard(index)
             self.load[rep] -= 1
             self.hours[rep] -= self.rate[index]
+            if self.timed:
+                self._log_time(rep)
         self._dispatch()
 
     def _leave(self, rep: int) -> None:
@@ -756,6 +957,8 @@ class _AeState:
         self.open_by_rep[rep].clear()
         self.load[rep] = 0
         self.hours[rep] = 0.0
+        if self.timed:
+            self._log_time(rep)
         for index in moving:
             new_owner = self._least_loaded(index)  # the leaver is no longer active
             if new_owner is None:

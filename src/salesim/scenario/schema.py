@@ -681,6 +681,37 @@ class Stage(Section):
     duration: DurationDist = Field(description="Time spent in this stage.")
 
 
+SELF_SOURCED = "self_sourced"
+"""The channel of an opportunity an AE sourced by prospecting (it has no lead)."""
+
+
+class AeProspecting(Section):
+    """What AEs do with selling hours no deal takes: prospect, and source their own
+    opportunities.
+
+    An AE spends ``share`` of the hours left over (ramp-scaled selling hours minus
+    the hours committed to open deals) prospecting, and each prospecting hour
+    brings ``opportunities_per_hour`` new opportunities (a Poisson process in
+    time). Each is the sourcing AE's own, of a segment drawn from ``segment_mix``
+    (default: the AE's segment under ``segment_split``, else the segments' shares),
+    worth ``deal_size_factor`` times the segment's deal size, and runs the stages
+    like any other opportunity. Its channel is ``self_sourced`` and it has no lead.
+    """
+
+    opportunities_per_hour: float = Field(
+        gt=0, le=10, description="Self-sourced opportunities per prospecting hour (e.g. "
+                                 "0.05: one per 20 hours).")
+    share: Rate = Field(
+        default=1.0, description="Share of the selling hours left over from deals that an "
+                                 "AE spends prospecting.")
+    segment_mix: dict[Name, Rate] | None = Field(
+        default=None, description="Segment shares of self-sourced opportunities (default: "
+                                  "the AE's segment, else the segments' shares).")
+    deal_size_factor: float = Field(
+        default=1.0, gt=0, le=100,
+        description="Self-sourced deal size as a multiple of the segment's deal size.")
+
+
 class AeTime(Section):
     """An AE's selling time and what each deal takes of it (the time budget).
 
@@ -720,6 +751,9 @@ class AeTime(Section):
         default=1.0, ge=0, le=100,
         description="Stage durations are multiplied by 1 + elasticity x (utilisation - "
                     "overload_from).")
+    prospecting: AeProspecting | None = Field(
+        default=None, description="Prospecting in the selling hours deals leave free, "
+                                  "producing self-sourced opportunities (default: none).")
 
     def hours_per_week(self, calendar: Calendar) -> float:
         """Selling hours of a fully ramped AE per week.
@@ -943,6 +977,19 @@ def cross_section_problems(scenario: Scenario) -> list[Problem]:
                 problems.append(p)
         if ae.time is not None:
             problems += _time_problems((*team_path, "time"), ae.time, list(ae.stages))
+            prospecting = ae.time.prospecting
+            if prospecting is not None and prospecting.segment_mix is not None:
+                mix_path = (*team_path, "time", "prospecting", "segment_mix")
+                problems += unknown_names(mix_path, list(prospecting.segment_mix), segments,
+                                          "segments")
+                if (p := share_problem(mix_path, prospecting.segment_mix,
+                                       "segment_mix shares")):
+                    problems.append(p)
+            if prospecting is not None and SELF_SOURCED in scenario.channels:
+                problems.append(Problem(("channels", SELF_SOURCED),
+                                        f"the channel name '{SELF_SOURCED}' is kept for the "
+                                        "opportunities AEs source by prospecting",
+                                        "rename this channel"))
 
     first_month = scenario.meta.start.replace(day=1)
     for name, team in teams.items():
