@@ -40,35 +40,35 @@ PINNED_COLUMNS: dict[str, tuple[str, ...]] = {
 
 PINS: dict[tuple[str, int], dict[str, str]] = {
     ("minimal", 1): {
-        "leads": "590b13fd8b0bf413", "opportunities": "33749ad270df3c17",
-        "opportunity_stages": "1024cddb54523d41", "subscriptions": "853cfe45fff89b83",
-        "subscription_events": "39b1c4acd162c646", "reps": "01c8f6b5487292b5",
-        "activities": "7d9fa1662ac70999"},
+        "leads": "e7d419cc7ab27abb", "opportunities": "422f40edcede310d",
+        "opportunity_stages": "d0fa2bcec1db844e", "subscriptions": "c3184c364bc22f42",
+        "subscription_events": "e39b56eff64d448c", "reps": "01c8f6b5487292b5",
+        "activities": "343f4a496b2ec8b5"},
     ("minimal", 7): {
-        "leads": "ca463f6d63fbd9ec", "opportunities": "ac6e5adface27c94",
-        "opportunity_stages": "52da00582f6748e1", "subscriptions": "81085912efb7efbd",
-        "subscription_events": "896b825caeeb4d71", "reps": "01c8f6b5487292b5",
-        "activities": "34d77e5265d18b22"},
+        "leads": "b5ce4bc700e69753", "opportunities": "da0bf949e66e04c8",
+        "opportunity_stages": "eb3827963e0ee243", "subscriptions": "1e0bb3758fbc70e3",
+        "subscription_events": "a9bda6de88f0d7df", "reps": "01c8f6b5487292b5",
+        "activities": "96e4aa360d699b08"},
     ("reference", 1): {
-        "leads": "c015a56cabf5c58c", "opportunities": "52a0473693870e20",
-        "opportunity_stages": "67b6b28986032452", "subscriptions": "669b32e821c0b967",
-        "subscription_events": "a5cd9ecaba7a02be", "reps": "2dfdc1978bf700d1",
-        "activities": "ecb088892a301c69"},
+        "leads": "981173f3c7297c96", "opportunities": "3de90ea0a4af5e3e",
+        "opportunity_stages": "822761a0848a89c7", "subscriptions": "1ee4ffef07a737b0",
+        "subscription_events": "f7016aac7352c9e0", "reps": "2dfdc1978bf700d1",
+        "activities": "3e5543aab684fc03"},
     ("reference", 7): {
-        "leads": "839a7752fe86d1e9", "opportunities": "725028fb525d73e3",
-        "opportunity_stages": "bdeebb7797473433", "subscriptions": "d67257a0250b4508",
-        "subscription_events": "5f5ed0d85b13a737", "reps": "1f88a7069737d7b8",
-        "activities": "66b2036af6f1479c"},
+        "leads": "ce4d3edf91a2fb2c", "opportunities": "39a46a4e5b14cf0d",
+        "opportunity_stages": "7f3086f896af2689", "subscriptions": "a1b283a87b7487ca",
+        "subscription_events": "4e44e027eed0f8c9", "reps": "1f88a7069737d7b8",
+        "activities": "eea404ee56733e34"},
     ("japanese_example", 1): {
-        "leads": "7e52d94ef27ef241", "opportunities": "3cbbf1c0753bcb4e",
-        "opportunity_stages": "a10c6cc6b20fff0b", "subscriptions": "8529c8779831ec31",
-        "subscription_events": "28a9a88956e21f1a", "reps": "2a9b28d65358e937",
-        "activities": "5830bb5a3d33a8c2"},
+        "leads": "5e92547c02891bdb", "opportunities": "35ff7433e8660401",
+        "opportunity_stages": "bdc6f681d9a9667d", "subscriptions": "f67d803b72d6a00b",
+        "subscription_events": "70fcd54f249989db", "reps": "2a9b28d65358e937",
+        "activities": "ede971962622a1f6"},
     ("japanese_example", 7): {
-        "leads": "79d4ac78a6f60a36", "opportunities": "18c5f7a8691dcfc1",
-        "opportunity_stages": "62ecab4847cd6a40", "subscriptions": "f8bcf51b062137ab",
-        "subscription_events": "f8502c3a230e4659", "reps": "fe319f23fd36ce58",
-        "activities": "c62a360a5320f20a"},
+        "leads": "c03c650573784576", "opportunities": "e2dad4129f1cd4b6",
+        "opportunity_stages": "fdf070a3e7ae7e2a", "subscriptions": "abdbd39ce985479f",
+        "subscription_events": "c5349f8f82a025d1", "reps": "fe319f23fd36ce58",
+        "activities": "808564d7172e6112"},
 }
 
 
