@@ -14,6 +14,7 @@ that figure includes waiting for the CPU, so CPU time is counted too: every proc
 of the run (this one with the Dask scheduler and nannies, the pool's or the cluster's
 workers), per replication, against the in-process CPU time of one replication. The
 executors are measured in turn, ``--rounds`` times, and the best round of each is kept.
+Dask's own cost per task is measured apart, on 1,000 trivial tasks (``abs``).
 
 Only the ``## Executors`` section of RESULTS.md is rewritten.
 """
@@ -66,6 +67,14 @@ def dask_run(scenario: salesim.Scenario, reps: int, dask: DaskExecutor
     return seconds, cpu + sum(after[w] - before[w] for w in after if w in before), ensemble
 
 
+def tiny_tasks(dask: DaskExecutor, count: int = 1000) -> tuple[float, float]:
+    """Wall-clock and this process's CPU seconds per trivial task on the cluster."""
+    dask.map(abs, range(-50, 0))
+    cpu, started = cpu_seconds(), time.perf_counter()
+    assert dask.map(abs, range(-count, 0)) == list(range(count, 0, -1))
+    return (time.perf_counter() - started) / count, (cpu_seconds() - cpu) / count
+
+
 def measure(scenario_path: Path, reps: int, workers: int, rounds: int) -> dict[str, object]:
     scenario = salesim.load_scenario(scenario_path)
     salesim.run(scenario, reps=2, seed=99, workers=1, progress=False)  # warm imports and caches
@@ -83,6 +92,7 @@ def measure(scenario_path: Path, reps: int, workers: int, rounds: int) -> dict[s
         dask.client.wait_for_workers(workers)
         cluster_start = time.perf_counter() - started
         timed_run(scenario, 2 * workers, dask)  # workers import salesim once
+        tiny = tiny_tasks(dask)
         for _ in range(rounds):
             keep("in this process", *timed_run(scenario, reps, SerialExecutor()))
             keep("process pool", *timed_run(scenario, reps, LocalExecutor(workers)))
@@ -98,7 +108,7 @@ def measure(scenario_path: Path, reps: int, workers: int, rounds: int) -> dict[s
         "cpu_per_replication": best["in this process"][1] / reps,
         "rows": [(name, 1 if name == "in this process" else workers, *best[name])
                  for name in ("in this process", "process pool", "Dask LocalCluster")],
-        "cluster_start": cluster_start, "identical": identical,
+        "cluster_start": cluster_start, "identical": identical, "tiny": tiny,
         "load": load_before,
         "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
@@ -136,7 +146,11 @@ def markdown_section(result: dict[str, object]) -> str:
               "process of the run: this one, with Dask's scheduler and nannies, and the "
               "workers). Results were "
               + ("identical" if result["identical"] else "NOT identical")
-              + " on all three executors in every round.", ""]
+              + " on all three executors in every round.", "",
+              "Dask's own cost per task, on 1,000 trivial tasks on the same cluster: "
+              f"{result['tiny'][0] * 1000:.2f} ms wall clock, "  # type: ignore[index]
+              f"{result['tiny'][1] * 1000:.2f} ms CPU in this process "  # type: ignore[index]
+              "(scheduler, nannies and client).", ""]
     return "\n".join(lines)
 
 

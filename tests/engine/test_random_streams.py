@@ -96,7 +96,8 @@ def test_keyed_draws_depend_on_lead_cycle_and_column_only() -> None:
         assert alone.value(int(ids[i]), int(cycles[i]), 2) == together[i, 2]
     np.testing.assert_array_equal(draws.rows(ids, cycles, columns=1), together[:, :1])
     # another cycle, column, seed or name gives other numbers
-    assert together[0, 0] != together[3, 0] and together[0, 0] != together[0, 1]
+    assert together[0, 0] != together[3, 0]
+    assert together[0, 0] != together[0, 1]
     assert KeyedDraws(RandomStreams(12), "sdr/lead/outcomes", leads, 3).row(17, 0) \
         != alone.row(17, 0)
     assert KeyedDraws(RandomStreams(11), "sdr/lead/other", leads, 3).row(17, 0) \

@@ -123,6 +123,8 @@ class KeyedDraws:
         self.columns = columns
         self._draw = draw if draw is not None else _uniforms
         self._vectors: dict[tuple[int, int], np.ndarray] = {}
+        self._lists: dict[tuple[int, int], list[float]] = {}
+        self._matrices: dict[int, np.ndarray] = {}
 
     def column(self, cycle: int, column: int) -> np.ndarray:
         """Value ``column`` of engagement ``cycle`` of every lead, indexed by lead id."""
@@ -141,12 +143,24 @@ class KeyedDraws:
         found = self._vectors.get((cycle, column))
         return float((self.column(cycle, column) if found is None else found)[lead_id])
 
+    def values(self, cycle: int, column: int) -> list[float]:
+        """:meth:`column` as a Python list, for loops that read one value at a time."""
+        found = self._lists.get((cycle, column))
+        if found is None:
+            found = self._lists[cycle, column] = self.column(cycle, column).tolist()
+        return found
+
     def row(self, lead_id: int, cycle: int) -> list[float]:
         """All the values of engagement ``cycle`` of lead ``lead_id`` (as :meth:`rows`
-        gives them, without the cost of arrays for one lead)."""
+        gives them, quicker for one lead)."""
         if not 0 <= lead_id <= self.lead_count:
             raise ValueError(f"lead ids must lie in 0..{self.lead_count}")
-        return [self.value(lead_id, cycle, j) for j in range(self.columns)]
+        matrix = self._matrices.get(cycle)
+        if matrix is None:
+            matrix = self._matrices[cycle] = np.column_stack(
+                [self.column(cycle, j) for j in range(self.columns)])
+        values: list[float] = matrix[lead_id].tolist()
+        return values
 
     def rows(self, lead_id: np.ndarray, cycle: np.ndarray,
              columns: int | None = None) -> np.ndarray:

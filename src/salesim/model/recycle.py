@@ -111,9 +111,9 @@ class NurturePool:
         """Row ``row`` entered the pool at calendar time ``at``."""
         book = self.book
         cycle, lead_id = book.cycle[row], book.lead_id[row]
-        if cycle >= self.max_cycles or self.comes_back.value(lead_id, cycle, 0) >= self.rate:
+        if cycle >= self.max_cycles or self.comes_back.values(cycle, 0)[lead_id] >= self.rate:
             return
-        comes_back = at + self.delays.value(lead_id, cycle, 0)
+        comes_back = at + self.delays.values(cycle, 0)[lead_id]
         if comes_back >= self.horizon or not self.desks:
             return
         team = book.team[row]

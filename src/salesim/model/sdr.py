@@ -464,13 +464,14 @@ class SdrDesk:
             return
         book.meeting_set_at[row] = now
         lead_id, cycle = book.lead_id[row], book.cycle[row]
-        wait = self.lead_times.value
-        scheduled = self.calendar.next_working(now + wait(lead_id, cycle, 0))
+        waits = self.lead_times.values
+        scheduled = self.calendar.next_working(now + waits(cycle, 0)[lead_id])
         reschedules = 0
         while reschedules < MAX_RESCHEDULES and \
                 u[U_RESCHEDULE + reschedules] < self.reschedule_rate:
             reschedules += 1
-            scheduled = self.calendar.next_working(scheduled + wait(lead_id, cycle, reschedules))
+            scheduled = self.calendar.next_working(
+                scheduled + waits(cycle, reschedules)[lead_id])
         book.meeting_scheduled_for[row] = scheduled
         book.reschedules[row] = reschedules
         if scheduled >= self.horizon:
@@ -496,7 +497,7 @@ class SdrDesk:
         book = self.book
         book.reason[row] = reason
         book.ended_at[row] = at
-        if self._outcome_row(row)[U_NURTURE] < nurture_share:
+        if self.slot_outcomes[self.slot_of[row] * OUTCOME_COLUMNS + U_NURTURE] < nurture_share:
             book.status[row] = NURTURE
             self.on_nurture(row, at)
         else:
