@@ -14,7 +14,10 @@ that figure includes waiting for the CPU, so CPU time is counted too: every proc
 of the run (this one with the Dask scheduler and nannies, the pool's or the cluster's
 workers), per replication, against the in-process CPU time of one replication. The
 executors are measured in turn, ``--rounds`` times, and the best round of each is kept.
-Dask's own cost per task is measured apart, on 1,000 trivial tasks (``abs``).
+Dask's own cost per task is measured apart, on 1,000 trivial tasks (``abs``), and so
+is the pool's fixed cost per run (a run of one replication per worker, less one
+replication's time: starting the workers, importing salesim, warming up), to give the
+pool's overhead per replication without it.
 
 Only the ``## Executors`` section of RESULTS.md is rewritten.
 """
@@ -94,6 +97,9 @@ def measure(scenario_path: Path, reps: int, workers: int, rounds: int) -> dict[s
         timed_run(scenario, 2 * workers, dask)  # workers import salesim once
         tiny = tiny_tasks(dask)
         for _ in range(rounds):
+            fixed = timed_run(scenario, workers, LocalExecutor(workers))[0]
+            best["pool fixed cost"] = min(best.get("pool fixed cost", (fixed, 0.0)),
+                                          (fixed, 0.0))
             keep("in this process", *timed_run(scenario, reps, SerialExecutor()))
             keep("process pool", *timed_run(scenario, reps, LocalExecutor(workers)))
             keep("Dask LocalCluster", *dask_run(scenario, reps, dask))
@@ -109,6 +115,7 @@ def measure(scenario_path: Path, reps: int, workers: int, rounds: int) -> dict[s
         "rows": [(name, 1 if name == "in this process" else workers, *best[name])
                  for name in ("in this process", "process pool", "Dask LocalCluster")],
         "cluster_start": cluster_start, "identical": identical, "tiny": tiny,
+        "pool_start": best["pool fixed cost"][0] - best["in this process"][0] / reps,
         "load": load_before,
         "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
@@ -135,6 +142,12 @@ def markdown_section(result: dict[str, object]) -> str:
                      f"{overhead * 1000:+.0f} ms | {cpu / reps:.3f} | "
                      f"{(cpu / reps - cpu_per_replication) * 1000:+.0f} ms |")
     ratio = rates["Dask LocalCluster"] / rates["process pool"]
+    pool_start = float(result["pool_start"])  # type: ignore[arg-type]
+    pool_seconds = next(row[2] for row in result["rows"]  # type: ignore[attr-defined]
+                        if row[0] == "process pool")
+    workers = int(result["workers"])  # type: ignore[call-overload]
+    warm = (pool_seconds - pool_start) * workers / reps - per_replication
+    warm_rate = reps / (pool_seconds - pool_start)
     lines += ["",
               f"Dask's rate is {ratio:.0%} of the process pool's at "
               f"{result['workers']} workers (the pool's time includes starting its "
@@ -150,7 +163,12 @@ def markdown_section(result: dict[str, object]) -> str:
               "Dask's own cost per task, on 1,000 trivial tasks on the same cluster: "
               f"{result['tiny'][0] * 1000:.2f} ms wall clock, "  # type: ignore[index]
               f"{result['tiny'][1] * 1000:.2f} ms CPU in this process "  # type: ignore[index]
-              "(scheduler, nannies and client).", ""]
+              "(scheduler, nannies and client).", "",
+              f"The pool's fixed cost per run (starting {workers} workers, importing "
+              f"salesim, the first replication's warm-up) was {pool_start:.2f} s; without "
+              f"it the pool would run at {warm_rate:.2f} "
+              f"replications/s ({warm * 1000:+.0f} ms per replication), and Dask's rate is "
+              f"{rates['Dask LocalCluster'] / warm_rate:.0%} of that.", ""]
     return "\n".join(lines)
 
 
