@@ -277,17 +277,18 @@ def _inside_sales(scenario: Scenario, calendar: WorkCalendar, rosters: dict[str,
         attributes["industry"] = world.attribute(world.lead_account, "industry")
     lead_team = route(scenario.routing.leads, names, len(leads), attributes, score=leads.score)
     book = LeadBook()
-    pool = NurturePool(scenario, streams, book)
+    pool = NurturePool(scenario, streams, book, lead_count=len(leads))
     desks = []
     for name, team in teams.items():
         assert isinstance(team, SDR)
         desks.append(SdrDesk(scenario, team, name, calendar, rosters[name], streams, book,
-                             pool.nurture))
+                             pool.nurture, lead_count=len(leads)))
     pool.desks = list(desks)
     attempts = np.zeros(len(leads), dtype=np.int64)
     for index, desk in enumerate(desks):
         mine = lead_team == index
-        attempts[mine] = desk.attempts_needed(int(mine.sum()))
+        attempts[mine] = desk.attempts_needed(np.flatnonzero(mine) + 1,  # new leads' ids
+                                              np.zeros(int(mine.sum()), dtype=np.int64))
     book.add_many(leads.channel, leads.segment, leads.score, leads.cost, leads.created_at,
                   attempts, team=lead_team)
     not_ready = np.flatnonzero(leads.not_ready)

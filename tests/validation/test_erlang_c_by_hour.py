@@ -48,7 +48,7 @@ HOUR_REPLICATIONS = 30
 # by headcount: 68 leads an hour on weekdays, 20 at weekends
 WEEKDAY_RATE, WEEKEND_RATE = 68.0, 20.0
 HEADCOUNTS = (4, 5, 6)
-HEADCOUNT_REPLICATIONS = 30
+HEADCOUNT_REPLICATIONS = 40
 
 
 def desk(servers: int, leads_per_day: float, arrivals: dict[str, object]) -> salesim.Scenario:

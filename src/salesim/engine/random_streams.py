@@ -93,3 +93,91 @@ def uniform_block(rng: np.random.Generator) -> DrawBlock:
 def sample_block(sampler: Sampler, rng: np.random.Generator) -> DrawBlock:
     """Samples of a scenario distribution from ``rng``, one at a time."""
     return DrawBlock(lambda size: sampler.sample(rng, size))
+
+
+class KeyedDraws:
+    """Draws keyed by lead and cycle: ``rows(lead_id, cycle)`` gives the ``columns``
+    values of each lead's engagement ``cycle``, the same however many other leads are
+    asked for and in whatever order things happen.
+
+    Column ``j`` of cycle ``c`` is one vector of ``lead_count + 1`` values (entry 0
+    unused: lead ids count from 1) drawn in one call from the stream ``<name>/<c>/<j>``
+    the first time it is asked for, so a column nobody needs (a third reschedule, a
+    cycle no lead reaches) costs nothing. ``draw(rng, size)`` gives ``size`` values
+    (default: Uniform(0, 1)).
+
+    >>> streams = RandomStreams(3)
+    >>> a = KeyedDraws(streams, "sdr/lead", 100, 2).rows(np.array([7, 9]), np.array([0, 1]))
+    >>> b = KeyedDraws(RandomStreams(3), "sdr/lead", 100, 2).rows(np.array([9]), np.array([1]))
+    >>> bool((a[1] == b[0]).all())
+    True
+    """
+
+    def __init__(self, streams: RandomStreams, name: str, lead_count: int, columns: int,
+                 draw: Callable[[np.random.Generator, int], np.ndarray] | None = None) -> None:
+        if lead_count < 0 or columns < 1:
+            raise ValueError("lead_count must be >= 0 and columns >= 1")
+        self.streams = streams
+        self.name = name
+        self.lead_count = lead_count
+        self.columns = columns
+        self._draw = draw if draw is not None else _uniforms
+        self._vectors: dict[tuple[int, int], np.ndarray] = {}
+        self._lists: dict[tuple[int, int], list[float]] = {}
+        self._matrices: dict[int, np.ndarray] = {}
+
+    def column(self, cycle: int, column: int) -> np.ndarray:
+        """Value ``column`` of engagement ``cycle`` of every lead, indexed by lead id."""
+        key = (int(cycle), int(column))
+        found = self._vectors.get(key)
+        if found is None:
+            if not 0 <= key[1] < self.columns:
+                raise ValueError(f"column must lie in 0..{self.columns - 1}")
+            rng = self.streams.generator(f"{self.name}/{key[0]}/{key[1]}")
+            found = np.asarray(self._draw(rng, self.lead_count + 1), dtype=float)
+            self._vectors[key] = found
+        return found
+
+    def value(self, lead_id: int, cycle: int, column: int) -> float:
+        """One value: ``column`` of engagement ``cycle`` of lead ``lead_id``."""
+        found = self._vectors.get((cycle, column))
+        return float((self.column(cycle, column) if found is None else found)[lead_id])
+
+    def values(self, cycle: int, column: int) -> list[float]:
+        """:meth:`column` as a Python list, for loops that read one value at a time."""
+        found = self._lists.get((cycle, column))
+        if found is None:
+            found = self._lists[cycle, column] = self.column(cycle, column).tolist()
+        return found
+
+    def row(self, lead_id: int, cycle: int) -> list[float]:
+        """All the values of engagement ``cycle`` of lead ``lead_id`` (as :meth:`rows`
+        gives them, quicker for one lead)."""
+        if not 0 <= lead_id <= self.lead_count:
+            raise ValueError(f"lead ids must lie in 0..{self.lead_count}")
+        matrix = self._matrices.get(cycle)
+        if matrix is None:
+            matrix = self._matrices[cycle] = np.column_stack(
+                [self.column(cycle, j) for j in range(self.columns)])
+        values: list[float] = matrix[lead_id].tolist()
+        return values
+
+    def rows(self, lead_id: np.ndarray, cycle: np.ndarray,
+             columns: int | None = None) -> np.ndarray:
+        """The first ``columns`` (default: all) values of each (lead id, cycle) pair: one
+        row per pair."""
+        keys = np.asarray(lead_id, dtype=np.int64)
+        cycles = np.asarray(cycle, dtype=np.int64)
+        if len(keys) and not 0 <= int(keys.min()) <= int(keys.max()) <= self.lead_count:
+            raise ValueError(f"lead ids must lie in 0..{self.lead_count}")
+        width = self.columns if columns is None else columns
+        out = np.empty((len(keys), width))
+        for value in np.unique(cycles).tolist():
+            mine = cycles == value
+            for j in range(width):
+                out[mine, j] = self.column(value, j)[keys[mine]]
+        return out
+
+
+def _uniforms(rng: np.random.Generator, size: int) -> np.ndarray:
+    return rng.random(size)

@@ -5,6 +5,10 @@ delay drawn from ``reengage_after``, at most ``max_cycles`` times. A re-engaged
 lead is a new engagement of the same lead (same ``lead_id``, ``cycle`` one
 higher) and is counted as recycled, not as new. It costs nothing more to
 acquire and goes straight to the SDR queue.
+
+Whether and when engagement ``cycle`` of a lead comes back is keyed by the lead
+(:class:`salesim.engine.random_streams.KeyedDraws`, streams ``recycle/lead/...``),
+so it is the same in two plans that send the lead to nurture at different times.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from salesim.engine.random_streams import RandomStreams, sample_block, uniform_block
+from salesim.engine.random_streams import KeyedDraws, RandomStreams
 from salesim.scenario.schema import Scenario
 
 
@@ -38,9 +42,9 @@ class _Book(Protocol):
 
 
 class _Desk(Protocol):
-    def one_attempts_needed(self) -> int: ...
+    def one_attempts_needed(self, lead_id: int, cycle: int) -> int: ...
 
-    def attempts_needed(self, count: int) -> np.ndarray: ...
+    def attempts_needed(self, lead_id: np.ndarray, cycle: np.ndarray) -> np.ndarray: ...
 
     def arrive_many(self, rows: np.ndarray, created_at: np.ndarray) -> None: ...
 
@@ -54,19 +58,19 @@ class NurturePool:
     (``desks``, indexed by the book's ``team`` column).
     """
 
-    def __init__(self, scenario: Scenario, streams: RandomStreams, book: _Book) -> None:
+    def __init__(self, scenario: Scenario, streams: RandomStreams, book: _Book, *,
+                 lead_count: int) -> None:
+        """The pool of a replication whose new leads have ids ``1 .. lead_count``."""
         recycle = scenario.recycle
         self.book = book
         self.horizon = scenario.meta.horizon_days
         self.rate = recycle.reengage_rate
         self.max_cycles = recycle.max_cycles
-        self.uniform = uniform_block(streams.generator("recycle"))
-        self.delays = sample_block(recycle.reengage_after.sampler(),
-                                   streams.generator("recycle/delay"))
+        self.comes_back = KeyedDraws(streams, "recycle/lead/reengage", lead_count, 1)
+        self.delays = KeyedDraws(streams, "recycle/lead/delay", lead_count, 1,
+                                 recycle.reengage_after.sampler().sample)
         self.desks: list[_Desk] = []
         self.reengaged = 0
-        self.bulk_rng = streams.generator("recycle/not_ready")
-        self.bulk_delay = recycle.reengage_after.sampler()
 
     def nurture_new(self, rows: np.ndarray, at: np.ndarray, channel: np.ndarray,
                     segment: np.ndarray, score: np.ndarray) -> None:
@@ -80,8 +84,9 @@ class NurturePool:
         book.ended_at[:] = ended.tolist()
         if self.max_cycles < 1 or not self.desks:
             return
-        back = self.bulk_rng.random(len(rows)) < self.rate
-        comes_back = at[back] + self.bulk_delay.sample(self.bulk_rng, int(back.sum()))
+        lead_id = np.asarray(book.lead_id, dtype=np.int64)[rows]
+        back = self.comes_back.column(0, 0)[lead_id] < self.rate
+        comes_back = at[back] + self.delays.column(0, 0)[lead_id[back]]
         inside = comes_back < self.horizon
         returning = rows[back][inside]
         times = comes_back[inside]
@@ -95,7 +100,8 @@ class NurturePool:
             back_rows, back_times = returning[mine], times[mine]
             new_rows = book.add_many(
                 channel[back_rows], segment[back_rows], score[back_rows],
-                np.zeros(len(back_rows)), back_times, desk.attempts_needed(len(back_rows)),
+                np.zeros(len(back_rows)), back_times,
+                desk.attempts_needed(back_rows + 1, np.ones(len(back_rows), dtype=np.int64)),
                 lead_id=back_rows + 1, cycle=np.ones(len(back_rows), dtype=np.int64),
                 team=np.full(len(back_rows), team, dtype=np.int64))
             self.reengaged += len(new_rows)
@@ -104,14 +110,15 @@ class NurturePool:
     def nurture(self, row: int, at: float) -> None:
         """Row ``row`` entered the pool at calendar time ``at``."""
         book = self.book
-        if book.cycle[row] >= self.max_cycles or self.uniform.next() >= self.rate:
+        cycle, lead_id = book.cycle[row], book.lead_id[row]
+        if cycle >= self.max_cycles or self.comes_back.values(cycle, 0)[lead_id] >= self.rate:
             return
-        comes_back = at + self.delays.next()
+        comes_back = at + self.delays.values(cycle, 0)[lead_id]
         if comes_back >= self.horizon or not self.desks:
             return
         team = book.team[row]
         desk = self.desks[team]
-        needed = desk.one_attempts_needed()
+        needed = desk.one_attempts_needed(lead_id, cycle + 1)
         new_row = book.add(book.lead_id[row], book.cycle[row] + 1, book.channel[row],
                            book.segment[row], book.score[row], 0.0, comes_back, needed, team)
         self.reengaged += 1

@@ -30,6 +30,14 @@ be called; any other unit counts calendar time from its creation.
 Whether an attempt reaches the person does not depend on timing, so the attempt
 on which a lead is first reached is drawn when the lead arrives (geometric);
 only the timing is simulated event by event.
+
+Random numbers are keyed by lead (:class:`salesim.engine.random_streams.KeyedDraws`):
+engagement ``cycle`` of lead ``lead_id`` has its own row of uniforms (attempt on
+which it is reached, meeting, reschedules, no-show, valid, nurture), of handle
+times (one per attempt) and of meeting lead times, whatever the desk's size, queue
+or order of events. Two plans run with the same seed then differ by their design:
+with one more SDR a lead is called sooner, but its calls take as long and end the
+same way (save where the speed-to-lead effect or the horizon decides otherwise).
 """
 
 from __future__ import annotations
@@ -44,12 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from salesim.engine.calendar import WorkCalendar
-from salesim.engine.random_streams import (
-    DrawBlock,
-    RandomStreams,
-    sample_block,
-    uniform_block,
-)
+from salesim.engine.random_streams import KeyedDraws, RandomStreams
 from salesim.model.behaviour import sdr_response
 from salesim.model.workforce import Roster
 from salesim.scenario.schema import SDR, Scenario
@@ -60,6 +63,9 @@ OPEN, CONVERTED, NURTURE, CLOSED = "open", "converted", "nurture", "closed"
 STALE = "stale"
 MAX_RESCHEDULES = 3
 NAN = math.nan
+# columns of a lead's row of outcome uniforms (per engagement)
+U_ATTEMPTS, U_MEETING, U_RESCHEDULE, U_NO_SHOW, U_VALID, U_NURTURE = 0, 1, 2, 5, 6, 7
+OUTCOME_COLUMNS = 8  # U_RESCHEDULE .. U_RESCHEDULE + MAX_RESCHEDULES - 1 are reschedules
 
 
 @dataclass
@@ -153,9 +159,10 @@ class SdrDesk:
 
     def __init__(self, scenario: Scenario, sdr: SDR, name: str, calendar: WorkCalendar,
                  roster: Roster, streams: RandomStreams, book: LeadBook,
-                 on_nurture: Callable[[int, float], None]) -> None:
+                 on_nurture: Callable[[int, float], None], *, lead_count: int) -> None:
         """The desk of SDR team ``name`` with settings ``sdr``; its random streams are
-        named after the team (``<name>/outcomes``...)."""
+        named after the team (``<name>/lead/outcomes``...) and keyed by lead id
+        (``1 .. lead_count``) and cycle."""
         self.scenario = scenario
         self.name = name
         self.calendar = calendar
@@ -174,13 +181,17 @@ class SdrDesk:
         self.log: list[tuple[int, float, bool, float]] = []
         """One entry per call attempt: rep id, start (business clock), reached, busy time."""
 
-        rng = streams.generator(name)
-        self.uniform = uniform_block(streams.generator(f"{name}/outcomes"))
-        self.attempt_rng = streams.generator(f"{name}/attempts")
-        self.handle_times = sample_block(sdr.handle_time.sampler(), rng)
-        self.lead_times = sample_block(sdr.meeting_lead_time.sampler(),
-                                       streams.generator(f"{name}/meetings"))
-        self.attempt_block = DrawBlock(lambda size: self.attempts_needed(size))
+        handle, lead_time = sdr.handle_time.sampler(), sdr.meeting_lead_time.sampler()
+        self.outcomes = KeyedDraws(streams, f"{name}/lead/outcomes", lead_count,
+                                   OUTCOME_COLUMNS)
+        self.handle_times = KeyedDraws(streams, f"{name}/lead/handle_times", lead_count,
+                                       sdr.attempts.max, handle.sample)
+        self.lead_times = KeyedDraws(streams, f"{name}/lead/meeting_lead_times", lead_count,
+                                     1 + MAX_RESCHEDULES, lead_time.sample)
+        self.slot_of: dict[int, int] = {}
+        """Per lead row queued at this desk, its slot in the two lists below."""
+        self.slot_handles: list[float] = []  # slot x max_attempts + attempt - 1
+        self.slot_outcomes: list[float] = []  # slot x OUTCOME_COLUMNS + column
         self.max_attempts = sdr.attempts.max
         self.contact_rate = sdr.contact_rate
         self.gaps = [self._gap(g) for g in sdr.attempts.cadence] or [(True, calendar.business_day)]
@@ -201,15 +212,51 @@ class SdrDesk:
 
     # ------------------------------------------------------------------ inputs
 
-    def attempts_needed(self, count: int) -> np.ndarray:
-        """Attempt on which each of ``count`` leads is first reached (``max + 1``: never)."""
+    def attempts_needed(self, lead_id: np.ndarray, cycle: np.ndarray) -> np.ndarray:
+        """Attempt on which engagement ``cycle`` of each lead ``lead_id`` is first reached
+        (``max + 1``: never): geometric, by inversion of the lead's own uniform."""
+        count = len(lead_id)
         if self.contact_rate <= 0:
-            return np.full(count, self.max_attempts + 1)
-        return np.minimum(self.attempt_rng.geometric(self.contact_rate, count),
-                          self.max_attempts + 1)
+            return np.full(count, self.max_attempts + 1, dtype=np.int64)
+        if self.contact_rate >= 1:
+            return np.ones(count, dtype=np.int64)
+        u = self.outcomes.rows(lead_id, cycle)[:, U_ATTEMPTS]
+        needed = np.floor(np.log1p(-u) / math.log1p(-self.contact_rate)) + 1
+        result: np.ndarray = np.minimum(needed, self.max_attempts + 1).astype(np.int64)
+        return result
 
-    def one_attempts_needed(self) -> int:
-        return int(self.attempt_block.next())
+    def one_attempts_needed(self, lead_id: int, cycle: int) -> int:
+        """:meth:`attempts_needed` of one lead's engagement."""
+        if self.contact_rate <= 0:
+            return self.max_attempts + 1
+        if self.contact_rate >= 1:
+            return 1
+        u = self.outcomes.value(lead_id, cycle, U_ATTEMPTS)
+        needed = math.floor(math.log1p(-u) / math.log1p(-self.contact_rate)) + 1
+        return min(needed, self.max_attempts + 1)
+
+    def _outcome_row(self, row: int) -> list[float]:
+        first = self.slot_of[row] * OUTCOME_COLUMNS
+        return self.slot_outcomes[first:first + OUTCOME_COLUMNS]
+
+    def _take(self, rows: list[int]) -> None:
+        """Give lead rows ``rows`` coming to this desk their slots: the handle time of
+        each attempt and the outcome uniforms of their lead and cycle, gathered once as
+        Python lists for the event loop."""
+        if not rows:
+            return
+        book = self.book
+        first = len(self.slot_of)
+        self.slot_of.update(zip(rows, range(first, first + len(rows)), strict=True))
+        if len(rows) == 1:  # a lead back from nurture
+            lead_id, cycle = book.lead_id[rows[0]], book.cycle[rows[0]]
+            self.slot_handles.extend(self.handle_times.row(lead_id, cycle))
+            self.slot_outcomes.extend(self.outcomes.row(lead_id, cycle))
+            return
+        lead = np.asarray(book.lead_id, dtype=np.int64)[rows]
+        cycles = np.asarray(book.cycle, dtype=np.int64)[rows]
+        self.slot_handles.extend(self.handle_times.rows(lead, cycles).ravel().tolist())
+        self.slot_outcomes.extend(self.outcomes.rows(lead, cycles).ravel().tolist())
 
     def _gap(self, gap: Duration) -> tuple[bool, float]:
         if gap.unit == "business_day":
@@ -220,10 +267,12 @@ class SdrDesk:
         """Queue new lead rows (sorted by creation time) at their arrival."""
         self.arrival_rows = rows.tolist()
         self.arrival_due = self.calendar.to_business(created_at).tolist()
+        self._take(self.arrival_rows)
 
     def arrive_many(self, rows: np.ndarray, created_at: np.ndarray) -> None:
         """Queue many rows that (re)appear at later calendar times."""
         due = self.calendar.to_business(created_at).tolist()
+        self._take(rows.tolist())
         for row, at in zip(rows.tolist(), due, strict=True):
             self.sequence += 1
             self.future.append((at, self.sequence, row))
@@ -232,6 +281,7 @@ class SdrDesk:
     def arrive_at(self, row: int, created_at: float) -> None:
         """Queue ``row`` when it (re)appears at calendar time ``created_at``."""
         self.sequence += 1
+        self._take([row])
         heapq.heappush(self.future, (self.calendar.business_at(created_at), self.sequence, row))
 
     # ------------------------------------------------------------------ the event loop
@@ -279,7 +329,7 @@ class SdrDesk:
         log = self.log.append
         ready_fifo: deque[int] = deque()
         ready_heap: list[tuple[float, int, int]] = []
-        handle = self.handle_times.next
+        slot_of, slot_handles = self.slot_of, self.slot_handles
         max_attempts = self.max_attempts
         gaps = self.gaps
         last_gap = len(gaps) - 1
@@ -364,10 +414,10 @@ class SdrDesk:
             if idle and (ready_fifo or ready_heap):
                 # more calls waiting: the next idle seat takes one at the same moment
                 heappush(free, (now, idle.popleft()))
-            busy = handle() / productivity
+            attempt = attempts[row] + 1
+            busy = slot_handles[slot_of[row] * max_attempts + attempt - 1] / productivity
             ended = now + busy
             heappush(free, (ended, seat))
-            attempt = attempts[row] + 1
             attempts[row] = attempt
             if attempt == 1:
                 first_b[row] = now
@@ -407,34 +457,38 @@ class SdrDesk:
     def finish(self, row: int, now: float, reached: bool) -> None:
         """Settle the fate of a lead whose last needed call ended at calendar time ``now``."""
         book = self.book
-        uniform = self.uniform.next
         if not reached:
             self._disqualify(row, now, "unreached", self.unreached_to_nurture)
             return
+        u = self._outcome_row(row)
         book.contacted_at[row] = now
         first = self.calendar.calendar_at(book.first_attempt_at[row])
         speed = (first - book.created_at[row]) * 1440
-        if uniform() >= self.meeting_rate * self.speed_multiplier(speed):
+        if u[U_MEETING] >= self.meeting_rate * self.speed_multiplier(speed):
             self._disqualify(row, now, "declined", self.disqualified_to_nurture)
             return
         book.meeting_set_at[row] = now
-        scheduled = self.calendar.next_working(now + self.lead_times.next())
+        lead_id, cycle = book.lead_id[row], book.cycle[row]
+        waits = self.lead_times.values
+        scheduled = self.calendar.next_working(now + waits(cycle, 0)[lead_id])
         reschedules = 0
-        while reschedules < MAX_RESCHEDULES and uniform() < self.reschedule_rate:
+        while reschedules < MAX_RESCHEDULES and \
+                u[U_RESCHEDULE + reschedules] < self.reschedule_rate:
             reschedules += 1
-            scheduled = self.calendar.next_working(scheduled + self.lead_times.next())
+            scheduled = self.calendar.next_working(
+                scheduled + waits(cycle, reschedules)[lead_id])
         book.meeting_scheduled_for[row] = scheduled
         book.reschedules[row] = reschedules
         if scheduled >= self.horizon:
             return  # the meeting is still ahead at the horizon: the lead stays open
-        if uniform() < self.no_show_rate:
+        if u[U_NO_SHOW] < self.no_show_rate:
             self._disqualify(row, scheduled, "no_show", self.disqualified_to_nurture)
             return
         book.meeting_held_at[row] = scheduled
         score = book.score[row]
         chance = (self.valid_low + (self.valid_high - self.valid_low) * score / 100) * \
             self.valid_multiplier[book.segment[row]]
-        if uniform() < chance:
+        if u[U_VALID] < chance:
             book.valid[row] = 1.0
             book.status[row] = CONVERTED
             book.ended_at[row] = scheduled
@@ -448,7 +502,7 @@ class SdrDesk:
         book = self.book
         book.reason[row] = reason
         book.ended_at[row] = at
-        if self.uniform.next() < nurture_share:
+        if self.slot_outcomes[self.slot_of[row] * OUTCOME_COLUMNS + U_NURTURE] < nurture_share:
             book.status[row] = NURTURE
             self.on_nurture(row, at)
         else:
