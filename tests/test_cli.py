@@ -78,12 +78,60 @@ def test_validate_reference_prints_a_one_screen_summary(runner: CliRunner) -> No
                      "paid_search", "webinars", "content", "events", "partner_referrals",
                      "3,000", "headcount at start", "2027-04 +2", "2028-03 to 22",
                      "4 months", "linear over 5 months", "35% a year",
-                     "23 meetings/month", "550k/year", "30 open deals each",
+                     "23 meetings/month", "550k/year", "<= 30 open",
                      "60 accounts each", "win rate 17.5%"):
         assert expected in out, expected
     headcounts = next(line for line in out.splitlines() if "headcount at start" in line)
     assert headcounts.split()[-3:] == ["10", "14", "17"]
     assert result.stderr == ""
+
+
+def _row(output: str, label: str, next_label: str) -> str:
+    """The row ``label`` of the summary, its wrapped lines joined."""
+    text = " ".join(output.split())
+    start = text.index(f"{label} ")
+    return text[start:text.index(f" {next_label} ", start)]
+
+
+def test_validate_describes_the_ae_time_model(runner: CliRunner) -> None:
+    # the reference's AE week by hand: 60% of 45 working hours sell; a deal takes the
+    # first meeting and per-deal hours, and each stage's hours if it gets there
+    stage_hours, fixed = (5, 14, 10), 1.5 + 2
+    conversions = {"smb": (0.55, 0.5), "mid_market": (0.5, 0.5), "enterprise": (0.4, 0.4)}
+    shares = {"smb": 0.6, "mid_market": 0.3, "enterprise": 0.1}
+    per_deal = sum(share * (fixed + stage_hours[0] + conversions[s][0] * stage_hours[1]
+                            + conversions[s][0] * conversions[s][1] * stage_hours[2])
+                   for s, share in shares.items())
+    deals = 0.6 * 45 * (365.25 / 12 / 7) / per_deal
+    assert (round(per_deal, 1), round(deals, 1)) == (18.3, 6.4)
+    result = runner.invoke(cli.app, ["validate", str(REFERENCE)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    time_line = _row(result.stdout, "ae time", "recycle")
+    for expected in ("27 selling h a week (60% of 45 h)", f"a deal takes {per_deal:.1f} h on "
+                     "average", "5/14/10 h by stage reached",
+                     f"~{deals:.1f} new deals a month per ramped AE"):
+        assert expected in time_line, expected
+    assert "prospect" not in time_line  # off in the reference
+    capacity = next(line for line in result.stdout.splitlines() if line.startswith("capacity"))
+    assert f"~{deals:.1f} deals/month each; <= 30 open" in capacity
+    assert "open deals each" not in capacity
+    busier = runner.invoke(cli.app, [
+        "validate", str(REFERENCE), "--set", "ae.time.max_utilisation=90%",
+        "--set", "ae.time.prospecting={opportunities_per_hour: 0.03, share: 50%}"],
+        env={"COLUMNS": "200"})
+    assert busier.exit_code == 0, busier.output
+    time_line = _row(busier.stdout, "ae time", "recycle")
+    assert f"~{0.9 * deals:.1f} new deals a month per ramped AE at 90% use" in time_line
+    assert "prospects with 50% of spare hours, 0.03 opportunities an hour" in time_line
+
+
+def test_validate_without_the_time_model_counts_open_deals(runner: CliRunner) -> None:
+    result = runner.invoke(cli.app, ["validate", str(REFERENCE), "--set", "ae.time=null"],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "ae time" not in result.stdout
+    capacity = next(line for line in result.stdout.splitlines() if line.startswith("capacity"))
+    assert "30 open deals each" in capacity
 
 
 def test_validate_shows_each_team_pay_plan(runner: CliRunner) -> None:

@@ -40,7 +40,7 @@ from salesim.scenario.compensation import CompensationPlan
 from salesim.scenario.editor_schema import scenario_json_schema_text
 from salesim.scenario.routing import Route
 from salesim.scenario.schema import AE, Channel, RampCurve, Team
-from salesim.scenario.units import Duration
+from salesim.scenario.units import DAYS_PER_MONTH, Duration
 
 EXIT_UNEXPECTED = 1
 EXIT_INVALID_SCENARIO = 2
@@ -546,6 +546,8 @@ def _overview(scenario: Scenario) -> Table:
             for stage_name, stage in ae.stages.items()
         )
         table.add_row(f"{name} stages", f"{stages}; win rate {win_rate:.1%}")
+        if ae.time is not None:
+            table.add_row(f"{name} time", _selling_time(scenario, ae))
     for item in ("leads", "meetings", "customers"):
         rules = getattr(scenario.routing, item)
         if rules:
@@ -615,7 +617,7 @@ def _teams(scenario: Scenario) -> Table:
         rows.insert(0, ("kind", lambda role, team: str(getattr(team, "kind", role))))
     for label, cell in rows:
         table.add_row(label, *(cell(role, team) for role, team in teams.items()))
-    table.add_row("capacity", *(_capacity(team) for team in teams.values()))
+    table.add_row("capacity", *(_capacity(scenario, team) for team in teams.values()))
     responses = team_responses(scenario)  # comp plans' behaviour levers
     if responses:
         table.add_row("response to pay", *(describe_response(responses.get(name))
@@ -623,12 +625,62 @@ def _teams(scenario: Scenario) -> Table:
     return table
 
 
-def _capacity(team: Team) -> str:
+def _capacity(scenario: Scenario, team: Team) -> str:
     kind = KINDS[str(getattr(team, "kind", ""))]
     if kind.capacity_setting is None:
         return "-"
     limit = getattr(team, kind.capacity_setting)
+    if isinstance(team, AE) and team.time is not None:
+        deals = _deals_per_month(scenario, team)
+        cap = f"; <= {limit} open" if limit else ""
+        return f"~{deals:.1f} deals/month each{cap}"
     return f"{limit} {kind.capacity} each" if limit else f"no limit on {kind.capacity}"
+
+
+def _deal_hours(scenario: Scenario, ae: AE) -> float:
+    """AE hours a deal takes on average over the segments, weighted by their shares
+    (a fully skilled AE, not overloaded)."""
+    assert ae.time is not None
+    names = tuple(ae.stages)
+    total = 0.0
+    for segment in scenario.segments.values():
+        conversions = []
+        for name in names:
+            override = segment.stages.get(name)
+            conversions.append(override.conversion if override is not None
+                               and override.conversion is not None
+                               else ae.stages[name].conversion)
+        total += segment.share * ae.time.deal_hours(names, tuple(conversions))
+    return total
+
+
+def _deals_per_month(scenario: Scenario, ae: AE) -> float:
+    """New deals a fully ramped AE takes on in a month with its selling hours used up to
+    ``max_utilisation``."""
+    assert ae.time is not None
+    weekly = ae.time.hours_per_week(scenario.calendar) * ae.time.max_utilisation
+    return weekly * DAYS_PER_MONTH / 7 / _deal_hours(scenario, ae)
+
+
+def _selling_time(scenario: Scenario, ae: AE) -> str:
+    """``27 selling h a week (60% of 45 h); a deal takes 18.3 h on average ...``."""
+    time = ae.time
+    assert time is not None
+    calendar = scenario.calendar
+    share = (f" ({time.selling_share:.0%} of {calendar.hours_per_week:g} h)"
+             if time.selling_hours_per_week is None else "")
+    stage_hours = "/".join(f"{h:g}" for h in time.stage_hours(tuple(ae.stages)))
+    used = f" at {time.max_utilisation:.0%} use" if time.max_utilisation != 1 else ""
+    text = (f"{time.hours_per_week(calendar):.3g} selling h a week{share}; a deal takes "
+            f"{_deal_hours(scenario, ae):.1f} h on average ({time.first_meeting.days * 24:g} h "
+            f"first meeting, {stage_hours} h by stage reached, {time.per_deal.days * 24:g} h "
+            f"per deal): ~{_deals_per_month(scenario, ae):.1f} new deals a month per ramped "
+            f"AE{used}")
+    prospecting = time.prospecting
+    if prospecting is None:
+        return text
+    return (f"{text}; prospects with {prospecting.share:.0%} of spare hours, "
+            f"{prospecting.opportunities_per_hour:g} opportunities an hour")
 
 
 def _rule(rule: Route) -> str:

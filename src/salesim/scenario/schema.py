@@ -771,6 +771,22 @@ class AeTime(Section):
             return [self.per_stage.days * 24] * len(stages)
         return [self.per_stage[s].days * 24 if s in self.per_stage else 0.0 for s in stages]
 
+    def deal_hours(self, stages: tuple[str, ...], conversions: tuple[float, ...]) -> float:
+        """Expected AE hours of one deal whose ``stages`` convert at ``conversions``: its
+        first meeting and per-deal hours, and each stage's hours times the chance the deal
+        reaches that stage.
+
+        >>> AeTime(first_meeting="1 h", per_stage="4 h", per_deal="1 h").deal_hours(
+        ...     ("discovery", "proposal"), (0.5, 0.5))
+        8.0
+        """
+        total = (self.first_meeting.days + self.per_deal.days) * 24
+        reach = 1.0
+        for hours, conversion in zip(self.stage_hours(stages), conversions, strict=True):
+            total += reach * hours
+            reach *= conversion
+        return total
+
 
 class AE(Team):
     """Field sales (account executives): turns valid meetings into won deals."""
