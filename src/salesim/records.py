@@ -24,7 +24,9 @@ Tables
     One row per opportunity, created when a valid meeting is held.
     ``assigned_at`` is when an AE took it (later than ``created_at`` when AEs
     were at capacity). ``status`` is ``open``, ``won`` or ``lost``;
-    ``amount`` is the ARR of the deal (the expected ARR while open or lost).
+    ``amount`` is the ARR of the deal (the expected ARR while open or lost), after
+    ``discount``, the share off list the AE gave (0 without discounting; a CRM export
+    without the column reads as 0): the list value is ``amount / (1 - discount)``.
 ``opportunity_stages``
     One row per opportunity per stage entered: ``entered_at``, ``exited_at``
     (NaT while in the stage) and ``outcome`` (``advanced``, ``won``, ``lost``
@@ -113,7 +115,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "segment": "category", "ae_id": "int64", "created_at": "datetime64[ns]",
         "assigned_at": "datetime64[ns]", "stage": "category", "status": "category",
         "closed_at": "datetime64[ns]", "amount": "float64", "team": "category",
-        "account_id": "int64", "type": "category",
+        "account_id": "int64", "type": "category", "discount": "float64",
     },
     "opportunity_stages": {
         "opportunity_id": "int64", "stage": "category", "stage_index": "int64",
@@ -172,15 +174,15 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 
-OPTIONAL_COLUMNS: dict[str, dict[str, str | int | None]] = {
+OPTIONAL_COLUMNS: dict[str, dict[str, str | int | float | None]] = {
     "leads": {"team": "sdr", "account_id": -1},
-    "opportunities": {"team": "ae", "account_id": -1, "type": "new"},
+    "opportunities": {"team": "ae", "account_id": -1, "type": "new", "discount": 0.0},
     "subscriptions": {"team": "cs", "account_id": -1},
     "reps": {"team": None, "territory_id": -1},
 }
 """Columns a table may lack (a CRM export from before teams and accounts existed), with
 the value they take: the team named after the kind (one team of each kind), no
-account, no territory; a rep's team defaults to their role."""
+account, no territory, no discount; a rep's team defaults to their role."""
 
 OPTIONAL_TABLES = ("accounts", "territories", "payouts", "payout_measures", "selling_time")
 """Tables a set of records may lack: a scenario without an account universe has no

@@ -683,6 +683,8 @@ def _team_opportunities(result: _SalesResult, leads: pd.DataFrame,
         "team": _categorical(np.full(len(ids), result.name, dtype=object), team_names),
         "account_id": np.full(len(ids), -1, dtype=np.int64),
         "type": _categorical(np.full(len(ids), "new", dtype=object), ("new", "expansion")),
+        "discount": (opps.discount if opps.discount is not None
+                     else np.zeros(len(ids))),
     })
     entered = opps.stage_entered
     exited = opps.stage_exited

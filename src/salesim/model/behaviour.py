@@ -45,6 +45,7 @@ from salesim.scenario.compensation import (
     Discounting,
     Strictness,
     Timing,
+    deal_margin,
 )
 from salesim.scenario.schema import AE, SDR, Scenario
 from salesim.scenario.units import add_months
@@ -197,14 +198,16 @@ def discount_effects(settings: Discounting, discount: float) -> tuple[float, flo
 
 def deal_value_share(measure: str, margin_share: float | None, discount: float) -> float:
     """What a deal at ``discount`` is worth to ``measure``, relative to the deal at list:
-    ``1 - discount``, or for margin ``(margin - discount) / margin`` (the cost of what
-    is sold does not shrink with the price).
+    ``1 - discount``, or for margin its margin as pay counts it
+    (:func:`salesim.scenario.compensation.deal_margin` of the discounted amount) over
+    the margin at list, ``(margin - discount) / margin`` (the cost of what is sold does
+    not shrink with the price).
 
     >>> deal_value_share("bookings", None, 0.1), deal_value_share("margin", 0.5, 0.1)
     (0.9, 0.8)
     """
     if measure == "margin" and margin_share is not None:
-        return max(margin_share - discount, 0.0) / margin_share
+        return deal_margin(1.0 - discount, margin_share, discount) / margin_share
     return 1.0 - discount
 
 

@@ -85,6 +85,7 @@ class Opportunities:
     stage_entered: np.ndarray  # (n, stages) entry times, NaN if not entered by the horizon
     stage_exited: np.ndarray  # (n, stages) exit times
     sourced: int = 0  # the last ``sourced`` rows were self-sourced by prospecting (no lead)
+    discount: np.ndarray | None = None  # share off list of each deal's amount (None: 0)
 
 
 @dataclass(frozen=True)
@@ -233,10 +234,12 @@ class SalesTeam:
         amounts = self.amounts(
             segment, per_lead_uniforms(self.stream_amounts, lead_id, lead_count, 1)[:, 0])
         response = ae_response(self.ae.compensation)
+        discount = np.zeros(n)
         if response is not None:  # AEs respond to their pay plan: salesim.model.behaviour
             stage_uniforms = stage_uniforms / response.win ** (1 / stages)
             durations = durations * response.cycle
             amounts = amounts * response.value
+            discount[:] = response.discount
 
         first_stage = np.zeros(n, dtype=np.int64)
         opening_owner = np.zeros(0, dtype=np.int64)
@@ -321,6 +324,7 @@ class SalesTeam:
             stage_index=in_stage, status=status,
             closed_at=np.where(closed, close_time, NAN),
             stage_entered=entered, stage_exited=exited,
+            discount=np.concatenate([discount, np.zeros(len(created_at) - new_count)]),
         )
         if prospects is None:
             return result
@@ -331,7 +335,8 @@ class SalesTeam:
         return Opportunities(
             **{name: getattr(result, name)[keep] for name in (
                 "lead_row", "segment", "created_at", "amount", "ae_id", "assigned_at",
-                "stage_index", "status", "closed_at", "stage_entered", "stage_exited")},
+                "stage_index", "status", "closed_at", "stage_entered", "stage_exited",
+                "discount")},
             sourced=int(keep[opening_end:].sum()))
 
     def _prospects(self, samplers: list[list[Any]]) -> _Prospects | None:
