@@ -50,24 +50,24 @@ PINS: dict[tuple[str, int], dict[str, str]] = {
         "subscription_events": "896b825caeeb4d71", "reps": "01c8f6b5487292b5",
         "activities": "34d77e5265d18b22"},
     ("reference", 1): {
-        "leads": "6ce405ea92751400", "opportunities": "5834a7c0e04ad485",
-        "opportunity_stages": "2fe9e6a2720fb073", "subscriptions": "afa78f233200a084",
-        "subscription_events": "e08c60573db1d504", "reps": "cf8ebea3158698b1",
+        "leads": "6ce405ea92751400", "opportunities": "d3c45d4be851697e",
+        "opportunity_stages": "e514370f427ee88c", "subscriptions": "35b250a1fa5bef7c",
+        "subscription_events": "69bfae6e23066d75", "reps": "cf8ebea3158698b1",
         "activities": "186e1dc15b46bb6a"},
     ("reference", 7): {
-        "leads": "4b5b790df2cddac1", "opportunities": "6890c42c8767710a",
-        "opportunity_stages": "6ed9568f1e6ee2ea", "subscriptions": "fd111304e273b17c",
-        "subscription_events": "a2c88a6ac0d353a2", "reps": "be904edf7485160a",
+        "leads": "4b5b790df2cddac1", "opportunities": "340111d4b4850c38",
+        "opportunity_stages": "4824db8a14fcc005", "subscriptions": "db4e88103065c40e",
+        "subscription_events": "04550d41a6b805a7", "reps": "be904edf7485160a",
         "activities": "89a08c2338a999f9"},
     ("japanese_example", 1): {
-        "leads": "4bd7439789aa6ca6", "opportunities": "788f0921da8ef2b2",
-        "opportunity_stages": "df581d99b3e6d063", "subscriptions": "51ed6711089cd58d",
-        "subscription_events": "4f3dde42da9ef9a7", "reps": "c608ec6439284cb6",
+        "leads": "4bd7439789aa6ca6", "opportunities": "21346886362345e8",
+        "opportunity_stages": "b0f18b53fd1fa767", "subscriptions": "8e0c41767e5ca009",
+        "subscription_events": "bca07d72c8952b3e", "reps": "c608ec6439284cb6",
         "activities": "5fa4af4c1fecaa3a"},
     ("japanese_example", 7): {
-        "leads": "545677783dfd6bce", "opportunities": "10a1a0e8264064f0",
-        "opportunity_stages": "6a54068dfca77345", "subscriptions": "2b631d7c164c9257",
-        "subscription_events": "d18a883d6e162116", "reps": "1fa8a09a4182cfe6",
+        "leads": "545677783dfd6bce", "opportunities": "7594f3e00e700bee",
+        "opportunity_stages": "9338cfc12474f69d", "subscriptions": "00ce59f2f869337f",
+        "subscription_events": "2a927d7e0f279d6a", "reps": "1fa8a09a4182cfe6",
         "activities": "38863092a946c3e7"},
 }
 

@@ -75,9 +75,12 @@ Tables
 ``selling_time``
     Per AE of a team with the time model (``ae.time``), per calendar day employed:
     ``available_hours`` (selling hours, ramp-scaled; a week's selling hours spread
-    over its seven days), ``deal_hours`` (committed to the AE's open deals) and
-    ``prospecting_hours`` (the prospecting share of the hours left over). Empty
-    without the time model; AE utilisation in hours is read from it.
+    over its seven days), ``deal_hours`` (committed to the AE's open deals),
+    ``prospecting_hours`` (the prospecting share of the hours left over) and
+    ``meeting_hours`` (holding meetings that proved invalid: ``first_meeting`` hours
+    each, spread over the week after the meeting; a valid meeting's are in its deal's
+    hours; 0 when the column is missing). Empty without the time model; AE utilisation
+    in hours is read from it (deal + prospecting + meeting hours over available).
 
 Opportunities without a lead have ``lead_id`` -1: those open on the first day
 (``start_state``, empty ``channel``) and those an AE sourced by prospecting
@@ -170,7 +173,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "selling_time": {
         "rep_id": "int64", "date": "datetime64[ns]", "available_hours": "float64",
-        "deal_hours": "float64", "prospecting_hours": "float64",
+        "deal_hours": "float64", "prospecting_hours": "float64", "meeting_hours": "float64",
     },
 }
 
@@ -179,10 +182,12 @@ OPTIONAL_COLUMNS: dict[str, dict[str, str | int | float | None]] = {
     "opportunities": {"team": "ae", "account_id": -1, "type": "new", "discount": 0.0},
     "subscriptions": {"team": "cs", "account_id": -1},
     "reps": {"team": None, "territory_id": -1},
+    "selling_time": {"meeting_hours": 0.0},
 }
 """Columns a table may lack (a CRM export from before teams and accounts existed), with
 the value they take: the team named after the kind (one team of each kind), no
-account, no territory, no discount; a rep's team defaults to their role."""
+account, no territory, no discount, no AE time on invalid meetings; a rep's team
+defaults to their role."""
 
 OPTIONAL_TABLES = ("accounts", "territories", "payouts", "payout_measures", "selling_time")
 """Tables a set of records may lack: a scenario without an account universe has no
