@@ -1,9 +1,10 @@
 """AE headcount against the capacity arithmetic planners use.
 
 Under the AE time model, an AE at full ramp has ``H`` selling hours a week and a deal
-takes ``T`` hours of them, so a team kept busy assigns ``sum(ramped AE-weeks) x H / E[T]``
-deals, each worth ``E[win x amount]``: reps x quota x attainment, ramp-adjusted, with
-the quota an AE's time can carry. The reference scenario at 10 to 40 AEs (no hiring)
+takes ``T`` hours of them, so a team kept busy assigns ``(sum(ramped AE-weeks) x H - M)
+/ E[T]`` deals, where ``M`` is ``first_meeting`` hours per held meeting that proved
+invalid (those take the team's time too), each deal worth ``E[win x amount]``: reps x
+quota x attainment, ramp-adjusted, with the quota an AE's time can carry. The reference scenario at 10 to 40 AEs (no hiring)
 books that much while leads wait for AEs, and flattens where leads run out; hiring the
 same AEs earlier books more in the first year.
 """
@@ -70,10 +71,12 @@ def window_deals(scenario: Scenario, records: salesim.Records) -> tuple[int, flo
         capacity(scenario, records)[0]
 
 
-def capacity(scenario: Scenario, records: salesim.Records) -> tuple[float, float]:
+def capacity(scenario: Scenario, records: salesim.Records, meetings: bool = True
+             ) -> tuple[float, float]:
     """What the AEs' ramped selling time books from deals assigned in WINDOW, busy to
     ``max_utilisation`` (where deals win ``1 - elasticity x (max - overload_from)``
-    as often), with the segment mix of the opportunities."""
+    as often), with the segment mix of the opportunities, less (unless not
+    ``meetings``) the share of that time the invalid meetings held in WINDOW took."""
     ae = scenario.ae
     assert isinstance(ae, AE)
     assert ae.time is not None
@@ -84,7 +87,7 @@ def capacity(scenario: Scenario, records: salesim.Records) -> tuple[float, float
     ramp = np.append(ae.ramp.monthly_fractions(), 1.0)
     grid = np.arange(WINDOW[0], WINDOW[1], 1.0) + 0.5  # one point a day
     reps = records.reps[records.reps["team"] == "ae"]
-    total, deals = 0.0, 0.0
+    total, deals, busy = 0.0, 0.0, 0.0
     for hired, left, skill in zip(days(reps["hired_at"]), days(reps["left_at"]),
                                   reps["skill"].to_numpy(dtype=float), strict=True):
         left = np.inf if np.isnan(left) else left
@@ -97,7 +100,12 @@ def capacity(scenario: Scenario, records: salesim.Records) -> tuple[float, float
         per_deal_won = float(np.dot(mix.to_numpy(), won))
         deals += ramped_weeks * weekly / per_deal_hours
         total += ramped_weeks * weekly / per_deal_hours * per_deal_won
-    return deals, total
+        busy += ramped_weeks * weekly
+    held = days(records.leads["meeting_held_at"])
+    invalid = (~records.leads["valid"]).to_numpy(dtype=bool, na_value=False)
+    wasted = int((invalid & (held >= WINDOW[0]) & (held < WINDOW[1])).sum())
+    left = 1 - wasted * time.first_meeting.days * 24 / busy if meetings else 1.0
+    return deals * left, total * left
 
 
 def window_bookings(records: salesim.Records) -> tuple[float, float]:
@@ -110,13 +118,16 @@ def window_bookings(records: salesim.Records) -> tuple[float, float]:
 
 
 def test_bookings_follow_ramped_capacity_until_leads_run_out() -> None:
-    # where leads run out: the opportunities the window brings over one AE's share of
-    # the capacity arithmetic (the start state's open pipeline and waiting leads and the
-    # reference's lead plan put it between 30 and 35 AEs)
+    # where leads run out: the opportunities the window brings, plus the deals' worth
+    # of hours its invalid meetings take (the same at any headcount), over one AE's
+    # share of the capacity arithmetic without them (the start state's open pipeline
+    # and waiting leads and the reference's lead plan put it between 30 and 35 AEs)
     scenario, records = run(10)
     created = days(records.opportunities["created_at"])
     demand = int(((created >= WINDOW[0]) & (created < WINDOW[1])).sum())
-    knee = demand / (window_deals(scenario, records)[1] / 10)
+    whole = capacity(scenario, records, meetings=False)[0]
+    meetings = whole - window_deals(scenario, records)[1]
+    knee = (demand + meetings) / (whole / 10)
     print(f"{demand} opportunities in the window: leads run out at {knee:.1f} AEs")
     assert 30 < knee < 35
     booked = {}
