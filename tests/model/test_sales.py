@@ -533,3 +533,62 @@ def test_sourced_segments_follow_the_mix_and_deal_size_its_factor() -> None:
     large = (sourced["segment"] == "large").to_numpy()
     assert abs(large.mean() - 0.75) <= Z * math.sqrt(0.75 * 0.25 / len(large))
     assert np.allclose(sourced["amount"], np.where(large, 100_000, 20_000))
+
+
+# ----------------------------------------------------------------------------- invalid meetings
+
+
+def wasted_meetings(routing: str, **extra: Any) -> salesim.Records:
+    """Every held meeting proves invalid; AEs with 2 selling hours a day, 2 h a meeting."""
+    scenario = build(EVERY_LEAD_AN_OPPORTUNITY, {
+        "channels": {"web": {"leads_per_month": 30}},
+        "sdr": {"valid_rate": {"at_score_0": 0.0, "at_score_100": 0.0}},
+        "ae": {"headcount": 2, "routing": routing,
+               "time": {"selling_hours_per_week": 14, "first_meeting": "2 h"}, **extra}},
+        *([{"segments": {"a": {"share": 0.7, "deal_size": 10_000},
+                         "b": {"share": 0.3, "deal_size": 10_000}}}]
+          if routing == "by_segment" else []))
+    return salesim.simulate(scenario, seed=2)
+
+
+def meeting_hours_expected(leads: pd.DataFrame, horizon: float = 365.0) -> float:
+    """2 h per invalid held meeting, spread over the week after it (cut at the horizon)."""
+    held = days(leads.loc[leads["valid"].eq(False).fillna(False), "meeting_held_at"])
+    return float(np.sum(2.0 * np.minimum(7.0, horizon - held) / 7.0))
+
+
+def test_invalid_meetings_take_first_meeting_hours_of_the_least_utilised_ae() -> None:
+    records = wasted_meetings("least_loaded")
+    assert records.opportunities.empty
+    hours = records.selling_time
+    held = records.leads["valid"].eq(False).fillna(False).sum()
+    assert held > 300
+    assert hours["meeting_hours"].sum() == pytest.approx(
+        meeting_hours_expected(records.leads), rel=1e-9)
+    assert hours["deal_hours"].abs().max() < 1e-9
+    # each goes to the AE with fewer hours taken: the two share them about evenly
+    per_ae = hours.groupby("rep_id")["meeting_hours"].sum()
+    assert len(per_ae) == 2
+    assert per_ae.min() > 0.45 * per_ae.sum()
+
+
+def test_invalid_meetings_go_to_an_ae_of_their_segment_under_by_segment() -> None:
+    records = wasted_meetings("by_segment", segment_split={"a": 0.5, "b": 0.5})
+    hours = records.selling_time
+    reps = records.reps.set_index("rep_id")
+    leads = records.leads
+    for segment in ("a", "b"):
+        rep = reps.index[(reps["role"] == "ae") & (reps["segment"] == segment)]
+        assert len(rep) == 1
+        mine = hours.loc[hours["rep_id"] == rep[0], "meeting_hours"].sum()
+        expected = meeting_hours_expected(leads.loc[leads["segment"] == segment])
+        assert expected > 0
+        assert mine == pytest.approx(expected, rel=1e-9)
+
+
+def test_without_the_time_model_invalid_meetings_take_no_ae_time() -> None:
+    scenario = build(EVERY_LEAD_AN_OPPORTUNITY, {
+        "sdr": {"valid_rate": {"at_score_0": 0.0, "at_score_100": 0.0}}})
+    records = salesim.simulate(scenario, seed=2)
+    assert records.selling_time.empty
+    assert records.leads["valid"].eq(False).sum() > 300

@@ -4,7 +4,8 @@ Under the AE time model, an AE at full ramp has ``H`` selling hours a week and a
 takes ``T`` hours of them, so a team kept busy assigns ``(sum(ramped AE-weeks) x H - M)
 / E[T]`` deals, where ``M`` is ``first_meeting`` hours per held meeting that proved
 invalid (those take the team's time too), each deal worth ``E[win x amount]``: reps x
-quota x attainment, ramp-adjusted, with the quota an AE's time can carry. The reference scenario at 10 to 40 AEs (no hiring)
+quota x attainment, ramp-adjusted, with the quota an AE's time can carry.
+The reference scenario at 10 to 40 AEs (no hiring)
 books that much while leads wait for AEs, and flattens where leads run out; hiring the
 same AEs earlier books more in the first year.
 """
