@@ -279,3 +279,11 @@ def test_a_margin_plan_discounts_less_and_pays_the_margin_the_choice_counted_on(
     assert set(won["amount"].round(6)) == {9_500.0}
     measures_paid = on_margin.payout_measures
     assert measures_paid["actual"].sum() == pytest.approx(4_500 * len(won))
+
+
+def test_deal_timing_counts_margin_as_pay_does() -> None:
+    on_margin = plan({"margin": {"weight": 1.0, "gross_margin": 0.5}}, timing={})
+    targets = {"margin": 100.0}
+    # 80 booked at 20% off lists at 100: 100 x (50% - 20%) = 30 of margin, 30% of target
+    assert deal_gain(on_margin, targets, 0.0, 80.0, discount=0.2) == pytest.approx(0.3)
+    assert deal_gain(on_margin, targets, 0.0, 80.0) == pytest.approx(0.4)  # at list
