@@ -592,3 +592,47 @@ def test_without_the_time_model_invalid_meetings_take_no_ae_time() -> None:
     records = salesim.simulate(scenario, seed=2)
     assert records.selling_time.empty
     assert records.leads["valid"].eq(False).sum() > 300
+
+
+TERRITORIES = """\
+meta: {name: Wasted, start: 2027-01-01, horizon: 6 months}
+segments: {mid: {share: 100%, deal_size: 40k}}
+channels: {inbound: {leads_per_month: 200, not_ready_share: 0%}}
+recycle: {max_cycles: 0}
+sdr:
+  headcount: 4
+  valid_rate: {at_score_0: 50%, at_score_100: 50%}
+ae:
+  headcount: 4
+  stages: {discovery: {conversion: 50%, duration: 2 weeks}}
+  time: {selling_hours_per_week: 14, first_meeting: 2 h}
+cs: {headcount: 1}
+accounts:
+  count: 400
+  segments:
+    mid: {share: 100%, employees: {lognormal: {median: 200, p90: 600}},
+          revenue: {lognormal: {median: 50M, p90: 200M}}}
+  regions: {north: 25%, south: 25%, east: 25%, west: 25%}
+territories:
+  ae: {covers: [{}], split_by: region}
+routing:
+  meetings: [{by: territory}, {to: ae}]
+"""
+
+
+def test_with_territories_invalid_meetings_take_the_territory_holders_time() -> None:
+    from salesim.scenario.loader import loads_scenario
+
+    records = salesim.simulate(loads_scenario(TERRITORIES), seed=3)
+    leads = records.leads
+    territory_of = records.accounts.set_index("account_id")["territory_id"]
+    lead_territory = leads["account_id"].map(territory_of)
+    hours = records.selling_time.groupby("rep_id")["meeting_hours"].sum()
+    reps = records.reps.set_index("rep_id")
+    checked = 0
+    for rep, territory in reps.loc[reps["role"] == "ae", "territory_id"].items():
+        expected = meeting_hours_expected(leads.loc[lead_territory == territory], 181.0)
+        assert expected > 0
+        assert hours.get(rep, 0.0) == pytest.approx(expected, rel=1e-9)
+        checked += 1
+    assert checked == 4
