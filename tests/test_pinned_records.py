@@ -40,35 +40,35 @@ PINNED_COLUMNS: dict[str, tuple[str, ...]] = {
 
 PINS: dict[tuple[str, int], dict[str, str]] = {
     ("minimal", 1): {
-        "leads": "e7d419cc7ab27abb", "opportunities": "422f40edcede310d",
-        "opportunity_stages": "d0fa2bcec1db844e", "subscriptions": "c3184c364bc22f42",
-        "subscription_events": "e39b56eff64d448c", "reps": "01c8f6b5487292b5",
-        "activities": "343f4a496b2ec8b5"},
+        "leads": "590b13fd8b0bf413", "opportunities": "33749ad270df3c17",
+        "opportunity_stages": "1024cddb54523d41", "subscriptions": "853cfe45fff89b83",
+        "subscription_events": "39b1c4acd162c646", "reps": "01c8f6b5487292b5",
+        "activities": "7d9fa1662ac70999"},
     ("minimal", 7): {
-        "leads": "b5ce4bc700e69753", "opportunities": "da0bf949e66e04c8",
-        "opportunity_stages": "eb3827963e0ee243", "subscriptions": "1e0bb3758fbc70e3",
-        "subscription_events": "a9bda6de88f0d7df", "reps": "01c8f6b5487292b5",
-        "activities": "96e4aa360d699b08"},
+        "leads": "ca463f6d63fbd9ec", "opportunities": "ac6e5adface27c94",
+        "opportunity_stages": "52da00582f6748e1", "subscriptions": "81085912efb7efbd",
+        "subscription_events": "896b825caeeb4d71", "reps": "01c8f6b5487292b5",
+        "activities": "34d77e5265d18b22"},
     ("reference", 1): {
-        "leads": "981173f3c7297c96", "opportunities": "3de90ea0a4af5e3e",
-        "opportunity_stages": "822761a0848a89c7", "subscriptions": "1ee4ffef07a737b0",
-        "subscription_events": "f7016aac7352c9e0", "reps": "2dfdc1978bf700d1",
-        "activities": "3e5543aab684fc03"},
+        "leads": "6ce405ea92751400", "opportunities": "d3c45d4be851697e",
+        "opportunity_stages": "e514370f427ee88c", "subscriptions": "35b250a1fa5bef7c",
+        "subscription_events": "69bfae6e23066d75", "reps": "cf8ebea3158698b1",
+        "activities": "186e1dc15b46bb6a"},
     ("reference", 7): {
-        "leads": "ce4d3edf91a2fb2c", "opportunities": "39a46a4e5b14cf0d",
-        "opportunity_stages": "7f3086f896af2689", "subscriptions": "a1b283a87b7487ca",
-        "subscription_events": "4e44e027eed0f8c9", "reps": "1f88a7069737d7b8",
-        "activities": "eea404ee56733e34"},
+        "leads": "4b5b790df2cddac1", "opportunities": "340111d4b4850c38",
+        "opportunity_stages": "4824db8a14fcc005", "subscriptions": "db4e88103065c40e",
+        "subscription_events": "04550d41a6b805a7", "reps": "be904edf7485160a",
+        "activities": "89a08c2338a999f9"},
     ("japanese_example", 1): {
-        "leads": "5e92547c02891bdb", "opportunities": "35ff7433e8660401",
-        "opportunity_stages": "bdc6f681d9a9667d", "subscriptions": "f67d803b72d6a00b",
-        "subscription_events": "70fcd54f249989db", "reps": "2a9b28d65358e937",
-        "activities": "ede971962622a1f6"},
+        "leads": "4bd7439789aa6ca6", "opportunities": "21346886362345e8",
+        "opportunity_stages": "b0f18b53fd1fa767", "subscriptions": "8e0c41767e5ca009",
+        "subscription_events": "bca07d72c8952b3e", "reps": "c608ec6439284cb6",
+        "activities": "5fa4af4c1fecaa3a"},
     ("japanese_example", 7): {
-        "leads": "c03c650573784576", "opportunities": "e2dad4129f1cd4b6",
-        "opportunity_stages": "fdf070a3e7ae7e2a", "subscriptions": "abdbd39ce985479f",
-        "subscription_events": "c5349f8f82a025d1", "reps": "fe319f23fd36ce58",
-        "activities": "808564d7172e6112"},
+        "leads": "545677783dfd6bce", "opportunities": "7594f3e00e700bee",
+        "opportunity_stages": "9338cfc12474f69d", "subscriptions": "00ce59f2f869337f",
+        "subscription_events": "2a927d7e0f279d6a", "reps": "1fa8a09a4182cfe6",
+        "activities": "38863092a946c3e7"},
 }
 
 

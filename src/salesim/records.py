@@ -24,7 +24,9 @@ Tables
     One row per opportunity, created when a valid meeting is held.
     ``assigned_at`` is when an AE took it (later than ``created_at`` when AEs
     were at capacity). ``status`` is ``open``, ``won`` or ``lost``;
-    ``amount`` is the ARR of the deal (the expected ARR while open or lost).
+    ``amount`` is the ARR of the deal (the expected ARR while open or lost), after
+    ``discount``, the share off list the AE gave (0 without discounting; a CRM export
+    without the column reads as 0): the list value is ``amount / (1 - discount)``.
 ``opportunity_stages``
     One row per opportunity per stage entered: ``entered_at``, ``exited_at``
     (NaT while in the stage) and ``outcome`` (``advanced``, ``won``, ``lost``
@@ -73,9 +75,12 @@ Tables
 ``selling_time``
     Per AE of a team with the time model (``ae.time``), per calendar day employed:
     ``available_hours`` (selling hours, ramp-scaled; a week's selling hours spread
-    over its seven days), ``deal_hours`` (committed to the AE's open deals) and
-    ``prospecting_hours`` (the prospecting share of the hours left over). Empty
-    without the time model; AE utilisation in hours is read from it.
+    over its seven days), ``deal_hours`` (committed to the AE's open deals),
+    ``prospecting_hours`` (the prospecting share of the hours left over) and
+    ``meeting_hours`` (holding meetings that proved invalid: ``first_meeting`` hours
+    each, spread over the week after the meeting; a valid meeting's are in its deal's
+    hours; 0 when the column is missing). Empty without the time model; AE utilisation
+    in hours is read from it (deal + prospecting + meeting hours over available).
 
 Opportunities without a lead have ``lead_id`` -1: those open on the first day
 (``start_state``, empty ``channel``) and those an AE sourced by prospecting
@@ -113,7 +118,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "segment": "category", "ae_id": "int64", "created_at": "datetime64[ns]",
         "assigned_at": "datetime64[ns]", "stage": "category", "status": "category",
         "closed_at": "datetime64[ns]", "amount": "float64", "team": "category",
-        "account_id": "int64", "type": "category",
+        "account_id": "int64", "type": "category", "discount": "float64",
     },
     "opportunity_stages": {
         "opportunity_id": "int64", "stage": "category", "stage_index": "int64",
@@ -168,19 +173,21 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "selling_time": {
         "rep_id": "int64", "date": "datetime64[ns]", "available_hours": "float64",
-        "deal_hours": "float64", "prospecting_hours": "float64",
+        "deal_hours": "float64", "prospecting_hours": "float64", "meeting_hours": "float64",
     },
 }
 
-OPTIONAL_COLUMNS: dict[str, dict[str, str | int | None]] = {
+OPTIONAL_COLUMNS: dict[str, dict[str, str | int | float | None]] = {
     "leads": {"team": "sdr", "account_id": -1},
-    "opportunities": {"team": "ae", "account_id": -1, "type": "new"},
+    "opportunities": {"team": "ae", "account_id": -1, "type": "new", "discount": 0.0},
     "subscriptions": {"team": "cs", "account_id": -1},
     "reps": {"team": None, "territory_id": -1},
+    "selling_time": {"meeting_hours": 0.0},
 }
 """Columns a table may lack (a CRM export from before teams and accounts existed), with
 the value they take: the team named after the kind (one team of each kind), no
-account, no territory; a rep's team defaults to their role."""
+account, no territory, no discount, no AE time on invalid meetings; a rep's team
+defaults to their role."""
 
 OPTIONAL_TABLES = ("accounts", "territories", "payouts", "payout_measures", "selling_time")
 """Tables a set of records may lack: a scenario without an account universe has no

@@ -9,7 +9,9 @@ the next kind takes each item:
 2. marketing: every new lead (:mod:`salesim.model.marketing`), routed to an SDR team;
 3. each SDR team's desk and the nurture pool, a queue on the business clock
    (:mod:`salesim.model.sdr`, :mod:`salesim.model.recycle`), hand over
-   :class:`Meetings` (valid, held), routed to an AE team;
+   :class:`Meetings` (valid, held), routed to an AE team; the held meetings that
+   proved invalid are routed the same way and, under the AE time model, take the
+   time of an AE of that team (:class:`salesim.model.sales.InvalidMeetings`);
 4. each AE team works its opportunities, a simpy model on the calendar clock
    (:mod:`salesim.model.sales`), and hands over :class:`WonDeals`, routed to a CS team;
 5. each CS team serves its customers (:mod:`salesim.model.success`).
@@ -40,7 +42,7 @@ from salesim.model.accounts import AccountBook, build_accounts
 from salesim.model.marketing import NewLeads, generate_leads
 from salesim.model.recycle import NurturePool
 from salesim.model.routing import Attribute, route
-from salesim.model.sales import Opportunities, SalesTeam, Territorial
+from salesim.model.sales import InvalidMeetings, Opportunities, SalesTeam, Territorial
 from salesim.model.sdr import LeadBook, SdrDesk
 from salesim.model.start_state import Start, build_start, with_waiting
 from salesim.model.success import Customers, serve_customers
@@ -162,9 +164,10 @@ def simulate(scenario: Scenario, seed: int = 0, assumption_seed: int | None = No
     sdr_names = tuple(desk.name for desk in desks)
     lead_table = _lead_table(book, leads, sdr_names)
     meetings = _meetings(book, lead_table)
+    invalid = _meetings(book, lead_table, valid=False)
     work = _work_table(lead_table, begin, leads)
     sales = _field_sales(scenario, rosters, streams, leads, lead_table, meetings, sdr_names,
-                         world, begin)
+                         world, begin, invalid)
     work = _with_sourced(work, sales, leads)
     won = _won_deals(sales)
     ae_names = tuple(result.name for result in sales)
@@ -305,8 +308,13 @@ def _inside_sales(scenario: Scenario, calendar: WorkCalendar, rosters: dict[str,
     return book, desks, pool
 
 
-def _meetings(book: LeadBook, lead_table: pd.DataFrame) -> Meetings:
-    converted = lead_table.index[lead_table["status"] == "converted"].to_numpy()
+def _meetings(book: LeadBook, lead_table: pd.DataFrame, valid: bool = True) -> Meetings:
+    """The valid held meetings (those that became opportunities), or with ``valid``
+    False the held meetings that proved invalid, in the order they were held."""
+    if valid:
+        converted = lead_table.index[lead_table["status"] == "converted"].to_numpy()
+    else:
+        converted = np.flatnonzero(np.asarray(book.valid, dtype=float) == 0.0)
     held = np.asarray(book.meeting_held_at, dtype=float)[converted]
     order = np.argsort(held, kind="stable")
     return Meetings(lead_row=converted[order], held_at=held[order],
@@ -316,27 +324,21 @@ def _meetings(book: LeadBook, lead_table: pd.DataFrame) -> Meetings:
 def _field_sales(scenario: Scenario, rosters: dict[str, Roster], streams: RandomStreams,
                  leads: NewLeads, lead_table: pd.DataFrame, meetings: Meetings,
                  sdr_names: tuple[str, ...], world: AccountWorld | None,
-                 begin: Start | None = None) -> list[_SalesResult]:
+                 begin: Start | None = None, invalid: Meetings | None = None
+                 ) -> list[_SalesResult]:
     """Meetings routed to AE teams; each team works its opportunities (with
-    territories: each goes to the rep holding its account's territory)."""
+    territories: each goes to the rep holding its account's territory). ``invalid``
+    held meetings are routed by the same rules; they take AE time under the time
+    model."""
     teams = scenario.teams_of("ae")
     names = list(teams)
     rows = meetings.lead_row
-    attributes = _work_attributes(lead_table, leads, rows, world)
-    attributes["source"] = Attribute(meetings.source_team, sdr_names)
-    territory_team = None
-    accounts = np.full(len(rows), -1, dtype=np.int64)
-    if world is not None:
-        accounts = world.of_leads(lead_table["lead_id"].to_numpy(dtype=np.int64)[rows])
-        if world.territories is not None:
-            covering = np.array([names.index(n) if n in names else -1
-                                 for n in world.territories.team_names], dtype=np.int64)
-            team_code = np.where(accounts >= 0,
-                                 world.territories.team[np.clip(accounts, 0, None)], -1)
-            territory_team = np.where(team_code >= 0, covering[np.clip(team_code, 0, None)], -1)
-    taken = route(scenario.routing.meetings, names, len(meetings), attributes,
-                  score=lead_table["score"].to_numpy(dtype=float)[rows],
-                  territory_team=territory_team)
+    taken, accounts = _route_meetings(scenario, names, leads, lead_table, meetings,
+                                      sdr_names, world)
+    if invalid is None:
+        invalid = Meetings(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, np.int64))
+    invalid_taken, invalid_accounts = _route_meetings(scenario, names, leads, lead_table,
+                                                      invalid, sdr_names, world)
     segment_codes = lead_table["segment"].cat.codes.to_numpy(dtype=np.int64)
     # AE and CS draws are keyed by lead id (1..number of new leads): common random numbers
     lead_ids = lead_table["lead_id"].to_numpy(dtype=np.int64)
@@ -353,9 +355,12 @@ def _field_sales(scenario: Scenario, rosters: dict[str, Roster], streams: Random
         opening = begin.pipeline.get(name) if begin is not None else None
         count = len(opening) if opening is not None else 0
         extra = np.arange(opened, opened + count, dtype=np.int64)
+        held = np.flatnonzero(invalid_taken == index)
+        wasted = InvalidMeetings(invalid.held_at[held], segment_codes[invalid.lead_row[held]],
+                                 _territorial(world, name, invalid_accounts[held]))
         opportunities = sales.run(mine, segment_codes[mine], meetings.held_at[position],
                                   lead_ids[mine], len(leads), land, opening,
-                                  len(lead_table) + extra)
+                                  len(lead_table) + extra, wasted)
         position = np.concatenate([position, len(meetings) + extra])
         opened += count
         if opportunities.sourced:
@@ -367,6 +372,30 @@ def _field_sales(scenario: Scenario, rosters: dict[str, Roster], streams: Random
             sourced += opportunities.sourced
         results.append(_SalesResult(name, sales, position, opportunities))
     return results
+
+
+def _route_meetings(scenario: Scenario, names: list[str], leads: NewLeads,
+                    lead_table: pd.DataFrame, meetings: Meetings, sdr_names: tuple[str, ...],
+                    world: AccountWorld | None) -> tuple[np.ndarray, np.ndarray]:
+    """The AE team (index into ``names``) taking each of ``meetings``, by the routing
+    rules, and the account (index, -1 none) of each."""
+    rows = meetings.lead_row
+    attributes = _work_attributes(lead_table, leads, rows, world)
+    attributes["source"] = Attribute(meetings.source_team, sdr_names)
+    territory_team = None
+    accounts = np.full(len(rows), -1, dtype=np.int64)
+    if world is not None:
+        accounts = world.of_leads(lead_table["lead_id"].to_numpy(dtype=np.int64)[rows])
+        if world.territories is not None:
+            covering = np.array([names.index(n) if n in names else -1
+                                 for n in world.territories.team_names], dtype=np.int64)
+            team_code = np.where(accounts >= 0,
+                                 world.territories.team[np.clip(accounts, 0, None)], -1)
+            territory_team = np.where(team_code >= 0, covering[np.clip(team_code, 0, None)], -1)
+    taken = route(scenario.routing.meetings, names, len(meetings), attributes,
+                  score=lead_table["score"].to_numpy(dtype=float)[rows],
+                  territory_team=territory_team)
+    return taken, accounts
 
 
 def _work_table(lead_table: pd.DataFrame, begin: Start, leads: NewLeads) -> pd.DataFrame:
@@ -684,6 +713,8 @@ def _team_opportunities(result: _SalesResult, leads: pd.DataFrame,
         "team": _categorical(np.full(len(ids), result.name, dtype=object), team_names),
         "account_id": np.full(len(ids), -1, dtype=np.int64),
         "type": _categorical(np.full(len(ids), "new", dtype=object), ("new", "expansion")),
+        "discount": (opps.discount if opps.discount is not None
+                     else np.zeros(len(ids))),
     })
     entered = opps.stage_entered
     exited = opps.stage_exited
@@ -806,7 +837,7 @@ def _rep_table(rosters: dict[str, Roster], start: dt.date,
 def _selling_time_table(sales: list[_SalesResult], rosters: dict[str, Roster],
                         start: dt.date) -> pd.DataFrame:
     """Per AE of a team with the time model, per calendar day employed: selling hours
-    available, committed to deals and spent prospecting."""
+    available, committed to deals, spent prospecting and on invalid meetings."""
     frames = []
     for result in sales:
         hours = result.team.selling_time
@@ -818,6 +849,7 @@ def _selling_time_table(sales: list[_SalesResult], rosters: dict[str, Roster],
             "available_hours": hours.available,
             "deal_hours": hours.deals,
             "prospecting_hours": hours.prospecting,
+            "meeting_hours": hours.meetings,
         }))
     table = pd.concat(frames, ignore_index=True).sort_values(["rep_id", "date"],
                                                              kind="stable")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from salesim.metrics import Plan, TeamPlan, bottlenecks
+from salesim.records import Records
 
 from .builders import records
 
@@ -134,3 +135,21 @@ def test_ae_utilisation_is_in_hours_when_aes_log_selling_time():
     # the other stages keep their bases
     assert view.loc[("2027-01", "sdr", ""), "basis"] == "busy_hours"
     assert view.loc[("2027-01", "cs", ""), "basis"] == "accounts"
+
+
+def test_ae_hours_on_invalid_meetings_count_in_utilisation():
+    """Hours holding meetings that proved invalid are AE work like deal hours; a table
+    without the column (a CRM export) counts none."""
+    logged = [{**row, "meeting_hours": 0.25} for row in SELLING_TIME]
+    recs = records(reps=REPS, activities=ACTIVITIES, opportunities=OPPORTUNITIES, leads=LEADS,
+                   subscriptions=SUBSCRIPTIONS, selling_time=logged)
+    view = bottlenecks(recs, PLAN).set_index(["period", "stage", "team"])
+    assert view.loc[("2027-01", "ae", ""), "work"] == pytest.approx(31 * 3.75)
+    assert view.loc[("2027-01", "ae", ""), "utilisation"] == pytest.approx(3.75 / 4)
+    plain = records(reps=REPS, activities=ACTIVITIES, opportunities=OPPORTUNITIES, leads=LEADS,
+                    subscriptions=SUBSCRIPTIONS, selling_time=SELLING_TIME)
+    export = Records(**{**plain.tables(),
+                        "selling_time": plain.selling_time.drop(columns=["meeting_hours"])},
+                     start=plain.start, end=plain.end)
+    view = bottlenecks(export, PLAN).set_index(["period", "stage", "team"])
+    assert view.loc[("2027-01", "ae", ""), "utilisation"] == pytest.approx(3.5 / 4)

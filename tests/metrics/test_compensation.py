@@ -10,6 +10,7 @@ import pytest
 from salesim.metrics import Plan, TeamPlan, headline_metrics, kpi_table
 from salesim.metrics.compensation import payout_tables
 from salesim.metrics.finance import costs
+from salesim.model.behaviour import expected_ae_pay
 from salesim.records import COLUMNS, Records
 from salesim.scenario.compensation import CompensationPlan
 
@@ -283,3 +284,64 @@ def test_teams_without_a_plan_get_no_rows_and_no_plans_give_empty_tables() -> No
     assert payouts.empty
     assert measures.empty
     assert list(payouts.columns) == list(COLUMNS["payouts"])
+
+
+# ----------------------------------------------------------------------------- margin
+
+MARGIN_CURVE = [{"discount": 0, "win": 1.0, "cycle": 1.0},
+                {"discount": 0.3, "win": 1.0, "cycle": 1.0}]  # discounting wins nothing
+
+
+def margin_plan(**behaviour: Any) -> TeamPlan:
+    """A margin plan: 50k of margin a quarter at 50% gross margin (100k of list)."""
+    return TeamPlan(kind="ae", compensation=comp(
+        measures={"margin": {"weight": 1.0, "target": 50_000, "gross_margin": 0.5}},
+        **({"behaviour": behaviour} if behaviour else {})))
+
+
+def test_margin_pay_takes_the_discount_off_the_margin_whole() -> None:
+    # list 100k: at list, 50k of margin (100%); 20% off, 80k booked and 100k x (50% - 20%)
+    # = 30k of margin (60%), not 80k x 50% = 40k
+    book = records(reps=reps({"rep_id": 1}),
+                   opportunities=[won(1, 100_000, "2027-02-10", discount=0.0),
+                                  won(1, 80_000, "2027-05-10", discount=0.2)])
+    _, measures = pay(book, ae=margin_plan())
+    assert quarter(measures, 1, "2027-01-01")["actual"] == pytest.approx(50_000)
+    assert quarter(measures, 1, "2027-04-01")["actual"] == pytest.approx(30_000)
+    assert quarter(measures, 1, "2027-04-01")["payout"] == pytest.approx(0.6 * QUARTER_VARIABLE)
+
+
+def test_a_crm_export_without_a_discount_column_counts_no_discount() -> None:
+    book = records(reps=reps({"rep_id": 1}), opportunities=[won(1, 80_000, "2027-02-10")])
+    export = book.opportunities.drop(columns=["discount"])
+    book = Records(**{**book.tables(), "opportunities": export}, start=book.start,
+                   end=book.end)
+    _, measures = pay(book, ae=margin_plan())
+    assert quarter(measures, 1, "2027-01-01")["actual"] == pytest.approx(40_000)  # 80k x 50%
+    with_gaps = export.assign(discount=[float("nan")])
+    book = Records(**{**book.tables(), "opportunities": with_gaps}, start=book.start,
+                   end=book.end)
+    assert quarter(pay(book, ae=margin_plan())[1], 1, "2027-01-01")["actual"] == \
+        pytest.approx(40_000)
+
+
+def test_a_discount_of_the_whole_list_value_is_a_clear_error() -> None:
+    book = records(reps=reps({"rep_id": 1}),
+                   opportunities=[won(1, 0.0, "2027-02-10", discount=1.0, opportunity_id=7)])
+    with pytest.raises(ValueError, match="opportunity 7: a discount of 100%"):
+        pay(book, ae=margin_plan())
+
+
+@pytest.mark.parametrize("discount", [0.0, 0.1, 0.2, 0.3])
+def test_margin_pay_is_what_the_discount_choice_expects(discount: float) -> None:
+    # the choice's arithmetic: attainment = expected attainment (100%) x win (1) x the
+    # deal's margin share at the discount; the payout tables on one list-100k deal
+    # booked at that discount pay the same share of the quarter's variable
+    plan = margin_plan(discounting={"curve": MARGIN_CURVE})
+    assert plan.compensation is not None
+    book = records(reps=reps({"rep_id": 1}),
+                   opportunities=[won(1, 100_000 * (1 - discount), "2027-02-10",
+                                      discount=discount)])
+    payouts, _ = pay(book, ae=plan)
+    assert quarter(payouts, 1, "2027-01-01")["variable"] == pytest.approx(
+        expected_ae_pay(plan.compensation, discount) * QUARTER_VARIABLE)

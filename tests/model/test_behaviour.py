@@ -248,3 +248,42 @@ def test_team_responses_name_what_each_team_does() -> None:
     chosen = team_responses(sdr_scenario({"strictness": {}}))
     assert list(chosen) == ["sdr"]
     assert chosen["sdr"].strictness == 0.0  # paid on meetings alone: the loosest
+
+
+def test_a_margin_plan_discounts_less_and_pays_the_margin_the_choice_counted_on() -> None:
+    stages = {"deal": {"conversion": 0.4, "duration": "10 days"}}
+    curve = [{"discount": 0, "win": 1.0, "cycle": 1.0},
+             {"discount": 0.2, "win": 1.5, "cycle": 0.5}]
+    measures = {"bookings": {"bookings": {"weight": 1.0}},
+                "margin": {"margin": {"weight": 1.0, "target": 20_000, "gross_margin": 0.5}}}
+
+    def run(paid_on: str, behaviour: dict[str, Any] | None) -> salesim.Records:
+        comp = {"on_target_earnings": 100_000, "pay_period": "quarter",
+                "measures": measures[paid_on],
+                **({"behaviour": behaviour} if behaviour else {})}
+        scenario = build(EVERY_LEAD_AN_OPPORTUNITY,
+                         {"meta": {"horizon": "3 months"},
+                          "ae": {"headcount": 5, "stages": stages, "compensation": comp,
+                                 "quota": {"amount": 100_000}}})
+        return salesim.simulate(scenario, seed=4)
+
+    levers = {"discounting": {"curve": curve}, "grid": 5}
+    # bookings: (1 + 2.5d)(1 - d) rises to the deepest 20%; margin at 50% gross margin:
+    # (1 + 2.5d)(0.5 - d) / 0.5 = 1, 1.0125, 1, 0.9625, 0.9 at d = 0, 5%, ... 20%
+    on_bookings, on_margin = run("bookings", levers), run("margin", levers)
+    assert set(on_bookings.opportunities["discount"]) == {0.2}
+    assert set(on_margin.opportunities["discount"]) == {0.05}
+    assert set(run("margin", None).opportunities["discount"]) == {0.0}
+    # each won deal lists at 10k, is booked at 9.5k and brings 10k x (50% - 5%) of margin
+    won = on_margin.opportunities.loc[on_margin.opportunities["status"] == "won"]
+    assert set(won["amount"].round(6)) == {9_500.0}
+    measures_paid = on_margin.payout_measures
+    assert measures_paid["actual"].sum() == pytest.approx(4_500 * len(won))
+
+
+def test_deal_timing_counts_margin_as_pay_does() -> None:
+    on_margin = plan({"margin": {"weight": 1.0, "gross_margin": 0.5}}, timing={})
+    targets = {"margin": 100.0}
+    # 80 booked at 20% off lists at 100: 100 x (50% - 20%) = 30 of margin, 30% of target
+    assert deal_gain(on_margin, targets, 0.0, 80.0, discount=0.2) == pytest.approx(0.3)
+    assert deal_gain(on_margin, targets, 0.0, 80.0) == pytest.approx(0.4)  # at list

@@ -533,3 +533,106 @@ def test_sourced_segments_follow_the_mix_and_deal_size_its_factor() -> None:
     large = (sourced["segment"] == "large").to_numpy()
     assert abs(large.mean() - 0.75) <= Z * math.sqrt(0.75 * 0.25 / len(large))
     assert np.allclose(sourced["amount"], np.where(large, 100_000, 20_000))
+
+
+# ----------------------------------------------------------------------------- invalid meetings
+
+
+def wasted_meetings(routing: str, **extra: Any) -> salesim.Records:
+    """Every held meeting proves invalid; AEs with 2 selling hours a day, 2 h a meeting."""
+    scenario = build(EVERY_LEAD_AN_OPPORTUNITY, {
+        "channels": {"web": {"leads_per_month": 30}},
+        "sdr": {"valid_rate": {"at_score_0": 0.0, "at_score_100": 0.0}},
+        "ae": {"headcount": 2, "routing": routing,
+               "time": {"selling_hours_per_week": 14, "first_meeting": "2 h"}, **extra}},
+        *([{"segments": {"a": {"share": 0.7, "deal_size": 10_000},
+                         "b": {"share": 0.3, "deal_size": 10_000}}}]
+          if routing == "by_segment" else []))
+    return salesim.simulate(scenario, seed=2)
+
+
+def meeting_hours_expected(leads: pd.DataFrame, horizon: float = 365.0) -> float:
+    """2 h per invalid held meeting, spread over the week after it (cut at the horizon)."""
+    held = days(leads.loc[leads["valid"].eq(False).fillna(False), "meeting_held_at"])
+    return float(np.sum(2.0 * np.minimum(7.0, horizon - held) / 7.0))
+
+
+def test_invalid_meetings_take_first_meeting_hours_of_the_least_utilised_ae() -> None:
+    records = wasted_meetings("least_loaded")
+    assert records.opportunities.empty
+    hours = records.selling_time
+    held = records.leads["valid"].eq(False).fillna(False).sum()
+    assert held > 300
+    assert hours["meeting_hours"].sum() == pytest.approx(
+        meeting_hours_expected(records.leads), rel=1e-9)
+    assert hours["deal_hours"].abs().max() < 1e-9
+    # each goes to the AE with fewer hours taken: the two share them about evenly
+    per_ae = hours.groupby("rep_id")["meeting_hours"].sum()
+    assert len(per_ae) == 2
+    assert per_ae.min() > 0.45 * per_ae.sum()
+
+
+def test_invalid_meetings_go_to_an_ae_of_their_segment_under_by_segment() -> None:
+    records = wasted_meetings("by_segment", segment_split={"a": 0.5, "b": 0.5})
+    hours = records.selling_time
+    reps = records.reps.set_index("rep_id")
+    leads = records.leads
+    for segment in ("a", "b"):
+        rep = reps.index[(reps["role"] == "ae") & (reps["segment"] == segment)]
+        assert len(rep) == 1
+        mine = hours.loc[hours["rep_id"] == rep[0], "meeting_hours"].sum()
+        expected = meeting_hours_expected(leads.loc[leads["segment"] == segment])
+        assert expected > 0
+        assert mine == pytest.approx(expected, rel=1e-9)
+
+
+def test_without_the_time_model_invalid_meetings_take_no_ae_time() -> None:
+    scenario = build(EVERY_LEAD_AN_OPPORTUNITY, {
+        "sdr": {"valid_rate": {"at_score_0": 0.0, "at_score_100": 0.0}}})
+    records = salesim.simulate(scenario, seed=2)
+    assert records.selling_time.empty
+    assert records.leads["valid"].eq(False).sum() > 300
+
+
+TERRITORIES = """\
+meta: {name: Wasted, start: 2027-01-01, horizon: 6 months}
+segments: {mid: {share: 100%, deal_size: 40k}}
+channels: {inbound: {leads_per_month: 200, not_ready_share: 0%}}
+recycle: {max_cycles: 0}
+sdr:
+  headcount: 4
+  valid_rate: {at_score_0: 50%, at_score_100: 50%}
+ae:
+  headcount: 4
+  stages: {discovery: {conversion: 50%, duration: 2 weeks}}
+  time: {selling_hours_per_week: 14, first_meeting: 2 h}
+cs: {headcount: 1}
+accounts:
+  count: 400
+  segments:
+    mid: {share: 100%, employees: {lognormal: {median: 200, p90: 600}},
+          revenue: {lognormal: {median: 50M, p90: 200M}}}
+  regions: {north: 25%, south: 25%, east: 25%, west: 25%}
+territories:
+  ae: {covers: [{}], split_by: region}
+routing:
+  meetings: [{by: territory}, {to: ae}]
+"""
+
+
+def test_with_territories_invalid_meetings_take_the_territory_holders_time() -> None:
+    from salesim.scenario.loader import loads_scenario
+
+    records = salesim.simulate(loads_scenario(TERRITORIES), seed=3)
+    leads = records.leads
+    territory_of = records.accounts.set_index("account_id")["territory_id"]
+    lead_territory = leads["account_id"].map(territory_of)
+    hours = records.selling_time.groupby("rep_id")["meeting_hours"].sum()
+    reps = records.reps.set_index("rep_id")
+    checked = 0
+    for rep, territory in reps.loc[reps["role"] == "ae", "territory_id"].items():
+        expected = meeting_hours_expected(leads.loc[lead_territory == territory], 181.0)
+        assert expected > 0
+        assert hours.get(rep, 0.0) == pytest.approx(expected, rel=1e-9)
+        checked += 1
+    assert checked == 4

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from salesim.scenario import ScenarioError
-from salesim.scenario.compensation import CompensationPlan, PayoutCurve
+from salesim.scenario.compensation import CompensationPlan, PayoutCurve, deal_margin
 from salesim.scenario.loader import loads_scenario
 
 HEAD = """\
@@ -185,3 +185,15 @@ ae:
         (13, "the default discount of 40% is outside the curve"),
         (13, "a discount of 30% gives away the whole gross margin of 25%"),
     ]
+
+
+def test_deal_margin_is_list_value_times_margin_less_the_discount() -> None:
+    # list 200k at 40% gross margin: 80k of margin at list; 25% off is 150k booked and
+    # 200k x (40% - 25%) = 30k of margin (the cost, 120k, does not shrink)
+    assert deal_margin(200_000.0, 0.4, 0.0) == pytest.approx(80_000)
+    assert deal_margin(150_000.0, 0.4, 0.25) == pytest.approx(30_000)
+    # past the gross margin the deal is sold below cost
+    assert deal_margin(50_000.0, 0.4, 0.5) == pytest.approx(-10_000)
+    # arrays deal by deal
+    booked = np.array([200_000.0, 150_000.0])
+    assert deal_margin(booked, 0.4, np.array([0.0, 0.25])) == pytest.approx([80_000, 30_000])

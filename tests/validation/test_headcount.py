@@ -95,11 +95,12 @@ def deal_value(scenario: Scenario, segment: str, factor: float) -> tuple[float, 
     return total, reach * scenario.segments[segment].deal_size.sampler().mean
 
 
-def capacity(scenario: Scenario, records: salesim.Records) -> tuple[float, float]:
+def capacity(scenario: Scenario, records: salesim.Records) -> tuple[float, float, float]:
     """Deals the AEs' ramped selling time carries in WINDOW and what they book, busy to
     ``max_utilisation`` (where deals win ``1 - elasticity x (max - overload_from)``
     as often), with the segment mix of the opportunities and each AE's own skill,
-    hire and leaving dates."""
+    hire and leaving dates, after the ``first_meeting`` hours of the held meetings that
+    proved invalid in WINDOW; and those hours' worth of deals."""
     ae = scenario.ae
     assert isinstance(ae, AE)
     assert ae.time is not None
@@ -110,7 +111,7 @@ def capacity(scenario: Scenario, records: salesim.Records) -> tuple[float, float
     ramp = np.append(ae.ramp.monthly_fractions(), 1.0)
     grid = np.arange(WINDOW[0], WINDOW[1], 1.0) + 0.5  # one point a day
     reps = records.reps[records.reps["team"] == "ae"]
-    booked, deals = 0.0, 0.0
+    booked, deals, busy = 0.0, 0.0, 0.0
     for hired, left, skill in zip(days(reps["hired_at"]), days(reps["left_at"]),
                                   reps["skill"].to_numpy(dtype=float), strict=True):
         left = np.inf if np.isnan(left) else left
@@ -122,7 +123,12 @@ def capacity(scenario: Scenario, records: salesim.Records) -> tuple[float, float
         rep_deals = ramped_weeks * weekly / float(np.dot(mix.to_numpy(), hours))
         deals += rep_deals
         booked += rep_deals * float(np.dot(mix.to_numpy(), won))
-    return deals, booked
+        busy += ramped_weeks * weekly
+    held = days(records.leads["meeting_held_at"])
+    invalid = (~records.leads["valid"]).to_numpy(dtype=bool, na_value=False)
+    wasted = int((invalid & (held >= WINDOW[0]) & (held < WINDOW[1])).sum())
+    taken = wasted * time.first_meeting.days * 24 / busy
+    return deals * (1 - taken), booked * (1 - taken), deals * taken
 
 
 # ----------------------------------------------------------------------------- one run
@@ -138,6 +144,9 @@ class Run:
     """Deals assigned in WINDOW."""
     capacity_deals: float
     capacity_booked: float
+    meeting_deals: float
+    """Deals' worth of AE time the invalid meetings in WINDOW took (the same at every
+    headcount: they come from upstream)."""
     demand: int
     """Opportunities created in WINDOW (upstream of the AEs: the same at every headcount)."""
     waiting_share: float
@@ -152,10 +161,10 @@ def measure(scenario: Scenario, records: salesim.Records) -> Run:
     hours = np.arange(WINDOW[0], WINDOW[1], 1 / 24)
     queue = (np.searchsorted(np.sort(created), hours, side="right")
              - np.searchsorted(np.sort(assigned[~np.isnan(assigned)]), hours, side="right"))
-    capacity_deals, capacity_booked = capacity(scenario, records)
+    capacity_deals, capacity_booked, meeting_deals = capacity(scenario, records)
     return Run(booked=float(opportunities["amount"].to_numpy()[won].sum()),
                deals=int(in_window.sum()), capacity_deals=capacity_deals,
-               capacity_booked=capacity_booked,
+               capacity_booked=capacity_booked, meeting_deals=meeting_deals,
                demand=int(((created >= WINDOW[0]) & (created < WINDOW[1])).sum()),
                waiting_share=float(np.mean(queue >= 1)))
 
@@ -182,9 +191,12 @@ class Curve:
     def knee(self) -> np.ndarray:
         """Per replication, the headcount at which the capacity arithmetic's deals reach
         the opportunities the window brings (where leads run out), from the smallest
-        team's per-AE capacity."""
+        team's per-AE capacity (the invalid meetings' hours counted as deals' worth of
+        demand, since they take AE time whatever the headcount)."""
         smallest = self.headcounts[0]
-        return self.of("demand", smallest) / (self.of("capacity_deals", smallest) / smallest)
+        meetings = self.of("meeting_deals", smallest)
+        per_ae = (self.of("capacity_deals", smallest) + meetings) / smallest
+        return (self.of("demand", smallest) + meetings) / per_ae
 
     def capacity_bound(self) -> tuple[int, ...]:
         """Headcounts at which opportunities waited for AEs through (nearly) all of the

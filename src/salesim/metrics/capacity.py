@@ -12,7 +12,8 @@ is limited by the work it carries when the plan gives a capacity per head for it
 
 A unit whose reps log selling hours (``selling_time``: AEs under the time model) is
 measured in hours instead, basis ``selling_hours``: hours committed to deals plus
-hours spent prospecting / selling hours available (ramp-scaled), per day employed.
+hours spent prospecting and on meetings that proved invalid / selling hours available
+(ramp-scaled), per day employed.
 
 Otherwise (SDR always) the basis is ``busy_hours``: hours worked
 (``activities.busy_hours``) / available hours (employed months x the plan's
@@ -147,7 +148,9 @@ def bottleneck_arrays(records: Records, plan: Plan, work: Workforce,
     hours = records.selling_time
     hour_rows, hour_periods = grid.locate(hours["date"].to_numpy(dtype="datetime64[ns]"))
     selling = {column: hours[column].to_numpy(dtype=float)[hour_rows]
-               for column in ("available_hours", "deal_hours", "prospecting_hours")}
+               if column in hours.columns else np.zeros(len(hour_rows))
+               for column in ("available_hours", "deal_hours", "prospecting_hours",
+                              "meeting_hours")}
     if by_team:
         member = rep_teams(records.reps, acts["rep_id"])[act_rows]
         hour_member = rep_teams(records.reps, hours["rep_id"])[hour_rows]
@@ -192,7 +195,8 @@ def _unit(records: Records, plan: Plan, work: Workforce, heads: Heads, name: str
           by_team: bool, busy: np.ndarray, logs_activities: bool, memo: Memo,
           selling: dict[str, np.ndarray] | None = None) -> tuple[str, dict[str, np.ndarray]]:
     """The basis and the columns of one stage or team; ``selling``: its reps' selling
-    hours per period (available, deals, prospecting), when they log them."""
+    hours per period (available, deals, prospecting, invalid meetings), when they
+    log them."""
     grid = work.grid
     horizon = grid.horizon
     nan = np.full(grid.size, np.nan)
@@ -227,7 +231,8 @@ def _unit(records: Records, plan: Plan, work: Workforce, heads: Heads, name: str
     owner = declared.owner_table if declared is not None else ""
     if selling is not None:
         basis = "selling_hours"
-        work_done = selling["deal_hours"] + selling["prospecting_hours"]
+        work_done = (selling["deal_hours"] + selling["prospecting_hours"]
+                     + selling["meeting_hours"])
         capacity = selling["available_hours"]
     elif (declared is not None and declared.capacity_setting is not None
             and owner in WORK_INTERVALS and not np.isnan(capacity_days).all()):

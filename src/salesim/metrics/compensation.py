@@ -23,10 +23,14 @@ or years, cut to the horizon) the rep was employed in:
   ARR of won deals whose lead the SDR worked (``opportunities.lead_id`` ->
   ``leads.sdr_id`` of the converted lead) by ``closed_at``; ``bookings`` (less a
   CS ``split`` share), ``margin`` and ``contract_value`` by ``closed_at`` and
-  ``ae_id``; ``retained_arr``, the ARR at the period end of the CSM's customers that
-  had ARR at its start; ``expanded_arr``, expansions on the CSM's customers plus the
-  CS plan's ``expansion_credit`` share of won expansion deals on accounts whose
-  first subscription the CSM looks after.
+  ``ae_id``, where a deal's margin is its list value x (``gross_margin`` -
+  ``opportunities.discount``), list value = bookings / (1 - discount), a missing
+  discount column or value counting as 0
+  (:func:`salesim.scenario.compensation.deal_margin`); ``retained_arr``, the ARR
+  at the period end of the CSM's customers that had ARR at its start;
+  ``expanded_arr``, expansions on the CSM's customers plus the CS plan's
+  ``expansion_credit`` share of won expansion deals on accounts whose first
+  subscription the CSM looks after.
 * SPIFs pay per event inside their window; a clawback takes back ``share`` of the
   revenue pay a deal earned (its part of the period's revenue measures' pay) in the
   period the customer churns, when that is within ``within`` of the start (from a
@@ -60,6 +64,7 @@ from salesim.scenario.compensation import (
     RATE_MEASURES,
     REVENUE_MEASURES,
     CompensationPlan,
+    deal_margin,
 )
 
 _NAT = np.datetime64("NaT", "ns")
@@ -73,14 +78,18 @@ class _Events:
     at: np.ndarray
     value: np.ndarray
     deal: np.ndarray  # opportunity id behind the credit (-1: none)
+    discount: np.ndarray  # share off list of the deal behind the credit (0: none)
 
     @classmethod
-    def of(cls, rep: object, at: object, value: object, deal: object = None) -> _Events:
+    def of(cls, rep: object, at: object, value: object, deal: object = None,
+           discount: object = None) -> _Events:
         reps = np.asarray(rep, dtype=np.int64)
         deals = (np.full(len(reps), -1, dtype=np.int64) if deal is None
                  else np.asarray(deal, dtype=np.int64))
+        discounts = (np.zeros(len(reps)) if discount is None
+                     else np.asarray(discount, dtype=float))
         return cls(reps, np.asarray(at, dtype="datetime64[ns]"),
-                   np.asarray(value, dtype=float), deals)
+                   np.asarray(value, dtype=float), deals, discounts)
 
 
 def has_plans(plan: Plan) -> bool:
@@ -91,6 +100,24 @@ def has_plans(plan: Plan) -> bool:
 def _won(records: Records) -> pd.DataFrame:
     opps = records.opportunities
     return opps.loc[(opps["status"] == "won").to_numpy(dtype=bool) & opps["closed_at"].notna()]
+
+
+def deal_discounts(opportunities: pd.DataFrame) -> np.ndarray:
+    """Each opportunity's discount (share off list): its ``discount``, 0 where the table
+    has no such column (a CRM export) or no value.
+
+    >>> deal_discounts(pd.DataFrame({"amount": [100.0]})).tolist()
+    [0.0]
+    """
+    if "discount" not in opportunities.columns:
+        return np.zeros(len(opportunities))
+    discount = opportunities["discount"].to_numpy(dtype=float, na_value=0.0)
+    if (discount >= 1).any():
+        bad = opportunities["opportunity_id"].to_numpy()[discount >= 1][0] \
+            if "opportunity_id" in opportunities.columns else "?"
+        raise ValueError(f"opportunity {bad}: a discount of 100% or more leaves no list "
+                         "value (discount is the share off list, below 1)")
+    return discount
 
 
 def _sdr_of_lead(records: Records) -> pd.Series:
@@ -143,7 +170,7 @@ def _measure_events(records: Records, plan: Plan) -> dict[str, _Events]:
         "sourced_revenue": _Events.of(sdr[sdr.notna()], sourced["closed_at"],
                                       sourced["amount"], sourced["opportunity_id"]),
         "bookings": _Events.of(won["ae_id"], won["closed_at"], ae_credit,
-                               won["opportunity_id"]),
+                               won["opportunity_id"], deal_discounts(won)),
         "deal_won": _Events.of(won["ae_id"], won["closed_at"], amount, won["opportunity_id"]),
         "expansion": _Events.of(expansion_csm, expansions["at"], expansions["arr_change"]),
         "expanded_arr": _Events.of(
@@ -295,9 +322,12 @@ def _pay_measures(row: _Row, comp: CompensationPlan, team_plan: TeamPlan,
         else:
             source = events["bookings" if measure in ("margin", "contract_value") else measure]
             picked = _in(source, row.rep, row.start, row.end)
-            factor = (spec.gross_margin if measure == "margin" and spec.gross_margin is not None
-                      else spec.years if measure == "contract_value" and spec.years else 1.0)
-            credits = source.value[picked] * factor
+            if measure == "margin" and spec.gross_margin is not None:
+                credits = deal_margin(source.value[picked], spec.gross_margin,
+                                      source.discount[picked])
+            else:
+                factor = spec.years if measure == "contract_value" and spec.years else 1.0
+                credits = source.value[picked] * factor
             deals = source.deal[picked]
             actual = float(credits.sum())
         attainment = actual / target if target > 0 else 0.0

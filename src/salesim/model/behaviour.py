@@ -45,6 +45,7 @@ from salesim.scenario.compensation import (
     Discounting,
     Strictness,
     Timing,
+    deal_margin,
 )
 from salesim.scenario.schema import AE, SDR, Scenario
 from salesim.scenario.units import add_months
@@ -197,14 +198,16 @@ def discount_effects(settings: Discounting, discount: float) -> tuple[float, flo
 
 def deal_value_share(measure: str, margin_share: float | None, discount: float) -> float:
     """What a deal at ``discount`` is worth to ``measure``, relative to the deal at list:
-    ``1 - discount``, or for margin ``(margin - discount) / margin`` (the cost of what
-    is sold does not shrink with the price).
+    ``1 - discount``, or for margin its margin as pay counts it
+    (:func:`salesim.scenario.compensation.deal_margin` of the discounted amount) over
+    the margin at list, ``(margin - discount) / margin`` (the cost of what is sold does
+    not shrink with the price).
 
     >>> deal_value_share("bookings", None, 0.1), deal_value_share("margin", 0.5, 0.1)
     (0.9, 0.8)
     """
     if measure == "margin" and margin_share is not None:
-        return max(margin_share - discount, 0.0) / margin_share
+        return deal_margin(1.0 - discount, margin_share, discount) / margin_share
     return 1.0 - discount
 
 
@@ -348,11 +351,12 @@ def period_edges(start: dt.date, horizon_days: float, pay_period: str) -> np.nda
     return np.asarray(edges)
 
 
-def _credit(plan: CompensationPlan, measure: str) -> float:
-    """What one unit of bookings counts for in ``measure`` (as pay is worked out)."""
+def _credit(plan: CompensationPlan, measure: str, discount: float = 0.0) -> float:
+    """What one unit of bookings at ``discount`` counts for in ``measure`` (as pay is
+    worked out: :func:`salesim.scenario.compensation.deal_margin` for margin)."""
     spec = plan.measures[measure]
     if measure == "margin" and spec.gross_margin is not None:
-        return spec.gross_margin
+        return deal_margin(1.0, spec.gross_margin, discount)
     if measure == "contract_value" and spec.years:
         return spec.years
     return 1.0
@@ -375,9 +379,10 @@ def revenue_targets(plan: CompensationPlan, quota_per_month: float | None
 
 
 def deal_gain(plan: CompensationPlan, targets: dict[str, float], booked: float,
-              amount: float) -> float:
+              amount: float, discount: float = 0.0) -> float:
     """Variable pay (share of a period's on-target variable) that a won deal of
-    ``amount`` adds in a period where its AE has ``booked`` so far.
+    ``amount`` adds in a period where its AE has ``booked`` so far (deals booked at
+    ``discount``).
 
     >>> from salesim.scenario.compensation import CompensationPlan
     >>> plan = CompensationPlan.model_validate({"on_target_earnings": 1, "measures": {
@@ -388,7 +393,7 @@ def deal_gain(plan: CompensationPlan, targets: dict[str, float], booked: float,
     gain = 0.0
     for measure, target in targets.items():
         spec = plan.measures[measure]
-        credit = _credit(plan, measure)
+        credit = _credit(plan, measure, discount)
         before = booked * credit / target
         after = (booked + amount) * credit / target
         gain += spec.weight * (spec.curve.payout(after) - spec.curve.payout(before))
@@ -400,7 +405,7 @@ SPREAD_POINTS = tuple(NormalDist().inv_cdf((k + 0.5) / 9) for k in range(9))
 
 
 def next_period_gain(plan: CompensationPlan, targets: dict[str, float], amount: float,
-                     expected: float, spread: float) -> float:
+                     expected: float, spread: float, discount: float = 0.0) -> float:
     """What a deal of ``amount`` is expected to add to the next period's pay: the mean of
     :func:`deal_gain` over attainments around ``expected`` booked with coefficient of
     variation ``spread`` (nine normal quantiles, none below zero).
@@ -411,15 +416,18 @@ def next_period_gain(plan: CompensationPlan, targets: dict[str, float], amount: 
     >>> next_period_gain(plan, {"bookings": 100.0}, 1.0, 100.0, 0.0)  # at the kink: 2x
     0.02
     """
-    gains = [deal_gain(plan, targets, max(expected * (1 + spread * z), 0.0), amount)
-             for z in SPREAD_POINTS]
+    gains = [deal_gain(plan, targets, max(expected * (1 + spread * z), 0.0), amount,
+                       discount) for z in SPREAD_POINTS]
     return sum(gains) / len(gains)
 
 
-def at_cap(plan: CompensationPlan, targets: dict[str, float], booked: float) -> bool:
-    """Whether ``booked`` reaches the cap of every revenue measure the plan pays on."""
+def at_cap(plan: CompensationPlan, targets: dict[str, float], booked: float,
+           discount: float = 0.0) -> bool:
+    """Whether ``booked`` (at ``discount``) reaches the cap of every revenue measure the
+    plan pays on."""
     return all(plan.measures[m].curve.cap is not None
-               and booked * _credit(plan, m) / target >= (plan.measures[m].curve.cap or 0)
+               and booked * _credit(plan, m, discount) / target
+               >= (plan.measures[m].curve.cap or 0)
                for m, target in targets.items())
 
 
@@ -437,15 +445,18 @@ def shift_close_times(close: np.ndarray, amount: np.ndarray, owner: np.ndarray,
     than it is expected to add to the next (:func:`next_period_gain`, around
     ``expected_attainment`` of the ``targets``); a won deal due within the push window
     before an edge, of an AE already at the cap, moves to the edge with chance
-    ``push_probability``, if it would pay anything in the next period.
+    ``push_probability``, if it would pay anything in the next period. Pay counts
+    every deal as booked at the team's chosen discount (:func:`choose_discount`, 0
+    with the lever off).
     """
     behaviour = plan.behaviour
     assert behaviour is not None
     settings = behaviour.lever("timing")
     assert isinstance(settings, Timing)
     pull, push = settings.pull_window.days, settings.push_window.days
+    discount = choose_discount(plan) if behaviour.lever("discounting") is not None else 0.0
     measure, target = next(iter(targets.items()))
-    expected = behaviour.expected_attainment * target / _credit(plan, measure)
+    expected = behaviour.expected_attainment * target / _credit(plan, measure, discount)
     shifted = close.copy()
     booked: dict[tuple[int, int], float] = {}
     order = np.argsort(close, kind="stable")
@@ -461,15 +472,16 @@ def shift_close_times(close: np.ndarray, amount: np.ndarray, owner: np.ndarray,
         ending = booked.get((rep, period - 1), 0.0)
         if at - start < pull and period > 0 and u < settings.pull_probability \
                 and earliest[index] < start \
-                and deal_gain(plan, targets, ending, value) > next_period_gain(
-                    plan, targets, value, expected, settings.spread):
+                and deal_gain(plan, targets, ending, value, discount) > next_period_gain(
+                    plan, targets, value, expected, settings.spread, discount):
             shifted[index] = max(start - 1e-6, float(earliest[index]))
             booked[(rep, period - 1)] = ending + value
             continue
         now = booked.get((rep, period), 0.0)
         if end - at < push and end > at and u < settings.push_probability \
-                and at_cap(plan, targets, now) \
-                and next_period_gain(plan, targets, value, expected, settings.spread) > 0:
+                and at_cap(plan, targets, now, discount) \
+                and next_period_gain(plan, targets, value, expected, settings.spread,
+                                     discount) > 0:
             shifted[index] = end
             booked[(rep, period + 1)] = booked.get((rep, period + 1), 0.0) + value
             continue

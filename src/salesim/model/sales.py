@@ -17,6 +17,12 @@ AE's hours instead of the win chance. Routing picks the least utilised AE; under
 ``overload_from`` has its win chance lowered and its stages stretched by the
 configured elasticities. An opportunity open on day one (``start_state``) books its
 owner's hours from day one (what is left of its stage and the stages after it).
+A held meeting that proves invalid (no opportunity) still took an AE's time: the
+``first_meeting`` hours, spread over a week from the meeting like a deal's, of the
+least utilised active AE who could have taken it as an opportunity (under
+``by_segment`` routing one of its segment if any; with territories the holder of its
+account's territory), whatever their room (the meeting was on their calendar). They
+are logged apart (``SellingTime.meetings``) and count in the AE's load like deal hours.
 
 A leaver's open opportunities go, one by one, to the least loaded active
 colleague with room (under ``wait``, one below the limit; under ``by_segment``
@@ -40,7 +46,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +91,7 @@ class Opportunities:
     stage_entered: np.ndarray  # (n, stages) entry times, NaN if not entered by the horizon
     stage_exited: np.ndarray  # (n, stages) exit times
     sourced: int = 0  # the last ``sourced`` rows were self-sourced by prospecting (no lead)
+    discount: np.ndarray | None = None  # share off list of each deal's amount (None: 0)
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,18 @@ class SellingTime:
     available: np.ndarray
     deals: np.ndarray
     prospecting: np.ndarray
+    meetings: np.ndarray  # holding meetings that proved invalid (no opportunity)
+
+
+@dataclass(frozen=True)
+class InvalidMeetings:
+    """Held meetings that proved invalid, handed to the AE team that would have worked
+    them, in the order they were held: when (calendar days), the lead's segment, and
+    with territories its account's territory (as :class:`Territorial`)."""
+
+    at: np.ndarray
+    segment: np.ndarray
+    territory: Territorial | None = None
 
 
 @dataclass(frozen=True)
@@ -202,8 +221,8 @@ class SalesTeam:
 
     def run(self, lead_row: np.ndarray, segment: np.ndarray, created_at: np.ndarray,
             lead_id: np.ndarray, lead_count: int, territory: Territorial | None = None,
-            opening: OpenPipeline | None = None, opening_rows: np.ndarray | None = None
-            ) -> Opportunities:
+            opening: OpenPipeline | None = None, opening_rows: np.ndarray | None = None,
+            invalid: InvalidMeetings | None = None) -> Opportunities:
         """Simulate the opportunities from lead rows ``lead_row`` (of leads ``lead_id``,
         ids ``1..lead_count``, each at most once), created at ``created_at``; with
         ``territory``, each goes to the rep holding its account's territory.
@@ -212,7 +231,10 @@ class SalesTeam:
         lead rows ``opening_rows``: they come after the new ones, sit at their stage with
         their owner from time 0 (taking a slot), spend the rest of their stage time
         (drawn given the time already spent) and go on by the stage rules; their random
-        numbers come from ``start_state/<team>/stages`` and ``.../deal_size``."""
+        numbers come from ``start_state/<team>/stages`` and ``.../deal_size``.
+
+        ``invalid`` are the held meetings that proved invalid: under the time model each
+        takes its AE's ``first_meeting`` hours."""
         order = np.argsort(created_at, kind="stable")
         lead_row, segment, created_at = lead_row[order], segment[order], created_at[order]
         if territory is not None:
@@ -233,10 +255,12 @@ class SalesTeam:
         amounts = self.amounts(
             segment, per_lead_uniforms(self.stream_amounts, lead_id, lead_count, 1)[:, 0])
         response = ae_response(self.ae.compensation)
+        discount = np.zeros(n)
         if response is not None:  # AEs respond to their pay plan: salesim.model.behaviour
             stage_uniforms = stage_uniforms / response.win ** (1 / stages)
             durations = durations * response.cycle
             amounts = amounts * response.value
+            discount[:] = response.discount
 
         first_stage = np.zeros(n, dtype=np.int64)
         opening_owner = np.zeros(0, dtype=np.int64)
@@ -284,6 +308,7 @@ class SalesTeam:
         state.opening_owner = opening_owner
         state.opening_entered = -opening.age if opening is not None else np.zeros(0)
         state.prospects = prospects
+        state.invalid = invalid
         state.simulate()
         if state.timed:
             self.selling_time = state.selling_time()
@@ -321,6 +346,7 @@ class SalesTeam:
             stage_index=in_stage, status=status,
             closed_at=np.where(closed, close_time, NAN),
             stage_entered=entered, stage_exited=exited,
+            discount=np.concatenate([discount, np.zeros(len(created_at) - new_count)]),
         )
         if prospects is None:
             return result
@@ -331,7 +357,8 @@ class SalesTeam:
         return Opportunities(
             **{name: getattr(result, name)[keep] for name in (
                 "lead_row", "segment", "created_at", "amount", "ae_id", "assigned_at",
-                "stage_index", "status", "closed_at", "stage_entered", "stage_exited")},
+                "stage_index", "status", "closed_at", "stage_entered", "stage_exited",
+                "discount")},
             sourced=int(keep[opening_end:].sum()))
 
     def _prospects(self, samplers: list[list[Any]]) -> _Prospects | None:
@@ -523,10 +550,17 @@ class _AeState:
         self.room = [0.0] * len(roster)
         # (rep, time, committed hours, selling hours, prospecting hours; per day) at
         # every change
-        self.time_log: list[tuple[int, float, float, float, float]] = []
+        self.time_log: list[tuple[int, float, float, float, float, float]] = []
+        # invalid held meetings: their hours per day, per AE now (part of ``hours``),
+        # and the ones each AE still spends time on
+        self.invalid: InvalidMeetings | None = None
+        self.meeting_hours = [0.0] * len(roster)
+        self.meetings_open: list[set[int]] = [set() for _ in range(len(roster))]
+        self.meeting_rate = 0.0
         if time is not None:
             self.full_capacity = time.hours_per_week(team.scenario.calendar) / 7
             self.per_deal_hours = time.per_deal.days * 24
+            self.meeting_rate = time.first_meeting.days * 24 / MIN_WORK_DAYS
             fixed = time.first_meeting.days * 24 + self.per_deal_hours
             self.reached_hours = [fixed, *(fixed + h for h in np.cumsum(
                 time.stage_hours(team.stage_names)).tolist())]
@@ -559,6 +593,8 @@ class _AeState:
         env.process(self._arrivals())
         if self.prospects is not None and len(self.prospects.at):
             env.process(self._prospecting())
+        if self.timed and self.invalid is not None and len(self.invalid.at):
+            env.process(self._invalid_meetings())
         if self.timed:
             for rep in range(len(self.hired)):
                 for edge in self.team.roster.ramp_edges(rep):
@@ -612,9 +648,15 @@ class _AeState:
 
     def _territory_of(self, index: int) -> int:
         assert self.land is not None
-        territory = int(self.land.territory[index])
+        return self._territory_code(int(self.land.territory[index]),
+                                    int(self.land.split_to[index]))
+
+    def _territory_code(self, territory: int, split_to: int) -> int:
+        """The territory now covering an account of ``territory`` (``split_to`` after
+        a split), -1 for none."""
+        assert self.land is not None
         if territory in self.closed_land and self.land.on_leaving == "split":
-            territory = int(self.land.split_to[index])
+            territory = split_to
         if territory < 0 or territory in self.closed_land:
             return -1
         return territory
@@ -661,15 +703,63 @@ class _AeState:
 
     def _log_time(self, rep: int) -> None:
         self.time_log.append((rep, self.env.now, self.hours[rep], self.capacity[rep],
-                              self._prospecting_hours(rep)))
+                              self._prospecting_hours(rep), self.meeting_hours[rep]))
+
+    def _invalid_meetings(self) -> Generator[simpy.Event, Any, None]:
+        """Each invalid held meeting takes ``first_meeting`` hours of the AE who held it
+        (:meth:`_meeting_rep`), spread over ``MIN_WORK_DAYS`` from the meeting."""
+        env = self.env
+        meetings = self.invalid
+        assert meetings is not None
+        for k, at in enumerate(meetings.at.tolist()):
+            if at > env.now:
+                yield env.timeout(at - env.now)
+            rep = self._meeting_rep(k)
+            if rep is None:  # no AE on the team: nobody's time
+                continue
+            self.hours[rep] += self.meeting_rate
+            self.meeting_hours[rep] += self.meeting_rate
+            self.meetings_open[rep].add(k)
+            self._log_time(rep)
+            if env.now + MIN_WORK_DAYS < self.team.horizon:
+                env.timeout(MIN_WORK_DAYS).callbacks.append(self._meeting_done_at(k, rep))
+
+    def _meeting_rep(self, k: int) -> int | None:
+        """The AE who holds invalid meeting ``k`` now: the least utilised active one
+        among those who could take it as an opportunity, room or not."""
+        meetings = self.invalid
+        assert meetings is not None
+        now = self.env.now
+        active = [r for r in range(len(self.hired)) if self.hired[r] <= now < self.left[r]]
+        if self.routing == "by_segment":
+            segment = int(meetings.segment[k])
+            active = [r for r in active if self.rep_segment[r] == segment] or active
+        if self.land is not None and meetings.territory is not None:
+            territory = self._territory_code(int(meetings.territory.territory[k]),
+                                             int(meetings.territory.split_to[k]))
+            if territory >= 0 and self.holder[territory] >= 0:
+                active = [self.holder[territory]]
+        return min(active, key=self._load_key) if active else None
+
+    def _meeting_done_at(self, k: int, rep: int) -> Callable[[simpy.Event], None]:
+        return lambda _event: self._meeting_done(k, rep)
+
+    def _meeting_done(self, k: int, rep: int) -> None:
+        """Invalid meeting ``k``'s week is over: its AE ``rep`` has those hours again."""
+        if k in self.meetings_open[rep]:  # not if the AE left in the meantime
+            self.meetings_open[rep].discard(k)
+            self.hours[rep] -= self.meeting_rate
+            self.meeting_hours[rep] -= self.meeting_rate
+            self._log_time(rep)
+            self._dispatch()
 
     def selling_time(self) -> SellingTime:
         """Each AE's hours per calendar day while employed: available, committed to
-        deals, and spent prospecting (:meth:`_prospecting_hours`)."""
+        deals, spent prospecting (:meth:`_prospecting_hours`) and on invalid meetings."""
         horizon = float(self.team.horizon)
         days = math.ceil(horizon)
         edges = np.minimum(np.arange(days + 1, dtype=float), horizon)
-        log = np.array(self.time_log, dtype=float).reshape(-1, 5)
+        log = np.array(self.time_log, dtype=float).reshape(-1, 6)
         order = np.argsort(log[:, 0], kind="stable")
         log = log[order]
         parts: list[np.ndarray] = []
@@ -679,18 +769,19 @@ class _AeState:
             if not len(rows) or end <= begin:
                 continue
             at = np.clip(np.append(rows[:, 1], horizon), begin, end)
-            deals = np.maximum(rows[:, 2], 0.0)
+            meetings = np.maximum(rows[:, 5], 0.0)
+            deals = np.maximum(rows[:, 2] - rows[:, 5], 0.0)
             available = rows[:, 3]
             spare = rows[:, 4]
             columns = [np.full(days, float(rep)), np.arange(days, dtype=float)]
-            for level in (available, deals, spare):
+            for level in (available, deals, spare, meetings):
                 cumulative = np.concatenate([[0.0], np.cumsum(level * np.diff(at))])
                 columns.append(np.diff(np.interp(np.clip(edges, begin, end), at, cumulative)))
             block = np.stack(columns, axis=1)
             parts.append(block[block[:, 2] > 0])
-        table = np.concatenate(parts) if parts else np.zeros((0, 5))
+        table = np.concatenate(parts) if parts else np.zeros((0, 6))
         return SellingTime(table[:, 0].astype(np.int64), table[:, 1].astype(np.int64),
-                           table[:, 2], table[:, 3], table[:, 4])
+                           table[:, 2], table[:, 3], table[:, 4], table[:, 5])
 
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env = self.env
@@ -957,6 +1048,8 @@ class _AeState:
         self.open_by_rep[rep].clear()
         self.load[rep] = 0
         self.hours[rep] = 0.0
+        self.meeting_hours[rep] = 0.0
+        self.meetings_open[rep].clear()
         if self.timed:
             self._log_time(rep)
         for index in moving:

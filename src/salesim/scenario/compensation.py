@@ -21,7 +21,7 @@ target per pay period and a payout curve::
 What each kind of team can be paid on is declared in :data:`salesim.roles.KINDS`
 (``pay_measures``): SDR teams on ``meetings_held``, ``valid_meeting_rate`` and
 ``sourced_revenue`` (the ARR the AEs later close on the meetings the SDR set); AE
-teams on ``bookings``, ``margin`` (bookings x ``gross_margin``) and
+teams on ``bookings``, ``margin`` (list value x (``gross_margin`` - discount)) and
 ``contract_value`` (bookings x ``years``); CS teams on ``retained_arr`` (ARR at the
 period end of the customers the CSM held at its start) and ``expanded_arr``
 (expansions on the CSM's customers, plus ``expansion_credit`` of expansion deals).
@@ -59,8 +59,9 @@ from __future__ import annotations
 
 import datetime as dt
 from itertools import pairwise
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
+import numpy as np
 from pydantic import BeforeValidator, Field, ValidationInfo, WithJsonSchema
 
 from salesim.roles import KINDS
@@ -78,6 +79,27 @@ RATE_MEASURES = ("valid_meeting_rate",)
 """Measures that are rates: their target is a share and does not ramp."""
 REVENUE_MEASURES = ("bookings", "margin", "contract_value", "sourced_revenue")
 """Measures paid on won deals: the ones a clawback takes back from."""
+
+
+Amount = TypeVar("Amount", float, np.ndarray)
+
+
+def deal_margin(amount: Amount, gross_margin: float, discount: Amount) -> Amount:
+    """The gross margin of a deal booked at ``amount`` after ``discount`` (share off list):
+    ``list x gross_margin - list x discount`` with ``list = amount / (1 - discount)``.
+
+    ``gross_margin`` is the margin share of a deal sold at list; the cost of what is
+    sold does not shrink with the price, so a discount comes off the margin whole (a deal
+    discounted past its gross margin is sold below cost: its margin is negative). The
+    one definition of the ``margin`` measure: pay (:mod:`salesim.metrics.compensation`)
+    and the AEs' choice of discount (:mod:`salesim.model.behaviour`) both use it.
+    Works on numbers and on numpy arrays alike; ``discount`` must be below 1.
+
+    >>> deal_margin(100.0, 0.5, 0.0), deal_margin(80.0, 0.5, 0.2)  # list 100 both times
+    (50.0, 30.0)
+    """
+    margin: Amount = amount / (1 - discount) * (gross_margin - discount)
+    return margin
 
 
 def _percent(value: Any) -> float:
@@ -174,7 +196,8 @@ class PayMeasure(Section):
     target: Target | None = None
     curve: PayoutCurve = PayoutCurve()
     gross_margin: Rate | None = Field(default=None, description="For margin: the share of "
-                                                                "bookings that is margin.")
+                                                                "a deal's list value that "
+                                                                "is margin.")
     years: float | None = Field(default=None, gt=0, le=10,
                                 description="For contract_value: contract length in years.")
 
@@ -282,8 +305,9 @@ class Discounting(Section):
     each revenue measure's attainment is ``expected_attainment`` x win(d) x its value per
     deal relative to list, (1 - d) for bookings and contract value, and for margin
     (margin share - d) / margin share (a discount comes off the margin whole). A plan
-    paid on margin therefore settles on a shallower discount than one paid on bookings
-    (the payout tables price margin as bookings x ``gross_margin`` all the same)."""
+    paid on margin therefore settles on a shallower discount than one paid on bookings.
+    Each opportunity records its discount (``opportunities.discount``) and the payout
+    tables count its margin the same way (:func:`deal_margin`)."""
 
     enabled: bool = True
     default: Rate = Field(default=0.0, description="Discount of AEs ignoring the plan.")

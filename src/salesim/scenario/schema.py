@@ -716,7 +716,8 @@ class AeTime(Section):
     """An AE's selling time and what each deal takes of it (the time budget).
 
     A deal takes ``first_meeting`` + ``per_stage`` hours of every stage it reaches +
-    ``per_deal`` hours in all, spread evenly over the weeks it is open. A fully ramped
+    ``per_deal`` hours in all, spread evenly over the weeks it is open; a held meeting
+    that proves invalid takes ``first_meeting`` hours over the week after it. A fully ramped
     AE has ``selling_hours_per_week`` (ramp scales it: ramp is productivity). Past
     ``overload_from`` of those hours, each further deal is won less often and moves
     more slowly, by the elasticities; under ``over_capacity: wait`` a deal that would
@@ -731,7 +732,9 @@ class AeTime(Section):
         default=0.6, description="Share of working hours spent selling (when "
                                  "selling_hours_per_week is not given).")
     first_meeting: DurationValue = Field(
-        default=Duration(1.5, "hour"), description="AE time for the first (discovery) meeting.")
+        default=Duration(1.5, "hour"),
+        description="AE time for the first (discovery) meeting; a held meeting that "
+                    "proves invalid takes it too.")
     per_stage: dict[Name, DurationValue] | DurationValue = Field(
         default=Duration(4, "hour"),
         description="AE time a deal takes in each stage it reaches (one value or per stage).")
