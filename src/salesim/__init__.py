@@ -16,6 +16,7 @@ from salesim.experiments import Comparison, Ensemble, Goal, Sensitivity, Sweep, 
 from salesim.experiments.compare import compare
 from salesim.experiments.sensitivity import sensitivity
 from salesim.experiments.sweep import sweep
+from salesim.record_files import read_records
 from salesim.records import Records
 from salesim.scenario import Scenario, ScenarioError, dump_scenario, load_scenario
 from salesim.world import simulate
@@ -38,6 +39,7 @@ __all__ = [
     "compare",
     "dump_scenario",
     "load_scenario",
+    "read_records",
     "run",
     "seek_goal",
     "sensitivity",
