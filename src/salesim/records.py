@@ -207,7 +207,7 @@ class Records:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in COLUMNS}
 
-    def write_parquet(self, folder: Path) -> None:
+    def write_parquet(self, folder: str | Path) -> None:
         """Write each table as ``<name>.parquet`` in ``folder`` (created if needed),
         compactly and losslessly (see :mod:`salesim.record_files`)."""
         from salesim.record_files import write_records
