@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 import salesim
-from machine_info import cpu_model
+from machine_info import cpu_model, peak_memory_bytes
 from salesim.experiments import DEFAULT_REPS, run
 from salesim.experiments.executors import available_cores
 from salesim.experiments.montecarlo import run_replication
@@ -89,22 +89,43 @@ def throughput(scenario: salesim.Scenario, reps: int, workers: int, seed: int
     return time.perf_counter() - started, cpu_seconds() - cpu, ensemble.replications
 
 
-def parent_peak(reps: int, workers: int) -> int:
+MEMORY_REPS = (10, 40)
+
+
+def parent_peak(reps: int, workers: int, keep: bool = False) -> int:
     """Peak resident bytes of a fresh parent process running ``reps`` replications of
-    the minimal scenario at ``workers`` workers with records written (workers excluded)."""
+    the minimal scenario at ``workers`` workers (workers excluded) with records written
+    by the workers, or with ``keep`` sent back and kept in memory (for comparison)."""
     command = [sys.executable, str(Path(__file__).resolve()), "--memory-child", str(reps),
-               "--workers", str(workers)]
+               "--workers", str(workers)] + (["--keep-records"] if keep else [])
     output = subprocess.run(command, check=True, capture_output=True, text=True)
     return int(output.stdout.strip().splitlines()[-1])
 
 
-def memory_child(reps: int, workers: int) -> int:
+def memory_child(reps: int, workers: int, keep: bool) -> int:
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
         run(ROOT / "scenarios" / "minimal.yaml", reps=reps, seed=0, workers=workers,
-            progress=False, records_dir=folder)
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+            progress=False, keep_records=keep, records_dir=None if keep else folder)
+    return peak_memory_bytes()
+
+
+def memory_lines(memory: dict[tuple[int, bool], int]) -> list[str]:
+    """What the parent-memory measurement found, as lines of text."""
+    low, high = MEMORY_REPS
+
+    def grew(keep: bool) -> str:
+        return (f"{memory[(low, keep)] / 2**20:.0f} MiB at {low} replications, "
+                f"{memory[(high, keep)] / 2**20:.0f} MiB at {high} "
+                f"({(memory[(high, keep)] - memory[(low, keep)]) / 2**20:+.1f} MiB)")
+
+    return [f"Streaming reduction: the parent's peak resident memory running "
+            f"`scenarios/minimal.yaml` at 2 workers, each run in a fresh process: with every "
+            f"replication's records written by its worker (as `salesim run --records` does) "
+            f"{grew(False)}; for comparison, with the records sent back and kept in memory "
+            f"(`keep_records=True`) {grew(True)}. What still grows is the output itself "
+            "(each replication's KPI values, headline metrics and attainment)."]
 
 
 def stability(scenario: salesim.Scenario, reps: int, seeds: list[int], workers: int,
@@ -131,11 +152,11 @@ def spread(table: pd.DataFrame, column: str) -> float:
 def markdown_section(info: dict[str, str], scenario_path: str, reps: dict[int, int],
                      single: tuple[float, float], timings: dict[int, float],
                      cpu: dict[int, float], stable: pd.DataFrame | None,
-                     stable_reps: int, memory: dict[int, int] | None = None,
+                     stable_reps: int, memory: dict[tuple[int, bool], int] | None = None,
                      previous: str = "") -> str:
     """The ``## Monte Carlo`` section. ``memory``: the parent's peak bytes per number of
-    replications, and under ``0`` the bytes of one replication's records in memory;
-    ``previous``: the stability part written before, kept when this run skipped it."""
+    replications and whether records were kept (:func:`parent_peak`); ``previous``: the
+    stability part written before, kept when this run skipped it."""
     lines = [HEADING, "",
              f"Measured {dt.date.today().isoformat()} with `python benchmarks/montecarlo.py "
              f"--write` on `{scenario_path}`.", ""]
@@ -152,6 +173,15 @@ def markdown_section(info: dict[str, str], scenario_path: str, reps: dict[int, i
         lines.append(f"| {workers} | {reps[workers]} | {seconds:.1f} | {cpu[workers]:.1f} | "
                      f"{rate:.3f} | {rate / (workers * base):.0%} | "
                      f"{cpu[workers] / reps[workers]:.2f} |")
+    single_cpu = cpu[min(timings)] / reps[min(timings)]
+    most = max(timings)
+    lines += ["", f"**{reps[most]} replications of the reference scenario at {most} workers: "
+                  f"{timings[most]:.1f} s wall clock, {cpu[most]:.1f} s CPU time** (all "
+                  f"processes; {cpu[most] / most:.0f} s of CPU per worker).", ""] + [
+        f"CPU per replication at {workers} workers: {cpu[workers] / reps[workers]:.2f} s, "
+        f"{cpu[workers] / reps[workers] / single_cpu - 1:+.0%} against 1 worker (the part "
+        "of parallel efficiency the machine's other load cannot spoil)."
+        for workers in sorted(timings) if workers != min(timings)]
     lines += ["",
               "Parallel efficiency is rate(W) / (W x rate(1)) (target at least 90% at 2 "
               "workers). CPU seconds per replication count every process (the workers "
@@ -161,18 +191,10 @@ def markdown_section(info: dict[str, str], scenario_path: str, reps: dict[int, i
               "folding results in the parent). Results were identical at every worker count "
               "(the replications tables compared equal).", ""]
     if memory:
-        low, high = min(c for c in memory if c), max(memory)
-        lines += [f"Streaming reduction: the parent's peak resident memory running "
-                  f"`scenarios/minimal.yaml` at 2 workers with every replication's records "
-                  f"written: {low} replications {memory[low] / 2**20:.0f} MiB, {high} "
-                  f"replications {memory[high] / 2**20:.0f} MiB "
-                  f"({(memory[high] - memory[low]) / 2**20:+.1f} MiB for "
-                  f"{high - low} more; one replication's record tables of that scenario "
-                  f"take {memory[0] / 2**20:.1f} MiB in memory (pandas' deep size), so "
-                  f"holding them would add at least {memory[0] * (high - low) / 2**20:.0f} "
-                  "MiB).", ""]
+        lines += [*memory_lines(memory), ""]
     if stable is None and previous:
-        lines += [previous.strip(), ""]
+        lines += ["(The stability check below is from an earlier run; this one skipped it.)",
+                  "", previous.strip(), ""]
     if stable is not None:
         lines += [f"Stability of bookings at the default {stable_reps} replications, "
                   f"{len(stable)} root seeds:", "",
@@ -210,7 +232,7 @@ def previous_stability(document: str) -> str:
     match = re.search(rf"^{re.escape(HEADING)}\s*$.*?(?=^## |\Z)", document, re.M | re.S)
     if match is None or "Stability of bookings" not in match.group(0):
         return ""
-    return match.group(0)[match.group(0).index("Stability of bookings"):]
+    return match.group(0)[match.group(0).index("Stability of bookings"):].strip()
 
 
 def _normal_cdf(x: float) -> float:
@@ -238,13 +260,14 @@ def main() -> int:
     parser.add_argument("--no-memory", dest="memory", action="store_false",
                         help="skip the parent-memory measurement")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--keep-records", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--stability-seeds", type=int, default=2,
                         help="root seeds for the stability check; 0 skips it")
     parser.add_argument("--metric", default="bookings")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     args = parser.parse_args()
     if args.memory_child is not None:
-        print(memory_child(args.memory_child, max(args.workers)))
+        print(memory_child(args.memory_child, max(args.workers), args.keep_records))
         return 0
 
     info = machine()
@@ -284,12 +307,9 @@ def main() -> int:
 
     memory = None
     if args.memory:
-        memory = {count: parent_peak(count, max(args.workers)) for count in (10, 40)}
-        print("parent peak memory: " + ", ".join(
-            f"{count} replications {peak / 2**20:.0f} MiB" for count, peak in memory.items()))
-        one = salesim.simulate(salesim.load_scenario(ROOT / "scenarios" / "minimal.yaml"))
-        memory[0] = int(sum(table.memory_usage(deep=True).sum()
-                            for table in one.tables().values()))
+        memory = {(count, keep): parent_peak(count, max(args.workers), keep)
+                  for keep in (False, True) for count in MEMORY_REPS}
+        print("\n".join(memory_lines(memory)))
 
     stable = None
     if args.stability_seeds > 0:

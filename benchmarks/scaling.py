@@ -10,7 +10,7 @@ At factor ``k`` every channel brings ``k`` times the leads (``spend_per_month`` 
 times the size (headcount, hiring counts and targets), as is the starting state
 (customers, open deals, waiting leads): the same company, ``k`` times bigger, set
 with the scenario's ``--set`` overrides. Each factor runs in a fresh process, so its
-peak resident memory (``ru_maxrss``) is that of one replication from scenario to
+peak resident memory (``VmHWM``) is that of one replication from scenario to
 KPI table, imports included (the process's size before simulating is reported too).
 
 Reported per factor: seconds for ``simulate`` and for the KPI table, new leads a year,
@@ -28,7 +28,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ from typing import Any
 
 import yaml
 
-from machine_info import describe_machine
+from machine_info import describe_machine, peak_memory_bytes
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -93,11 +92,6 @@ def scale_overrides(path: Path, factor: float) -> dict[str, Any]:
     return overrides
 
 
-def rss_bytes() -> int:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
-
-
 def measure_one(factor: float, seed: int, profile: bool) -> dict[str, Any]:
     """One replication at ``factor`` in this (fresh) process."""
     import salesim
@@ -107,13 +101,13 @@ def measure_one(factor: float, seed: int, profile: bool) -> dict[str, Any]:
 
     scenario = salesim.load_scenario(REFERENCE, overrides=scale_overrides(REFERENCE, factor))
     plan = Plan.from_scenario(scenario)
-    before = rss_bytes()
+    before = peak_memory_bytes()
     started, started_cpu = time.perf_counter(), time.process_time()
     records = salesim.simulate(scenario, seed=seed)
     simulated = time.perf_counter() - started
     kpi_table(records, plan, period_types=KPI_PERIOD_TYPES)
     total, cpu = time.perf_counter() - started, time.process_time() - started_cpu
-    peak = rss_bytes()
+    peak = peak_memory_bytes()
     with tempfile.TemporaryDirectory() as folder:
         write_records(records, Path(folder) / "compact")
         compact = sum(p.stat().st_size for p in (Path(folder) / "compact").iterdir())
