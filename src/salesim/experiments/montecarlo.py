@@ -437,9 +437,9 @@ def run_many(scenarios: Sequence[Scenario], reps: int = DEFAULT_REPS,
         raise ValueError(f"reps must be a whole number of at least 1, not {reps!r}")
     chosen = resolve_executor(workers, executor)
     seeds = replication_seeds(seed, int(reps))
-    tasks = [ReplicationTask(PortableScenario(scenario), replication_seed, index,
-                             with_kpis=kpis)
-             for scenario in scenarios for index, replication_seed in enumerate(seeds)]
+    tasks = [ReplicationTask(portable, replication_seed, index, with_kpis=kpis)
+             for portable in map(PortableScenario, scenarios)  # one JSON per scenario
+             for index, replication_seed in enumerate(seeds)]
     accumulators = [QuantileAccumulator(int(reps)) for _ in scenarios]
     label = description or f"{len(scenarios)} scenarios"
     with progress_bar(len(tasks), label, show=progress) as display:
