@@ -180,7 +180,8 @@ def markdown_section(info: dict[str, str], scenario_path: str, reps: dict[int, i
                   f"processes; {cpu[most] / most:.0f} s of CPU per worker).", ""] + [
         f"CPU per replication at {workers} workers: {cpu[workers] / reps[workers]:.2f} s, "
         f"{cpu[workers] / reps[workers] / single_cpu - 1:+.0%} against 1 worker (the part "
-        "of parallel efficiency the machine's other load cannot spoil)."
+        "of parallel efficiency that waiting for a core does not explain: replications "
+        "side by side share the processor's cache and memory bandwidth)."
         for workers in sorted(timings) if workers != min(timings)]
     lines += ["",
               "Parallel efficiency is rate(W) / (W x rate(1)) (target at least 90% at 2 "
