@@ -57,13 +57,14 @@ test: $(VENV)/.installed-dev
 test-long: $(VENV)/.installed-dev
 	$(BIN)/pytest -m long
 
-# Speed and memory of the engine, the metrics and Monte Carlo runs (several minutes);
-# add ARGS=--write to record the figures in benchmarks/RESULTS.md.
+# Speed and memory of the engine, the metrics, Monte Carlo runs and growing lead volume
+# (several minutes); add ARGS=--write to record the figures in benchmarks/RESULTS.md.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/engine.py $(ARGS)
 	$(BIN)/python benchmarks/metrics.py $(ARGS)
 	$(BIN)/python benchmarks/montecarlo.py $(ARGS)
 	$(BIN)/python benchmarks/executors.py $(ARGS)
+	$(BIN)/python benchmarks/scaling.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -18,6 +18,7 @@ from salesim.experiments.quota import QuotaAnswer
 from salesim.experiments.quota import find_quota as quota
 from salesim.experiments.sensitivity import sensitivity
 from salesim.experiments.sweep import sweep
+from salesim.record_files import read_records
 from salesim.records import Records
 from salesim.scenario import Scenario, ScenarioError, dump_scenario, load_scenario
 from salesim.world import simulate
@@ -42,6 +43,7 @@ __all__ = [
     "dump_scenario",
     "load_scenario",
     "quota",
+    "read_records",
     "run",
     "seek_goal",
     "sensitivity",

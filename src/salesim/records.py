@@ -230,13 +230,19 @@ class Records:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in COLUMNS}
 
-    def write_parquet(self, folder: Path) -> None:
-        """Write each table as ``<name>.parquet`` in ``folder`` (created if needed)."""
-        from salesim.io import atomic_write_parquet
+    def write_parquet(self, folder: str | Path) -> None:
+        """Write each table as ``<name>.parquet`` in ``folder`` (created if needed),
+        compactly and losslessly (see :mod:`salesim.record_files`)."""
+        from salesim.record_files import write_records
 
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, table in self.tables().items():
-            atomic_write_parquet(table, folder / f"{name}.parquet")
+        write_records(self, folder)
+
+    @classmethod
+    def read_parquet(cls, folder: str | Path) -> Records:
+        """The records :meth:`write_parquet` wrote into ``folder``, equal to those written."""
+        from salesim.record_files import read_records
+
+        return read_records(folder)
 
 
 

@@ -1,10 +1,11 @@
 """run(): seeds, ordering, executors, options. The engine is replaced here by a fake
 replication so that these tests check the Monte Carlo wiring alone; the real engine
-runs in test_determinism.py."""
+runs in test_determinism.py (and here once, to see what a replication sends back)."""
 
 import pickle
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -130,6 +131,31 @@ def test_portable_scenario_round_trips(name: str) -> None:
     assert len(pickle.dumps(task)) < 50_000
 
 
+def test_a_scenario_is_written_once_per_run_and_rebuilt_once_per_process(
+        minimal: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tasks travel one at a time, each pickled on its own: the scenario's JSON is
+    written once, and a worker rebuilding (validating) it from several tasks gets one
+    and the same scenario object back."""
+    dumps: list[int] = []
+    dump = Scenario.model_dump_json
+
+    def counted(self: Scenario, **kwargs: Any) -> str:
+        dumps.append(1)
+        return dump(self, **kwargs)
+
+    monkeypatch.setattr(Scenario, "model_dump_json", counted)
+    portable = PortableScenario(minimal)
+    sent = [pickle.dumps(ReplicationTask(portable, seed, index))
+            for index, seed in enumerate(replication_seeds(1, 5))]
+    assert len(dumps) == 1
+    montecarlo._rebuild_scenario.cache_clear()
+    arrived = [pickle.loads(task) for task in sent]
+    assert montecarlo._rebuild_scenario.cache_info().misses == 1
+    assert all(task.scenario.scenario is arrived[0].scenario.scenario for task in arrived)
+    assert arrived[0].scenario.scenario == minimal
+    assert [task.index for task in arrived] == list(range(5))
+
+
 def test_replication_task_calls_run_replication(minimal: Scenario,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(montecarlo, "run_replication", fake_replication)
@@ -174,3 +200,44 @@ def test_run_many_equals_separate_runs(minimal: Scenario) -> None:
         assert ensemble.scenario_name == alone.scenario_name
         pd.testing.assert_frame_equal(ensemble.replications, alone.replications)
         pd.testing.assert_frame_equal(ensemble.kpis, alone.kpis)
+
+
+class MeasuringExecutor(SerialExecutor):
+    """Runs in this process and notes the pickled size of every result as it arrives
+    (what a worker process would send back)."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def map(self, fn: Any, tasks: Any, on_done: Any = None) -> list[Any]:
+        def noted(index: int, result: Any) -> None:
+            self.sizes.append(len(pickle.dumps(result)))
+            if on_done is not None:
+                on_done(index, result)
+
+        return super().map(fn, tasks, on_done=noted)
+
+
+def test_replications_send_back_reduced_results_and_write_their_records(
+        minimal: Scenario, tmp_path: Path) -> None:
+    """With the real engine: each result carries the headline metrics, KPI rows,
+    attainment and funnel but no records (the replication wrote them itself), so what
+    the parent holds does not grow with the records; the records read back from the
+    files equal a fresh simulation of the same seed."""
+    executor = MeasuringExecutor()
+    ensemble = run(minimal, reps=3, seed=4, executor=executor, progress=False,
+                   records_dir=tmp_path / "records")
+    seeds = replication_seeds(4, 3)
+    records = salesim.simulate(minimal, seed=seeds[2])
+    records_size = len(pickle.dumps(records))
+    assert len(executor.sizes) == 3
+    assert max(executor.sizes) < records_size / 3
+    assert ensemble.records is None
+    assert ensemble.funnel is not None
+    assert (ensemble.funnel["n"] == 3).all()
+    written = ensemble.replication_records(2)
+    for name, table in records.tables().items():
+        pd.testing.assert_frame_equal(getattr(written, name), table, check_exact=True)
+    assert written.seed == seeds[2]
+    with pytest.raises(IndexError, match="out of range"):
+        ensemble.replication_records(3)

@@ -182,6 +182,18 @@ class Ensemble:
     def has_records(self) -> bool:
         return self.records is not None or self.records_dir is not None
 
+    def replication_records(self, index: int) -> Records:
+        """Replication ``index``'s record tables: kept in memory, or read from
+        ``records_dir`` (one replication at a time, whatever the run's size)."""
+        if self.records is not None:
+            return self.records[index]
+        if self.records_dir is None:
+            raise ValueError("this ensemble has no records: run it with keep_records=True "
+                             "or records_dir=...")
+        if not 0 <= index < self.reps:
+            raise IndexError(f"replication {index} out of range: the run has {self.reps}")
+        return Records.read_parquet(self.records_dir / records_folder_name(index, self.reps))
+
     @property
     def reps(self) -> int:
         return len(self.replications)

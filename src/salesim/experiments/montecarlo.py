@@ -156,17 +156,22 @@ class PortableScenario:
     """A scenario that travels to worker processes as its JSON form.
 
     Scenario models need not pickle (parametrised generic models do not), and
-    JSON is small and rebuilt once per worker process (cached), so each task
-    only carries a short string. In this process the original object is used.
+    JSON is small: it is written once per run and rebuilt (validated) once per
+    worker process and scenario (cached by its text), so each task only carries a
+    short string and every replication in a worker reuses the same scenario object.
+    In this process the original object is used.
     """
 
-    __slots__ = ("scenario",)
+    __slots__ = ("_text", "scenario")
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
+        self._text: str | None = None
 
     def __reduce__(self) -> tuple[Callable[[str], PortableScenario], tuple[str]]:
-        return (_rebuild_scenario, (self.scenario.model_dump_json(),))
+        if self._text is None:  # once, not once per task
+            self._text = self.scenario.model_dump_json()
+        return (_rebuild_scenario, (self._text,))
 
 
 @functools.lru_cache(maxsize=8)
@@ -432,9 +437,9 @@ def run_many(scenarios: Sequence[Scenario], reps: int = DEFAULT_REPS,
         raise ValueError(f"reps must be a whole number of at least 1, not {reps!r}")
     chosen = resolve_executor(workers, executor)
     seeds = replication_seeds(seed, int(reps))
-    tasks = [ReplicationTask(PortableScenario(scenario), replication_seed, index,
-                             with_kpis=kpis)
-             for scenario in scenarios for index, replication_seed in enumerate(seeds)]
+    tasks = [ReplicationTask(portable, replication_seed, index, with_kpis=kpis)
+             for portable in map(PortableScenario, scenarios)  # one JSON per scenario
+             for index, replication_seed in enumerate(seeds)]
     accumulators = [QuantileAccumulator(int(reps)) for _ in scenarios]
     label = description or f"{len(scenarios)} scenarios"
     with progress_bar(len(tasks), label, show=progress) as display:
