@@ -40,35 +40,35 @@ PINNED_COLUMNS: dict[str, tuple[str, ...]] = {
 
 PINS: dict[tuple[str, int], dict[str, str]] = {
     ("minimal", 1): {
-        "leads": "590b13fd8b0bf413", "opportunities": "33749ad270df3c17",
-        "opportunity_stages": "1024cddb54523d41", "subscriptions": "853cfe45fff89b83",
-        "subscription_events": "39b1c4acd162c646", "reps": "01c8f6b5487292b5",
-        "activities": "7d9fa1662ac70999"},
+        "leads": "e7d419cc7ab27abb", "opportunities": "422f40edcede310d",
+        "opportunity_stages": "d0fa2bcec1db844e", "subscriptions": "c3184c364bc22f42",
+        "subscription_events": "e39b56eff64d448c", "reps": "01c8f6b5487292b5",
+        "activities": "343f4a496b2ec8b5"},
     ("minimal", 7): {
-        "leads": "ca463f6d63fbd9ec", "opportunities": "ac6e5adface27c94",
-        "opportunity_stages": "52da00582f6748e1", "subscriptions": "81085912efb7efbd",
-        "subscription_events": "896b825caeeb4d71", "reps": "01c8f6b5487292b5",
-        "activities": "34d77e5265d18b22"},
+        "leads": "b5ce4bc700e69753", "opportunities": "da0bf949e66e04c8",
+        "opportunity_stages": "eb3827963e0ee243", "subscriptions": "1e0bb3758fbc70e3",
+        "subscription_events": "a9bda6de88f0d7df", "reps": "01c8f6b5487292b5",
+        "activities": "96e4aa360d699b08"},
     ("reference", 1): {
-        "leads": "6ce405ea92751400", "opportunities": "d3c45d4be851697e",
-        "opportunity_stages": "e514370f427ee88c", "subscriptions": "35b250a1fa5bef7c",
-        "subscription_events": "69bfae6e23066d75", "reps": "cf8ebea3158698b1",
-        "activities": "186e1dc15b46bb6a"},
+        "leads": "7e81a2abe0eec82e", "opportunities": "f17174e3e66c644d",
+        "opportunity_stages": "e12615d743480ab5", "subscriptions": "9c43da9d1150e31b",
+        "subscription_events": "54b3e70b758f5215", "reps": "cf8ebea3158698b1",
+        "activities": "ec41e3f8320b9e40"},
     ("reference", 7): {
-        "leads": "4b5b790df2cddac1", "opportunities": "340111d4b4850c38",
-        "opportunity_stages": "4824db8a14fcc005", "subscriptions": "db4e88103065c40e",
-        "subscription_events": "04550d41a6b805a7", "reps": "be904edf7485160a",
-        "activities": "89a08c2338a999f9"},
+        "leads": "ea9a475bc04ab9d8", "opportunities": "0cba7302c0d294b5",
+        "opportunity_stages": "c0d117b0dd4051cc", "subscriptions": "99e85f6ee24d85d5",
+        "subscription_events": "b20fef88ff95bf1f", "reps": "be904edf7485160a",
+        "activities": "38ab007819653ecd"},
     ("japanese_example", 1): {
-        "leads": "4bd7439789aa6ca6", "opportunities": "21346886362345e8",
-        "opportunity_stages": "b0f18b53fd1fa767", "subscriptions": "8e0c41767e5ca009",
-        "subscription_events": "bca07d72c8952b3e", "reps": "c608ec6439284cb6",
-        "activities": "5fa4af4c1fecaa3a"},
+        "leads": "f4deeecd2a3c000c", "opportunities": "f7405107fe24a3cb",
+        "opportunity_stages": "b7d9aeb8cea8efac", "subscriptions": "4828bad09594fd7f",
+        "subscription_events": "7b4613b9964b0632", "reps": "c608ec6439284cb6",
+        "activities": "5cb86c67b9f938d5"},
     ("japanese_example", 7): {
-        "leads": "545677783dfd6bce", "opportunities": "7594f3e00e700bee",
-        "opportunity_stages": "9338cfc12474f69d", "subscriptions": "00ce59f2f869337f",
-        "subscription_events": "2a927d7e0f279d6a", "reps": "1fa8a09a4182cfe6",
-        "activities": "38863092a946c3e7"},
+        "leads": "c25ca2e7025510e3", "opportunities": "9f960e077257a1af",
+        "opportunity_stages": "8cfa59fd54265224", "subscriptions": "8082f0f9346a50c0",
+        "subscription_events": "0410f9a0df1c717a", "reps": "1fa8a09a4182cfe6",
+        "activities": "6f05285879731fea"},
 }
 
 
