@@ -161,7 +161,7 @@ def test_self_sourced_and_day_one_opportunities_have_no_lead_and_keep_their_chan
     prospecting, each get an id of their own after the ones from leads, lead id -1,
     and the channel the record contract gives them (empty; ``self_sourced``), down to
     their customers."""
-    from tests.model.builders import EVERY_LEAD_AN_OPPORTUNITY, build
+    from model.builders import EVERY_LEAD_AN_OPPORTUNITY, build
 
     scenario = build(EVERY_LEAD_AN_OPPORTUNITY, {
         "channels": {"web": {"leads_per_month": 20}},

@@ -14,7 +14,8 @@ The files are ordinary Parquet that any tool reads, made small without losing a 
 :func:`read_records` turns them back into the contract's dtypes
 (:data:`salesim.records.COLUMNS`), so the tables read back equal the tables
 written, values, dtypes and categories alike; what a replication was run with
-(start, end, seed, scenario name, ``info``) travels in the files' metadata.
+(start, end, seed, scenario name, ``info``) travels in the files' metadata, all but
+the wall-clock ``seconds`` a replication took, so the same seed writes the same bytes.
 
 >>> import tempfile, salesim
 >>> records = salesim.simulate(salesim.load_scenario("scenarios/minimal.yaml"), seed=3)
@@ -105,6 +106,10 @@ def write_table(table: pd.DataFrame, target: Path,
         )
 
 
+UNREPRODUCIBLE_INFO = frozenset({"seconds"})
+"""``Records.info`` entries that are not written: they differ from run to run."""
+
+
 def write_records(records: Records, folder: str | Path) -> None:
     """Write each table of ``records`` as ``<table>.parquet`` in ``folder`` (created
     if needed), each file atomically."""
@@ -112,7 +117,8 @@ def write_records(records: Records, folder: str | Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     about = {"start": records.start.isoformat(), "end": records.end.isoformat(),
              "seed": int(records.seed), "scenario_name": records.scenario_name,
-             "info": {key: float(value) for key, value in records.info.items()}}
+             "info": {key: float(value) for key, value in records.info.items()
+                      if key not in UNREPRODUCIBLE_INFO}}
     for name, table in records.tables().items():
         write_table(table, folder / f"{name}.parquet", about)
 

@@ -224,7 +224,7 @@ def test_one_more_sdr_leaves_each_leads_deal_and_customer_draws_alone() -> None:
     assert not (first["created_at"] == second["created_at"]).all()  # the flow did change
     np.testing.assert_array_equal(first["amount"], second["amount"])
     both = first["first_stage"].notna() & second["first_stage"].notna()
-    assert both.sum() > 0.5 * len(common)
+    assert both.sum() > 1000  # enough deals through their first stage in both runs to compare
     gap = (first.loc[both, "first_stage"] - second.loc[both, "first_stage"]).abs()
     assert (gap <= ROUNDING).all()
 

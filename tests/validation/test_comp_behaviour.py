@@ -141,11 +141,12 @@ def test_a_cap_pushes_deals_into_the_next_quarter() -> None:
     moved_to = capped.loc[common[later], "closed_at"]
     # each moved deal closes on the first day of the next quarter, at midnight
     assert (moved_to == moved_to.dt.to_period("Q").dt.start_time).all()
-    q1 = pd.Period("2027Q1")
-    assert (capped["closed_at"].dt.to_period("Q") == q1).sum() < \
-        (plain["closed_at"].dt.to_period("Q") == q1).sum()
-    # every pushed deal was due within the push window (30 days) of its quarter's end
+    # ...out of the quarter they were due in (a capped AE may also pull a deal due next
+    # quarter into this one, when the cap looks likely next quarter too, so the count
+    # in a quarter can go either way)
     due = plain.loc[common[later], "closed_at"]
+    assert (due.dt.to_period("Q") < moved_to.dt.to_period("Q")).all()
+    # every pushed deal was due within the push window (30 days) of its quarter's end
     assert ((moved_to - due) <= pd.Timedelta(days=30)).all()
 
 
