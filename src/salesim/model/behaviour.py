@@ -32,8 +32,10 @@ team-wide value that a planner can read off and compute by hand.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 
@@ -103,13 +105,9 @@ def strictness_multipliers(settings: Strictness, strictness: float) -> tuple[flo
     >>> strictness_multipliers(Strictness(), 0.25)
     (1.3, 0.8)
     """
-    keys = [point.strictness for point in settings.curve]
-    meetings = [point.meetings for point in settings.curve]
-    valid = [point.valid for point in settings.curve]
-    at_default = (float(np.interp(settings.default, keys, meetings)),
-                  float(np.interp(settings.default, keys, valid)))
-    return (float(np.interp(strictness, keys, meetings)) / at_default[0],
-            float(np.interp(strictness, keys, valid)) / at_default[1])
+    meetings, valid = _relative(settings.curve, "strictness", ("meetings", "valid"),
+                                strictness, settings.default)
+    return meetings, valid
 
 
 def expected_sdr_pay(plan: CompensationPlan, strictness: float,
@@ -189,11 +187,20 @@ def discount_effects(settings: Discounting, discount: float) -> tuple[float, flo
     >>> discount_effects(Discounting(), 0.05)
     (1.075, 0.95)
     """
-    keys = [point.discount for point in settings.curve]
-    win = [point.win for point in settings.curve]
-    cycle = [point.cycle for point in settings.curve]
-    return (float(np.interp(discount, keys, win)) / float(np.interp(0.0, keys, win)),
-            float(np.interp(discount, keys, cycle)) / float(np.interp(0.0, keys, cycle)))
+    win, cycle = _relative(settings.curve, "discount", ("win", "cycle"), discount, 0.0)
+    return win, cycle
+
+
+def _relative(curve: Sequence[Any], key: str, fields: tuple[str, ...], at: float,
+              base: float) -> list[float]:
+    """Each of ``fields`` interpolated along ``curve`` (linear in ``key``) at ``at``,
+    divided by its value at ``base``."""
+    keys = [getattr(point, key) for point in curve]
+    ratios = []
+    for name in fields:
+        values = [getattr(point, name) for point in curve]
+        ratios.append(float(np.interp(at, keys, values)) / float(np.interp(base, keys, values)))
+    return ratios
 
 
 def deal_value_share(measure: str, margin_share: float | None, discount: float) -> float:
