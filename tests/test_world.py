@@ -185,3 +185,17 @@ def test_self_sourced_and_day_one_opportunities_have_no_lead_and_keep_their_chan
     assert (subscriptions["channel"].astype(object).fillna("").to_numpy()
             == subscriptions["channel_deal"].astype(object).fillna("").to_numpy()).all()
     assert (subscriptions["channel"] == "self_sourced").any()
+
+
+def test_an_account_universe_with_no_opportunity_at_all_gives_empty_typed_columns() -> None:
+    """No meeting is ever booked: the account columns are still there, with their types."""
+    accounts = {"count": 200, "segments": {"smb": {
+        "share": 1.0, "employees": {"fixed": 50}, "revenue": {"fixed": 1_000_000}}}}
+    scenario = salesim.load_scenario(SCENARIOS / "minimal.yaml", overrides={
+        "accounts": accounts, "sdr.meeting_rate": 0.0})
+    records = salesim.simulate(scenario, seed=1)
+    assert records.opportunities.empty
+    assert len(records.accounts) == 200
+    assert records.accounts["customer_since"].isna().all()
+    assert records.accounts["customer_since"].dtype == "datetime64[ns]"
+    assert list(records.opportunities["type"].cat.categories) == ["new", "expansion"]

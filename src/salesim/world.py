@@ -525,6 +525,12 @@ def _customer_success(scenario: Scenario, rosters: dict[str, Roster], streams: R
 # ----------------------------------------------------------------------------- table builders
 
 
+def _looked_up(values: pd.Series, keys: pd.Series) -> pd.Series:
+    """``values`` at ``keys`` (missing: NaT/NaN), keeping their dtype even when either
+    is empty (``Series.map`` would not)."""
+    return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
+
+
 def _account_tables(world: AccountWorld, tables: dict[str, pd.DataFrame],
                     sales: list[_SalesResult], rosters: dict[str, Roster], start: dt.date
                     ) -> dict[str, pd.DataFrame]:
@@ -542,7 +548,7 @@ def _account_tables(world: AccountWorld, tables: dict[str, pd.DataFrame],
     won = (opps["status"] == "won").to_numpy()
     first_won = (opps.loc[won].groupby("account_id")["closed_at"].min()
                  if won.any() else pd.Series(dtype="datetime64[ns]"))
-    since = opps["account_id"].map(first_won)
+    since = _looked_up(first_won, opps["account_id"])
     expansion = (opps["account_id"] >= 0) & since.notna() & (since < opps["created_at"])
     opps["type"] = pd.Categorical(np.where(expansion, "expansion", "new"),
                                   categories=["new", "expansion"])
@@ -560,7 +566,7 @@ def _account_tables(world: AccountWorld, tables: dict[str, pd.DataFrame],
     else:
         accounts["team"] = pd.Categorical([None] * len(accounts), categories=[])
         accounts["territory_id"] = -1
-    accounts["customer_since"] = accounts["account_id"].map(first_won)
+    accounts["customer_since"] = _looked_up(first_won, accounts["account_id"])
 
     reps = tables["reps"].copy()
     territories = _territory_table(world, sales, rosters, start, reps)
