@@ -12,11 +12,8 @@ from scipy import stats
 
 import salesim
 from salesim.engine.random_streams import (
-    DrawBlock,
     KeyedDraws,
     RandomStreams,
-    sample_block,
-    uniform_block,
 )
 from salesim.scenario.distributions import Distribution
 
@@ -64,23 +61,6 @@ def test_drawing_more_from_one_stream_leaves_the_others_alone() -> None:
     busy.generator("sdr").random(10_000)
     np.testing.assert_array_equal(quiet.generator("ae").random(20),
                                   busy.generator("ae").random(20))
-
-
-def test_blocks_hand_out_the_bulk_draws_in_order() -> None:
-    expected = np.random.Generator(np.random.PCG64(3)).random(10_000)
-    block = uniform_block(np.random.Generator(np.random.PCG64(3)))
-    got = [block.next() for _ in range(10_000)]  # spans three blocks of 4096
-    np.testing.assert_array_equal(got, expected)
-    counter = iter(range(100))
-    small = DrawBlock(lambda size: np.array([next(counter) for _ in range(size)]), block=3)
-    assert [small.next() for _ in range(7)] == [0, 1, 2, 3, 4, 5, 6]
-
-
-def test_sample_block_draws_the_distribution() -> None:
-    sampler = Distribution[float].model_validate({"gamma": {"mean": 10, "cv": 0.5}}).sampler()
-    block = sample_block(sampler, np.random.default_rng(9))
-    values = np.array([block.next() for _ in range(20_000)])
-    assert abs(values.mean() - 10) < 4 * np.sqrt(sampler.variance / len(values))
 
 
 def test_keyed_draws_depend_on_lead_cycle_and_column_only() -> None:

@@ -15,13 +15,10 @@ True
 
 from __future__ import annotations
 
-import functools
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
-
-from salesim.scenario.distributions import Sampler
 
 
 def _name_key(name: str) -> tuple[int, ...]:
@@ -48,24 +45,6 @@ class RandomStreams:
         return found
 
 
-class DrawBlock:
-    """Random numbers handed out one at a time from blocks drawn in bulk.
-
-    For loops that must decide event by event (a lead's outcome when its last
-    call ends) without paying for one numpy call per decision. ``draw(n)``
-    returns ``n`` fresh values; ``next()`` hands them out in order.
-    """
-
-    def __init__(self, draw: Callable[[int], np.ndarray], block: int = 4096) -> None:
-        self._values = self._blocks(draw, block)
-        self.next: Callable[[], float] = functools.partial(next, self._values)
-
-    @staticmethod
-    def _blocks(draw: Callable[[int], np.ndarray], block: int) -> Iterator[float]:
-        while True:
-            yield from draw(block).tolist()
-
-
 def per_lead_uniforms(rng: np.random.Generator, lead_id: np.ndarray, lead_count: int,
                       columns: int) -> np.ndarray:
     """Uniform(0, 1) numbers keyed by lead: row ``i`` holds ``columns`` numbers of lead
@@ -83,16 +62,6 @@ def per_lead_uniforms(rng: np.random.Generator, lead_id: np.ndarray, lead_count:
     for column in range(columns):
         out[:, column] = rng.random(lead_count + 1)[keys]
     return out
-
-
-def uniform_block(rng: np.random.Generator) -> DrawBlock:
-    """Uniform(0, 1) numbers from ``rng``, one at a time."""
-    return DrawBlock(rng.random)
-
-
-def sample_block(sampler: Sampler, rng: np.random.Generator) -> DrawBlock:
-    """Samples of a scenario distribution from ``rng``, one at a time."""
-    return DrawBlock(lambda size: sampler.sample(rng, size))
 
 
 class KeyedDraws:
