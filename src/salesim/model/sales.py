@@ -829,17 +829,23 @@ class _AeState:
             return self.active_by_segment.get(self.segment[index]) or active
         return active
 
+    def _routed(self, index: int) -> list[int]:
+        """The AEs ``index`` is routed to now, room or not, in ascending order (see
+        :meth:`_candidates`)."""
+        candidates = self._eligible(index)
+        if self.land is not None:
+            territory = self._territory_of(index)
+            if territory >= 0 and self.holder[territory] >= 0:
+                candidates = [self.holder[territory]]
+        return candidates
+
     def _candidates(self, index: int) -> list[int]:
         """The AEs who may take ``index`` now: eligible, and with room under ``wait``.
 
         With territories, an opportunity whose account's territory has a holder goes
         to that holder only; one without a holder goes to the team.
         """
-        candidates = self._eligible(index)
-        if self.land is not None:
-            territory = self._territory_of(index)
-            if territory >= 0 and self.holder[territory] >= 0:
-                candidates = [self.holder[territory]]
+        candidates = self._routed(index)
         if self.limit is not None and self.wait_policy:
             candidates = [r for r in candidates if self.load[r] < self.limit]
         if self.timed and self.wait_policy:
@@ -875,10 +881,29 @@ class _AeState:
         return (self.hours[rep] / capacity if capacity > 0 else math.inf, rep)
 
     def _least_loaded(self, index: int) -> int | None:
-        candidates = self._candidates(index)
-        if not candidates:
-            return None
-        return min(candidates, key=self._load_key)
+        """``min(self._candidates(index), key=self._load_key)`` (None without any), in
+        one pass: the first candidate with the smallest key, as ``min`` picks."""
+        load, hours, capacity = self.load, self.hours, self.capacity
+        limit = self.limit if self.limit is not None and self.wait_policy else None
+        roomy, half = self.timed and self.wait_policy, 0.0
+        if roomy:
+            rate = self.rate[index] if self.assigned[index] else self.nominal_rate[index]
+            half = rate / 2 - 1e-9
+        room = self.room
+        best, best_key = None, (math.inf, 0)
+        for rep in self._routed(index):
+            if limit is not None and load[rep] >= limit:
+                continue
+            if roomy and not (load[rep] == 0 or hours[rep] + half <= room[rep]):
+                continue
+            if not self.timed:
+                key: tuple[float, int] = (load[rep], rep)
+            else:
+                free = capacity[rep]
+                key = (hours[rep] / free if free > 0 else math.inf, rep)
+            if best is None or key < best_key:
+                best, best_key = rep, key
+        return best
 
     def _choose(self, index: int) -> tuple[int, _Plan] | None:
         """The AE who takes ``index`` now and how the deal will go with them; None when
