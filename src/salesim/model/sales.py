@@ -518,6 +518,17 @@ class _AeState:
         self.left = roster.left_at.tolist()
         self.skill = roster.skill.tolist()
         self.rep_segment = team.rep_segment.tolist()
+        # The AEs employed now (hired <= now < left), ascending, in all and per segment:
+        # brought up to date from the hire and leave times at each look, so a dispatch
+        # scans only them, whatever order same-time events fire in.
+        changes = [(at, rep) for rep in range(len(roster))
+                   for at in (self.hired[rep], self.left[rep]) if not math.isnan(at)]
+        changes.sort()
+        self.change_at = [at for at, _ in changes] + [math.inf]
+        self.change_rep = [rep for _, rep in changes]
+        self.next_change = 0
+        self.active: list[int] = []
+        self.active_by_segment: dict[int, list[int]] = {}
         self.load = [0] * len(roster)
         self.open_by_rep: list[set[int]] = [set() for _ in range(len(roster))]
         self.waiting: deque[int] = deque()
@@ -729,11 +740,10 @@ class _AeState:
         among those who could take it as an opportunity, room or not."""
         meetings = self.invalid
         assert meetings is not None
-        now = self.env.now
-        active = [r for r in range(len(self.hired)) if self.hired[r] <= now < self.left[r]]
+        active = self._active_at(self.env.now)
         if self.routing == "by_segment":
             segment = int(meetings.segment[k])
-            active = [r for r in active if self.rep_segment[r] == segment] or active
+            active = self.active_by_segment.get(segment) or active
         if self.land is not None and meetings.territory is not None:
             territory = self._territory_code(int(meetings.territory.territory[k]),
                                              int(meetings.territory.split_to[k]))
@@ -791,13 +801,43 @@ class _AeState:
             self.waiting.append(index)
             self._dispatch()
 
+    def _active_at(self, now: float) -> list[int]:
+        """The AEs employed at ``now`` (hired <= now < left), in ascending order; the
+        list is shared: callers must not change it. ``now`` never goes back."""
+        if self.change_at[self.next_change] > now:
+            return self.active
+        touched: set[int] = set()
+        while self.change_at[self.next_change] <= now:
+            touched.add(self.change_rep[self.next_change])
+            self.next_change += 1
+        employed = set(self.active)
+        for rep in touched:
+            if self.hired[rep] <= now < self.left[rep]:
+                employed.add(rep)
+            else:
+                employed.discard(rep)
+        self.active = sorted(employed)
+        by_segment: dict[int, list[int]] = {}
+        for rep in self.active:
+            by_segment.setdefault(self.rep_segment[rep], []).append(rep)
+        self.active_by_segment = by_segment
+        return self.active
+
     def _eligible(self, index: int) -> list[int]:
-        now = self.env.now
-        active = [r for r in range(len(self.hired)) if self.hired[r] <= now < self.left[r]]
+        active = self._active_at(self.env.now)
         if self.routing == "by_segment":
-            matching = [r for r in active if self.rep_segment[r] == self.segment[index]]
-            return matching or active
+            return self.active_by_segment.get(self.segment[index]) or active
         return active
+
+    def _routed(self, index: int) -> list[int]:
+        """The AEs ``index`` is routed to now, room or not, in ascending order (see
+        :meth:`_candidates`)."""
+        candidates = self._eligible(index)
+        if self.land is not None:
+            territory = self._territory_of(index)
+            if territory >= 0 and self.holder[territory] >= 0:
+                candidates = [self.holder[territory]]
+        return candidates
 
     def _candidates(self, index: int) -> list[int]:
         """The AEs who may take ``index`` now: eligible, and with room under ``wait``.
@@ -805,11 +845,7 @@ class _AeState:
         With territories, an opportunity whose account's territory has a holder goes
         to that holder only; one without a holder goes to the team.
         """
-        candidates = self._eligible(index)
-        if self.land is not None:
-            territory = self._territory_of(index)
-            if territory >= 0 and self.holder[territory] >= 0:
-                candidates = [self.holder[territory]]
+        candidates = self._routed(index)
         if self.limit is not None and self.wait_policy:
             candidates = [r for r in candidates if self.load[r] < self.limit]
         if self.timed and self.wait_policy:
@@ -845,10 +881,29 @@ class _AeState:
         return (self.hours[rep] / capacity if capacity > 0 else math.inf, rep)
 
     def _least_loaded(self, index: int) -> int | None:
-        candidates = self._candidates(index)
-        if not candidates:
-            return None
-        return min(candidates, key=self._load_key)
+        """``min(self._candidates(index), key=self._load_key)`` (None without any), in
+        one pass: the first candidate with the smallest key, as ``min`` picks."""
+        load, hours, capacity = self.load, self.hours, self.capacity
+        limit = self.limit if self.limit is not None and self.wait_policy else None
+        roomy, half = self.timed and self.wait_policy, 0.0
+        if roomy:
+            rate = self.rate[index] if self.assigned[index] else self.nominal_rate[index]
+            half = rate / 2 - 1e-9
+        room = self.room
+        best, best_key = None, (math.inf, 0)
+        for rep in self._routed(index):
+            if limit is not None and load[rep] >= limit:
+                continue
+            if roomy and not (load[rep] == 0 or hours[rep] + half <= room[rep]):
+                continue
+            if not self.timed:
+                key: tuple[float, int] = (load[rep], rep)
+            else:
+                free = capacity[rep]
+                key = (hours[rep] / free if free > 0 else math.inf, rep)
+            if best is None or key < best_key:
+                best, best_key = rep, key
+        return best
 
     def _choose(self, index: int) -> tuple[int, _Plan] | None:
         """The AE who takes ``index`` now and how the deal will go with them; None when
@@ -918,7 +973,7 @@ class _AeState:
         factor is the owner's on day one (skill, times ramp unless the time model makes
         ramp capacity); with the time model the deal takes its owner's hours from day
         one."""
-        active = [r for r in range(len(self.hired)) if self.hired[r] <= 0 < self.left[r]]
+        active = self._active_at(0.0)
         for index in range(self.new_count, self.opening_end):
             rep = int(self.opening_owner[index - self.new_count])
             if rep not in active:
