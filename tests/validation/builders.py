@@ -43,6 +43,14 @@ MONTH_LENGTH_2027 = [
 
 # Collections of named items that an overlay replaces whole instead of merging into:
 # a test that lists its segments, channels or stages means exactly those.
+EVERY_LEAD_A_VALID_MEETING: dict[str, Any] = {
+    "headcount": 10, "handle_time": "1 min", "attempts": {"max": 1}, "contact_rate": 1.0,
+    "meeting_rate": 1.0, "no_show_rate": 0.0, "reschedule_rate": 0.0,
+    "meeting_lead_time": "30 min", "speed_to_lead": [{"within": "5 min", "multiplier": 1.0}],
+    "valid_rate": {"at_score_0": 1.0, "at_score_100": 1.0}}
+"""SDR settings under which every lead becomes a valid meeting half an hour after it
+arrives (the AE side is then the only source of chance)."""
+
 REPLACED = (("segments",), ("channels",), ("ae", "stages"))
 
 

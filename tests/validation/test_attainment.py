@@ -20,7 +20,7 @@ from scipy import stats
 import salesim
 from salesim.metrics import Plan, attainment, attainment_distribution
 
-from .builders import MONTH_LENGTH_2027, build
+from .builders import EVERY_LEAD_A_VALID_MEETING, MONTH_LENGTH_2027, build
 from .theory import bonferroni, poisson_binomial_z, poisson_interval, z_value
 
 AES = 10
@@ -34,11 +34,7 @@ CONFIDENCE = bonferroni(0.99, 5)
 SCENARIO = build({
     "channels": {"web": {"leads_per_month": LEADS_PER_MONTH}},
     "segments": {"all": {"share": 1.0, "deal_size": DEAL}},
-    "sdr": {"headcount": 10, "handle_time": "1 min", "attempts": {"max": 1},
-            "contact_rate": 1.0, "meeting_rate": 1.0, "no_show_rate": 0.0,
-            "reschedule_rate": 0.0, "meeting_lead_time": "30 min",
-            "speed_to_lead": [{"within": "5 min", "multiplier": 1.0}],
-            "valid_rate": {"at_score_0": 1.0, "at_score_100": 1.0}},
+    "sdr": EVERY_LEAD_A_VALID_MEETING,
     "ae": {"headcount": AES, "routing": "round_robin",
            "quota": {"amount": QUOTA_DEALS_PER_MONTH * DEAL, "period": "month"},
            "stages": {"deal": {"conversion": WIN_RATE, "duration": "1 day"}}},

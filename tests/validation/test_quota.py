@@ -21,7 +21,7 @@ import salesim
 from salesim.experiments.quota import find_quota
 from salesim.experiments.seeds import replication_seeds
 
-from .builders import build
+from .builders import EVERY_LEAD_A_VALID_MEETING, build
 from .theory import bonferroni, z_value
 
 AES = 10
@@ -35,11 +35,7 @@ CONFIDENCE = bonferroni(0.99, 2)
 SCENARIO = build({
     "channels": {"web": {"leads_per_month": 400}},
     "segments": {"all": {"share": 1.0, "deal_size": DEAL}},
-    "sdr": {"headcount": 10, "handle_time": "1 min", "attempts": {"max": 1},
-            "contact_rate": 1.0, "meeting_rate": 1.0, "no_show_rate": 0.0,
-            "reschedule_rate": 0.0, "meeting_lead_time": "30 min",
-            "speed_to_lead": [{"within": "5 min", "multiplier": 1.0}],
-            "valid_rate": {"at_score_0": 1.0, "at_score_100": 1.0}},
+    "sdr": EVERY_LEAD_A_VALID_MEETING,
     "ae": {"headcount": AES, "routing": "round_robin",
            "quota": {"amount": 12 * DEAL, "period": "month"},
            "stages": {"deal": {"conversion": WIN_RATE, "duration": "1 day"}}},
