@@ -157,18 +157,28 @@ def choose_strictness(plan: CompensationPlan, expected_valid_rate: float) -> flo
     return blend(settings.default, _best(grid, pay, settings.default), behaviour.rationality)
 
 
+def _acting(plan: CompensationPlan | None, lever: str
+            ) -> tuple[CompensationPlan, Any, float | None] | None:
+    """``plan``, its ``lever`` settings and its effort, or None when neither acts."""
+    behaviour = plan.behaviour if plan is not None else None
+    if plan is None or behaviour is None:
+        return None
+    settings = behaviour.lever(lever)
+    working = effort(behaviour)
+    if settings is None and working is None:
+        return None
+    return plan, settings, working
+
+
 def sdr_response(plan: CompensationPlan | None, expected_valid_rate: float
                  ) -> SdrResponse | None:
     """What an SDR team does under ``plan``; None when no lever acts on it (the desk
     then runs exactly as without a plan). ``expected_valid_rate`` is the valid rate SDRs
     expect at the default strictness unless the strictness settings give one."""
-    behaviour = plan.behaviour if plan is not None else None
-    if plan is None or behaviour is None:
+    acting = _acting(plan, "strictness")
+    if acting is None:
         return None
-    settings = behaviour.lever("strictness")
-    working = effort(behaviour)
-    if settings is None and working is None:
-        return None
+    plan, settings, working = acting
     strictness, meetings, valid = 0.0, 1.0, 1.0
     if isinstance(settings, Strictness):
         if settings.expected_valid_rate is not None:
@@ -256,13 +266,10 @@ def choose_discount(plan: CompensationPlan) -> float:
 def ae_response(plan: CompensationPlan | None) -> AeResponse | None:
     """What an AE team does under ``plan``; None when neither discounting nor effort
     acts on it (the team then runs exactly as without a plan)."""
-    behaviour = plan.behaviour if plan is not None else None
-    if plan is None or behaviour is None:
+    acting = _acting(plan, "discounting")
+    if acting is None:
         return None
-    settings = behaviour.lever("discounting")
-    working = effort(behaviour)
-    if settings is None and working is None:
-        return None
+    plan, settings, working = acting
     discount, win, cycle = 0.0, 1.0, 1.0
     if isinstance(settings, Discounting):
         discount = choose_discount(plan)
