@@ -98,8 +98,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 COLUMNS: dict[str, dict[str, str]] = {
     "leads": {
@@ -251,6 +253,14 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({col: pd.Series(dtype=dtype) for col, dtype in COLUMNS[name].items()})
 
 
+def _is_of(dtype: Any, name: str) -> bool:
+    """Whether a column of ``dtype`` is already of the record type called ``name`` (any
+    categories are a ``category``; ``str`` is not ``string``, whose missing value is NA)."""
+    if name == "category":
+        return isinstance(dtype, pd.CategoricalDtype)
+    return bool(dtype == pandas_dtype(name))
+
+
 def conform(name: str, table: pd.DataFrame) -> pd.DataFrame:
     """Order and type a table's columns as :data:`COLUMNS` says.
 
@@ -265,7 +275,13 @@ def conform(name: str, table: pd.DataFrame) -> pd.DataFrame:
             default = table["role"] if optional[col] is None else optional[col]
             table[col] = (table[col].astype(object).fillna(default) if col in table.columns
                           else default)
-    missing = [col for col in COLUMNS[name] if col not in table.columns]
+    columns = COLUMNS[name]
+    missing = [col for col in columns if col not in table.columns]
     if missing:
         raise ValueError(f"table {name} lacks columns {missing}")
-    return table[list(COLUMNS[name])].astype(COLUMNS[name])
+    # only the columns not yet of their type are converted (a table built in its
+    # record types passes through untouched, as a new frame sharing its columns)
+    retype = {col: dtype for col, dtype in columns.items() if not _is_of(table[col].dtype, dtype)}
+    ordered = table[list(columns)] if list(table.columns) != list(columns) else table.copy(
+        deep=False)
+    return ordered.astype(retype) if retype else ordered

@@ -53,6 +53,7 @@ from salesim.model.territories import (
     split_territory,
 )
 from salesim.model.workforce import Roster, build_roster
+from salesim.record_columns import categories_found, coded, codes_of, timestamps
 from salesim.records import (
     LEAD_REASONS,
     LEAD_STATUSES,
@@ -681,63 +682,97 @@ def _lead_table(book: LeadBook, leads: NewLeads, sdr_names: tuple[str, ...]) -> 
 def _opportunity_tables(sales: list[_SalesResult], leads: pd.DataFrame,
                         stage_names: tuple[str, ...], start: dt.date
                         ) -> dict[str, pd.DataFrame]:
-    """Opportunities of every AE team, numbered in the order their meetings were held."""
-    tables, stage_tables = [], []
-    team_names = tuple(result.name for result in sales)
-    for result in sales:
-        table, stage_table = _team_opportunities(result, leads, stage_names, team_names)
-        tables.append(table)
-        stage_tables.append(stage_table)
-    table = pd.concat(tables, ignore_index=True).sort_values("opportunity_id", kind="stable")
-    stage_table = pd.concat(stage_tables, ignore_index=True).sort_values(
-        ["opportunity_id", "stage_index"], kind="stable")
-    return {"opportunities": _timestamps(table.reset_index(drop=True), start),
-            "opportunity_stages": _timestamps(stage_table.reset_index(drop=True), start)}
+    """Opportunities of every AE team, numbered in the order their meetings were held.
+
+    Columns are built from each team's arrays and codes, stacked, and put in order of
+    opportunity (then stage) once, already in their record types."""
+    parts = [_team_opportunities(index, result, stage_names) for index, result in
+             enumerate(sales)]
+    opps = {name: np.concatenate([part[0][name] for part in parts]) for name in parts[0][0]}
+    stages = {name: np.concatenate([part[1][name] for part in parts]) for name in parts[0][1]}
+    order = np.argsort(opps["opportunity_id"], kind="stable")
+    opps = {name: column[order] for name, column in opps.items()}
+    rows = opps["lead_row"]
+    team_names = [result.name for result in sales]
+    table = pd.DataFrame({
+        "opportunity_id": opps["opportunity_id"],
+        "lead_id": leads["lead_id"].to_numpy(dtype=np.int64)[rows],
+        "channel": categories_found(leads["channel"].cat.codes.to_numpy()[rows],
+                                    tuple(leads["channel"].cat.categories)),
+        "segment": categories_found(leads["segment"].cat.codes.to_numpy()[rows],
+                                    tuple(leads["segment"].cat.categories)),
+        "ae_id": opps["ae_id"],
+        "created_at": timestamps(start, opps["created_at"]),
+        "assigned_at": timestamps(start, opps["assigned_at"]),
+        "stage": coded(opps["stage"], stage_names),
+        "status": coded(opps["status"], OPPORTUNITY_STATUSES),
+        "closed_at": timestamps(start, opps["closed_at"]),
+        "amount": opps["amount"],
+        "team": coded(opps["team"], team_names),
+        "account_id": np.full(len(rows), -1, dtype=np.int64),
+        "type": coded(np.zeros(len(rows), dtype=np.int64), ("new", "expansion")),
+        "discount": opps["discount"],
+    })
+    order = np.lexsort((stages["stage_index"], stages["opportunity_id"]))  # stable
+    stage_table = pd.DataFrame({
+        "opportunity_id": stages["opportunity_id"][order],
+        "stage": coded(stages["stage"][order], stage_names),
+        "stage_index": stages["stage_index"][order],
+        "entered_at": timestamps(start, stages["entered_at"][order]),
+        "exited_at": timestamps(start, stages["exited_at"][order]),
+        "outcome": coded(stages["outcome"][order], _STAGE_OUTCOMES),
+    })
+    return {"opportunities": table, "opportunity_stages": stage_table}
 
 
-def _team_opportunities(result: _SalesResult, leads: pd.DataFrame,
-                        all_stages: tuple[str, ...], team_names: tuple[str, ...]
-                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+_STAGE_OUTCOMES = ("advanced", "won", "lost", "open")
+
+
+def _team_opportunities(team: int, result: _SalesResult, all_stages: tuple[str, ...]
+                        ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """One AE team's opportunity columns and stage columns, categories as codes (stages
+    as codes into ``all_stages``)."""
     opps = result.opportunities
     ids = result.position.astype(np.int64) + 1
-    stage_names = np.asarray(result.team.stage_names, dtype=object)
-    stages = len(stage_names)
-    table = pd.DataFrame({
+    n = len(ids)
+    stage_code = np.array([all_stages.index(name) for name in result.team.stage_names],
+                          dtype=np.int64)
+    last_stage = len(stage_code) - 1
+    status = codes_of(opps.status, OPPORTUNITY_STATUSES)
+    columns = {
         "opportunity_id": ids,
-        "lead_id": leads["lead_id"].to_numpy()[opps.lead_row],
-        "channel": leads["channel"].to_numpy()[opps.lead_row],
-        "segment": leads["segment"].to_numpy()[opps.lead_row],
-        "ae_id": opps.ae_id,
-        "created_at": opps.created_at,
-        "assigned_at": opps.assigned_at,
-        "stage": _categorical(np.where(opps.stage_index >= 0,
-                                       stage_names[np.clip(opps.stage_index, 0, stages - 1)],
-                                       None), all_stages),
-        "status": _categorical(opps.status, OPPORTUNITY_STATUSES),
-        "closed_at": opps.closed_at,
-        "amount": opps.amount,
-        "team": _categorical(np.full(len(ids), result.name, dtype=object), team_names),
-        "account_id": np.full(len(ids), -1, dtype=np.int64),
-        "type": _categorical(np.full(len(ids), "new", dtype=object), ("new", "expansion")),
-        "discount": (opps.discount if opps.discount is not None
-                     else np.zeros(len(ids))),
-    })
+        "lead_row": np.asarray(opps.lead_row, dtype=np.int64),
+        "ae_id": np.asarray(opps.ae_id, dtype=np.int64),
+        "created_at": np.asarray(opps.created_at, dtype=float),
+        "assigned_at": np.asarray(opps.assigned_at, dtype=float),
+        "stage": np.where(opps.stage_index >= 0,
+                          stage_code[np.clip(opps.stage_index, 0, last_stage)], -1),
+        "status": status,
+        "closed_at": np.asarray(opps.closed_at, dtype=float),
+        "amount": np.asarray(opps.amount, dtype=float),
+        "team": np.full(n, team, dtype=np.int64),
+        "discount": (np.asarray(opps.discount, dtype=float) if opps.discount is not None
+                     else np.zeros(n)),
+    }
     entered = opps.stage_entered
     exited = opps.stage_exited
     row, stage = np.nonzero(~np.isnan(entered))
     last = opps.stage_index[row] == stage
+    # a stage left is "advanced", or the opportunity's status if it was the last one
+    # entered; a stage not left is "open"
+    as_outcome = np.array([_STAGE_OUTCOMES.index(name) for name in OPPORTUNITY_STATUSES] + [-1],
+                          dtype=np.int64)  # status code (-1: unknown) -> outcome code
     outcome = np.where(~np.isnan(exited[row, stage]),
-                       np.where(last, opps.status[row], "advanced"), "open")
-    outcome = np.where((outcome == "advanced") & ~last, "advanced", outcome)
-    stage_table = pd.DataFrame({
+                       np.where(last, as_outcome[status[row]], 0), 3)
+    stage_columns = {
         "opportunity_id": ids[row],
-        "stage": _categorical(stage_names[stage], all_stages),
+        "stage": stage_code[stage],
         "stage_index": stage.astype(np.int64),
-        "entered_at": entered[row, stage],
-        "exited_at": exited[row, stage],
-        "outcome": pd.Categorical(outcome, categories=["advanced", "won", "lost", "open"]),
-    })
-    return table, stage_table
+        "entered_at": entered[row, stage].astype(float),
+        "exited_at": exited[row, stage].astype(float),
+        "outcome": outcome.astype(np.int64),
+    }
+    return columns, stage_columns
 
 
 def _subscription_tables(served: list[_ServedCustomers], sales: list[_SalesResult],
@@ -749,69 +784,81 @@ def _subscription_tables(served: list[_ServedCustomers], sales: list[_SalesResul
     ae_id = np.full(sum(len(r.opportunities.ae_id) for r in sales), -1, dtype=np.int64)
     for result in sales:
         ae_id[result.position] = result.opportunities.ae_id
-    team_names = tuple(part.name for part in served)
-    frames: list[pd.DataFrame] = []
-    event_frames: list[pd.DataFrame] = []
-    for part in served:
+    lead_segment = leads["segment"].cat.codes.to_numpy(dtype=np.int64)
+    lead_channel = leads["channel"].cat.codes.to_numpy(dtype=np.int64)
+    parts: list[dict[str, np.ndarray]] = []
+    events: list[dict[str, np.ndarray]] = []
+    for index, part in enumerate(served):
         customers = part.customers
         n = len(customers.start_at)
         deal = np.asarray(customers.opportunity, dtype=np.int64)  # index into won deals
         existing = customers.existing  # the first ones came with the start state
         opportunity = won.opportunity[deal[existing:]]
         lead_rows = won.lead_row[deal[existing:]]
-        segment = pd.Series(leads["segment"].to_numpy()[lead_rows])
-        channel = pd.Series(leads["channel"].to_numpy()[lead_rows])
         if existing:
             assert begin is not None
-            assert new_leads is not None
-            book = begin.customers[part.name]
-            segment = pd.concat([pd.Series(_coded(book.segment, new_leads.segment_names)),
-                                 segment], ignore_index=True)
-            channel = pd.concat([pd.Series(_coded(np.full(existing, -1),
-                                                  tuple(leads["channel"].cat.categories))),
-                                 channel],
-                                ignore_index=True)
-        churned = np.asarray(customers.churned_at, dtype=float)
-        frames.append(pd.DataFrame({
-            "local": np.arange(n, dtype=np.int64),
+            book_segment = np.asarray(begin.customers[part.name].segment, dtype=np.int64)
+        else:
+            book_segment = np.zeros(0, dtype=np.int64)
+        parts.append({
             "opportunity_id": np.concatenate([np.full(existing, -1), opportunity + 1]),
-            "segment": segment.to_numpy(),
-            "channel": channel.to_numpy(),
+            "segment": np.concatenate([book_segment, lead_segment[lead_rows]]),
+            "channel": np.concatenate([np.full(existing, -1), lead_channel[lead_rows]]),
             "ae_id": np.concatenate([np.full(existing, -1), ae_id[opportunity]]),
             "csm_id": np.asarray(customers.csm_id, dtype=np.int64),
             "start_at": np.asarray(customers.start_at, dtype=float),
             "initial_arr": np.asarray(customers.initial_arr, dtype=float),
             "onboarded_at": np.asarray(customers.onboarded_at, dtype=float),
-            "onboarded": pd.array(customers.onboarded, dtype="boolean"),
+            "onboarded": np.asarray(customers.onboarded, dtype=bool),
             "renewals": np.asarray(customers.renewals, dtype=np.int64),
-            "churned_at": churned,
-            "status": _categorical(np.where(np.isnan(churned), "active", "churned"),
-                                   ("active", "churned")),
+            "churned_at": np.asarray(customers.churned_at, dtype=float),
             "arr": np.asarray(customers.arr, dtype=float),
-            "team": _categorical(np.full(n, part.name, dtype=object), team_names),
-            "account_id": np.full(n, -1, dtype=np.int64),
-        }))
-        event_frames.append(pd.DataFrame({
-            "local": np.asarray(customers.event_customer, dtype=np.int64),
-            "team": np.full(len(customers.event_at), len(event_frames), dtype=np.int64),
+            "team": np.full(n, index, dtype=np.int64),
+        })
+        count = len(customers.event_at)
+        events.append({
+            "customer": np.asarray(customers.event_customer, dtype=np.int64),
+            "team": np.full(count, index, dtype=np.int64),
             "at": np.asarray(customers.event_at, dtype=float),
-            "kind": _categorical(customers.event_kind, SUBSCRIPTION_EVENT_KINDS),
+            "kind": codes_of(np.asarray(customers.event_kind, dtype=str),
+                             SUBSCRIPTION_EVENT_KINDS),
             "arr_change": np.asarray(customers.event_change, dtype=float),
-        }))
-    table = pd.concat(frames, keys=range(len(frames)), names=["part", None]).reset_index(
-        level=0)
-    table = table.sort_values(["start_at", "opportunity_id"], kind="stable")
-    table.insert(0, "subscription_id", np.arange(1, len(table) + 1, dtype=np.int64))
-    ids = {(int(p), int(c)): int(i) for p, c, i in zip(
-        table["part"], table["local"], table["subscription_id"], strict=True)}
-    events = pd.concat(event_frames, ignore_index=True)
-    events.insert(0, "subscription_id", np.fromiter(
-        (ids[(t, c)] for t, c in zip(events["team"], events["local"], strict=True)),
-        dtype=np.int64, count=len(events)))
-    events = events.sort_values("subscription_id", kind="stable").reset_index(drop=True)
-    table = table.drop(columns=["part", "local"]).reset_index(drop=True)
-    return {"subscriptions": _timestamps(table, start),
-            "subscription_events": _timestamps(events.drop(columns=["team", "local"]), start)}
+        })
+    subs = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    order = np.lexsort((subs["opportunity_id"], subs["start_at"]))  # stable
+    subs = {name: column[order] for name, column in subs.items()}
+    subscription_id = np.empty(len(order), dtype=np.int64)  # by position before sorting
+    subscription_id[order] = np.arange(1, len(order) + 1, dtype=np.int64)
+    churned = subs["churned_at"]
+    table = pd.DataFrame({
+        "subscription_id": np.arange(1, len(order) + 1, dtype=np.int64),
+        "opportunity_id": subs["opportunity_id"],
+        "segment": categories_found(subs["segment"], tuple(leads["segment"].cat.categories)),
+        "channel": categories_found(subs["channel"], tuple(leads["channel"].cat.categories)),
+        "ae_id": subs["ae_id"],
+        "csm_id": subs["csm_id"],
+        "start_at": timestamps(start, subs["start_at"]),
+        "initial_arr": subs["initial_arr"],
+        "onboarded_at": timestamps(start, subs["onboarded_at"]),
+        "onboarded": pd.array(subs["onboarded"], dtype="boolean"),
+        "renewals": subs["renewals"],
+        "churned_at": timestamps(start, churned),
+        "status": coded((~np.isnan(churned)).astype(np.int64), ("active", "churned")),
+        "arr": subs["arr"],
+        "team": coded(subs["team"], [part.name for part in served]),
+        "account_id": np.full(len(order), -1, dtype=np.int64),
+    })
+    kinds = {name: np.concatenate([part[name] for part in events]) for name in events[0]}
+    first = np.cumsum([0] + [len(part["team"]) for part in parts])  # each team's first row
+    owner = subscription_id[first[kinds["team"]] + kinds["customer"]]
+    order = np.argsort(owner, kind="stable")
+    event_table = pd.DataFrame({
+        "subscription_id": owner[order],
+        "at": timestamps(start, kinds["at"][order]),
+        "kind": coded(kinds["kind"][order], SUBSCRIPTION_EVENT_KINDS),
+        "arr_change": kinds["arr_change"][order],
+    })
+    return {"subscriptions": table, "subscription_events": event_table}
 
 
 def _rep_table(rosters: dict[str, Roster], start: dt.date,

@@ -45,7 +45,7 @@ def describe_matrix(values: FloatArray) -> dict[str, FloatArray]:
             out.update({"mean": nan, **dict.fromkeys(QUANTILES, nan)})
         else:
             out["mean"] = np.nanmean(values, axis=1)
-            qs = np.nanquantile(values, list(QUANTILES.values()), axis=1)
+            qs = _row_quantiles(values, present, n, list(QUANTILES.values()))
             for name, row in zip(QUANTILES, qs, strict=True):
                 out[name] = row
         std = (np.nanstd(values, axis=1, ddof=1) if values.shape[1] > 1
@@ -58,6 +58,26 @@ def describe_matrix(values: FloatArray) -> dict[str, FloatArray]:
     out["ci95_low"] = out["mean"] - half
     out["ci95_high"] = out["mean"] + half
     out["n"] = n.astype(np.float64)
+    return out
+
+
+def _row_quantiles(values: FloatArray, present: npt.NDArray[np.bool_],
+                   counts: npt.NDArray[np.int64], quantiles: list[float]) -> FloatArray:
+    """``np.nanquantile(values, quantiles, axis=1)``, bit for bit, without a Python call
+    per row: rows with the same number of values are one block, and each row is made
+    into the array ``nanquantile`` makes of it (of ``k`` NaN, those among the first
+    ``len - k`` places take, in order, the values found in the last ``k`` places, which
+    are then cut off), for numpy's vectorised quantile; a row without values gives NaN.
+    """
+    if present.all():
+        return np.asarray(np.quantile(values, quantiles, axis=1), dtype=np.float64)
+    out = np.full((len(quantiles), values.shape[0]), np.nan)
+    for count in np.unique(counts[counts > 0]).tolist():
+        rows = counts == count
+        head = values[rows, :count]  # a copy
+        tail = values[rows, count:]
+        head[np.isnan(head)] = tail[~np.isnan(tail)]  # as many of each, row by row
+        out[:, rows] = np.quantile(head, quantiles, axis=1)
     return out
 
 
@@ -129,8 +149,9 @@ class QuantileAccumulator:
         self.value = value
         self._keys: list[str] | None = None
         self._dtypes: dict[str, Any] = {}
-        self._ids: dict[tuple[Any, ...], int] = {}
-        self._origin: list[int] = []
+        self._key_codes: list[_KeyCodes] = []  # per key column
+        self._rows = _KeyRows()  # the key codes of each row id
+        self._origin: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self._added: set[int] = set()
         self._matrix: FloatArray = np.full((0, max(replications, 1)), np.nan)
 
@@ -153,24 +174,24 @@ class QuantileAccumulator:
         if self._keys is None:
             self._keys = [c for c in table.columns if c != self.value]
             self._dtypes = {c: _plain_dtype(table[c].dtype) for c in self._keys}
+            self._key_codes = [_KeyCodes() for _ in self._keys]
         elif [c for c in table.columns if c != self.value] != self._keys:
             raise ValueError("the tables of different replications have different columns")
-        rows = list(zip(*(_key_values(table[c]) for c in self._keys), strict=True))
-        ids = np.empty(len(rows), dtype=np.int64)
-        known, origin = self._ids, self._origin
-        for position, key in enumerate(rows):
-            found = known.get(key)
-            here = replication * self._SHIFT + position
-            if found is None:
-                found = known[key] = len(origin)
-                origin.append(here)
-            elif here < origin[found]:
-                origin[found] = here
-            ids[position] = found
+        codes = np.column_stack(
+            [column.codes(table[c]) for column, c in zip(self._key_codes, self._keys,
+                                                         strict=True)]
+        ).reshape(len(table), len(self._keys))
+        ids = self._rows.ids(codes, [column.width() for column in self._key_codes])
         if len(np.unique(ids)) != len(ids):
             raise ValueError(f"a key occurs more than once in replication {replication}")
+        here = replication * self._SHIFT + np.arange(len(ids), dtype=np.int64)
+        if len(self._rows) > len(self._origin):
+            origin = np.full(len(self._rows), np.iinfo(np.int64).max, dtype=np.int64)
+            origin[:len(self._origin)] = self._origin
+            self._origin = origin
+        self._origin[ids] = np.minimum(self._origin[ids], here)
         values = pd.to_numeric(table[self.value]).to_numpy(dtype=np.float64, na_value=np.nan)
-        self._make_room(len(origin), replication)
+        self._make_room(len(self._rows), replication)
         self._matrix[ids, replication] = values
         self._added.add(replication)
 
@@ -180,16 +201,19 @@ class QuantileAccumulator:
     def table(self) -> pd.DataFrame:
         """Keys in first-appearance order followed by :data:`STAT_COLUMNS`."""
         keys = self._keys or []
-        order = np.argsort(np.asarray(self._origin, dtype=np.int64), kind="stable")
+        order = np.argsort(self._origin, kind="stable")
         columns = sorted(self._added)
         if columns == list(range(len(columns))):
             matrix = self._matrix[order, : len(columns)]
         else:
             matrix = self._matrix[np.ix_(order, np.asarray(columns, dtype=np.int64))]
-        by_id = list(self._ids)
-        ordered = [by_id[i] for i in order.tolist()]
-        table = pd.DataFrame(ordered, columns=keys) if ordered else pd.DataFrame(
-            {c: pd.Series(dtype=self._dtypes.get(c, "object")) for c in keys})
+        if len(order):
+            codes = self._rows.codes()[order]
+            table = pd.DataFrame({c: column.values()[codes[:, k]] for k, (c, column) in
+                                  enumerate(zip(keys, self._key_codes, strict=True))})
+        else:
+            table = pd.DataFrame({c: pd.Series(dtype=self._dtypes.get(c, "object"))
+                                  for c in keys})
         table = table.astype(self._dtypes) if self._dtypes else table
         for name, values in describe_matrix(matrix).items():
             table[name] = values
@@ -197,12 +221,108 @@ class QuantileAccumulator:
         return table
 
 
-def _key_values(column: pd.Series) -> list[Any]:
-    """A key column as Python values, every kind of missing value as ``None`` (NaN
-    never equals itself, so it cannot be a dictionary key)."""
-    if not column.hasnans:
-        return column.tolist()
-    return column.astype(object).where(column.notna(), None).tolist()
+class _KeyCodes:
+    """One key column's values across replications, each given a code in order of
+    first sight; every kind of missing value is one value, ``None`` (NaN never equals
+    itself, so it could not be looked up)."""
+
+    def __init__(self) -> None:
+        self._code: dict[Any, int] = {}
+        self._values: list[Any] = []
+
+    def codes(self, column: pd.Series) -> npt.NDArray[np.int64]:
+        """The code of each value of ``column`` (new values get new codes): only its
+        distinct values are looked up one by one."""
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            local = column.cat.codes.to_numpy(dtype=np.int64)
+            distinct = column.cat.categories.tolist()
+        else:
+            local, uniques = pd.factorize(column)
+            distinct = uniques.tolist()
+        known = np.empty(len(distinct) + 1, dtype=np.int64)  # local code + 1 -> code
+        for position, value in enumerate([None, *distinct]):
+            code = self._code.get(value)
+            if code is None:
+                code = self._code[value] = len(self._values)
+                self._values.append(value)
+            known[position] = code
+        return known[np.asarray(local, dtype=np.int64) + 1]
+
+    def width(self) -> int:
+        """Bits that hold every code so far."""
+        return max(1, (len(self._values) - 1).bit_length())
+
+    def values(self) -> npt.NDArray[np.object_]:
+        """The value of each code."""
+        values = np.empty(len(self._values), dtype=object)
+        values[:] = self._values
+        return values
+
+
+class _KeyRows:
+    """Row ids of key rows (one code per key column), in order of first sight, looked up
+    as whole arrays: the codes of a row are packed into one integer while they fit in
+    63 bits (into a tuple otherwise)."""
+
+    def __init__(self) -> None:
+        self._codes: list[npt.NDArray[np.int64]] = []
+        self._count = 0
+        self._widths: list[int] = []
+        self._index: pd.Index | None = None  # packed keys of the rows so far
+        self._tuples: dict[tuple[int, ...], int] = {}
+
+    def __len__(self) -> int:
+        return self._count
+
+    def codes(self) -> npt.NDArray[np.int64]:
+        """The key codes of every row id, one row each."""
+        if not self._codes:
+            return np.zeros((0, len(self._widths)), dtype=np.int64)
+        return np.concatenate(self._codes)
+
+    def ids(self, codes: npt.NDArray[np.int64], widths: list[int]
+            ) -> npt.NDArray[np.int64]:
+        """The id of each row of ``codes``; rows not seen before get new ids."""
+        if sum(widths) > 63:
+            return self._ids_by_tuple(codes)
+        if widths != self._widths or self._index is None:
+            self._widths = widths
+            self._index = pd.Index(self._pack(self.codes().reshape(-1, len(widths))))
+        packed = self._pack(codes)
+        ids = self._index.get_indexer(pd.Index(packed)).astype(np.int64)
+        new = np.flatnonzero(ids < 0)
+        if len(new):
+            fresh, first, which = np.unique(packed[new], return_index=True,
+                                            return_inverse=True)
+            seen = np.argsort(first, kind="stable")  # new keys in order of first sight
+            rank = np.empty(len(seen), dtype=np.int64)
+            rank[seen] = np.arange(len(seen), dtype=np.int64)
+            ids[new] = self._count + rank[which.reshape(-1)]
+            self._append(codes[new[first[seen]]])
+            self._index = self._index.append(pd.Index(fresh[seen]))
+        return ids
+
+    def _ids_by_tuple(self, codes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        if len(self._tuples) < self._count:
+            self._tuples = {key: row for row, key in enumerate(map(tuple, self.codes().tolist()))}
+        ids = np.empty(len(codes), dtype=np.int64)
+        for position, key in enumerate(map(tuple, codes.tolist())):
+            found = self._tuples.get(key)
+            if found is None:
+                found = self._tuples[key] = self._count
+                self._append(codes[position:position + 1])
+            ids[position] = found
+        return ids
+
+    def _append(self, codes: npt.NDArray[np.int64]) -> None:
+        self._codes.append(codes)
+        self._count += len(codes)
+
+    def _pack(self, codes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        packed = np.zeros(len(codes), dtype=np.int64)
+        for column, width in enumerate(self._widths):
+            packed = (packed << width) | codes[:, column]
+        return packed
 
 
 def _plain_dtype(dtype: Any) -> Any:
