@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesim.metrics._tidy import text_array
+from salesim.metrics._tidy import first_seen_levels, text_array, text_codes
 from salesim.metrics.funnel import FUNNEL_STAGES
 from salesim.metrics.periods import Horizon
 from salesim.metrics.plan import Plan
@@ -82,7 +82,8 @@ def funnel_reach(records: Records, plan: Plan | None = None) -> pd.DataFrame:
     created = leads["created_at"].to_numpy(dtype="datetime64[ns]")
     first = cycle == 0
     cohort = first & (created >= start) & (created < end)
-    ids, codes = np.unique(lead_ids, return_inverse=True)
+    codes, ids = pd.factorize(lead_ids)  # by hashing: no sort of the lead ids
+    codes = np.asarray(codes, dtype=np.int64)
     reached = np.full(len(ids), -1, dtype=np.int64)
 
     def happened(times: np.ndarray) -> np.ndarray:
@@ -98,9 +99,8 @@ def funnel_reach(records: Records, plan: Plan | None = None) -> pd.DataFrame:
     stage[happened(held) & valid] = 5
     np.maximum.at(reached, codes, stage)
     opps = records.opportunities
-    opp_lead = np.searchsorted(ids, opps["lead_id"].to_numpy(dtype=np.int64))
-    opp_lead = np.minimum(opp_lead, max(len(ids) - 1, 0))
-    known = (len(ids) > 0) & (ids[opp_lead] == opps["lead_id"].to_numpy(dtype=np.int64))
+    opp_lead = pd.Index(ids).get_indexer(pd.Index(opps["lead_id"].to_numpy(dtype=np.int64)))
+    known = opp_lead >= 0
     opp_stage = np.where(happened(opps["created_at"].to_numpy(dtype="datetime64[ns]")), 6, -1)
     won = (opps["status"] == "won").to_numpy(dtype=bool) & happened(
         opps["closed_at"].to_numpy(dtype="datetime64[ns]"))
@@ -109,11 +109,11 @@ def funnel_reach(records: Records, plan: Plan | None = None) -> pd.DataFrame:
 
     members = np.flatnonzero(cohort)
     lead_reach = reached[codes[members]]
-    channel = text_array(leads["channel"])[members]
-    channels = list(dict.fromkeys(channel.tolist()))
+    channel_codes, channel_labels = text_codes(leads["channel"])
+    channel, channels = first_seen_levels(channel_codes[members], channel_labels)
     parts = []
     for name, mask in (("", np.ones(len(members), dtype=bool)),
-                       *((c, channel == c) for c in channels if c)):
+                       *((str(c), channel == level) for level, c in enumerate(channels))):
         counts = np.bincount(lead_reach[mask], minlength=len(FUNNEL_STAGES))
         parts.append(pd.DataFrame({
             "channel": name,
