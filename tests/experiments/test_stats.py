@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -156,3 +157,35 @@ def test_accumulator_categories_come_back_as_text() -> None:
     assert pd.api.types.is_string_dtype(table["metric"])
     assert table["rep_id"].dtype == np.int64
     assert QuantileAccumulator().table().empty
+
+
+def test_describe_matrix_quantiles_are_numpys_nanquantile_bit_for_bit() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        rows, columns = int(rng.integers(1, 30)), int(rng.integers(1, 12))
+        values = rng.choice([0.0, -0.0, 1.0, 2.5, -3.0, 7.25], size=(rows, columns))
+        values[rng.random((rows, columns)) < 0.3] = np.nan
+        described = describe_matrix(values)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanquantile(values, [0.1, 0.5, 0.9], axis=1)
+        for name, row in zip(("p10", "p50", "p90"), expected, strict=True):
+            got = described[name]
+            assert np.array_equal(got, row, equal_nan=True)
+            assert np.array_equal(np.signbit(got), np.signbit(row))  # even the sign of 0
+
+
+def test_accumulator_with_keys_too_many_to_pack() -> None:
+    """Key columns with many distinct values each (more bits than one integer holds)
+    give the same table as with few."""
+    rng = np.random.default_rng(4)
+    frames = [pd.DataFrame({f"k{c}": rng.integers(0, 5000, size=40) for c in range(9)}
+                           | {"value": rng.normal(size=40)}) for _ in range(5)]
+    frames = [frame.drop_duplicates([f"k{c}" for c in range(9)]) for frame in frames]
+    stacked = pd.concat([frame.assign(replication=r) for r, frame in enumerate(frames)],
+                        ignore_index=True)
+    expected = quantile_table(stacked, [f"k{c}" for c in range(9)])
+    accumulator = QuantileAccumulator()
+    for replication in (3, 0, 4, 1, 2):
+        accumulator.add(replication, frames[replication])
+    pd.testing.assert_frame_equal(accumulator.table(), expected)
