@@ -73,20 +73,40 @@ def machine() -> dict[str, str]:
     }
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and of its finished (joined) worker processes."""
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time of this process, and of its finished (joined) worker processes."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     workers = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+    return own.ru_utime + own.ru_stime, workers.ru_utime + workers.ru_stime
 
 
 def throughput(scenario: salesim.Scenario, reps: int, workers: int, seed: int
-               ) -> tuple[float, float, pd.DataFrame]:
-    """Wall-clock seconds, CPU seconds (all processes) and the replications table."""
-    cpu = cpu_seconds()
+               ) -> tuple[float, float, float, pd.DataFrame]:
+    """Wall-clock seconds, CPU seconds (all processes), CPU seconds of this process
+    alone and the replications table."""
+    own, children = cpu_seconds()
     started = time.perf_counter()
     ensemble = run(scenario, reps=reps, seed=seed, workers=workers, progress=False)
-    return time.perf_counter() - started, cpu_seconds() - cpu, ensemble.replications
+    seconds = time.perf_counter() - started
+    own_after, children_after = cpu_seconds()
+    parent = own_after - own
+    return seconds, parent + children_after - children, parent, ensemble.replications
+
+
+def worker_start_up() -> tuple[float, float]:
+    """CPU and wall-clock seconds a fresh Python process takes to import what a worker
+    imports to run a replication (the least of three tries)."""
+    code = ("import resource, time; started = time.perf_counter(); "
+            "import salesim.experiments.montecarlo; "
+            "usage = resource.getrusage(resource.RUSAGE_SELF); "
+            "print(usage.ru_utime + usage.ru_stime, time.perf_counter() - started)")
+    tries = []
+    for _ in range(3):
+        output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                text=True)
+        cpu, wall = map(float, output.stdout.split())
+        tries.append((cpu, wall))
+    return min(tries)
 
 
 MEMORY_REPS = (10, 40)
@@ -153,10 +173,13 @@ def markdown_section(info: dict[str, str], scenario_path: str, reps: dict[int, i
                      single: tuple[float, float], timings: dict[int, float],
                      cpu: dict[int, float], stable: pd.DataFrame | None,
                      stable_reps: int, memory: dict[tuple[int, bool], int] | None = None,
-                     previous: str = "") -> str:
+                     previous: str = "", parent: dict[int, float] | None = None,
+                     start_up: tuple[float, float] | None = None) -> str:
     """The ``## Monte Carlo`` section. ``memory``: the parent's peak bytes per number of
     replications and whether records were kept (:func:`parent_peak`); ``previous``: the
-    stability part written before, kept when this run skipped it."""
+    stability part written before, kept when this run skipped it; ``parent``: CPU
+    seconds of this process per worker count; ``start_up``: CPU and wall seconds of a
+    worker's imports (:func:`worker_start_up`)."""
     lines = [HEADING, "",
              f"Measured {dt.date.today().isoformat()} with `python benchmarks/montecarlo.py "
              f"--write` on `{scenario_path}`.", ""]
@@ -183,6 +206,16 @@ def markdown_section(info: dict[str, str], scenario_path: str, reps: dict[int, i
         "of parallel efficiency that waiting for a core does not explain: replications "
         "side by side share the processor's cache and memory bandwidth)."
         for workers in sorted(timings) if workers != min(timings)]
+    if parent:
+        lines += [""] + [
+            f"Of the CPU at {workers} workers, {parent[workers]:.1f} s "
+            f"({parent[workers] / reps[workers] * 1000:.0f} ms per replication) was the "
+            "parent's: sending tasks, receiving results and folding them into the "
+            "quantile tables." for workers in sorted(parent) if workers != min(parent)]
+    if start_up:
+        lines += ["", f"Each worker process first imports what a replication needs: "
+                      f"{start_up[0]:.2f} CPU s ({start_up[1]:.2f} s wall clock) in a fresh "
+                      "process."]
     lines += ["",
               "Parallel efficiency is rate(W) / (W x rate(1)) (target at least 90% at 2 "
               "workers). CPU seconds per replication count every process (the workers "
@@ -284,17 +317,21 @@ def main() -> int:
     single = (time.perf_counter() - started, time.process_time() - started_cpu)
     print(f"one replication: {single[0]:.3f} s, {single[1]:.3f} CPU s")
 
+    start_up = worker_start_up()
+    print(f"worker start-up (imports): {start_up[0]:.2f} CPU s, {start_up[1]:.2f} s")
     timings: dict[int, float] = {}
     cpu: dict[int, float] = {}
+    parent: dict[int, float] = {}
     tables: dict[int, pd.DataFrame] = {}
     reps = {workers: args.serial_reps if workers == 1 else args.reps
             for workers in args.workers}
     for workers in args.workers:
-        seconds, cpu[workers], tables[workers] = throughput(scenario, reps[workers], workers,
-                                                            seed=0)
+        seconds, cpu[workers], parent[workers], tables[workers] = throughput(
+            scenario, reps[workers], workers, seed=0)
         timings[workers] = seconds
         print(f"{workers} worker(s): {reps[workers]} replications in {seconds:.1f} s "
-              f"({cpu[workers]:.1f} CPU s) = {reps[workers] / seconds:.3f}/s; "
+              f"({cpu[workers]:.1f} CPU s, {parent[workers]:.1f} of them in this process) = "
+              f"{reps[workers] / seconds:.3f}/s; "
               f"{cpu[workers] / reps[workers]:.2f} CPU s each", flush=True)
     shortest = min(len(table) for table in tables.values())
     first = tables[args.workers[0]].iloc[:shortest]
@@ -323,7 +360,8 @@ def main() -> int:
     if args.write:
         existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
         section = markdown_section(info, args.scenario, reps, single, timings, cpu,
-                                   stable, DEFAULT_REPS, memory, previous_stability(existing))
+                                   stable, DEFAULT_REPS, memory, previous_stability(existing),
+                                   parent, start_up)
         atomic_write_text(RESULTS, replace_section(existing, section))
         print(f"updated {RESULTS.relative_to(ROOT)}")
     return 0

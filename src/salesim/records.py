@@ -258,7 +258,11 @@ def _is_of(dtype: Any, name: str) -> bool:
     categories are a ``category``; ``str`` is not ``string``, whose missing value is NA)."""
     if name == "category":
         return isinstance(dtype, pd.CategoricalDtype)
-    return bool(dtype == pandas_dtype(name))
+    return bool(dtype == _DTYPES[name])
+
+
+_DTYPES = {name: pandas_dtype(name) for table in COLUMNS.values() for name in table.values()
+           if name != "category"}
 
 
 def conform(name: str, table: pd.DataFrame) -> pd.DataFrame:

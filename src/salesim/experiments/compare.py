@@ -51,7 +51,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from salesim.experiments.ensemble import Ensemble
 from salesim.experiments.executors import Executor
@@ -116,6 +115,8 @@ def paired_difference(baseline: npt.ArrayLike, plan: npt.ArrayLike,
     if n < 2:
         paired = independent = nan
     else:
+        from scipy import stats as scipy_stats
+
         t = float(scipy_stats.t.ppf(0.5 + confidence / 2, n - 1))
         paired = t * float(differences.std(ddof=1)) / math.sqrt(n)
         independent = t * math.sqrt((float(a.var(ddof=1)) + float(b.var(ddof=1))) / n)

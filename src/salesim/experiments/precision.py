@@ -24,7 +24,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as scipy_stats
 
 PRECISION_METRICS = ("bookings", "ending_arr")
 """The headline metrics whose quantiles must reach the wanted precision."""
@@ -48,6 +47,8 @@ def quantile_interval(values: npt.ArrayLike, q: float, confidence: float = 0.95
         return (math.nan, math.nan, math.nan)
     estimate = float(np.quantile(array, q))
     alpha = 1 - confidence
+    from scipy import stats as scipy_stats
+
     low_rank = int(scipy_stats.binom.ppf(alpha / 2, n, q))        # 1-based order statistic
     high_rank = int(scipy_stats.binom.ppf(1 - alpha / 2, n, q)) + 1
     low = float(array[max(low_rank, 1) - 1])

@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats as _scipy_stats
 
 QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
 STAT_COLUMNS = ("mean", "p10", "p50", "p90", "ci95_low", "ci95_high", "n")
@@ -53,6 +52,8 @@ def describe_matrix(values: FloatArray) -> dict[str, FloatArray]:
     half = np.full(values.shape[0], np.nan)
     several = n >= 2
     if several.any():
+        from scipy import stats as _scipy_stats
+
         tcrit = _scipy_stats.t.ppf(0.975, n[several] - 1)
         half[several] = tcrit * std[several] / np.sqrt(n[several])
     out["ci95_low"] = out["mean"] - half
@@ -365,6 +366,8 @@ def wilson_interval(hits: int, n: int, confidence: float = 0.95) -> tuple[float,
         return (math.nan, math.nan)
     if not 0 <= hits <= n:
         raise ValueError(f"hits must be between 0 and n={n}, not {hits}")
+    from scipy import stats as _scipy_stats
+
     z = float(_scipy_stats.norm.ppf(0.5 + confidence / 2))
     share = hits / n
     denominator = 1 + z * z / n

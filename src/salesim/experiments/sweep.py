@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from salesim.experiments.ensemble import Ensemble
 from salesim.experiments.executors import Executor
@@ -72,6 +71,8 @@ def latin_hypercube_points(ranges: Sequence[ValueRange], count: int,
         raise ValueError(f"a Latin hypercube needs at least 1 point, not {count}")
     if not ranges:
         raise ValueError("a Latin hypercube needs at least one range")
+    from scipy.stats import qmc
+
     design = qmc.LatinHypercube(d=len(ranges), rng=np.random.default_rng(seed)).random(count)
     return [{r.key: r.at(float(u)) for r, u in zip(ranges, row, strict=True)}
             for row in design]
