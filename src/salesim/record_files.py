@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from salesim.io import atomic_path
 from salesim.records import COLUMNS, OPTIONAL_TABLES, conform, empty_table
@@ -87,6 +86,8 @@ def write_table(table: pd.DataFrame, target: Path,
 
     ``metadata``: plain JSON data kept in the file under :data:`METADATA_KEY`.
     """
+    import pyarrow.parquet as pq  # on use: importing salesim, as every worker does, need not
+
     arrow = pa.Table.from_pandas(narrowest(table), preserve_index=False)
     if metadata is not None:
         arrow = arrow.replace_schema_metadata({
@@ -131,6 +132,8 @@ def read_records(folder: str | Path) -> Records:
     A missing optional table (:data:`salesim.records.OPTIONAL_TABLES`) reads as
     empty; any other missing table raises :class:`FileNotFoundError`.
     """
+    import pyarrow.parquet as pq
+
     from salesim.records import Records
 
     folder = Path(folder)
