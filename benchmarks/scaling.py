@@ -195,21 +195,21 @@ def million_line(last: dict[str, Any]) -> str:
     >>> line = million_line({"factor": 4, "new_leads": 500_000, "years": 3.0,
     ...                      "total_s": 12.0, "rss_before": 0.25 * GIB, "rss_peak": 0.75 * GIB})
     >>> line.split(": ", 1)[1]
-    'about 72 s and 3.2 GiB per replication (3 years): does not fit in 1 GB'
+    'about 72 s and 3.2 GiB per replication (3.0 years): does not fit in 1 GB'
     """
     per_year = last["new_leads"] / last["years"]
     if per_year >= MILLION * 0.98:
         fits = last["rss_peak"] <= GIB
         return (f"- a million new leads a year ({per_year:,.0f} measured): "
                 f"{last['total_s']:.0f} s and peak {last['rss_peak'] / GIB:.2f} GiB per "
-                f"replication ({last['years']:g} years), "
+                f"replication ({last['years']:.1f} years), "
                 f"{'fits' if fits else 'does not fit'} in 1 GB")
     scale = MILLION / per_year
     seconds = last["total_s"] * scale
     memory = last["rss_before"] + (last["rss_peak"] - last["rss_before"]) * scale
     return (f"- a million new leads a year, extrapolated linearly from "
             f"{last['factor']:g}x ({per_year:,.0f} a year): about {seconds:,.0f} s and "
-            f"{memory / GIB:.1f} GiB per replication ({last['years']:g} years): "
+            f"{memory / GIB:.1f} GiB per replication ({last['years']:.1f} years): "
             f"{'fits' if memory <= GIB else 'does not fit'} in 1 GB")
 
 
