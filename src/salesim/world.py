@@ -863,28 +863,36 @@ def _subscription_tables(served: list[_ServedCustomers], sales: list[_SalesResul
 
 def _rep_table(rosters: dict[str, Roster], start: dt.date,
                ae_segments: dict[str, np.ndarray]) -> pd.DataFrame:
-    frames = []
-    for name, roster in rosters.items():
-        segment = ae_segments.get(name, np.full(len(roster), "", dtype=object))
-        frames.append(pd.DataFrame({
-            "rep_id": roster.rep_ids,
-            "role": roster.role,
-            "origin": roster.origin,
-            "requisition_at": roster.requisition_at,
-            "hired_at": roster.hired_at,
-            "left_at": roster.left_at,
-            "ramp_months": np.full(len(roster), len(roster.ramp), dtype=np.int64),
-            "skill": roster.skill,
-            "segment": segment,
-            "annual_cost": np.full(len(roster), roster.annual_cost),
-            "team": name,
-            "territory_id": np.full(len(roster), -1, dtype=np.int64),
-        }))
-    table = pd.concat(frames, ignore_index=True)
-    table["role"] = _categorical(table["role"], ROLES)
-    table["origin"] = _categorical(table["origin"], ("initial", "plan", "backfill"))
-    table["team"] = _categorical(table["team"], tuple(rosters))
-    return _timestamps(table, start)
+    """Every team's people, team after team, built from the rosters' arrays."""
+    teams = list(rosters.values())
+
+    def stacked(column: str, dtype: Any) -> np.ndarray:
+        return np.concatenate([np.asarray(getattr(r, column), dtype=dtype) for r in teams])
+
+    def each(values: list[Any], dtype: Any) -> np.ndarray:
+        return np.repeat(np.asarray(values, dtype=dtype), [len(r) for r in teams])
+
+    segment = np.concatenate([np.asarray(ae_segments.get(name, np.full(len(roster), "")),
+                                         dtype=object) for name, roster in rosters.items()])
+    names, segment_codes = np.unique(segment.astype(str), return_inverse=True)
+    return pd.DataFrame({
+        "rep_id": stacked("rep_ids", np.int64),
+        "role": coded(each([ROLES.index(r.role) if r.role in ROLES else -1 for r in teams],
+                           np.int64), ROLES),
+        "origin": coded(codes_of(stacked("origin", str), _ORIGINS), _ORIGINS),
+        "requisition_at": timestamps(start, stacked("requisition_at", float)),
+        "hired_at": timestamps(start, stacked("hired_at", float)),
+        "left_at": timestamps(start, stacked("left_at", float)),
+        "ramp_months": each([len(r.ramp) for r in teams], np.int64),
+        "skill": stacked("skill", float),
+        "segment": categories_found(segment_codes.reshape(-1), tuple(names.tolist())),
+        "annual_cost": each([r.annual_cost for r in teams], float),
+        "team": coded(each(list(range(len(teams))), np.int64), tuple(rosters)),
+        "territory_id": np.full(len(segment), -1, dtype=np.int64),
+    })
+
+
+_ORIGINS = ("initial", "plan", "backfill")
 
 
 def _selling_time_table(sales: list[_SalesResult], rosters: dict[str, Roster],
