@@ -74,6 +74,17 @@ def rep_teams(reps: pd.DataFrame, rep_ids: pd.Series | np.ndarray) -> np.ndarray
 def rep_labels(reps: pd.DataFrame, column: str, rep_ids: pd.Series | np.ndarray
                ) -> np.ndarray:
     """A text column of ``reps`` for each rep id (``''`` for an unknown id)."""
+    codes, labels = rep_label_codes(reps, column, rep_ids)
+    out = np.full(len(codes), "", dtype=object)
+    found = codes >= 0
+    out[found] = labels[codes[found]]
+    return out
+
+
+def rep_label_codes(reps: pd.DataFrame, column: str, rep_ids: pd.Series | np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rep_labels` as codes into distinct labels (``-1`` for an unknown id), for
+    comparisons of integers rather than of texts."""
     codes, labels = text_codes(reps[column])
     known = np.asarray(reps["rep_id"].to_numpy(dtype="int64"))
     # the first row of a duplicated rep id wins
@@ -82,6 +93,6 @@ def rep_labels(reps: pd.DataFrame, column: str, rep_ids: pd.Series | np.ndarray
     at = np.searchsorted(known, ids)
     found = at < len(known)
     found[found] = known[at[found]] == ids[found]
-    out = np.full(len(ids), "", dtype=object)
-    out[found] = labels[codes[first[at[found]]]]
-    return out
+    out = np.full(len(ids), -1, dtype=np.int64)
+    out[found] = codes[first[at[found]]]
+    return out, labels

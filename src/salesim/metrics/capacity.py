@@ -56,7 +56,7 @@ from salesim.metrics._groups import (
     sorted_group_quantiles,
     value_order,
 )
-from salesim.metrics._tidy import rep_roles, rep_teams
+from salesim.metrics._tidy import rep_label_codes
 from salesim.metrics.intervals import queue_profile, window_integral
 from salesim.metrics.periods import PERIOD_TYPES, Horizon, PeriodGrid, PeriodType
 from salesim.metrics.plan import Plan
@@ -151,28 +151,29 @@ def bottleneck_arrays(records: Records, plan: Plan, work: Workforce,
                if column in hours.columns else np.zeros(len(hour_rows))
                for column in ("available_hours", "deal_hours", "prospecting_hours",
                               "meeting_hours")}
-    if by_team:
-        member = rep_teams(records.reps, acts["rep_id"])[act_rows]
-        hour_member = rep_teams(records.reps, hours["rep_id"])[hour_rows]
-        units = list(zip(heads.names, heads.kinds, strict=True))
-    else:
-        member = rep_roles(records.reps, acts["rep_id"])[act_rows]
-        hour_member = rep_roles(records.reps, hours["rep_id"])[hour_rows]
-        units = [(stage, stage) for stage in STAGES]
+    # each row's team (or role) as a code into the reps' labels: integers to compare
+    label = "team" if by_team else "role"
+    member, labels = rep_label_codes(records.reps, label, acts["rep_id"])
+    member = member[act_rows]
+    hour_member = rep_label_codes(records.reps, label, hours["rep_id"])[0][hour_rows]
+    code_of = {text: code for code, text in enumerate(labels.tolist())}
+    units = (list(zip(heads.names, heads.kinds, strict=True)) if by_team
+             else [(stage, stage) for stage in STAGES])
     timed = set(hour_member.tolist())
     logged = set(member.tolist())
     columns: dict[str, list[np.ndarray]] = {c: [] for c in BOTTLENECK_COLUMNS[5:-1]}
     prospecting: list[np.ndarray] = []
     bases = []
     for name, kind in units:
-        busy = group_sum(act_periods[member == name], grid.size, busy_hours[member == name])
-        mine = hour_member == name
+        code = code_of.get(name, -2)  # -2: no rep has it (unknown reps are -1)
+        busy = group_sum(act_periods[member == code], grid.size, busy_hours[member == code])
+        mine = hour_member == code
         timed_hours = None
-        if name in timed:
+        if code in timed:
             timed_hours = {column: group_sum(hour_periods[mine], grid.size, values[mine])
                            for column, values in selling.items()}
         basis, values = _unit(records, plan, work, heads, name, kind, by_team, busy,
-                              name in logged, memo, timed_hours)
+                              code in logged, memo, timed_hours)
         prospecting.append(np.full(grid.size, np.nan) if timed_hours is None else divide(
             timed_hours["prospecting_hours"], timed_hours["available_hours"]))
         bases.append(basis)
