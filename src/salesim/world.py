@@ -180,7 +180,7 @@ def simulate(scenario: Scenario, seed: int = 0, assumption_seed: int | None = No
     tables = {
         "leads": _timestamps(lead_table, start),
         **_opportunity_tables(sales, work, stage_names, start),
-        **_subscription_tables(customers, sales, won, work, start, begin, leads),
+        **_subscription_tables(customers, sales, won, work, start, begin),
         "reps": _rep_table(rosters, start, {r.name: r.team.rep_segment_names() for r in sales}),
         "activities": _activity_table(desks, book, calendar, start),
     }
@@ -622,12 +622,6 @@ def _timestamps(table: pd.DataFrame, start: dt.date) -> pd.DataFrame:
     return table
 
 
-def _categorical(values: Any, categories: tuple[str, ...]) -> pd.Categorical:
-    result: pd.Categorical = pd.Categorical(np.asarray(values, dtype=object),
-                                            categories=list(categories))
-    return result
-
-
 def _nullable_bool(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """1.0 / 0.0 as True / False, NaN as missing."""
     result: pd.api.extensions.ExtensionArray = pd.array(values == 1.0, dtype="boolean")
@@ -762,8 +756,9 @@ def _team_opportunities(team: int, result: _SalesResult, all_stages: tuple[str, 
     # entered; a stage not left is "open"
     as_outcome = np.array([_STAGE_OUTCOMES.index(name) for name in OPPORTUNITY_STATUSES] + [-1],
                           dtype=np.int64)  # status code (-1: unknown) -> outcome code
+    advanced, still_open = _STAGE_OUTCOMES.index("advanced"), _STAGE_OUTCOMES.index("open")
     outcome = np.where(~np.isnan(exited[row, stage]),
-                       np.where(last, as_outcome[status[row]], 0), 3)
+                       np.where(last, as_outcome[status[row]], advanced), still_open)
     stage_columns = {
         "opportunity_id": ids[row],
         "stage": stage_code[stage],
@@ -777,8 +772,7 @@ def _team_opportunities(team: int, result: _SalesResult, all_stages: tuple[str, 
 
 def _subscription_tables(served: list[_ServedCustomers], sales: list[_SalesResult],
                          won: WonDeals, leads: pd.DataFrame, start: dt.date,
-                         begin: Start | None = None, new_leads: NewLeads | None = None
-                         ) -> dict[str, pd.DataFrame]:
+                         begin: Start | None = None) -> dict[str, pd.DataFrame]:
     """Customers of every CS team, numbered in the order they signed (ties: in the
     order of their opportunities), with their ARR events."""
     ae_id = np.full(sum(len(r.opportunities.ae_id) for r in sales), -1, dtype=np.int64)
