@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 NS_PER_DAY = 86_400 * 10**9
-_NAT = np.iinfo(np.int64).min  # NaT's integer value in datetime64[ns]
 
 
 def timestamps(start: dt.date, days: np.ndarray) -> np.ndarray:
@@ -27,10 +26,9 @@ def timestamps(start: dt.date, days: np.ndarray) -> np.ndarray:
     NaN and inf become NaT."""
     values = np.asarray(days, dtype=float)
     finite = np.isfinite(values)
-    nanoseconds = np.full(values.shape, _NAT, dtype=np.int64)
-    origin = np.datetime64(start, "ns").astype(np.int64)
-    nanoseconds[finite] = np.round(values[finite] * NS_PER_DAY).astype(np.int64) + origin
-    return nanoseconds.view("datetime64[ns]")
+    nanoseconds = np.where(finite, np.round(values * NS_PER_DAY), 0).astype(np.int64)
+    stamps = np.datetime64(start, "ns") + nanoseconds.astype("timedelta64[ns]")
+    return np.asarray(np.where(finite, stamps, np.datetime64("NaT", "ns")))
 
 
 def coded(codes: np.ndarray, categories: Sequence[str]) -> pd.Categorical:

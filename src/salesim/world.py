@@ -608,11 +608,7 @@ def _territory_table(world: AccountWorld, sales: list[_SalesResult],
 
 def to_datetime(start: dt.date, days: np.ndarray) -> np.ndarray:
     """Calendar days from ``start`` as ``datetime64[ns]``; NaN and inf become NaT."""
-    values = np.asarray(days, dtype=float)
-    finite = np.isfinite(values)
-    nanoseconds = np.where(finite, np.round(values * _NS_PER_DAY), 0).astype(np.int64)
-    stamps = np.datetime64(start, "ns") + nanoseconds.astype("timedelta64[ns]")
-    return np.where(finite, stamps, np.datetime64("NaT"))
+    return timestamps(start, days)
 
 
 def _timestamps(table: pd.DataFrame, start: dt.date) -> pd.DataFrame:
