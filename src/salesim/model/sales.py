@@ -1,6 +1,8 @@
 """Field sales (AEs): valid held meetings become opportunities that close won or lost.
 
-A simpy model on the calendar clock. Each opportunity is routed to an AE
+A discrete-event model on the calendar clock (:mod:`salesim.engine.event_queue`,
+which fires timeouts and processes in simpy's order without simpy's per-event
+objects; the model is the one it was on simpy). Each opportunity is routed to an AE
 (round robin, least loaded, or by segment). AEs carry a limit on open
 opportunities; past it the scenario either makes new ones **wait** for a free
 slot or lets them in with a **degraded** win rate. Once assigned, an
@@ -46,14 +48,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import simpy
 
+from salesim.engine.event_queue import EventQueue, Process
 from salesim.engine.random_streams import RandomStreams, per_lead_uniforms
 from salesim.model.behaviour import (
     ae_response,
@@ -447,13 +448,16 @@ class SalesTeam:
         paths = rng.random((m, 2 * stages))
         durations = np.zeros((m, stages))
         grid = np.linspace(0.0005, 0.9995, 1000)
+        grid_quantiles: dict[tuple[int, int], np.ndarray] = {}
         for i in range(m):
             s, k = int(opening.segment[i]), int(opening.stage[i])
             for j in range(k, stages):
                 u = paths[i, stages + j]
                 if j == k:
-                    spent = float(np.searchsorted(samplers[s][j].quantile(grid),
-                                                  opening.age[i], side="right")) / len(grid)
+                    if (s, j) not in grid_quantiles:
+                        grid_quantiles[s, j] = samplers[s][j].quantile(grid)
+                    spent = float(np.searchsorted(grid_quantiles[s, j], opening.age[i],
+                                                  side="right")) / len(grid)
                     u = min(spent + u * (1 - spent), grid[-1])
                     durations[i, j] = max(float(samplers[s][j].quantile(u)),
                                           float(opening.age[i]))
@@ -505,7 +509,7 @@ class _AeState:
         self.uniforms = uniforms.tolist()
         self.stages = conversions.shape[1]
         self.failed_at = np.full(len(created_at), self.stages, dtype=np.int64)
-        self.env = simpy.Environment()
+        self.env = EventQueue()
         self.created = created_at.tolist()
         self.segment = segment.tolist()
         n = len(created_at)
@@ -529,6 +533,13 @@ class _AeState:
         self.next_change = 0
         self.active: list[int] = []
         self.active_by_segment: dict[int, list[int]] = {}
+        self.is_active = [False] * len(roster)
+        # For the head of the one queue (:meth:`_head_choice`): its candidates by
+        # (key, rep) when last ranked, and the AEs whose open deals, hours, capacity
+        # or employment changed since
+        self.ranked = -1
+        self.ranking: list[tuple[float, int]] = []
+        self.changed: set[int] = set()
         self.load = [0] * len(roster)
         self.open_by_rep: list[set[int]] = [set() for _ in range(len(roster))]
         self.waiting: deque[int] = deque()
@@ -546,6 +557,7 @@ class _AeState:
         self.wait_policy = team.ae.over_capacity == "wait"
         self.degrade = team.ae.degrade_per_extra
         self.routing = team.ae.routing
+        self.one_queue = self.routing == "least_loaded" and team.territories is None
         self.turn = 0
         # the time model: committed selling hours per calendar day, per AE and per deal
         time = team.ae.time
@@ -559,9 +571,9 @@ class _AeState:
         # and ramp-month edges (the only times they change)
         self.capacity = [0.0] * len(roster)
         self.room = [0.0] * len(roster)
-        # (rep, time, committed hours, selling hours, prospecting hours; per day) at
-        # every change
-        self.time_log: list[tuple[int, float, float, float, float, float]] = []
+        # rep, time, committed hours, selling hours, prospecting hours and invalid
+        # meeting hours (per day) at every change, six numbers a row
+        self.time_log: list[float] = []
         # invalid held meetings: their hours per day, per AE now (part of ``hours``),
         # and the ones each AE still spends time on
         self.invalid: InvalidMeetings | None = None
@@ -579,7 +591,6 @@ class _AeState:
             self.overload_from = time.overload_from
             self.win_elasticity = time.win_rate_elasticity
             self.cycle_elasticity = time.cycle_elasticity
-            self.nominal_rate = [self._path(i, 1.0)[1] for i in range(n)]
         self.close_times: dict[int, float] = {}
         self.land = team.territories
         if self.land is not None:
@@ -590,6 +601,8 @@ class _AeState:
 
     def simulate(self) -> None:
         env = self.env
+        if self.timed:  # only opportunities from meetings wait for their first AE
+            self.nominal_rate = [self._path(i, 1.0)[1] for i in range(self.new_count)]
         if self.land is not None:
             for rep in range(len(self.hired)):
                 if self.hired[rep] <= 0 < self.left[rep]:
@@ -610,17 +623,17 @@ class _AeState:
             for rep in range(len(self.hired)):
                 for edge in self.team.roster.ramp_edges(rep):
                     if 0 < edge < self.team.horizon:
-                        env.timeout(edge, value=rep).callbacks.append(self._on_ramp)
+                        env.call_later(edge, self._on_ramp, rep)
         for rep in range(len(self.hired)):
             if 0 < self.hired[rep] < self.team.horizon:
-                env.timeout(self.hired[rep], value=rep).callbacks.append(self._on_hire)
+                env.call_later(self.hired[rep], self._on_hire, rep)
             if self.left[rep] < self.team.horizon:
-                env.timeout(self.left[rep], value=rep).callbacks.append(self._on_leave)
+                env.call_later(self.left[rep], self._leave, rep)
         env.run(until=self.team.horizon)
 
-    def _on_hire(self, event: simpy.Event) -> None:
+    def _on_hire(self, rep: int) -> None:
         if self.land is not None:
-            self._take_territory(int(event.value or 0))
+            self._take_territory(rep)
         self._dispatch()
 
     # ------------------------------------------------------------------ territories
@@ -679,10 +692,7 @@ class _AeState:
             self.periods.append((territory, rep, since, math.inf, status))
         return sorted(self.periods, key=lambda p: (p[0], p[2]))
 
-    def _on_leave(self, event: simpy.Event) -> None:
-        self._leave(int(event.value or 0))
-
-    def _prospecting(self) -> Generator[simpy.Event, Any, None]:
+    def _prospecting(self) -> Process:
         """Each chance to source an opportunity is taken with the chance the AE's
         prospecting hours now (:meth:`_prospecting_hours`) are of a fully ramped idle
         AE's: the thinning of :meth:`SalesTeam._prospects`."""
@@ -693,7 +703,7 @@ class _AeState:
                                prospects.accept.tolist())
         for offset, at in enumerate(times):
             if at > env.now:
-                yield env.timeout(at - env.now)
+                yield at - env.now
             rep = reps[offset]
             if not self.hired[rep] <= env.now < self.left[rep]:
                 continue
@@ -713,10 +723,10 @@ class _AeState:
         return prospects.share * max(self.capacity[rep] - self.hours[rep], 0.0)
 
     def _log_time(self, rep: int) -> None:
-        self.time_log.append((rep, self.env.now, self.hours[rep], self.capacity[rep],
-                              self._prospecting_hours(rep), self.meeting_hours[rep]))
+        self.time_log += (rep, self.env.now, self.hours[rep], self.capacity[rep],
+                          self._prospecting_hours(rep), self.meeting_hours[rep])
 
-    def _invalid_meetings(self) -> Generator[simpy.Event, Any, None]:
+    def _invalid_meetings(self) -> Process:
         """Each invalid held meeting takes ``first_meeting`` hours of the AE who held it
         (:meth:`_meeting_rep`), spread over ``MIN_WORK_DAYS`` from the meeting."""
         env = self.env
@@ -724,16 +734,17 @@ class _AeState:
         assert meetings is not None
         for k, at in enumerate(meetings.at.tolist()):
             if at > env.now:
-                yield env.timeout(at - env.now)
+                yield at - env.now
             rep = self._meeting_rep(k)
             if rep is None:  # no AE on the team: nobody's time
                 continue
+            self.changed.add(rep)
             self.hours[rep] += self.meeting_rate
             self.meeting_hours[rep] += self.meeting_rate
             self.meetings_open[rep].add(k)
             self._log_time(rep)
             if env.now + MIN_WORK_DAYS < self.team.horizon:
-                env.timeout(MIN_WORK_DAYS).callbacks.append(self._meeting_done_at(k, rep))
+                env.call_later(MIN_WORK_DAYS, self._meeting_done, (k, rep))
 
     def _meeting_rep(self, k: int) -> int | None:
         """The AE who holds invalid meeting ``k`` now: the least utilised active one
@@ -749,15 +760,15 @@ class _AeState:
                                              int(meetings.territory.split_to[k]))
             if territory >= 0 and self.holder[territory] >= 0:
                 active = [self.holder[territory]]
-        return min(active, key=self._load_key) if active else None
+        return self._least_utilised(active)
 
-    def _meeting_done_at(self, k: int, rep: int) -> Callable[[simpy.Event], None]:
-        return lambda _event: self._meeting_done(k, rep)
-
-    def _meeting_done(self, k: int, rep: int) -> None:
-        """Invalid meeting ``k``'s week is over: its AE ``rep`` has those hours again."""
+    def _meeting_done(self, held: tuple[int, int]) -> None:
+        """Invalid meeting ``k``'s week is over: its AE ``rep`` has those hours again
+        (``held`` is ``(k, rep)``)."""
+        k, rep = held
         if k in self.meetings_open[rep]:  # not if the AE left in the meantime
             self.meetings_open[rep].discard(k)
+            self.changed.add(rep)
             self.hours[rep] -= self.meeting_rate
             self.meeting_hours[rep] -= self.meeting_rate
             self._log_time(rep)
@@ -793,11 +804,11 @@ class _AeState:
         return SellingTime(table[:, 0].astype(np.int64), table[:, 1].astype(np.int64),
                            table[:, 2], table[:, 3], table[:, 4], table[:, 5])
 
-    def _arrivals(self) -> Generator[simpy.Event, Any, None]:
+    def _arrivals(self) -> Process:
         env = self.env
         for index, at in enumerate(self.created[:self.new_count]):
             if at > env.now:
-                yield env.timeout(at - env.now)
+                yield at - env.now
             self.waiting.append(index)
             self._dispatch()
 
@@ -812,10 +823,12 @@ class _AeState:
             self.next_change += 1
         employed = set(self.active)
         for rep in touched:
-            if self.hired[rep] <= now < self.left[rep]:
+            self.is_active[rep] = self.hired[rep] <= now < self.left[rep]
+            if self.is_active[rep]:
                 employed.add(rep)
             else:
                 employed.discard(rep)
+        self.changed |= touched
         self.active = sorted(employed)
         by_segment: dict[int, list[int]] = {}
         for rep in self.active:
@@ -866,13 +879,25 @@ class _AeState:
         capacity = self.full_capacity * self.team.roster.productivity(rep, at)
         self.capacity[rep] = capacity
         self.room[rep] = self.max_utilisation * capacity
+        self.changed.add(rep)
         self._log_time(rep)
 
-    def _on_ramp(self, event: simpy.Event) -> None:
+    def _on_ramp(self, rep: int) -> None:
         """``rep`` moves to its next ramp month: more hours, maybe room for waiting deals."""
-        rep = int(event.value or 0)
         self._set_capacity(rep, self.env.now + 1e-6)
         self._dispatch()
+
+    def _least_utilised(self, reps: list[int]) -> int | None:
+        """``min(reps, key=self._load_key)`` under the time model (None without any), in
+        one pass; ``reps`` are ascending, so the first with the smallest key wins."""
+        hours, capacity = self.hours, self.capacity
+        best, best_key = None, math.inf
+        for rep in reps:
+            free = capacity[rep]
+            key = hours[rep] / free if free > 0 else math.inf
+            if best is None or key < best_key:
+                best, best_key = rep, key
+        return best
 
     def _load_key(self, rep: int) -> tuple[float, int]:
         if not self.timed:
@@ -880,9 +905,10 @@ class _AeState:
         capacity = self._capacity(rep)
         return (self.hours[rep] / capacity if capacity > 0 else math.inf, rep)
 
-    def _least_loaded(self, index: int) -> int | None:
+    def _least_loaded(self, index: int, among: list[int] | None = None) -> int | None:
         """``min(self._candidates(index), key=self._load_key)`` (None without any), in
-        one pass: the first candidate with the smallest key, as ``min`` picks."""
+        one pass: the first candidate with the smallest key, as ``min`` picks; with
+        ``among``, of those of them (ascending) only."""
         load, hours, capacity = self.load, self.hours, self.capacity
         limit = self.limit if self.limit is not None and self.wait_policy else None
         roomy, half = self.timed and self.wait_policy, 0.0
@@ -891,7 +917,7 @@ class _AeState:
             half = rate / 2 - 1e-9
         room = self.room
         best, best_key = None, (math.inf, 0)
-        for rep in self._routed(index):
+        for rep in self._routed(index) if among is None else among:
             if limit is not None and load[rep] >= limit:
                 continue
             if roomy and not (load[rep] == 0 or hours[rep] + half <= room[rep]):
@@ -909,7 +935,7 @@ class _AeState:
         """The AE who takes ``index`` now and how the deal will go with them; None when
         it must wait."""
         if self.routing != "round_robin":
-            rep = self._least_loaded(index)
+            rep = self._head_choice(index) if self.one_queue else self._least_loaded(index)
         else:
             candidates = self._candidates(index)
             if not candidates:
@@ -923,6 +949,31 @@ class _AeState:
                 self.hours[rep] + plan.rate / 2 > self._room(rep) + 1e-9:
             return None  # its actual path with this AE needs more hours than are free
         return rep, plan
+
+    def _head_choice(self, index: int) -> int | None:
+        """``_least_loaded(index)`` for the head of the one queue (least loaded
+        routing, no territories), which is looked at again after every change while
+        it waits. Its candidates are ranked once; after that, the AEs who did not
+        change since have the key and room they had, so the least loaded now is the
+        first of them in the ranking or one of the AEs who changed."""
+        active = self._active_at(self.env.now)  # AEs hired or gone count as changed
+        changed = self.changed
+        if index != self.ranked or 2 * len(changed) > len(active):
+            self.ranked = index
+            self.ranking = self._ranking(index)
+            changed.clear()
+            return self.ranking[0][1] if self.ranking else None
+        among = [rep for rep in changed if self.is_active[rep]]
+        for _, rep in self.ranking:
+            if rep not in changed:
+                among.append(rep)
+                break
+        among.sort()
+        return self._least_loaded(index, among)
+
+    def _ranking(self, index: int) -> list[tuple[float, int]]:
+        """The AEs who may take ``index`` now (:meth:`_candidates`) by (key, rep)."""
+        return sorted(self._load_key(rep) for rep in self._candidates(index))
 
     def _adopt(self) -> None:
         """Unowned opportunities go to the least loaded AE with room, in order."""
@@ -1071,10 +1122,11 @@ class _AeState:
         if self.timed:  # the AE's work on a deal spans at least MIN_WORK_DAYS
             closes = max(closes, now + MIN_WORK_DAYS)
         if closes < self.team.horizon:
-            self.env.timeout(closes - now).callbacks.append(lambda _e: self.release(index))
+            self.env.call_later(closes - now, self.release, index)
 
     def _own(self, index: int, rep: int) -> None:
         self.owner[index] = rep
+        self.changed.add(rep)
         self.load[rep] += 1
         self.hours[rep] += self.rate[index]
         self.open_by_rep[rep].add(index)
@@ -1087,6 +1139,7 @@ class _AeState:
         if rep < 0:
             self.orphans.pop(index, None)
         elif index in self.open_by_rep[rep]:
+            self.changed.add(rep)
             self.open_by_rep[rep].discard(index)
             self.load[rep] -= 1
             self.hours[rep] -= self.rate[index]
@@ -1100,6 +1153,7 @@ class _AeState:
         if self.land is not None:
             self._release_territory(rep)
         moving = sorted(self.open_by_rep[rep])
+        self.changed.add(rep)
         self.open_by_rep[rep].clear()
         self.load[rep] = 0
         self.hours[rep] = 0.0
