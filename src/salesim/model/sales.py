@@ -314,11 +314,13 @@ class SalesTeam:
         if state.timed:
             self.selling_time = state.selling_time()
         self.territory_periods = state.finish_periods() if state.land is not None else []
-        durations = durations * state.stretch[:, None]  # load past overload_from slows deals
+        # load past overload_from slows deals
+        durations = durations * np.array(state.stretch)[:, None]
+        assigned_at = np.array(state.assigned_at)
 
-        failed_at = state.failed_at
+        failed_at = np.array(state.failed_at, dtype=np.int64)
         last = np.minimum(failed_at, stages - 1)
-        entered = state.assigned_at[:, None] + np.concatenate(
+        entered = assigned_at[:, None] + np.concatenate(
             [np.zeros((n, 1)), np.cumsum(durations, axis=1)[:, :-1]], axis=1)
         exited = entered + durations
         reached = ((np.arange(stages)[None, :] <= last[:, None])
@@ -328,10 +330,11 @@ class SalesTeam:
         close_time = exited[np.arange(n), last]
         if timing_on(self.ae.compensation):  # deals moved around pay period ends
             close_time = self._deal_timing(close_time, entered[np.arange(n), last], amounts,
-                                           state.owner, failed_at == stages, lead_id,
+                                           np.array(state.owner, dtype=np.int64),
+                                           failed_at == stages, lead_id,
                                            lead_count, new_count)
             exited[np.arange(n), last] = close_time
-        assigned = ~np.isnan(state.assigned_at)
+        assigned = ~np.isnan(assigned_at)
         closed = assigned & (close_time < self.horizon)
         won = closed & (failed_at == stages)
         status = np.where(won, "won", np.where(closed, "lost", "open"))
@@ -341,9 +344,9 @@ class SalesTeam:
         result = Opportunities(
             lead_row=lead_row, segment=segment, created_at=created_at, amount=amounts,
             ae_id=state.owner_ids(),
-            assigned_at=np.concatenate([state.assigned_at[:new_count],
+            assigned_at=np.concatenate([assigned_at[:new_count],
                                         created_at[new_count:opening_end],
-                                        state.assigned_at[opening_end:]]),
+                                        assigned_at[opening_end:]]),
             stage_index=in_stage, status=status,
             closed_at=np.where(closed, close_time, NAN),
             stage_entered=entered, stage_exited=exited,
@@ -505,18 +508,21 @@ class _AeState:
                  conversions: np.ndarray, durations: np.ndarray, uniforms: np.ndarray) -> None:
         self.team = team
         self.conversions = conversions.tolist()
-        self.durations = durations.tolist()
-        self.uniforms = uniforms.tolist()
+        # per opportunity, row-major: stage durations and stage uniforms (flat lists of
+        # floats: no Python object per row)
+        self.durations = durations.ravel().tolist()
+        self.uniforms = uniforms.ravel().tolist()
         self.stages = conversions.shape[1]
-        self.failed_at = np.full(len(created_at), self.stages, dtype=np.int64)
+        # per opportunity (Python lists while the clock runs; see run() for arrays)
+        self.failed_at = [self.stages] * len(created_at)
         self.env = EventQueue()
         self.created = created_at.tolist()
         self.segment = segment.tolist()
         n = len(created_at)
-        self.assigned_at = np.full(n, NAN)
-        self.assigned = np.zeros(n, dtype=bool)
-        self.factor = np.ones(n)
-        self.owner = np.full(n, -1, dtype=np.int64)
+        self.assigned_at = [NAN] * n
+        self.assigned = [False] * n
+        self.factor = [1.0] * n
+        self.owner = [-1] * n
         roster = team.roster
         self.hired = roster.hired_at.tolist()
         self.left = roster.left_at.tolist()
@@ -564,7 +570,7 @@ class _AeState:
         self.timed = time is not None
         self.hours = [0.0] * len(roster)
         self.rate = [0.0] * n
-        self.stretch = np.ones(n)
+        self.stretch = [1.0] * n
         self.reached_hours = [0.0] * (self.stages + 1)
         self.per_deal_hours = 0.0
         # selling hours per day and the share of them deals may take, updated at hires
@@ -1051,21 +1057,23 @@ class _AeState:
         # opportunity's uniform falls below conversion_k * factor ** (1 / stages).
         per_stage = factor ** (1 / self.stages)
         conversions = self.conversions[self.segment[index]]
-        uniforms = self.uniforms[index]
+        base = index * self.stages
+        uniforms = self.uniforms
         opening = self.new_count <= index < self.opening_end
         first = int(self.first_stage[index]) if opening else 0
         stage = first
-        while stage < self.stages and uniforms[stage] < min(conversions[stage] * per_stage, 1.0):
+        while stage < self.stages and \
+                uniforms[base + stage] < min(conversions[stage] * per_stage, 1.0):
             stage += 1
         reached = min(stage, self.stages - 1) + 1
-        durations = self.durations[index]
+        durations = self.durations
         if not opening:
-            life = sum(durations[:reached]) * stretch
+            life = sum(durations[base:base + reached]) * stretch
             hours = self.reached_hours[reached]
         else:
             entered = float(self.opening_entered[index - self.new_count])
-            current = durations[first] * stretch
-            life = entered + sum(durations[first:reached]) * stretch
+            current = durations[base + first] * stretch
+            life = entered + sum(durations[base + first:base + reached]) * stretch
             left_share = (current + entered) / current if current > 0 else 1.0
             cumulative = self.reached_hours
             hours = (self.per_deal_hours + cumulative[reached] - cumulative[first + 1]
@@ -1118,7 +1126,8 @@ class _AeState:
             self._own(index, rep)
         first = int(self.first_stage[index]) if opening else 0
         reached = min(plan.stage, self.stages - 1) + 1
-        closes = start + sum(self.durations[index][first:reached]) * plan.stretch
+        base = index * self.stages
+        closes = start + sum(self.durations[base + first:base + reached]) * plan.stretch
         if self.timed:  # the AE's work on a deal spans at least MIN_WORK_DAYS
             closes = max(closes, now + MIN_WORK_DAYS)
         if closes < self.team.horizon:
@@ -1135,7 +1144,7 @@ class _AeState:
 
     def release(self, index: int) -> None:
         """Opportunity ``index`` closes: its owner (if any) has one slot more."""
-        rep = int(self.owner[index])
+        rep = self.owner[index]
         if rep < 0:
             self.orphans.pop(index, None)
         elif index in self.open_by_rep[rep]:
@@ -1174,4 +1183,5 @@ class _AeState:
         ids = self.team.roster.rep_ids
         if len(ids) == 0:  # no AE ever on the team: nothing was assigned
             return np.full(len(self.owner), -1, dtype=np.int64)
-        return np.where(self.owner >= 0, ids[np.clip(self.owner, 0, None)], -1)
+        owner = np.array(self.owner, dtype=np.int64)
+        return np.where(owner >= 0, ids[np.clip(owner, 0, None)], -1)
