@@ -607,8 +607,8 @@ class _AeState:
 
     def simulate(self) -> None:
         env = self.env
-        if self.timed:  # only opportunities from meetings wait for their first AE
-            self.nominal_rate = [self._path(i, 1.0)[1] for i in range(self.new_count)]
+        # only opportunities from meetings wait for their first AE (see _expected_rate)
+        self.nominal_rate = [NAN] * self.new_count
         if self.land is not None:
             for rep in range(len(self.hired)):
                 if self.hired[rep] <= 0 < self.left[rep]:
@@ -869,10 +869,20 @@ class _AeState:
             candidates = [r for r in candidates if self.load[r] < self.limit]
         if self.timed and self.wait_policy:
             # only AEs with room for (half of) the hours this deal is expected to take
-            rate = self.rate[index] if self.assigned[index] else self.nominal_rate[index]
+            rate = self._expected_rate(index)
             load, hours, room, half = self.load, self.hours, self.room, rate / 2 - 1e-9
             candidates = [r for r in candidates if load[r] == 0 or hours[r] + half <= room[r]]
         return candidates
+
+    def _expected_rate(self, index: int) -> float:
+        """AE hours per day ``index`` takes: its own once assigned, before that those
+        with an AE of skill 1 and no overload (worked out when first asked)."""
+        if self.assigned[index]:
+            return self.rate[index]
+        rate = self.nominal_rate[index]
+        if math.isnan(rate):
+            rate = self.nominal_rate[index] = self._path(index, 1.0)[1]
+        return rate
 
     def _capacity(self, rep: int) -> float:
         """Selling hours per calendar day of ``rep`` now: ramp is productivity."""
@@ -919,8 +929,7 @@ class _AeState:
         limit = self.limit if self.limit is not None and self.wait_policy else None
         roomy, half = self.timed and self.wait_policy, 0.0
         if roomy:
-            rate = self.rate[index] if self.assigned[index] else self.nominal_rate[index]
-            half = rate / 2 - 1e-9
+            half = self._expected_rate(index) / 2 - 1e-9
         room = self.room
         best, best_key = None, (math.inf, 0)
         for rep in self._routed(index) if among is None else among:
