@@ -576,6 +576,8 @@ class _AeState:
         # selling hours per day and the share of them deals may take, updated at hires
         # and ramp-month edges (the only times they change)
         self.capacity = [0.0] * len(roster)
+        # committed hours over selling hours (inf without any), the least-loaded key
+        self.utilisation = [math.inf] * len(roster)
         self.room = [0.0] * len(roster)
         # rep, time, committed hours, selling hours, prospecting hours and invalid
         # meeting hours (per day) at every change, six numbers a row
@@ -744,9 +746,9 @@ class _AeState:
             rep = self._meeting_rep(k)
             if rep is None:  # no AE on the team: nobody's time
                 continue
-            self.changed.add(rep)
             self.hours[rep] += self.meeting_rate
             self.meeting_hours[rep] += self.meeting_rate
+            self._changed(rep)
             self.meetings_open[rep].add(k)
             self._log_time(rep)
             if env.now + MIN_WORK_DAYS < self.team.horizon:
@@ -774,9 +776,9 @@ class _AeState:
         k, rep = held
         if k in self.meetings_open[rep]:  # not if the AE left in the meantime
             self.meetings_open[rep].discard(k)
-            self.changed.add(rep)
             self.hours[rep] -= self.meeting_rate
             self.meeting_hours[rep] -= self.meeting_rate
+            self._changed(rep)
             self._log_time(rep)
             self._dispatch()
 
@@ -895,7 +897,7 @@ class _AeState:
         capacity = self.full_capacity * self.team.roster.productivity(rep, at)
         self.capacity[rep] = capacity
         self.room[rep] = self.max_utilisation * capacity
-        self.changed.add(rep)
+        self._changed(rep)
         self._log_time(rep)
 
     def _on_ramp(self, rep: int) -> None:
@@ -903,29 +905,27 @@ class _AeState:
         self._set_capacity(rep, self.env.now + 1e-6)
         self._dispatch()
 
+    def _changed(self, rep: int) -> None:
+        """``rep``'s open deals, hours or capacity just changed."""
+        self.changed.add(rep)
+        capacity = self.capacity[rep]
+        self.utilisation[rep] = self.hours[rep] / capacity if capacity > 0 else math.inf
+
     def _least_utilised(self, reps: list[int]) -> int | None:
-        """``min(reps, key=self._load_key)`` under the time model (None without any), in
-        one pass; ``reps`` are ascending, so the first with the smallest key wins."""
-        hours, capacity = self.hours, self.capacity
-        best, best_key = None, math.inf
-        for rep in reps:
-            free = capacity[rep]
-            key = hours[rep] / free if free > 0 else math.inf
-            if best is None or key < best_key:
-                best, best_key = rep, key
-        return best
+        """``min(reps, key=self._load_key)`` under the time model (None without any);
+        ``reps`` are ascending, so the first with the smallest key wins."""
+        return min(reps, key=self.utilisation.__getitem__) if reps else None
 
     def _load_key(self, rep: int) -> tuple[float, int]:
         if not self.timed:
             return (self.load[rep], rep)
-        capacity = self._capacity(rep)
-        return (self.hours[rep] / capacity if capacity > 0 else math.inf, rep)
+        return (self.utilisation[rep], rep)
 
     def _least_loaded(self, index: int, among: list[int] | None = None) -> int | None:
         """``min(self._candidates(index), key=self._load_key)`` (None without any), in
         one pass: the first candidate with the smallest key, as ``min`` picks; with
         ``among``, of those of them (ascending) only."""
-        load, hours, capacity = self.load, self.hours, self.capacity
+        load, hours, utilisation = self.load, self.hours, self.utilisation
         limit = self.limit if self.limit is not None and self.wait_policy else None
         roomy, half = self.timed and self.wait_policy, 0.0
         if roomy:
@@ -937,11 +937,7 @@ class _AeState:
                 continue
             if roomy and not (load[rep] == 0 or hours[rep] + half <= room[rep]):
                 continue
-            if not self.timed:
-                key: tuple[float, int] = (load[rep], rep)
-            else:
-                free = capacity[rep]
-                key = (hours[rep] / free if free > 0 else math.inf, rep)
+            key = (load[rep], rep) if not self.timed else (utilisation[rep], rep)
             if best is None or key < best_key:
                 best, best_key = rep, key
         return best
@@ -1144,9 +1140,9 @@ class _AeState:
 
     def _own(self, index: int, rep: int) -> None:
         self.owner[index] = rep
-        self.changed.add(rep)
         self.load[rep] += 1
         self.hours[rep] += self.rate[index]
+        self._changed(rep)
         self.open_by_rep[rep].add(index)
         if self.timed:
             self._log_time(rep)
@@ -1157,10 +1153,10 @@ class _AeState:
         if rep < 0:
             self.orphans.pop(index, None)
         elif index in self.open_by_rep[rep]:
-            self.changed.add(rep)
             self.open_by_rep[rep].discard(index)
             self.load[rep] -= 1
             self.hours[rep] -= self.rate[index]
+            self._changed(rep)
             if self.timed:
                 self._log_time(rep)
         self._dispatch()
@@ -1171,10 +1167,10 @@ class _AeState:
         if self.land is not None:
             self._release_territory(rep)
         moving = sorted(self.open_by_rep[rep])
-        self.changed.add(rep)
         self.open_by_rep[rep].clear()
         self.load[rep] = 0
         self.hours[rep] = 0.0
+        self._changed(rep)
         self.meeting_hours[rep] = 0.0
         self.meetings_open[rep].clear()
         if self.timed:
