@@ -544,6 +544,7 @@ class _AeState:
         # (key, rep) when last ranked, and the AEs whose open deals, hours, capacity
         # or employment changed since
         self.ranked = -1
+        self.looked = -1  # the last head looked at
         self.ranking: list[tuple[float, int]] = []
         self.changed: set[int] = set()
         self.load = [0] * len(roster)
@@ -964,12 +965,16 @@ class _AeState:
     def _head_choice(self, index: int) -> int | None:
         """``_least_loaded(index)`` for the head of the one queue (least loaded
         routing, no territories), which is looked at again after every change while
-        it waits. Its candidates are ranked once; after that, the AEs who did not
-        change since have the key and room they had, so the least loaded now is the
-        first of them in the ranking or one of the AEs who changed."""
+        it waits. Most heads are taken at the first look; one still waiting at the
+        second has its candidates ranked. After that, the AEs who did not change
+        since have the key and room they had, so the least loaded now is the first
+        of them in the ranking or one of the AEs who changed."""
         active = self._active_at(self.env.now)  # AEs hired or gone count as changed
         changed = self.changed
         if index != self.ranked or 2 * len(changed) > len(active):
+            if index != self.looked:  # most heads are taken at the first look
+                self.looked = index
+                return self._least_loaded(index)
             self.ranked = index
             self.ranking = self._ranking(index)
             changed.clear()
