@@ -544,7 +544,9 @@ class _AeState:
         # (key, rep) when last ranked, and the AEs whose open deals, hours, capacity
         # or employment changed since
         self.ranked = -1
-        self.looked = -1  # the last head looked at
+        self.looked = -1  # the last head looked at, what was found, and whether any AE
+        self.choice: int | None = None  # changed since
+        self.dirty = False
         self.ranking: list[tuple[float, int]] = []
         self.changed: set[int] = set()
         self.load = [0] * len(roster)
@@ -838,6 +840,7 @@ class _AeState:
             else:
                 employed.discard(rep)
         self.changed |= touched
+        self.dirty = True
         self.active = sorted(employed)
         by_segment: dict[int, list[int]] = {}
         for rep in self.active:
@@ -909,6 +912,7 @@ class _AeState:
     def _changed(self, rep: int) -> None:
         """``rep``'s open deals, hours or capacity just changed."""
         self.changed.add(rep)
+        self.dirty = True
         capacity = self.capacity[rep]
         self.utilisation[rep] = self.hours[rep] / capacity if capacity > 0 else math.inf
 
@@ -965,15 +969,23 @@ class _AeState:
     def _head_choice(self, index: int) -> int | None:
         """``_least_loaded(index)`` for the head of the one queue (least loaded
         routing, no territories), which is looked at again after every change while
-        it waits. Most heads are taken at the first look; one still waiting at the
-        second has its candidates ranked. After that, the AEs who did not change
-        since have the key and room they had, so the least loaded now is the first
-        of them in the ranking or one of the AEs who changed."""
-        active = self._active_at(self.env.now)  # AEs hired or gone count as changed
+        it waits: the same as at the last look if no AE changed since."""
+        self._active_at(self.env.now)  # AEs hired or gone count as changed
+        if index == self.looked and not self.dirty:
+            return self.choice
+        self.choice = self._look(index)
+        self.looked, self.dirty = index, False
+        return self.choice
+
+    def _look(self, index: int) -> int | None:
+        """``_least_loaded(index)`` for the head of the one queue. Most heads are taken
+        at the first look; one still waiting at the second has its candidates ranked.
+        After that, the AEs who did not change since have the key and room they had,
+        so the least loaded now is the first of them in the ranking or one of the AEs
+        who changed."""
         changed = self.changed
-        if index != self.ranked or 2 * len(changed) > len(active):
+        if index != self.ranked or 2 * len(changed) > len(self.active):
             if index != self.looked:  # most heads are taken at the first look
-                self.looked = index
                 return self._least_loaded(index)
             self.ranked = index
             self.ranking = self._ranking(index)
