@@ -636,3 +636,40 @@ def test_with_territories_invalid_meetings_take_the_territory_holders_time() -> 
         assert hours.get(rep, 0.0) == pytest.approx(expected, rel=1e-9)
         checked += 1
     assert checked == 4
+
+
+# ----------------------------------------------------------------------------- dispatch
+
+
+@pytest.mark.parametrize("ae", [
+    # the time model under wait: room in hours, ramping hires, leavers' deals handed on
+    # (skill spread: a deal's hours with its AE differ from its nominal hours)
+    timed({"selling_hours_per_week": 12, "first_meeting": "1 h", "per_stage": "3 h",
+           "per_deal": "1 h", "overload_from": 0.5},
+          headcount=8, attrition=0.9, max_open_opportunities=6, over_capacity="wait",
+          hiring=[{"month": "2027-04", "count": 2}], ramp={"linear": "3 months"},
+          skill={"lognormal": {"median": 1.0, "p90": 1.5}},
+          stages={"meet": {"conversion": 0.6, "duration": "3 days"},
+                  "deal": {"conversion": 0.5,
+                           "duration": {"exponential": {"mean": "12 days"}}}}),
+    # slots only
+    {"headcount": 8, "attrition": 0.9, "max_open_opportunities": 4,
+     "over_capacity": "wait",
+     "stages": {"deal": {"conversion": 0.5,
+                         "duration": {"exponential": {"mean": "10 days"}}}}},
+], ids=["time model", "slots"])
+def test_the_ranked_queue_head_is_the_least_loaded_by_a_full_scan(
+        ae: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The head of the one queue is looked at again only among the AEs who changed
+    since it was ranked: the records are those of a full scan at every look."""
+    def fast() -> salesim.Records:
+        return run({"routing": "least_loaded", **ae}, seed=3)
+
+    ranked = fast()
+    waited = days(ranked.opportunities["assigned_at"]) > days(ranked.opportunities["created_at"])
+    assert waited.sum() > 50  # the queue holds deals back: the head is looked at often
+    monkeypatch.setattr(sales._AeState, "_head_choice",
+                        lambda state, index: state._least_loaded(index))
+    scanned = fast()
+    for table in ("opportunities", "opportunity_stages", "selling_time"):
+        pd.testing.assert_frame_equal(getattr(ranked, table), getattr(scanned, table))

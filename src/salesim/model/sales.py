@@ -1,6 +1,8 @@
 """Field sales (AEs): valid held meetings become opportunities that close won or lost.
 
-A simpy model on the calendar clock. Each opportunity is routed to an AE
+A discrete-event model on the calendar clock (:mod:`salesim.engine.event_queue`,
+which fires timeouts and processes in simpy's order without simpy's per-event
+objects; the model is the one it was on simpy). Each opportunity is routed to an AE
 (round robin, least loaded, or by segment). AEs carry a limit on open
 opportunities; past it the scenario either makes new ones **wait** for a free
 slot or lets them in with a **degraded** win rate. Once assigned, an
@@ -46,14 +48,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import simpy
 
+from salesim.engine.event_queue import EventQueue, Process
 from salesim.engine.random_streams import RandomStreams, per_lead_uniforms
 from salesim.model.behaviour import (
     ae_response,
@@ -313,11 +314,13 @@ class SalesTeam:
         if state.timed:
             self.selling_time = state.selling_time()
         self.territory_periods = state.finish_periods() if state.land is not None else []
-        durations = durations * state.stretch[:, None]  # load past overload_from slows deals
+        # load past overload_from slows deals
+        durations = durations * np.array(state.stretch)[:, None]
+        assigned_at = np.array(state.assigned_at)
 
-        failed_at = state.failed_at
+        failed_at = np.array(state.failed_at, dtype=np.int64)
         last = np.minimum(failed_at, stages - 1)
-        entered = state.assigned_at[:, None] + np.concatenate(
+        entered = assigned_at[:, None] + np.concatenate(
             [np.zeros((n, 1)), np.cumsum(durations, axis=1)[:, :-1]], axis=1)
         exited = entered + durations
         reached = ((np.arange(stages)[None, :] <= last[:, None])
@@ -327,10 +330,11 @@ class SalesTeam:
         close_time = exited[np.arange(n), last]
         if timing_on(self.ae.compensation):  # deals moved around pay period ends
             close_time = self._deal_timing(close_time, entered[np.arange(n), last], amounts,
-                                           state.owner, failed_at == stages, lead_id,
+                                           np.array(state.owner, dtype=np.int64),
+                                           failed_at == stages, lead_id,
                                            lead_count, new_count)
             exited[np.arange(n), last] = close_time
-        assigned = ~np.isnan(state.assigned_at)
+        assigned = ~np.isnan(assigned_at)
         closed = assigned & (close_time < self.horizon)
         won = closed & (failed_at == stages)
         status = np.where(won, "won", np.where(closed, "lost", "open"))
@@ -340,9 +344,9 @@ class SalesTeam:
         result = Opportunities(
             lead_row=lead_row, segment=segment, created_at=created_at, amount=amounts,
             ae_id=state.owner_ids(),
-            assigned_at=np.concatenate([state.assigned_at[:new_count],
+            assigned_at=np.concatenate([assigned_at[:new_count],
                                         created_at[new_count:opening_end],
-                                        state.assigned_at[opening_end:]]),
+                                        assigned_at[opening_end:]]),
             stage_index=in_stage, status=status,
             closed_at=np.where(closed, close_time, NAN),
             stage_entered=entered, stage_exited=exited,
@@ -447,13 +451,16 @@ class SalesTeam:
         paths = rng.random((m, 2 * stages))
         durations = np.zeros((m, stages))
         grid = np.linspace(0.0005, 0.9995, 1000)
+        grid_quantiles: dict[tuple[int, int], np.ndarray] = {}
         for i in range(m):
             s, k = int(opening.segment[i]), int(opening.stage[i])
             for j in range(k, stages):
                 u = paths[i, stages + j]
                 if j == k:
-                    spent = float(np.searchsorted(samplers[s][j].quantile(grid),
-                                                  opening.age[i], side="right")) / len(grid)
+                    if (s, j) not in grid_quantiles:
+                        grid_quantiles[s, j] = samplers[s][j].quantile(grid)
+                    spent = float(np.searchsorted(grid_quantiles[s, j], opening.age[i],
+                                                  side="right")) / len(grid)
                     u = min(spent + u * (1 - spent), grid[-1])
                     durations[i, j] = max(float(samplers[s][j].quantile(u)),
                                           float(opening.age[i]))
@@ -501,18 +508,21 @@ class _AeState:
                  conversions: np.ndarray, durations: np.ndarray, uniforms: np.ndarray) -> None:
         self.team = team
         self.conversions = conversions.tolist()
-        self.durations = durations.tolist()
-        self.uniforms = uniforms.tolist()
+        # per opportunity, row-major: stage durations and stage uniforms (flat lists of
+        # floats: no Python object per row)
+        self.durations = durations.ravel().tolist()
+        self.uniforms = uniforms.ravel().tolist()
         self.stages = conversions.shape[1]
-        self.failed_at = np.full(len(created_at), self.stages, dtype=np.int64)
-        self.env = simpy.Environment()
+        # per opportunity (Python lists while the clock runs; see run() for arrays)
+        self.failed_at = [self.stages] * len(created_at)
+        self.env = EventQueue()
         self.created = created_at.tolist()
         self.segment = segment.tolist()
         n = len(created_at)
-        self.assigned_at = np.full(n, NAN)
-        self.assigned = np.zeros(n, dtype=bool)
-        self.factor = np.ones(n)
-        self.owner = np.full(n, -1, dtype=np.int64)
+        self.assigned_at = [NAN] * n
+        self.assigned = [False] * n
+        self.factor = [1.0] * n
+        self.owner = [-1] * n
         roster = team.roster
         self.hired = roster.hired_at.tolist()
         self.left = roster.left_at.tolist()
@@ -529,6 +539,16 @@ class _AeState:
         self.next_change = 0
         self.active: list[int] = []
         self.active_by_segment: dict[int, list[int]] = {}
+        self.is_active = [False] * len(roster)
+        # For the head of the one queue (:meth:`_head_choice`): its candidates by
+        # (key, rep) when last ranked, and the AEs whose open deals, hours, capacity
+        # or employment changed since
+        self.ranked = -1
+        self.looked = -1  # the last head looked at, what was found, and whether any AE
+        self.choice: int | None = None  # changed since
+        self.dirty = False
+        self.ranking: list[tuple[float, int]] = []
+        self.changed: set[int] = set()
         self.load = [0] * len(roster)
         self.open_by_rep: list[set[int]] = [set() for _ in range(len(roster))]
         self.waiting: deque[int] = deque()
@@ -546,22 +566,25 @@ class _AeState:
         self.wait_policy = team.ae.over_capacity == "wait"
         self.degrade = team.ae.degrade_per_extra
         self.routing = team.ae.routing
+        self.one_queue = self.routing == "least_loaded" and team.territories is None
         self.turn = 0
         # the time model: committed selling hours per calendar day, per AE and per deal
         time = team.ae.time
         self.timed = time is not None
         self.hours = [0.0] * len(roster)
         self.rate = [0.0] * n
-        self.stretch = np.ones(n)
+        self.stretch = [1.0] * n
         self.reached_hours = [0.0] * (self.stages + 1)
         self.per_deal_hours = 0.0
         # selling hours per day and the share of them deals may take, updated at hires
         # and ramp-month edges (the only times they change)
         self.capacity = [0.0] * len(roster)
+        # committed hours over selling hours (inf without any), the least-loaded key
+        self.utilisation = [math.inf] * len(roster)
         self.room = [0.0] * len(roster)
-        # (rep, time, committed hours, selling hours, prospecting hours; per day) at
-        # every change
-        self.time_log: list[tuple[int, float, float, float, float, float]] = []
+        # rep, time, committed hours, selling hours, prospecting hours and invalid
+        # meeting hours (per day) at every change, six numbers a row
+        self.time_log: list[float] = []
         # invalid held meetings: their hours per day, per AE now (part of ``hours``),
         # and the ones each AE still spends time on
         self.invalid: InvalidMeetings | None = None
@@ -579,7 +602,6 @@ class _AeState:
             self.overload_from = time.overload_from
             self.win_elasticity = time.win_rate_elasticity
             self.cycle_elasticity = time.cycle_elasticity
-            self.nominal_rate = [self._path(i, 1.0)[1] for i in range(n)]
         self.close_times: dict[int, float] = {}
         self.land = team.territories
         if self.land is not None:
@@ -590,6 +612,8 @@ class _AeState:
 
     def simulate(self) -> None:
         env = self.env
+        # only opportunities from meetings wait for their first AE (see _expected_rate)
+        self.nominal_rate = [NAN] * self.new_count
         if self.land is not None:
             for rep in range(len(self.hired)):
                 if self.hired[rep] <= 0 < self.left[rep]:
@@ -610,17 +634,17 @@ class _AeState:
             for rep in range(len(self.hired)):
                 for edge in self.team.roster.ramp_edges(rep):
                     if 0 < edge < self.team.horizon:
-                        env.timeout(edge, value=rep).callbacks.append(self._on_ramp)
+                        env.call_later(edge, self._on_ramp, rep)
         for rep in range(len(self.hired)):
             if 0 < self.hired[rep] < self.team.horizon:
-                env.timeout(self.hired[rep], value=rep).callbacks.append(self._on_hire)
+                env.call_later(self.hired[rep], self._on_hire, rep)
             if self.left[rep] < self.team.horizon:
-                env.timeout(self.left[rep], value=rep).callbacks.append(self._on_leave)
+                env.call_later(self.left[rep], self._leave, rep)
         env.run(until=self.team.horizon)
 
-    def _on_hire(self, event: simpy.Event) -> None:
+    def _on_hire(self, rep: int) -> None:
         if self.land is not None:
-            self._take_territory(int(event.value or 0))
+            self._take_territory(rep)
         self._dispatch()
 
     # ------------------------------------------------------------------ territories
@@ -679,10 +703,7 @@ class _AeState:
             self.periods.append((territory, rep, since, math.inf, status))
         return sorted(self.periods, key=lambda p: (p[0], p[2]))
 
-    def _on_leave(self, event: simpy.Event) -> None:
-        self._leave(int(event.value or 0))
-
-    def _prospecting(self) -> Generator[simpy.Event, Any, None]:
+    def _prospecting(self) -> Process:
         """Each chance to source an opportunity is taken with the chance the AE's
         prospecting hours now (:meth:`_prospecting_hours`) are of a fully ramped idle
         AE's: the thinning of :meth:`SalesTeam._prospects`."""
@@ -693,7 +714,7 @@ class _AeState:
                                prospects.accept.tolist())
         for offset, at in enumerate(times):
             if at > env.now:
-                yield env.timeout(at - env.now)
+                yield at - env.now
             rep = reps[offset]
             if not self.hired[rep] <= env.now < self.left[rep]:
                 continue
@@ -713,10 +734,10 @@ class _AeState:
         return prospects.share * max(self.capacity[rep] - self.hours[rep], 0.0)
 
     def _log_time(self, rep: int) -> None:
-        self.time_log.append((rep, self.env.now, self.hours[rep], self.capacity[rep],
-                              self._prospecting_hours(rep), self.meeting_hours[rep]))
+        self.time_log += (rep, self.env.now, self.hours[rep], self.capacity[rep],
+                          self._prospecting_hours(rep), self.meeting_hours[rep])
 
-    def _invalid_meetings(self) -> Generator[simpy.Event, Any, None]:
+    def _invalid_meetings(self) -> Process:
         """Each invalid held meeting takes ``first_meeting`` hours of the AE who held it
         (:meth:`_meeting_rep`), spread over ``MIN_WORK_DAYS`` from the meeting."""
         env = self.env
@@ -724,16 +745,17 @@ class _AeState:
         assert meetings is not None
         for k, at in enumerate(meetings.at.tolist()):
             if at > env.now:
-                yield env.timeout(at - env.now)
+                yield at - env.now
             rep = self._meeting_rep(k)
             if rep is None:  # no AE on the team: nobody's time
                 continue
             self.hours[rep] += self.meeting_rate
             self.meeting_hours[rep] += self.meeting_rate
+            self._changed(rep)
             self.meetings_open[rep].add(k)
             self._log_time(rep)
             if env.now + MIN_WORK_DAYS < self.team.horizon:
-                env.timeout(MIN_WORK_DAYS).callbacks.append(self._meeting_done_at(k, rep))
+                env.call_later(MIN_WORK_DAYS, self._meeting_done, (k, rep))
 
     def _meeting_rep(self, k: int) -> int | None:
         """The AE who holds invalid meeting ``k`` now: the least utilised active one
@@ -749,17 +771,17 @@ class _AeState:
                                              int(meetings.territory.split_to[k]))
             if territory >= 0 and self.holder[territory] >= 0:
                 active = [self.holder[territory]]
-        return min(active, key=self._load_key) if active else None
+        return self._least_utilised(active)
 
-    def _meeting_done_at(self, k: int, rep: int) -> Callable[[simpy.Event], None]:
-        return lambda _event: self._meeting_done(k, rep)
-
-    def _meeting_done(self, k: int, rep: int) -> None:
-        """Invalid meeting ``k``'s week is over: its AE ``rep`` has those hours again."""
+    def _meeting_done(self, held: tuple[int, int]) -> None:
+        """Invalid meeting ``k``'s week is over: its AE ``rep`` has those hours again
+        (``held`` is ``(k, rep)``)."""
+        k, rep = held
         if k in self.meetings_open[rep]:  # not if the AE left in the meantime
             self.meetings_open[rep].discard(k)
             self.hours[rep] -= self.meeting_rate
             self.meeting_hours[rep] -= self.meeting_rate
+            self._changed(rep)
             self._log_time(rep)
             self._dispatch()
 
@@ -793,11 +815,11 @@ class _AeState:
         return SellingTime(table[:, 0].astype(np.int64), table[:, 1].astype(np.int64),
                            table[:, 2], table[:, 3], table[:, 4], table[:, 5])
 
-    def _arrivals(self) -> Generator[simpy.Event, Any, None]:
+    def _arrivals(self) -> Process:
         env = self.env
         for index, at in enumerate(self.created[:self.new_count]):
             if at > env.now:
-                yield env.timeout(at - env.now)
+                yield at - env.now
             self.waiting.append(index)
             self._dispatch()
 
@@ -812,10 +834,13 @@ class _AeState:
             self.next_change += 1
         employed = set(self.active)
         for rep in touched:
-            if self.hired[rep] <= now < self.left[rep]:
+            self.is_active[rep] = self.hired[rep] <= now < self.left[rep]
+            if self.is_active[rep]:
                 employed.add(rep)
             else:
                 employed.discard(rep)
+        self.changed |= touched
+        self.dirty = True
         self.active = sorted(employed)
         by_segment: dict[int, list[int]] = {}
         for rep in self.active:
@@ -850,10 +875,20 @@ class _AeState:
             candidates = [r for r in candidates if self.load[r] < self.limit]
         if self.timed and self.wait_policy:
             # only AEs with room for (half of) the hours this deal is expected to take
-            rate = self.rate[index] if self.assigned[index] else self.nominal_rate[index]
+            rate = self._expected_rate(index)
             load, hours, room, half = self.load, self.hours, self.room, rate / 2 - 1e-9
             candidates = [r for r in candidates if load[r] == 0 or hours[r] + half <= room[r]]
         return candidates
+
+    def _expected_rate(self, index: int) -> float:
+        """AE hours per day ``index`` takes: its own once assigned, before that those
+        with an AE of skill 1 and no overload (worked out when first asked)."""
+        if self.assigned[index]:
+            return self.rate[index]
+        rate = self.nominal_rate[index]
+        if math.isnan(rate):
+            rate = self.nominal_rate[index] = self._path(index, 1.0)[1]
+        return rate
 
     def _capacity(self, rep: int) -> float:
         """Selling hours per calendar day of ``rep`` now: ramp is productivity."""
@@ -866,41 +901,48 @@ class _AeState:
         capacity = self.full_capacity * self.team.roster.productivity(rep, at)
         self.capacity[rep] = capacity
         self.room[rep] = self.max_utilisation * capacity
+        self._changed(rep)
         self._log_time(rep)
 
-    def _on_ramp(self, event: simpy.Event) -> None:
+    def _on_ramp(self, rep: int) -> None:
         """``rep`` moves to its next ramp month: more hours, maybe room for waiting deals."""
-        rep = int(event.value or 0)
         self._set_capacity(rep, self.env.now + 1e-6)
         self._dispatch()
+
+    def _changed(self, rep: int) -> None:
+        """``rep``'s open deals, hours or capacity just changed."""
+        self.changed.add(rep)
+        self.dirty = True
+        capacity = self.capacity[rep]
+        self.utilisation[rep] = self.hours[rep] / capacity if capacity > 0 else math.inf
+
+    def _least_utilised(self, reps: list[int]) -> int | None:
+        """``min(reps, key=self._load_key)`` under the time model (None without any);
+        ``reps`` are ascending, so the first with the smallest key wins."""
+        return min(reps, key=self.utilisation.__getitem__) if reps else None
 
     def _load_key(self, rep: int) -> tuple[float, int]:
         if not self.timed:
             return (self.load[rep], rep)
-        capacity = self._capacity(rep)
-        return (self.hours[rep] / capacity if capacity > 0 else math.inf, rep)
+        return (self.utilisation[rep], rep)
 
-    def _least_loaded(self, index: int) -> int | None:
+    def _least_loaded(self, index: int, among: list[int] | None = None) -> int | None:
         """``min(self._candidates(index), key=self._load_key)`` (None without any), in
-        one pass: the first candidate with the smallest key, as ``min`` picks."""
-        load, hours, capacity = self.load, self.hours, self.capacity
+        one pass: the first candidate with the smallest key, as ``min`` picks; with
+        ``among``, of those of them (ascending) only."""
+        load, hours, utilisation = self.load, self.hours, self.utilisation
         limit = self.limit if self.limit is not None and self.wait_policy else None
         roomy, half = self.timed and self.wait_policy, 0.0
         if roomy:
-            rate = self.rate[index] if self.assigned[index] else self.nominal_rate[index]
-            half = rate / 2 - 1e-9
+            half = self._expected_rate(index) / 2 - 1e-9
         room = self.room
         best, best_key = None, (math.inf, 0)
-        for rep in self._routed(index):
+        for rep in self._routed(index) if among is None else among:
             if limit is not None and load[rep] >= limit:
                 continue
             if roomy and not (load[rep] == 0 or hours[rep] + half <= room[rep]):
                 continue
-            if not self.timed:
-                key: tuple[float, int] = (load[rep], rep)
-            else:
-                free = capacity[rep]
-                key = (hours[rep] / free if free > 0 else math.inf, rep)
+            key = (load[rep], rep) if not self.timed else (utilisation[rep], rep)
             if best is None or key < best_key:
                 best, best_key = rep, key
         return best
@@ -909,7 +951,7 @@ class _AeState:
         """The AE who takes ``index`` now and how the deal will go with them; None when
         it must wait."""
         if self.routing != "round_robin":
-            rep = self._least_loaded(index)
+            rep = self._head_choice(index) if self.one_queue else self._least_loaded(index)
         else:
             candidates = self._candidates(index)
             if not candidates:
@@ -923,6 +965,43 @@ class _AeState:
                 self.hours[rep] + plan.rate / 2 > self._room(rep) + 1e-9:
             return None  # its actual path with this AE needs more hours than are free
         return rep, plan
+
+    def _head_choice(self, index: int) -> int | None:
+        """``_least_loaded(index)`` for the head of the one queue (least loaded
+        routing, no territories), which is looked at again after every change while
+        it waits: the same as at the last look if no AE changed since."""
+        self._active_at(self.env.now)  # AEs hired or gone count as changed
+        if index == self.looked and not self.dirty:
+            return self.choice
+        self.choice = self._look(index)
+        self.looked, self.dirty = index, False
+        return self.choice
+
+    def _look(self, index: int) -> int | None:
+        """``_least_loaded(index)`` for the head of the one queue. Most heads are taken
+        at the first look; one still waiting at the second has its candidates ranked.
+        After that, the AEs who did not change since have the key and room they had,
+        so the least loaded now is the first of them in the ranking or one of the AEs
+        who changed."""
+        changed = self.changed
+        if index != self.ranked or 2 * len(changed) > len(self.active):
+            if index != self.looked:  # most heads are taken at the first look
+                return self._least_loaded(index)
+            self.ranked = index
+            self.ranking = self._ranking(index)
+            changed.clear()
+            return self.ranking[0][1] if self.ranking else None
+        among = [rep for rep in changed if self.is_active[rep]]
+        for _, rep in self.ranking:
+            if rep not in changed:
+                among.append(rep)
+                break
+        among.sort()
+        return self._least_loaded(index, among)
+
+    def _ranking(self, index: int) -> list[tuple[float, int]]:
+        """The AEs who may take ``index`` now (:meth:`_candidates`) by (key, rep)."""
+        return sorted(self._load_key(rep) for rep in self._candidates(index))
 
     def _adopt(self) -> None:
         """Unowned opportunities go to the least loaded AE with room, in order."""
@@ -1000,21 +1079,23 @@ class _AeState:
         # opportunity's uniform falls below conversion_k * factor ** (1 / stages).
         per_stage = factor ** (1 / self.stages)
         conversions = self.conversions[self.segment[index]]
-        uniforms = self.uniforms[index]
+        base = index * self.stages
+        uniforms = self.uniforms
         opening = self.new_count <= index < self.opening_end
         first = int(self.first_stage[index]) if opening else 0
         stage = first
-        while stage < self.stages and uniforms[stage] < min(conversions[stage] * per_stage, 1.0):
+        while stage < self.stages and \
+                uniforms[base + stage] < min(conversions[stage] * per_stage, 1.0):
             stage += 1
         reached = min(stage, self.stages - 1) + 1
-        durations = self.durations[index]
+        durations = self.durations
         if not opening:
-            life = sum(durations[:reached]) * stretch
+            life = sum(durations[base:base + reached]) * stretch
             hours = self.reached_hours[reached]
         else:
             entered = float(self.opening_entered[index - self.new_count])
-            current = durations[first] * stretch
-            life = entered + sum(durations[first:reached]) * stretch
+            current = durations[base + first] * stretch
+            life = entered + sum(durations[base + first:base + reached]) * stretch
             left_share = (current + entered) / current if current > 0 else 1.0
             cumulative = self.reached_hours
             hours = (self.per_deal_hours + cumulative[reached] - cumulative[first + 1]
@@ -1067,29 +1148,32 @@ class _AeState:
             self._own(index, rep)
         first = int(self.first_stage[index]) if opening else 0
         reached = min(plan.stage, self.stages - 1) + 1
-        closes = start + sum(self.durations[index][first:reached]) * plan.stretch
+        base = index * self.stages
+        closes = start + sum(self.durations[base + first:base + reached]) * plan.stretch
         if self.timed:  # the AE's work on a deal spans at least MIN_WORK_DAYS
             closes = max(closes, now + MIN_WORK_DAYS)
         if closes < self.team.horizon:
-            self.env.timeout(closes - now).callbacks.append(lambda _e: self.release(index))
+            self.env.call_later(closes - now, self.release, index)
 
     def _own(self, index: int, rep: int) -> None:
         self.owner[index] = rep
         self.load[rep] += 1
         self.hours[rep] += self.rate[index]
+        self._changed(rep)
         self.open_by_rep[rep].add(index)
         if self.timed:
             self._log_time(rep)
 
     def release(self, index: int) -> None:
         """Opportunity ``index`` closes: its owner (if any) has one slot more."""
-        rep = int(self.owner[index])
+        rep = self.owner[index]
         if rep < 0:
             self.orphans.pop(index, None)
         elif index in self.open_by_rep[rep]:
             self.open_by_rep[rep].discard(index)
             self.load[rep] -= 1
             self.hours[rep] -= self.rate[index]
+            self._changed(rep)
             if self.timed:
                 self._log_time(rep)
         self._dispatch()
@@ -1103,6 +1187,7 @@ class _AeState:
         self.open_by_rep[rep].clear()
         self.load[rep] = 0
         self.hours[rep] = 0.0
+        self._changed(rep)
         self.meeting_hours[rep] = 0.0
         self.meetings_open[rep].clear()
         if self.timed:
@@ -1120,4 +1205,5 @@ class _AeState:
         ids = self.team.roster.rep_ids
         if len(ids) == 0:  # no AE ever on the team: nothing was assigned
             return np.full(len(self.owner), -1, dtype=np.int64)
-        return np.where(self.owner >= 0, ids[np.clip(self.owner, 0, None)], -1)
+        owner = np.array(self.owner, dtype=np.int64)
+        return np.where(owner >= 0, ids[np.clip(owner, 0, None)], -1)

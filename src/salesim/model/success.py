@@ -92,14 +92,16 @@ def serve_customers(scenario: Scenario, cs: CS, name: str, roster: Roster,
     onboarding_u = draws[:, 1]
     health = (terms.health_noise * special.ndtri(draws[:, 2]) if terms.health_noise > 0
               else np.zeros(len(order)))
-    renew_u = draws[:, 3::3]
-    change_u = draws[:, 4::3]
-    expansion = terms.expansion.size.sampler().quantile(draws[:, 5::3])
-    contraction = terms.contraction.size.sampler().quantile(draws[:, 5::3])
+    # rows as Python lists: each customer reads its own, number by number
+    renew_u = draws[:, 3::3].tolist()
+    change_u = draws[:, 4::3].tolist()
+    expansion = terms.expansion.size.sampler().quantile(draws[:, 5::3]).tolist()
+    contraction = terms.contraction.size.sampler().quantile(draws[:, 5::3]).tolist()
+    term_ends = [term * k for k in range(1, renewal_cycles + 1)]
 
-    hired = roster.hired_at
-    left = roster.left_at
-    starts = hired.tolist()
+    starts = roster.hired_at.tolist()
+    ends = roster.left_at.tolist()
+    csms = range(len(roster))
     ramp = roster.ramp
     per_csm = cs.accounts_per_csm
     load = [0] * len(roster)
@@ -118,7 +120,7 @@ def serve_customers(scenario: Scenario, cs: CS, name: str, roster: Roster,
             _, csm = heapq.heappop(churns)
             load[csm] -= 1
             carried -= 1
-        active = np.flatnonzero((hired <= now) & (left > now)).tolist()
+        active = [c for c in csms if starts[c] <= now < ends[c]]
         # each CSM on the team carries a book ramped with their tenure; the customers of
         # those who left stay and are carried by the team
         books = [per_csm * _ramped(ramp, (now - starts[c]) // DAYS_PER_MONTH) for c in active]
@@ -159,7 +161,7 @@ def serve_customers(scenario: Scenario, cs: CS, name: str, roster: Roster,
         base = terms.renewal.onboarded if onboarded else terms.renewal.not_onboarded
         chance = min(max(base + float(health[position]), 0.0), 1.0)
         renewals, churned, value = _term_ends(
-            customers, customer, value, now + term * np.arange(1, renewal_cycles + 1), horizon,
+            customers, customer, value, [now + after for after in term_ends], horizon,
             chance, renew_u[position], change_u[position], expansion[position],
             contraction[position], terms)
         if not math.isnan(churned) and csm >= 0:
@@ -201,8 +203,11 @@ def _existing_customers(scenario: Scenario, name: str, roster: Roster,
     draws = streams.generator(f"start_state/{name}/customers").random((n, 1 + 3 * cycles))
     health = (terms.health_noise * special.ndtri(draws[:, 0]) if terms.health_noise > 0
               else np.zeros(n))
-    expansion = terms.expansion.size.sampler().quantile(draws[:, 3::3])
-    contraction = terms.contraction.size.sampler().quantile(draws[:, 3::3])
+    expansion = terms.expansion.size.sampler().quantile(draws[:, 3::3]).tolist()
+    contraction = terms.contraction.size.sampler().quantile(draws[:, 3::3]).tolist()
+    renew_u = draws[:, 1::3].tolist()
+    change_u = draws[:, 2::3].tolist()
+    term_ends = [term * k for k in range(cycles)]
     active = np.flatnonzero((roster.hired_at <= 0) & (roster.left_at > 0)).tolist()
     for index in range(n):
         csm = int(existing.csm[index])
@@ -224,8 +229,8 @@ def _existing_customers(scenario: Scenario, name: str, roster: Roster,
         chance = min(max(terms.renewal.onboarded + float(health[index]), 0.0), 1.0)
         renewals, churned, value = _term_ends(
             customers, customer, value,
-            float(existing.renewal_at[index]) + term * np.arange(cycles), horizon, chance,
-            draws[index, 1::3], draws[index, 2::3], expansion[index], contraction[index], terms)
+            [float(existing.renewal_at[index]) + after for after in term_ends], horizon, chance,
+            renew_u[index], change_u[index], expansion[index], contraction[index], terms)
         if not math.isnan(churned) and csm >= 0:
             heapq.heappush(churns, (churned, csm))
         customers.renewals.append(renewals)
@@ -234,9 +239,9 @@ def _existing_customers(scenario: Scenario, name: str, roster: Roster,
     customers.existing = n
 
 
-def _term_ends(customers: Customers, customer: int, value: float, ends: np.ndarray,
-               horizon: float, chance: float, renew_u: np.ndarray, change_u: np.ndarray,
-               expansion: np.ndarray, contraction: np.ndarray, terms: CustomerTerms
+def _term_ends(customers: Customers, customer: int, value: float, ends: list[float],
+               horizon: float, chance: float, renew_u: list[float], change_u: list[float],
+               expansion: list[float], contraction: list[float], terms: CustomerTerms
                ) -> tuple[int, float, float]:
     """A customer's term ends at times ``ends`` (until the horizon): at each it renews
     with probability ``chance`` (its uniform ``renew_u``), then may expand or contract
@@ -246,7 +251,7 @@ def _term_ends(customers: Customers, customer: int, value: float, ends: np.ndarr
     at the end.
     """
     renewals = 0
-    for cycle, at in enumerate(ends.tolist()):
+    for cycle, at in enumerate(ends):
         if at >= horizon:
             break
         if renew_u[cycle] >= chance:
