@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from salesim.engine.calendar import WorkCalendar
+from salesim.engine.garbage import paused_collection
 from salesim.engine.random_streams import RandomStreams
 from salesim.model.accounts import AccountBook, build_accounts
 from salesim.model.marketing import NewLeads, generate_leads
@@ -135,6 +136,7 @@ class _SalesResult:
     opportunities: Opportunities
 
 
+@paused_collection
 def simulate(scenario: Scenario, seed: int = 0, assumption_seed: int | None = None) -> Records:
     """Run one replication of ``scenario`` with root ``seed``.
 
