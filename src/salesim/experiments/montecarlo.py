@@ -1,6 +1,7 @@
 """Monte Carlo: many independent replications of one scenario, summarised.
 
->>> from salesim.experiments import run
+>>> from salesim.engine.garbage import paused_collection
+from salesim.experiments import run
 >>> ensemble = run("scenarios/minimal.yaml", reps=8, seed=1, workers=1)
 >>> ensemble
 Ensemble('Minimal', reps=8, seed=1, metrics=21, kpi_rows=...)
@@ -112,6 +113,7 @@ class ReplicationResult:
     assumptions: dict[str, float] = field(default_factory=dict)
 
 
+@paused_collection
 def run_replication(scenario: Scenario, seed: int, index: int = 0,
                     keep_records: bool = False,
                     records_dir: str | Path | None = None,
