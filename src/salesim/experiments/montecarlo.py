@@ -1,7 +1,6 @@
 """Monte Carlo: many independent replications of one scenario, summarised.
 
->>> from salesim.engine.garbage import paused_collection
-from salesim.experiments import run
+>>> from salesim.experiments import run
 >>> ensemble = run("scenarios/minimal.yaml", reps=8, seed=1, workers=1)
 >>> ensemble
 Ensemble('Minimal', reps=8, seed=1, metrics=21, kpi_rows=...)
@@ -37,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 import salesim
+from salesim.engine.garbage import paused_collection
 from salesim.experiments.checkpoint import CheckpointStore
 from salesim.experiments.ensemble import Ensemble, records_folder_name
 from salesim.experiments.executors import Executor, resolve_executor
