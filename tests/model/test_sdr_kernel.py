@@ -26,6 +26,7 @@ import salesim
 from salesim.engine.calendar import WorkCalendar
 from salesim.model import sdr_kernel
 from salesim.scenario import Scenario, loads_scenario
+from validation.test_invariants import scenarios as random_scenarios
 
 from .builders import build
 
@@ -46,8 +47,9 @@ BUSY_DESK: dict[str, Any] = {
 def assert_same_records(scenario: Scenario, seed: int = 1) -> salesim.Records:
     compiled = salesim.simulate(scenario, seed=seed)
     reference = salesim.simulate(scenario, seed=seed, engine="python")
-    for name, table in reference.tables().items():
-        pd.testing.assert_frame_equal(compiled.tables()[name], table, obj=name)
+    for name, table in reference.tables().items():  # exactly: no float tolerance
+        pd.testing.assert_frame_equal(compiled.tables()[name], table, check_exact=True,
+                                      obj=name)
     assert compiled.info["reengaged"] == reference.info["reengaged"]
     return compiled
 
@@ -96,12 +98,14 @@ def test_stale_leads(stale_after: str) -> None:
 
 def test_ramping_and_leaving_reps() -> None:
     records = assert_same_records(build(BUSY_DESK, WORKING_HOURS, {
-        "sdr": {"headcount": 3, "ramp": [0.0, 0.5, 0.8], "attrition": 0.9,
-                "hiring": [{"month": "2027-02", "count": 2}],
+        "sdr": {"headcount": 3, "ramp": [0.0, 0.3, 0.7], "attrition": 0.9,
+                "hiring": [{"month": "2027-01", "count": 2}], "time_to_fill": "5 days",
                 "backfill": {"enabled": True, "delay": "1 week"}}}))
     reps = records.reps[records.reps["role"] == "sdr"]
     assert reps["left_at"].notna().any()
-    assert len(reps) > 5
+    ramping = reps.loc[reps["hired_at"] > pd.Timestamp(records.start), "rep_id"]
+    calls = records.activities[records.activities["rep_id"].isin(ramping)]
+    assert calls["attempts"].sum() > 100  # calls at ramp productivity 0.3 and 0.7
 
 
 def test_several_sdr_teams() -> None:
@@ -160,6 +164,14 @@ def test_random_small_desks(headcount: int, queue: str, handle_minutes: int, att
         "recycle": {"not_ready_share": 0.3, "unreached_to_nurture": 0.7,
                     "disqualified_to_nurture": 0.7, "reengage_rate": reengage_rate,
                     "reengage_after": "10 days", "max_cycles": max_cycles}}), seed=seed)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=random_scenarios(), seed=st.integers(0, 2**32 - 1))
+def test_random_scenarios(scenario: Scenario, seed: int) -> None:
+    """Whole random scenarios (those the record invariants are checked on)."""
+    assert_same_records(scenario, seed)
 
 
 def test_compiled_clock_conversions_match_the_calendar() -> None:

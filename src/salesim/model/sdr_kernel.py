@@ -538,25 +538,26 @@ def _engagements(desk: SdrDesk, pool: NurturePool) -> list[np.ndarray]:
     lead, cycle = book.lead_id[queued_rows], book.cycle[queued_rows]
     created = book.created_at[queued_rows]
     found: list[np.ndarray] = []
-    leads, earliest = np.empty(0, dtype=np.int64), np.empty(0)
+    leads, earliest = np.empty(0, dtype=np.int64), np.empty(0)  # earliest: creation, bound
     while True:
-        now = cycle == len(found)
-        leads = np.concatenate([leads, lead[now]])
-        earliest = np.concatenate([earliest, created[now]])
-        if not len(leads) and not (cycle > len(found)).any():
-            return found
+        now = len(found)  # the cycle
+        leads = np.concatenate([leads, lead[cycle == now]])
+        earliest = np.concatenate([earliest, created[cycle == now]])
+        if found and not len(leads) and not (cycle > now).any():
+            return found  # (cycle 0 always, even with no lead)
         order = np.lexsort((earliest, leads))
         leads, earliest = leads[order], earliest[order]
-        first = np.concatenate([[True], leads[1:] != leads[:-1]])  # earliest of each lead
+        first = np.ones(len(leads), dtype=bool)  # the earliest of each lead
+        first[1:] = leads[1:] != leads[:-1]
         leads, earliest = leads[first], earliest[first]
         found.append(leads)
-        if len(found) - 1 >= pool.max_cycles:
+        if now >= pool.max_cycles:
             leads, earliest = leads[:0], earliest[:0]
             continue
-        back = pool.comes_back.column(len(found) - 1, 0)[leads] < pool.rate
+        back = pool.comes_back.column(now, 0)[leads] < pool.rate
         # a lead leaves the pool no earlier than it was created, so it returns no earlier
         # than its creation plus the delay (rounded the same way: the bound holds)
-        earliest = earliest + pool.delays.column(len(found) - 1, 0)[leads]
+        earliest = earliest + pool.delays.column(now, 0)[leads]
         keep = back & (earliest < pool.horizon + _RETURN_SLACK_DAYS)
         leads, earliest = leads[keep], earliest[keep]
 
