@@ -289,7 +289,7 @@ class SdrDesk:
             return np.full(count, self.max_attempts + 1, dtype=np.int64)
         if self.contact_rate >= 1:
             return np.ones(count, dtype=np.int64)
-        u = self.outcomes.rows(lead_id, cycle)[:, U_ATTEMPTS]
+        u = self.outcomes.rows(lead_id, cycle, columns=U_ATTEMPTS + 1)[:, U_ATTEMPTS]
         needed = np.floor(np.log1p(-u) / math.log1p(-self.contact_rate)) + 1
         result: np.ndarray = np.minimum(needed, self.max_attempts + 1).astype(np.int64)
         return result

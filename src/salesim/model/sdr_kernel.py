@@ -568,10 +568,9 @@ def _draws(desk: SdrDesk, pool: NurturePool, engagements: list[np.ndarray]
     handle, outcome, lead_time, comes_back, delay, next_slot = [], [], [], [], [], []
     first_slot = np.cumsum([0] + [len(leads) for leads in engagements])
     for cycle, leads in enumerate(engagements):
-        cycles = np.full(len(leads), cycle, dtype=np.int64)
-        handle.append(desk.handle_times.rows(leads, cycles))
-        outcome.append(desk.outcomes.rows(leads, cycles))
-        lead_time.append(desk.lead_times.rows(leads, cycles))
+        handle.append(desk.handle_times.take(leads, cycle))
+        outcome.append(desk.outcomes.take(leads, cycle))
+        lead_time.append(desk.lead_times.take(leads, cycle))
         if cycle < pool.max_cycles:
             comes_back.append(pool.comes_back.column(cycle, 0)[leads])
             delay.append(pool.delays.column(cycle, 0)[leads])
