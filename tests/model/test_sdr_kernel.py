@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +175,23 @@ def test_random_small_desks(headcount: int, queue: str, handle_minutes: int, att
 def test_random_scenarios(scenario: Scenario, seed: int) -> None:
     """Whole random scenarios (those the record invariants are checked on)."""
     assert_same_records(scenario, seed)
+
+
+def test_a_new_process_loads_the_compiled_desk_from_the_cache() -> None:
+    """Worker processes (Monte Carlo runs) load the compiled desk from numba's cache next
+    to the module instead of compiling it again."""
+    minimal = SCENARIOS / "minimal.yaml"
+    salesim.simulate(salesim.load_scenario(minimal), seed=1)  # compiles, or loads, here
+    source = str(Path(salesim.__file__).resolve().parents[1])
+    worker = subprocess.run(
+        [sys.executable, "-c",
+         f"import salesim; salesim.simulate(salesim.load_scenario({str(minimal)!r}), seed=1)"],
+        env={**os.environ, "NUMBA_DEBUG_CACHE": "1",
+             "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])},
+        capture_output=True, text=True, check=True, timeout=120)
+    loaded = [line for line in worker.stdout.splitlines() if "data loaded" in line]
+    assert any("sdr_kernel.run_desk" in line for line in loaded), worker.stdout
+    assert "data saved" not in worker.stdout
 
 
 def test_compiled_clock_conversions_match_the_calendar() -> None:

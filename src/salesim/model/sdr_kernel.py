@@ -286,8 +286,8 @@ def _nurture(row: int, at: float, book: Book, rules: Rules, clock: Clock, draws:
     heapq.heappush(future, (business_at(clock, comes_back), state[SEQUENCE], new_row))
 
 
-@njit(cache=True)
-def _disqualify(row: int, at: float, reason: int, nurture_share: float, book: Book,
+@njit(cache=True)  # reason: one type (np.int8), not one compiled copy per literal code
+def _disqualify(row: int, at: float, reason: np.int8, nurture_share: float, book: Book,
                 rules: Rules, clock: Clock, draws: Draws, queued: Queued, future: Any,
                 state: np.ndarray) -> None:
     if at >= rules.horizon:
@@ -306,8 +306,8 @@ def _finish(row: int, now: float, reached: bool, book: Book, rules: Rules, clock
             draws: Draws, queued: Queued, future: Any, state: np.ndarray) -> None:
     """:meth:`SdrDesk.finish`: the last needed call of ``row`` ended at calendar ``now``."""
     if not reached:
-        _disqualify(row, now, UNREACHED, rules.unreached_to_nurture, book, rules, clock,
-                    draws, queued, future, state)
+        _disqualify(row, now, np.int8(UNREACHED), rules.unreached_to_nurture, book, rules,
+                    clock, draws, queued, future, state)
         return
     slot = queued.row_slot[row]
     u = draws.outcome[slot]
@@ -315,8 +315,8 @@ def _finish(row: int, now: float, reached: bool, book: Book, rules: Rules, clock
     first = calendar_at(clock, book.first_attempt_at[row])
     speed = (first - book.created_at[row]) * 1440
     if u[U_MEETING] >= rules.meeting_rate * _speed_multiplier(rules, speed):
-        _disqualify(row, now, DECLINED, rules.disqualified_to_nurture, book, rules, clock,
-                    draws, queued, future, state)
+        _disqualify(row, now, np.int8(DECLINED), rules.disqualified_to_nurture, book, rules,
+                    clock, draws, queued, future, state)
         return
     book.meeting_set_at[row] = now
     scheduled = next_working(clock, now + draws.lead_time[slot, 0])
@@ -330,7 +330,7 @@ def _finish(row: int, now: float, reached: bool, book: Book, rules: Rules, clock
     if scheduled >= rules.horizon:
         return  # the meeting is still ahead at the horizon: the lead stays open
     if u[U_NO_SHOW] < rules.no_show_rate:
-        _disqualify(row, scheduled, NO_SHOW, rules.disqualified_to_nurture, book, rules,
+        _disqualify(row, scheduled, np.int8(NO_SHOW), rules.disqualified_to_nurture, book, rules,
                     clock, draws, queued, future, state)
         return
     book.meeting_held_at[row] = scheduled
@@ -343,7 +343,7 @@ def _finish(row: int, now: float, reached: bool, book: Book, rules: Rules, clock
         book.ended_at[row] = scheduled
     else:
         book.valid[row] = 0.0
-        _disqualify(row, scheduled, INVALID, rules.disqualified_to_nurture, book, rules,
+        _disqualify(row, scheduled, np.int8(INVALID), rules.disqualified_to_nurture, book, rules,
                     clock, draws, queued, future, state)
 
 
@@ -414,7 +414,7 @@ def run_desk(book: Book, rules: Rules, clock: Clock, seats: Seats, draws: Draws,
                 stale_heap.clear()
             elif book.attempts[row] == 0:
                 stale[row] = True  # left in the ready queue; skipped when reached
-                _disqualify(row, calendar_at(clock, deadline), STALE,
+                _disqualify(row, calendar_at(clock, deadline), np.int8(STALE),
                             rules.unreached_to_nurture, book, rules, clock, draws, queued,
                             future, state)
             continue
