@@ -15,8 +15,10 @@ tie-break and every floating-point operation is the reference's, in the same ord
   rate and its return falls before the horizon (it returns no earlier than its first
   creation plus its delays), so every engagement the run may create is known, as an
   upper bound, before it starts, and only the cycles some lead can reach are drawn;
-* the heaps are numba lists of tuples under :mod:`heapq` with the reference's keys,
-  the ready line and the idle seats are ring buffers, the stale set a flag per row.
+* the heaps are binary heaps on arrays ordered as the reference's :mod:`heapq` tuples
+  (a key, then a tie-break that is unique within the heap, so the order is total and
+  the entries come out in the same order), the ready line and the idle seats are ring
+  buffers, the stale set a flag per row.
 
 Compiled code is cached next to this module (``cache=True``): the first call in a fresh
 checkout compiles (seconds), every later process loads it. numba checks this file's
@@ -26,9 +28,8 @@ equivalence test catches a stale cache after such a change (delete ``__pycache__
 
 from __future__ import annotations
 
-import heapq
 import math
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -251,25 +252,88 @@ def _grown(values: np.ndarray) -> np.ndarray:
     return np.concatenate((values, np.empty_like(values)))
 
 
+# A heap is three arrays (key, tie, item) and a size held by the caller: a binary
+# min-heap of its first ``size`` entries ordered by key, then tie.
+
+
+@njit(cache=True)
+def _heap(capacity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    capacity = max(capacity, 16)
+    return np.empty(capacity), np.empty(capacity, dtype=np.int64), \
+        np.empty(capacity, dtype=np.int64)
+
+
+@njit(cache=True)
+def _before(key: float, tie: int, other_key: float, other_tie: int) -> bool:
+    """(key, tie) < (other_key, other_tie), as tuples compare."""
+    return key < other_key or (key == other_key and tie < other_tie)
+
+
+@njit(cache=True)
+def _push(keys: np.ndarray, ties: np.ndarray, items: np.ndarray, size: int, key: float,
+          tie: int, item: int) -> int:
+    """Add an entry to a heap with room for it; returns the new size."""
+    position = size
+    while position > 0:
+        parent = (position - 1) >> 1
+        if not _before(key, tie, keys[parent], ties[parent]):
+            break
+        keys[position], ties[position], items[position] = \
+            keys[parent], ties[parent], items[parent]
+        position = parent
+    keys[position], ties[position], items[position] = key, tie, item
+    return size + 1
+
+
+@njit(cache=True)
+def _pop(keys: np.ndarray, ties: np.ndarray, items: np.ndarray, size: int) -> int:
+    """Remove the smallest entry (entry 0: read it first); returns the new size."""
+    size -= 1
+    key, tie, item = keys[size], ties[size], items[size]
+    position = 0
+    while True:
+        child = 2 * position + 1
+        if child >= size:
+            break
+        if child + 1 < size and _before(keys[child + 1], ties[child + 1], keys[child],
+                                        ties[child]):
+            child += 1
+        if not _before(keys[child], ties[child], key, tie):
+            break
+        keys[position], ties[position], items[position] = keys[child], ties[child], items[child]
+        position = child
+    keys[position], ties[position], items[position] = key, tie, item
+    return size
+
+
+@njit(cache=True)
+def _room(keys: np.ndarray, ties: np.ndarray, items: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The heap's arrays with room for twice as many entries."""
+    return _grown(keys), _grown(ties), _grown(items)
+
+
 # ----------------------------------------------------------------------------- lead fates
 
 
 @njit(cache=True)
-def _nurture(row: int, at: float, book: Book, rules: Rules, clock: Clock, draws: Draws,
-             queued: Queued, future: Any, state: np.ndarray) -> None:
-    """:meth:`NurturePool.nurture`: row ``row`` entered the pool at calendar time ``at``."""
+def _nurture(row: int, at: float, book: Book, rules: Rules, draws: Draws, queued: Queued,
+             state: np.ndarray) -> int:
+    """:meth:`NurturePool.nurture`: row ``row`` entered the pool at calendar time ``at``.
+    Returns the row added for the lead's next engagement (to be queued when it is
+    created), -1 for none."""
     slot = queued.row_slot[row]
     cycle = book.cycle[row]
     if cycle >= rules.max_cycles or draws.comes_back[slot] >= rules.reengage_rate:
-        return
+        return -1
     comes_back = at + draws.delay[slot]
     if comes_back >= rules.horizon:
-        return
+        return -1
     later = draws.next_slot[slot]
-    new_row = state[LENGTH]
+    new_row: int = state[LENGTH]
     if later < 0 or new_row >= len(book.lead_id):
         state[OVERFLOW] = 1  # cannot happen: the bound before the run says otherwise
-        return
+        return -1
     state[LENGTH] = new_row + 1
     book.lead_id[new_row] = book.lead_id[row]
     book.cycle[new_row] = cycle + 1
@@ -282,42 +346,40 @@ def _nurture(row: int, at: float, book: Book, rules: Rules, clock: Clock, draws:
     book.attempts_needed[new_row] = attempts_needed(rules, draws.outcome[later, U_ATTEMPTS])
     queued.row_slot[new_row] = later
     state[REENGAGED] += 1
-    state[SEQUENCE] += 1
-    heapq.heappush(future, (business_at(clock, comes_back), state[SEQUENCE], new_row))
+    return new_row
 
 
 @njit(cache=True)  # reason: one type (np.int8), not one compiled copy per literal code
 def _disqualify(row: int, at: float, reason: np.int8, nurture_share: float, book: Book,
-                rules: Rules, clock: Clock, draws: Draws, queued: Queued, future: Any,
-                state: np.ndarray) -> None:
+                rules: Rules, draws: Draws, queued: Queued, state: np.ndarray) -> int:
+    """:meth:`SdrDesk._disqualify`; returns the row nurture added, -1 for none."""
     if at >= rules.horizon:
-        return
+        return -1
     book.reason[row] = reason
     book.ended_at[row] = at
     if draws.outcome[queued.row_slot[row], U_NURTURE] < nurture_share:
         book.status[row] = NURTURE
-        _nurture(row, at, book, rules, clock, draws, queued, future, state)
-    else:
-        book.status[row] = CLOSED
+        return _nurture(row, at, book, rules, draws, queued, state)
+    book.status[row] = CLOSED
+    return -1
 
 
 @njit(cache=True)
 def _finish(row: int, now: float, reached: bool, book: Book, rules: Rules, clock: Clock,
-            draws: Draws, queued: Queued, future: Any, state: np.ndarray) -> None:
-    """:meth:`SdrDesk.finish`: the last needed call of ``row`` ended at calendar ``now``."""
+            draws: Draws, queued: Queued, state: np.ndarray) -> int:
+    """:meth:`SdrDesk.finish`: the last needed call of ``row`` ended at calendar ``now``.
+    Returns the row nurture added, -1 for none."""
     if not reached:
-        _disqualify(row, now, np.int8(UNREACHED), rules.unreached_to_nurture, book, rules,
-                    clock, draws, queued, future, state)
-        return
+        return _disqualify(row, now, np.int8(UNREACHED), rules.unreached_to_nurture, book,
+                           rules, draws, queued, state)
     slot = queued.row_slot[row]
     u = draws.outcome[slot]
     book.contacted_at[row] = now
     first = calendar_at(clock, book.first_attempt_at[row])
     speed = (first - book.created_at[row]) * 1440
     if u[U_MEETING] >= rules.meeting_rate * _speed_multiplier(rules, speed):
-        _disqualify(row, now, np.int8(DECLINED), rules.disqualified_to_nurture, book, rules,
-                    clock, draws, queued, future, state)
-        return
+        return _disqualify(row, now, np.int8(DECLINED), rules.disqualified_to_nurture, book,
+                           rules, draws, queued, state)
     book.meeting_set_at[row] = now
     scheduled = next_working(clock, now + draws.lead_time[slot, 0])
     reschedules = 0
@@ -328,11 +390,10 @@ def _finish(row: int, now: float, reached: bool, book: Book, rules: Rules, clock
     book.meeting_scheduled_for[row] = scheduled
     book.reschedules[row] = reschedules
     if scheduled >= rules.horizon:
-        return  # the meeting is still ahead at the horizon: the lead stays open
+        return -1  # the meeting is still ahead at the horizon: the lead stays open
     if u[U_NO_SHOW] < rules.no_show_rate:
-        _disqualify(row, scheduled, np.int8(NO_SHOW), rules.disqualified_to_nurture, book, rules,
-                    clock, draws, queued, future, state)
-        return
+        return _disqualify(row, scheduled, np.int8(NO_SHOW), rules.disqualified_to_nurture,
+                           book, rules, draws, queued, state)
     book.meeting_held_at[row] = scheduled
     score = book.score[row]
     chance = (rules.valid_low + (rules.valid_high - rules.valid_low) * score / 100) * \
@@ -341,10 +402,10 @@ def _finish(row: int, now: float, reached: bool, book: Book, rules: Rules, clock
         book.valid[row] = 1.0
         book.status[row] = CONVERTED
         book.ended_at[row] = scheduled
-    else:
-        book.valid[row] = 0.0
-        _disqualify(row, scheduled, np.int8(INVALID), rules.disqualified_to_nurture, book, rules,
-                    clock, draws, queued, future, state)
+        return -1
+    book.valid[row] = 0.0
+    return _disqualify(row, scheduled, np.int8(INVALID), rules.disqualified_to_nurture, book,
+                       rules, draws, queued, state)
 
 
 # ----------------------------------------------------------------------------- the event loop
@@ -366,33 +427,36 @@ def run_desk(book: Book, rules: Rules, clock: Clock, seats: Seats, draws: Draws,
     capacity = len(book.lead_id)
     infinity = np.inf
 
-    free: list[tuple[float, int]] = [(0.0, 0)]  # (time, seat); typed by its first entry
-    free.pop()
+    # the heaps, each three arrays and a size: free seats (time, seat, seat; a seat is in
+    # it or idle or gone, so it never grows), calls due later (due, sequence, row), the
+    # ready queue under score priority (-score, sequence, row), stale deadlines
+    # (deadline, row, row)
+    free_key, free_tie, free_item = _heap(seat_count)
+    free_size = 0
     for seat in range(seat_count):
-        free.append((seats.hired[seat], seat))
-    heapq.heapify(free)
+        free_size = _push(free_key, free_tie, free_item, free_size, seats.hired[seat], seat, seat)
     ramped = np.empty(seat_count)
     for seat in range(seat_count):
         ramped[seat] = seats.ramp_edges[seat, -1]  # fully productive from here on
     idle = np.empty(max(seat_count, 1), dtype=np.int64)  # ring buffer of waiting seats
     idle_head, idle_count = 0, 0
 
-    future: list[tuple[float, int, int]] = [(0.0, 0, 0)]  # (due, sequence, row)
-    future.pop()
+    future_key, future_tie, future_item = _heap(2 * len(queued.future_rows) + 1024)
+    future_size = 0
     for index in range(len(queued.future_rows)):
-        future.append((queued.future_due[index], queued.future_sequence[index],
-                       queued.future_rows[index]))
-    heapq.heapify(future)
+        future_size = _push(future_key, future_tie, future_item, future_size,
+                            queued.future_due[index], queued.future_sequence[index],
+                            queued.future_rows[index])
     arrivals = len(queued.arrival_rows)
     next_arrival = 0
 
     ready = np.empty(max(capacity, 1), dtype=np.int64)  # ring buffer: fifo / newest first
     ready_head, ready_count = 0, 0
-    ready_heap: list[tuple[float, int, int]] = [(0.0, 0, 0)]  # (-score, sequence, row)
-    ready_heap.pop()
+    ready_key, ready_tie, ready_item = _heap(1024 if rules.priority else 0)
+    ready_size = 0
     sequence = 0
-    stale_heap: list[tuple[float, int]] = [(0.0, 0)]  # (deadline, business clock; row)
-    stale_heap.pop()
+    stale_key, stale_tie, stale_item = _heap(1024 if rules.stale != NEVER_STALE else 0)
+    stale_size = 0
     stale = np.zeros(capacity, dtype=np.bool_)  # left the queue stale, still in the line
 
     calls = 0
@@ -405,26 +469,37 @@ def run_desk(book: Book, rules: Rules, clock: Clock, seats: Seats, draws: Draws,
 
     while True:
         due = queued.arrival_due[next_arrival] if next_arrival < arrivals else infinity
-        if len(future) > 0 and future[0][0] < due:
-            due = future[0][0]
-        now = free[0][0] if len(free) > 0 else infinity
-        if len(stale_heap) > 0 and stale_heap[0][0] <= due and stale_heap[0][0] < now:
-            deadline, row = heapq.heappop(stale_heap)
+        if future_size > 0 and future_key[0] < due:
+            due = future_key[0]
+        now = free_key[0] if free_size > 0 else infinity
+        if stale_size > 0 and stale_key[0] <= due and stale_key[0] < now:
+            deadline, row = stale_key[0], stale_item[0]
+            stale_size = _pop(stale_key, stale_tie, stale_item, stale_size)
+            added = -1
             if deadline >= horizon:
-                stale_heap.clear()
+                stale_size = 0
             elif book.attempts[row] == 0:
                 stale[row] = True  # left in the ready queue; skipped when reached
-                _disqualify(row, calendar_at(clock, deadline), np.int8(STALE),
-                            rules.unreached_to_nurture, book, rules, clock, draws, queued,
-                            future, state)
+                added = _disqualify(row, calendar_at(clock, deadline), np.int8(STALE),
+                                    rules.unreached_to_nurture, book, rules, draws, queued,
+                                    state)
+            if added >= 0:  # back from nurture later: SdrDesk.arrive_at
+                if future_size == len(future_key):
+                    future_key, future_tie, future_item = _room(future_key, future_tie,
+                                                                future_item)
+                state[SEQUENCE] += 1
+                future_size = _push(future_key, future_tie, future_item, future_size,
+                                    business_at(clock, book.created_at[added]),
+                                    state[SEQUENCE], added)
             continue
         if now <= due:
             if now >= horizon:
                 break
-            now, seat = heapq.heappop(free)
+            now, seat = free_key[0], free_item[0]
+            free_size = _pop(free_key, free_tie, free_item, free_size)
             if now >= seats.left[seat]:
                 continue  # the rep has left
-            if ready_count == 0 and len(ready_heap) == 0:
+            if ready_count == 0 and ready_size == 0:
                 idle[(idle_head + idle_count) % len(idle)] = seat
                 idle_count += 1
                 continue
@@ -437,24 +512,41 @@ def run_desk(book: Book, rules: Rules, clock: Clock, seats: Seats, draws: Draws,
                 next_arrival += 1
                 if rules.priority:
                     sequence += 1
-                    heapq.heappush(ready_heap, (-book.score[row], sequence, row))
+                    if ready_size == len(ready_key):
+                        ready_key, ready_tie, ready_item = _room(ready_key, ready_tie,
+                                                                 ready_item)
+                    ready_size = _push(ready_key, ready_tie, ready_item, ready_size,
+                                       -book.score[row], sequence, row)
                 else:
                     ready[(ready_head + ready_count) % len(ready)] = row
                     ready_count += 1
                 if rules.stale != NEVER_STALE:
-                    heapq.heappush(stale_heap, (
-                        _stale_deadline(rules, clock, due, book.created_at[row]), row))
-            while len(future) > 0 and future[0][0] <= due:
-                row = heapq.heappop(future)[2]
+                    if stale_size == len(stale_key):
+                        stale_key, stale_tie, stale_item = _room(stale_key, stale_tie,
+                                                                 stale_item)
+                    stale_size = _push(stale_key, stale_tie, stale_item, stale_size,
+                                       _stale_deadline(rules, clock, due, book.created_at[row]),
+                                       row, row)
+            while future_size > 0 and future_key[0] <= due:
+                row = future_item[0]
+                future_size = _pop(future_key, future_tie, future_item, future_size)
                 if rules.priority:
                     sequence += 1
-                    heapq.heappush(ready_heap, (-book.score[row], sequence, row))
+                    if ready_size == len(ready_key):
+                        ready_key, ready_tie, ready_item = _room(ready_key, ready_tie,
+                                                                 ready_item)
+                    ready_size = _push(ready_key, ready_tie, ready_item, ready_size,
+                                       -book.score[row], sequence, row)
                 else:
                     ready[(ready_head + ready_count) % len(ready)] = row
                     ready_count += 1
                 if rules.stale != NEVER_STALE and book.attempts[row] == 0:
-                    heapq.heappush(stale_heap, (
-                        _stale_deadline(rules, clock, due, book.created_at[row]), row))
+                    if stale_size == len(stale_key):
+                        stale_key, stale_tie, stale_item = _room(stale_key, stale_tie,
+                                                                 stale_item)
+                    stale_size = _push(stale_key, stale_tie, stale_item, stale_size,
+                                       _stale_deadline(rules, clock, due, book.created_at[row]),
+                                       row, row)
             while idle_count > 0 and seats.left[idle[idle_head]] <= due:
                 idle_head = (idle_head + 1) % len(idle)
                 idle_count -= 1
@@ -470,12 +562,14 @@ def run_desk(book: Book, rules: Rules, clock: Clock, seats: Seats, draws: Draws,
             month = _bisect_right(seats.ramp_edges[seat], now)
             productivity = seats.ramp[month]
             if productivity <= 0:  # not productive yet: back when the next month starts
-                heapq.heappush(free, (seats.ramp_edges[seat, month], seat))
+                free_size = _push(free_key, free_tie, free_item, free_size,
+                                  seats.ramp_edges[seat, month], seat, seat)
                 continue
         else:
             productivity = 1.0
         if rules.priority:
-            row = heapq.heappop(ready_heap)[2]
+            row = ready_item[0]
+            ready_size = _pop(ready_key, ready_tie, ready_item, ready_size)
         elif rules.newest_first:
             ready_count -= 1
             row = ready[(ready_head + ready_count) % len(ready)]
@@ -486,17 +580,18 @@ def run_desk(book: Book, rules: Rules, clock: Clock, seats: Seats, draws: Draws,
         if stale[row]:
             stale[row] = False
             # the lead has gone stale: the seat takes the next call, or waits
-            heapq.heappush(free, (now, seat))
+            free_size = _push(free_key, free_tie, free_item, free_size, now, seat, seat)
             continue
-        if idle_count > 0 and (ready_count > 0 or len(ready_heap) > 0):
+        if idle_count > 0 and (ready_count > 0 or ready_size > 0):
             # more calls waiting: the next idle seat takes one at the same moment
-            heapq.heappush(free, (now, idle[idle_head]))
+            free_size = _push(free_key, free_tie, free_item, free_size, now, idle[idle_head],
+                              idle[idle_head])
             idle_head = (idle_head + 1) % len(idle)
             idle_count -= 1
         attempt = book.attempts[row] + 1
         busy = draws.handle[queued.row_slot[row], attempt - 1] / productivity
         ended = now + busy
-        heapq.heappush(free, (ended, seat))
+        free_size = _push(free_key, free_tie, free_item, free_size, ended, seat, seat)
         book.attempts[row] = attempt
         if attempt == 1:
             book.first_attempt_at[row] = now  # business clock during the run
@@ -518,11 +613,22 @@ def run_desk(book: Book, rules: Rules, clock: Clock, seats: Seats, draws: Draws,
                 next_due = ended + rules.gap[gap]
             else:
                 next_due = business_at(clock, calendar_at(clock, ended) + rules.gap[gap])
+            if future_size == len(future_key):
+                future_key, future_tie, future_item = _room(future_key, future_tie, future_item)
             state[SEQUENCE] += 1
-            heapq.heappush(future, (next_due, state[SEQUENCE], row))
+            future_size = _push(future_key, future_tie, future_item, future_size, next_due,
+                                state[SEQUENCE], row)
         else:
-            _finish(row, calendar_at(clock, ended), attempt == needed, book, rules, clock,
-                    draws, queued, future, state)
+            added = _finish(row, calendar_at(clock, ended), attempt == needed, book, rules,
+                            clock, draws, queued, state)
+            if added >= 0:  # back from nurture later: SdrDesk.arrive_at
+                if future_size == len(future_key):
+                    future_key, future_tie, future_item = _room(future_key, future_tie,
+                                                                future_item)
+                state[SEQUENCE] += 1
+                future_size = _push(future_key, future_tie, future_item, future_size,
+                                    business_at(clock, book.created_at[added]),
+                                    state[SEQUENCE], added)
     return log_rep, log_start, log_reached, log_busy, calls
 
 
