@@ -44,7 +44,6 @@ from salesim.model.recycle import NurturePool
 from salesim.model.routing import Attribute, route
 from salesim.model.sales import InvalidMeetings, Opportunities, SalesTeam, Territorial
 from salesim.model.sdr import LeadBook, SdrDesk
-from salesim.model.sdr_kernel import run_compiled
 from salesim.model.start_state import Start, build_start, with_waiting
 from salesim.model.success import Customers, serve_customers
 from salesim.model.territories import (
@@ -312,10 +311,13 @@ def _inside_sales(scenario: Scenario, calendar: WorkCalendar, rosters: dict[str,
         rows = ready[lead_team[ready] == index]
         rows = rows[np.argsort(leads.created_at[rows], kind="stable")]  # waiting ones first
         desk.schedule_arrivals(rows, leads.created_at[rows])
-    for desk in desks:
-        if engine == "python":
+    if engine == "python":
+        for desk in desks:
             desk.run()
-        else:
+    else:
+        from salesim.model.sdr_kernel import run_compiled  # numba loads when first needed
+
+        for desk in desks:
             run_compiled(desk, pool)
     desks[0].finalise()  # one book for every desk: its clock conversion is done once
     book.trim()
