@@ -204,6 +204,15 @@ class LeadBook:
 
 
 @dataclass(frozen=True)
+class _Later:
+    """Rows queued to arrive later: when (business clock), in which order, which rows."""
+
+    due: np.ndarray
+    sequence: np.ndarray
+    rows: np.ndarray
+
+
+@dataclass(frozen=True)
 class CallLog:
     """The call attempts of one desk's run, in the order they started: the rep, when the
     call started (business clock), whether it reached the lead, how long it took."""
@@ -243,7 +252,10 @@ class SdrDesk:
         self.priority = sdr.queue == "score_priority"
         self.newest_first = sdr.queue == "newest_first"
         self.stale_after = sdr.stale_after
-        self.future: list[tuple[float, int, int]] = []  # (due, sequence, row)
+        self.later = _Later(np.empty(0), np.empty(0, dtype=np.int64),
+                            np.empty(0, dtype=np.int64))
+        """Rows queued before the run to arrive later (due on the business clock)."""
+        self.future: list[tuple[float, int, int]] = []  # during the run: (due, sequence, row)
         self.arrival_rows = np.empty(0, dtype=np.int64)
         self.arrival_due = np.empty(0)
         self.sequence = 0
@@ -338,11 +350,11 @@ class SdrDesk:
 
     def arrive_many(self, rows: np.ndarray, created_at: np.ndarray) -> None:
         """Queue many rows that (re)appear at later calendar times (before the run)."""
-        due = self.calendar.to_business(created_at).tolist()
-        for row, at in zip(rows.tolist(), due, strict=True):
-            self.sequence += 1
-            self.future.append((at, self.sequence, row))
-        heapq.heapify(self.future)
+        sequence = self.sequence + np.arange(1, len(rows) + 1, dtype=np.int64)
+        self.sequence += len(rows)
+        self.later = _Later(np.concatenate([self.later.due, self.calendar.to_business(created_at)]),
+                            np.concatenate([self.later.sequence, sequence]),
+                            np.concatenate([self.later.rows, np.asarray(rows, dtype=np.int64)]))
 
     def arrive_at(self, row: int, created_at: float) -> None:
         """Queue ``row`` when it (re)appears at calendar time ``created_at`` (during the
@@ -381,9 +393,11 @@ class SdrDesk:
         free = [(hired_b[seat], seat) for seat in range(len(roster))]
         heapq.heapify(free)
         idle: deque[int] = deque()
-        future = self.future
+        future = self.future = list(zip(self.later.due.tolist(), self.later.sequence.tolist(),
+                                        self.later.rows.tolist(), strict=True))
+        heapq.heapify(future)
         arrival_rows, arrival_due = self.arrival_rows.tolist(), self.arrival_due.tolist()
-        self._take(arrival_rows + [row for _, _, row in future])
+        self._take(arrival_rows + self.later.rows.tolist())
         next_arrival = 0
         arrivals = len(arrival_rows)
         priority = self.priority

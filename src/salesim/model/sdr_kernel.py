@@ -639,8 +639,7 @@ def _engagements(desk: SdrDesk, pool: NurturePool) -> list[np.ndarray]:
     """Per cycle, the lead ids (sorted) whose engagement of that cycle can be worked at
     ``desk`` in this run: those queued now, and those nurture may bring back."""
     book = desk.book
-    queued_rows = np.concatenate([desk.arrival_rows,
-                                  np.array([row for _, _, row in desk.future], dtype=np.int64)])
+    queued_rows = np.concatenate([desk.arrival_rows, desk.later.rows])
     lead, cycle = book.lead_id[queued_rows], book.cycle[queued_rows]
     created = book.created_at[queued_rows]
     found: list[np.ndarray] = []
@@ -748,15 +747,13 @@ def run_compiled(desk: SdrDesk, pool: NurturePool) -> None:
     draws, first_slot = _draws(desk, pool, engagements)
     book.reserve(int(first_slot[-1] - first_slot[1]) if len(first_slot) > 1 else 0)
     row_slot = np.full(book.capacity, -1, dtype=np.int64)
-    future_rows = np.array([row for _, _, row in desk.future], dtype=np.int64)
-    for rows in (desk.arrival_rows, future_rows):
+    for rows in (desk.arrival_rows, desk.later.rows):
         row_slot[rows] = _slots_of(engagements, first_slot, book.lead_id[rows], book.cycle[rows])
     queued = Queued(
         arrival_rows=np.asarray(desk.arrival_rows, dtype=np.int64),
         arrival_due=np.asarray(desk.arrival_due, dtype=float),
-        future_due=np.array([due for due, _, _ in desk.future], dtype=float),
-        future_sequence=np.array([sequence for _, sequence, _ in desk.future], dtype=np.int64),
-        future_rows=future_rows, row_slot=row_slot)
+        future_due=desk.later.due.astype(float), future_sequence=desk.later.sequence,
+        future_rows=desk.later.rows, row_slot=row_slot)
     columns = Book(*(getattr(book, name) for name in Book._fields))
     calendar = desk.calendar
     clock = Clock(np.asarray(calendar.opens, dtype=float),
