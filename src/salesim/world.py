@@ -136,15 +136,22 @@ class _SalesResult:
     opportunities: Opportunities
 
 
+ENGINES = ("compiled", "python")
+
+
 @paused_collection
-def simulate(scenario: Scenario, seed: int = 0, assumption_seed: int | None = None) -> Records:
+def simulate(scenario: Scenario, seed: int = 0, assumption_seed: int | None = None, *,
+             engine: str = "compiled") -> Records:
     """Run one replication of ``scenario`` with root ``seed``.
 
     Same scenario and seed give identical records, whatever machine or executor runs it.
     The scenario's uncertain values (``uncertain:``) are drawn first, from
     ``assumption_seed`` (default: ``seed``), and kept in ``Records.info`` as
-    ``assumption:<path>``.
+    ``assumption:<path>``. ``engine="python"`` runs the engine's compiled hot loops as
+    their pure-Python reference versions instead: slower, same records.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     began = time.perf_counter()
     scenario, drawn = realise_with_values(
         scenario, seed if assumption_seed is None else assumption_seed)
@@ -163,7 +170,8 @@ def simulate(scenario: Scenario, seed: int = 0, assumption_seed: int | None = No
 
     leads = with_waiting(generate_leads(scenario, streams), begin.leads)
     world = _account_world(scenario, streams, leads)
-    book, desks, pool = _inside_sales(scenario, calendar, rosters, streams, leads, world)
+    book, desks, pool = _inside_sales(scenario, calendar, rosters, streams, leads, world,
+                                      engine)
     sdr_names = tuple(desk.name for desk in desks)
     lead_table = _lead_table(book, leads, sdr_names)
     meetings = _meetings(book, lead_table)
@@ -270,10 +278,11 @@ def _account_world(scenario: Scenario, streams: RandomStreams, leads: NewLeads
 
 
 def _inside_sales(scenario: Scenario, calendar: WorkCalendar, rosters: dict[str, Roster],
-                  streams: RandomStreams, leads: NewLeads, world: AccountWorld | None
-                  ) -> tuple[LeadBook, list[SdrDesk], NurturePool]:
+                  streams: RandomStreams, leads: NewLeads, world: AccountWorld | None,
+                  engine: str = "compiled") -> tuple[LeadBook, list[SdrDesk], NurturePool]:
     """New leads routed to SDR teams; each team's desk works its own queue, and leads
-    back from nurture return to the team that worked them."""
+    back from nurture return to the team that worked them. ``engine`` says whether the
+    desks run compiled (:mod:`salesim.model.sdr_kernel`) or as the Python reference."""
     teams = scenario.teams_of("sdr")
     names = list(teams)
     attributes = {"channel": Attribute(leads.channel, leads.channel_names),
@@ -305,9 +314,16 @@ def _inside_sales(scenario: Scenario, calendar: WorkCalendar, rosters: dict[str,
         rows = ready[lead_team[ready] == index]
         rows = rows[np.argsort(leads.created_at[rows], kind="stable")]  # waiting ones first
         desk.schedule_arrivals(rows, leads.created_at[rows])
-    for desk in desks:
-        desk.run()
+    if engine == "python":
+        for desk in desks:
+            desk.run()
+    else:
+        from salesim.model.sdr_kernel import run_compiled  # numba loads when first needed
+
+        for desk in desks:
+            run_compiled(desk, pool)
     desks[0].finalise()  # one book for every desk: its clock conversion is done once
+    book.trim()
     return book, desks, pool
 
 
@@ -317,11 +333,11 @@ def _meetings(book: LeadBook, lead_table: pd.DataFrame, valid: bool = True) -> M
     if valid:
         converted = lead_table.index[lead_table["status"] == "converted"].to_numpy()
     else:
-        converted = np.flatnonzero(np.asarray(book.valid, dtype=float) == 0.0)
-    held = np.asarray(book.meeting_held_at, dtype=float)[converted]
+        converted = np.flatnonzero(book.valid == 0.0)
+    held = book.meeting_held_at[converted]
     order = np.argsort(held, kind="stable")
     return Meetings(lead_row=converted[order], held_at=held[order],
-                    source_team=np.asarray(book.team, dtype=np.int64)[converted[order]])
+                    source_team=book.team[converted[order]])
 
 
 def _field_sales(scenario: Scenario, rosters: dict[str, Roster], streams: RandomStreams,
@@ -627,13 +643,6 @@ def _nullable_bool(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     return result
 
 
-def _coded_text(values: list[str], categories: tuple[str, ...]) -> pd.Categorical:
-    """Many short texts from a known set, as a categorical built from integer codes."""
-    code = {name: index for index, name in enumerate(categories)}
-    codes = np.fromiter(map(code.__getitem__, values), dtype=np.int64, count=len(values))
-    return _coded(codes, categories)
-
-
 def _coded(codes: list[int] | np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
     result: pd.Categorical = pd.Categorical.from_codes(  # type: ignore[call-overload]
         np.asarray(codes, dtype=np.int64), categories=list(categories))
@@ -641,33 +650,31 @@ def _coded(codes: list[int] | np.ndarray, categories: tuple[str, ...]) -> pd.Cat
 
 
 def _lead_table(book: LeadBook, leads: NewLeads, sdr_names: tuple[str, ...]) -> pd.DataFrame:
-    valid = np.asarray(book.valid, dtype=float)
-    lead_id = np.asarray(book.lead_id, dtype=np.int64)
-    new_row = lead_id - 1  # lead ids number the new leads; a recycled row keeps its id
+    new_row = book.lead_id - 1  # lead ids number the new leads; a recycled row keeps its id
     return pd.DataFrame({
-        "lead_id": lead_id,
-        "cycle": np.asarray(book.cycle, dtype=np.int64),
+        "lead_id": book.lead_id,
+        "cycle": book.cycle,
         "channel": _coded(book.channel, leads.channel_names),
         "segment": _coded(book.segment, leads.segment_names),
-        "score": np.asarray(book.score, dtype=float),
+        "score": book.score,
         "attribute_score": leads.attribute_score[new_row],
         "behaviour_score": leads.behaviour_score[new_row],
-        "cost": np.asarray(book.cost, dtype=float),
-        "created_at": np.asarray(book.created_at, dtype=float),
-        "sdr_id": np.asarray(book.sdr_id, dtype=np.int64),
-        "first_attempt_at": np.asarray(book.first_attempt_at, dtype=float),
-        "attempts": np.asarray(book.attempts, dtype=np.int64),
-        "contacted_at": np.asarray(book.contacted_at, dtype=float),
-        "meeting_set_at": np.asarray(book.meeting_set_at, dtype=float),
-        "meeting_scheduled_for": np.asarray(book.meeting_scheduled_for, dtype=float),
-        "reschedules": np.asarray(book.reschedules, dtype=np.int64),
-        "meeting_held_at": np.asarray(book.meeting_held_at, dtype=float),
-        "valid": _nullable_bool(valid),
-        "status": _coded_text(book.status, LEAD_STATUSES),
-        "reason": _coded_text(book.reason, LEAD_REASONS),
-        "ended_at": np.asarray(book.ended_at, dtype=float),
+        "cost": book.cost,
+        "created_at": book.created_at,
+        "sdr_id": book.sdr_id,
+        "first_attempt_at": book.first_attempt_at,
+        "attempts": book.attempts,
+        "contacted_at": book.contacted_at,
+        "meeting_set_at": book.meeting_set_at,
+        "meeting_scheduled_for": book.meeting_scheduled_for,
+        "reschedules": book.reschedules,
+        "meeting_held_at": book.meeting_held_at,
+        "valid": _nullable_bool(book.valid),
+        "status": _coded(book.status, LEAD_STATUSES),
+        "reason": _coded(book.reason, LEAD_REASONS),
+        "ended_at": book.ended_at,
         "team": _coded(book.team, sdr_names),
-        "account_id": np.full(len(lead_id), -1, dtype=np.int64),
+        "account_id": np.full(len(book), -1, dtype=np.int64),
     })
 
 
@@ -911,15 +918,18 @@ def _selling_time_table(sales: list[_SalesResult], rosters: dict[str, Roster],
 
 def _activity_table(desks: list[SdrDesk], book: LeadBook, calendar: WorkCalendar,
                     start: dt.date) -> pd.DataFrame:
-    log = np.array([entry for desk in desks for entry in desk.log], dtype=float).reshape(-1, 4)
-    rep = log[:, 0].astype(np.int64)
-    day = np.floor(calendar.to_calendar(log[:, 1])).astype(np.int64)
-    held = np.asarray(book.meeting_held_at, dtype=float)
-    owner = np.asarray(book.sdr_id, dtype=np.int64)
+    logs = [desk.calls for desk in desks]
+    rep = np.concatenate([log.rep_id for log in logs])
+    day = np.floor(calendar.to_calendar(np.concatenate([log.start for log in logs]))
+                   ).astype(np.int64)
+    reached = np.concatenate([log.reached for log in logs]).astype(float)
+    busy = np.concatenate([log.busy for log in logs])
+    held = book.meeting_held_at
+    owner = book.sdr_id
     mask = ~np.isnan(held)
     rep = np.concatenate([rep, owner[mask]])
     day = np.concatenate([day, np.floor(held[mask]).astype(np.int64)])
-    calls = len(log)
+    calls = len(reached)
     # one row per (rep, day): sum the calls' and the meetings' counts per pair
     span = int(day.max()) + 1 if len(day) else 1
     pairs, slot = np.unique(rep * span + day, return_inverse=True)
@@ -930,9 +940,9 @@ def _activity_table(desks: list[SdrDesk], book: LeadBook, calendar: WorkCalendar
         "rep_id": (pairs // span).astype(np.int64),
         "date": (pairs % span).astype(float),
         "attempts": total(is_call.astype(float)).astype(np.int64),
-        "contacts": total(np.concatenate([log[:, 2], np.zeros(len(rep) - calls)])
+        "contacts": total(np.concatenate([reached, np.zeros(len(rep) - calls)])
                           ).astype(np.int64),
         "meetings_held": total((~is_call).astype(float)).astype(np.int64),
-        "busy_hours": total(np.concatenate([log[:, 3] * 24, np.zeros(len(rep) - calls)])),
+        "busy_hours": total(np.concatenate([busy * 24, np.zeros(len(rep) - calls)])),
     })
     return _timestamps(daily, start)

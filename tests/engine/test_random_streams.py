@@ -88,6 +88,20 @@ def test_keyed_draws_depend_on_lead_cycle_and_column_only() -> None:
         draws.column(0, 3)
 
 
+def test_taken_draws_equal_kept_ones_and_cannot_be_drawn_twice() -> None:
+    """take() gives what rows() gives, keeps nothing it drew itself (asking for such a
+    column again raises rather than drawing different numbers), and reads a column
+    already kept."""
+    leads, cycles = np.array([3, 50, 7]), np.array([1, 1, 1])
+    kept = KeyedDraws(RandomStreams(11), "desk/lead", 60, 3).rows(leads, cycles)
+    draws = KeyedDraws(RandomStreams(11), "desk/lead", 60, 3)
+    first = draws.column(1, 0).copy()
+    np.testing.assert_array_equal(draws.take(leads, 1), kept)
+    np.testing.assert_array_equal(draws.column(1, 0), first)  # kept before: still there
+    with pytest.raises(RuntimeError, match="cannot be drawn again"):
+        draws.column(1, 2)
+
+
 def test_keyed_draws_follow_their_distribution() -> None:
     uniforms = KeyedDraws(RandomStreams(5), "u", N, 2)
     assert stats.kstest(uniforms.column(0, 0)[1:], "uniform").pvalue > 0.001

@@ -61,6 +61,11 @@ class WorkCalendar:
         self._closes: list[float] = self.closes.tolist()
         self._before: list[float] = self._work_before.tolist()
 
+    @property
+    def work_before(self) -> np.ndarray:
+        """Working time elapsed before each working interval opens (business clock)."""
+        return self._work_before
+
     def to_business(self, t: np.ndarray | float) -> np.ndarray:
         """Working time elapsed from the start up to calendar time ``t``."""
         times = np.asarray(t, dtype=float)

@@ -94,18 +94,49 @@ class KeyedDraws:
         self._vectors: dict[tuple[int, int], np.ndarray] = {}
         self._lists: dict[tuple[int, int], list[float]] = {}
         self._matrices: dict[int, np.ndarray] = {}
+        self._spent: set[tuple[int, int]] = set()  # drawn by take() and not kept
 
     def column(self, cycle: int, column: int) -> np.ndarray:
         """Value ``column`` of engagement ``cycle`` of every lead, indexed by lead id."""
         key = (int(cycle), int(column))
         found = self._vectors.get(key)
         if found is None:
-            if not 0 <= key[1] < self.columns:
-                raise ValueError(f"column must lie in 0..{self.columns - 1}")
-            rng = self.streams.generator(f"{self.name}/{key[0]}/{key[1]}")
-            found = np.asarray(self._draw(rng, self.lead_count + 1), dtype=float)
-            self._vectors[key] = found
+            found = self._vectors[key] = self._drawn(key)
         return found
+
+    def _drawn(self, key: tuple[int, int]) -> np.ndarray:
+        if not 0 <= key[1] < self.columns:
+            raise ValueError(f"column must lie in 0..{self.columns - 1}")
+        if key in self._spent:
+            raise RuntimeError(f"{self.name}: column {key[1]} of cycle {key[0]} was taken "
+                               "without being kept; it cannot be drawn again")
+        rng = self.streams.generator(f"{self.name}/{key[0]}/{key[1]}")
+        return np.asarray(self._draw(rng, self.lead_count + 1), dtype=float)
+
+    def take(self, lead_id: np.ndarray, cycle: int) -> np.ndarray:
+        """:meth:`rows` of leads ``lead_id`` in engagement ``cycle``, without keeping
+        the columns drawn for them: memory holds one column of all leads at a time. A
+        column taken so cannot be asked for again (that raises).
+
+        >>> draws = KeyedDraws(RandomStreams(3), "sdr/lead", 100, 2)
+        >>> taken = draws.take(np.array([7, 9]), 1)
+        >>> kept = KeyedDraws(RandomStreams(3), "sdr/lead", 100, 2).rows(
+        ...     np.array([7, 9]), np.array([1, 1]))
+        >>> bool((taken == kept).all())
+        True
+        """
+        keys = np.asarray(lead_id, dtype=np.int64)
+        if len(keys) and not 0 <= int(keys.min()) <= int(keys.max()) <= self.lead_count:
+            raise ValueError(f"lead ids must lie in 0..{self.lead_count}")
+        out = np.empty((len(keys), self.columns))
+        for j in range(self.columns):
+            key = (int(cycle), j)
+            found = self._vectors.get(key)
+            if found is None:
+                found = self._drawn(key)
+                self._spent.add(key)
+            out[:, j] = found[keys]
+        return out
 
     def value(self, lead_id: int, cycle: int, column: int) -> float:
         """One value: ``column`` of engagement ``cycle`` of lead ``lead_id``."""

@@ -18,27 +18,8 @@ from typing import Protocol
 import numpy as np
 
 from salesim.engine.random_streams import KeyedDraws, RandomStreams
+from salesim.model.sdr import NOT_READY, NURTURE, LeadBook
 from salesim.scenario.schema import Scenario
-
-
-class _Book(Protocol):
-    lead_id: list[int]
-    status: list[str]
-    reason: list[str]
-    ended_at: list[float]
-    cycle: list[int]
-    channel: list[int]
-    segment: list[int]
-    team: list[int]
-    score: list[float]
-
-    def add(self, lead_id: int, cycle: int, channel: int, segment: int, score: float,
-            cost: float, created_at: float, attempts_needed: int, team: int = 0) -> int: ...
-
-    def add_many(self, channel: np.ndarray, segment: np.ndarray, score: np.ndarray,
-                 cost: np.ndarray, created_at: np.ndarray, attempts_needed: np.ndarray,
-                 lead_id: np.ndarray | None = None, cycle: np.ndarray | None = None,
-                 team: np.ndarray | None = None) -> np.ndarray: ...
 
 
 class _Desk(Protocol):
@@ -58,7 +39,7 @@ class NurturePool:
     (``desks``, indexed by the book's ``team`` column).
     """
 
-    def __init__(self, scenario: Scenario, streams: RandomStreams, book: _Book, *,
+    def __init__(self, scenario: Scenario, streams: RandomStreams, book: LeadBook, *,
                  lead_count: int) -> None:
         """The pool of a replication whose new leads have ids ``1 .. lead_count``."""
         recycle = scenario.recycle
@@ -76,15 +57,12 @@ class NurturePool:
                     segment: np.ndarray, score: np.ndarray) -> None:
         """New leads not ready now: all enter the pool at their creation, decided in bulk."""
         book = self.book
-        for row in rows.tolist():
-            book.status[row] = "nurture"
-            book.reason[row] = "not_ready"
-        ended = np.asarray(book.ended_at)
-        ended[rows] = at
-        book.ended_at[:] = ended.tolist()
+        book.status[rows] = NURTURE
+        book.reason[rows] = NOT_READY
+        book.ended_at[rows] = at
         if self.max_cycles < 1 or not self.desks:
             return
-        lead_id = np.asarray(book.lead_id, dtype=np.int64)[rows]
+        lead_id = book.lead_id[rows]
         back = self.comes_back.column(0, 0)[lead_id] < self.rate
         comes_back = at[back] + self.delays.column(0, 0)[lead_id[back]]
         inside = comes_back < self.horizon
@@ -92,7 +70,7 @@ class NurturePool:
         times = comes_back[inside]
         order = np.argsort(times, kind="stable")
         returning, times = returning[order], times[order]
-        teams = np.asarray(book.team, dtype=np.int64)[returning]
+        teams = book.team[returning]
         for team, desk in enumerate(self.desks):
             mine = teams == team
             if not mine.any():
@@ -110,16 +88,16 @@ class NurturePool:
     def nurture(self, row: int, at: float) -> None:
         """Row ``row`` entered the pool at calendar time ``at``."""
         book = self.book
-        cycle, lead_id = book.cycle[row], book.lead_id[row]
+        cycle, lead_id = int(book.cycle[row]), int(book.lead_id[row])
         if cycle >= self.max_cycles or self.comes_back.values(cycle, 0)[lead_id] >= self.rate:
             return
         comes_back = at + self.delays.values(cycle, 0)[lead_id]
         if comes_back >= self.horizon or not self.desks:
             return
-        team = book.team[row]
+        team = int(book.team[row])
         desk = self.desks[team]
         needed = desk.one_attempts_needed(lead_id, cycle + 1)
-        new_row = book.add(book.lead_id[row], book.cycle[row] + 1, book.channel[row],
-                           book.segment[row], book.score[row], 0.0, comes_back, needed, team)
+        new_row = book.add(lead_id, cycle + 1, int(book.channel[row]), int(book.segment[row]),
+                           float(book.score[row]), 0.0, comes_back, needed, team)
         self.reengaged += 1
         desk.arrive_at(new_row, comes_back)

@@ -47,7 +47,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -55,66 +55,126 @@ from salesim.engine.calendar import WorkCalendar
 from salesim.engine.random_streams import KeyedDraws, RandomStreams
 from salesim.model.behaviour import sdr_response
 from salesim.model.workforce import Roster
+from salesim.records import LEAD_REASONS, LEAD_STATUSES
 from salesim.scenario.schema import SDR, Scenario
 from salesim.scenario.units import Duration
 
-# lead statuses and reasons, as written to the records
-OPEN, CONVERTED, NURTURE, CLOSED = "open", "converted", "nurture", "closed"
-STALE = "stale"
+# lead statuses and reasons, as codes into the records' categories
+OPEN, CONVERTED, NURTURE, CLOSED = (LEAD_STATUSES.index(name)
+                                    for name in ("open", "converted", "nurture", "closed"))
+NO_REASON, NOT_READY, UNREACHED, DECLINED, NO_SHOW, INVALID, STALE = (
+    LEAD_REASONS.index(name)
+    for name in ("", "not_ready", "unreached", "declined", "no_show", "invalid", "stale"))
 MAX_RESCHEDULES = 3
 NAN = math.nan
 # columns of a lead's row of outcome uniforms (per engagement)
 U_ATTEMPTS, U_MEETING, U_RESCHEDULE, U_NO_SHOW, U_VALID, U_NURTURE = 0, 1, 2, 5, 6, 7
 OUTCOME_COLUMNS = 8  # U_RESCHEDULE .. U_RESCHEDULE + MAX_RESCHEDULES - 1 are reschedules
 
+# the book's columns: name, type, value of a row not yet worked
+_BOOK_COLUMNS: tuple[tuple[str, type, float], ...] = (
+    ("lead_id", np.int64, 0), ("cycle", np.int64, 0), ("channel", np.int64, 0),
+    ("segment", np.int64, 0), ("team", np.int64, 0), ("score", np.float64, NAN),
+    ("cost", np.float64, NAN), ("created_at", np.float64, NAN), ("sdr_id", np.int64, -1),
+    ("first_attempt_at", np.float64, NAN), ("attempts", np.int64, 0),
+    ("attempts_needed", np.int64, 0), ("contacted_at", np.float64, NAN),
+    ("meeting_set_at", np.float64, NAN), ("meeting_scheduled_for", np.float64, NAN),
+    ("reschedules", np.int64, 0), ("meeting_held_at", np.float64, NAN),
+    ("valid", np.float64, NAN), ("status", np.int8, OPEN), ("reason", np.int8, NO_REASON),
+    ("ended_at", np.float64, NAN),
+)
+BOOK_COLUMNS = tuple(name for name, _, _ in _BOOK_COLUMNS)
 
-@dataclass
+
 class LeadBook:
-    """The lead rows of one replication, as growing column lists (one row per engagement)."""
+    """The lead rows of one replication (one row per engagement of a lead), as numpy
+    columns that grow as rows are added.
 
-    lead_id: list[int] = field(default_factory=list)
-    cycle: list[int] = field(default_factory=list)
-    channel: list[int] = field(default_factory=list)
-    segment: list[int] = field(default_factory=list)
-    team: list[int] = field(default_factory=list)  # index of the SDR team working the row
-    score: list[float] = field(default_factory=list)
-    cost: list[float] = field(default_factory=list)
-    created_at: list[float] = field(default_factory=list)
-    sdr_id: list[int] = field(default_factory=list)
-    first_attempt_at: list[float] = field(default_factory=list)
-    attempts: list[int] = field(default_factory=list)
-    attempts_needed: list[int] = field(default_factory=list)
-    contacted_at: list[float] = field(default_factory=list)
-    meeting_set_at: list[float] = field(default_factory=list)
-    meeting_scheduled_for: list[float] = field(default_factory=list)
-    reschedules: list[int] = field(default_factory=list)
-    meeting_held_at: list[float] = field(default_factory=list)
-    valid: list[float] = field(default_factory=list)  # NaN unknown, 1.0 valid, 0.0 not
-    status: list[str] = field(default_factory=list)
-    reason: list[str] = field(default_factory=list)
-    ended_at: list[float] = field(default_factory=list)
+    Each column is an array with room for more rows than ``len(book)`` while the desks
+    run (rows ``len(book)`` and on hold the values of a row not yet worked); :meth:`trim`
+    cuts them to ``len(book)`` once no row is added any more. ``status`` and ``reason``
+    hold codes into :data:`salesim.records.LEAD_STATUSES` and ``LEAD_REASONS``; ``valid``
+    is NaN while unknown, 1.0 valid, 0.0 not.
+
+    >>> book = LeadBook()
+    >>> rows = book.add_many(np.array([0, 1]), np.zeros(2, dtype=np.int64),
+    ...                      np.array([50.0, 70.0]), np.zeros(2), np.array([1.0, 2.0]),
+    ...                      np.array([1, 2]))
+    >>> book.add(2, 1, 1, 0, 70.0, 0.0, 90.0, 3)
+    2
+    >>> book.trim()
+    >>> book.lead_id.tolist(), book.cycle.tolist(), LEAD_STATUSES[book.status[2]]
+    ([1, 2, 2], [0, 0, 1], 'open')
+    """
+
+    lead_id: np.ndarray
+    cycle: np.ndarray
+    channel: np.ndarray
+    segment: np.ndarray
+    team: np.ndarray  # index of the SDR team working the row
+    score: np.ndarray
+    cost: np.ndarray
+    created_at: np.ndarray
+    sdr_id: np.ndarray
+    first_attempt_at: np.ndarray
+    attempts: np.ndarray
+    attempts_needed: np.ndarray
+    contacted_at: np.ndarray
+    meeting_set_at: np.ndarray
+    meeting_scheduled_for: np.ndarray
+    reschedules: np.ndarray
+    meeting_held_at: np.ndarray
+    valid: np.ndarray
+    status: np.ndarray
+    reason: np.ndarray
+    ended_at: np.ndarray
+
+    def __init__(self) -> None:
+        self.length = 0
+        """Rows in the book: the first ``length`` entries of each column."""
+        for name, dtype, _ in _BOOK_COLUMNS:
+            setattr(self, name, np.empty(0, dtype=dtype))
+
+    def __len__(self) -> int:
+        return self.length
+
+    @property
+    def capacity(self) -> int:
+        """Rows the columns have room for."""
+        return len(self.lead_id)
+
+    def reserve(self, rows: int) -> None:
+        """Make room for ``rows`` more rows than the book holds now."""
+        needed = self.length + rows
+        if needed <= self.capacity:
+            return
+        for name, dtype, fill in _BOOK_COLUMNS:
+            grown: np.ndarray = np.full(needed, fill, dtype=dtype)
+            grown[:self.length] = getattr(self, name)[:self.length]
+            setattr(self, name, grown)
+
+    def trim(self) -> None:
+        """Cut every column to the rows the book holds."""
+        for name in BOOK_COLUMNS:
+            setattr(self, name, getattr(self, name)[:self.length])
 
     def add(self, lead_id: int, cycle: int, channel: int, segment: int, score: float,
             cost: float, created_at: float, attempts_needed: int, team: int = 0) -> int:
-        self.lead_id.append(lead_id)
-        self.cycle.append(cycle)
-        self.channel.append(channel)
-        self.segment.append(segment)
-        self.team.append(team)
-        self.score.append(score)
-        self.cost.append(cost)
-        self.created_at.append(created_at)
-        self.sdr_id.append(-1)
-        self.first_attempt_at.append(NAN)
-        self.attempts.append(0)
-        self.attempts_needed.append(attempts_needed)
-        for column in (self.contacted_at, self.meeting_set_at, self.meeting_scheduled_for,
-                       self.meeting_held_at, self.valid, self.ended_at):
-            column.append(NAN)
-        self.reschedules.append(0)
-        self.status.append(OPEN)
-        self.reason.append("")
-        return len(self.lead_id) - 1
+        """Append one row and return its row number."""
+        if self.length == self.capacity:
+            self.reserve(max(self.capacity, 16))
+        row = self.length
+        self.length += 1
+        self.lead_id[row] = lead_id
+        self.cycle[row] = cycle
+        self.channel[row] = channel
+        self.segment[row] = segment
+        self.team[row] = team
+        self.score[row] = score
+        self.cost[row] = cost
+        self.created_at[row] = created_at
+        self.attempts_needed[row] = attempts_needed
+        return row
 
     def add_many(self, channel: np.ndarray, segment: np.ndarray, score: np.ndarray,
                  cost: np.ndarray, created_at: np.ndarray, attempts_needed: np.ndarray,
@@ -126,32 +186,50 @@ class LeadBook:
         follow the row numbers; without ``team`` they go to the first SDR team.
         """
         count = len(created_at)
-        first = len(self.lead_id)
-        if lead_id is None:
-            self.lead_id.extend(range(first + 1, first + count + 1))
-        else:
-            self.lead_id.extend(lead_id.tolist())
-        self.cycle.extend([0] * count if cycle is None else cycle.tolist())
-        self.channel.extend(channel.tolist())
-        self.segment.extend(segment.tolist())
-        self.team.extend([0] * count if team is None else team.tolist())
-        self.score.extend(score.tolist())
-        self.cost.extend(cost.tolist())
-        self.created_at.extend(created_at.tolist())
-        self.sdr_id.extend([-1] * count)
-        self.first_attempt_at.extend([NAN] * count)
-        self.attempts.extend([0] * count)
-        self.attempts_needed.extend(attempts_needed.tolist())
-        for column in (self.contacted_at, self.meeting_set_at, self.meeting_scheduled_for,
-                       self.meeting_held_at, self.valid, self.ended_at):
-            column.extend([NAN] * count)
-        self.reschedules.extend([0] * count)
-        self.status.extend([OPEN] * count)
-        self.reason.extend([""] * count)
+        first = self.length
+        self.reserve(count)
+        rows = slice(first, first + count)
+        self.length += count
+        self.lead_id[rows] = np.arange(first + 1, first + count + 1) if lead_id is None \
+            else lead_id
+        self.cycle[rows] = 0 if cycle is None else cycle
+        self.channel[rows] = channel
+        self.segment[rows] = segment
+        self.team[rows] = 0 if team is None else team
+        self.score[rows] = score
+        self.cost[rows] = cost
+        self.created_at[rows] = created_at
+        self.attempts_needed[rows] = attempts_needed
         return np.arange(first, first + count)
 
+
+@dataclass(frozen=True)
+class _Later:
+    """Rows queued to arrive later: when (business clock), in which order, which rows."""
+
+    due: np.ndarray
+    sequence: np.ndarray
+    rows: np.ndarray
+
+
+@dataclass(frozen=True)
+class CallLog:
+    """The call attempts of one desk's run, in the order they started: the rep, when the
+    call started (business clock), whether it reached the lead, how long it took."""
+
+    rep_id: np.ndarray
+    start: np.ndarray
+    reached: np.ndarray
+    busy: np.ndarray
+
+    @classmethod
+    def of(cls, calls: list[tuple[int, float, bool, float]]) -> CallLog:
+        """The log of ``calls``, one (rep id, start, reached, busy) tuple per attempt."""
+        table = np.array(calls, dtype=float).reshape(-1, 4)
+        return cls(table[:, 0].astype(np.int64), table[:, 1], table[:, 2] == 1.0, table[:, 3])
+
     def __len__(self) -> int:
-        return len(self.lead_id)
+        return len(self.rep_id)
 
 
 class SdrDesk:
@@ -174,12 +252,15 @@ class SdrDesk:
         self.priority = sdr.queue == "score_priority"
         self.newest_first = sdr.queue == "newest_first"
         self.stale_after = sdr.stale_after
-        self.future: list[tuple[float, int, int]] = []  # (due, sequence, row)
-        self.arrival_rows: list[int] = []
-        self.arrival_due: list[float] = []
+        self.later = _Later(np.empty(0), np.empty(0, dtype=np.int64),
+                            np.empty(0, dtype=np.int64))
+        """Rows queued before the run to arrive later (due on the business clock)."""
+        self.future: list[tuple[float, int, int]] = []  # during the run: (due, sequence, row)
+        self.arrival_rows = np.empty(0, dtype=np.int64)
+        self.arrival_due = np.empty(0)
         self.sequence = 0
-        self.log: list[tuple[int, float, bool, float]] = []
-        """One entry per call attempt: rep id, start (business clock), reached, busy time."""
+        self.calls = CallLog.of([])
+        """Every call attempt of the run."""
 
         handle, lead_time = sdr.handle_time.sampler(), sdr.meeting_lead_time.sampler()
         self.outcomes = KeyedDraws(streams, f"{name}/lead/outcomes", lead_count,
@@ -220,7 +301,7 @@ class SdrDesk:
             return np.full(count, self.max_attempts + 1, dtype=np.int64)
         if self.contact_rate >= 1:
             return np.ones(count, dtype=np.int64)
-        u = self.outcomes.rows(lead_id, cycle)[:, U_ATTEMPTS]
+        u = self.outcomes.rows(lead_id, cycle, columns=U_ATTEMPTS + 1)[:, U_ATTEMPTS]
         needed = np.floor(np.log1p(-u) / math.log1p(-self.contact_rate)) + 1
         result: np.ndarray = np.minimum(needed, self.max_attempts + 1).astype(np.int64)
         return result
@@ -249,12 +330,11 @@ class SdrDesk:
         first = len(self.slot_of)
         self.slot_of.update(zip(rows, range(first, first + len(rows)), strict=True))
         if len(rows) == 1:  # a lead back from nurture
-            lead_id, cycle = book.lead_id[rows[0]], book.cycle[rows[0]]
+            lead_id, cycle = int(book.lead_id[rows[0]]), int(book.cycle[rows[0]])
             self.slot_handles.extend(self.handle_times.row(lead_id, cycle))
             self.slot_outcomes.extend(self.outcomes.row(lead_id, cycle))
             return
-        lead = np.asarray(book.lead_id, dtype=np.int64)[rows]
-        cycles = np.asarray(book.cycle, dtype=np.int64)[rows]
+        lead, cycles = book.lead_id[rows], book.cycle[rows]
         self.slot_handles.extend(self.handle_times.rows(lead, cycles).ravel().tolist())
         self.slot_outcomes.extend(self.outcomes.rows(lead, cycles).ravel().tolist())
 
@@ -265,21 +345,20 @@ class SdrDesk:
 
     def schedule_arrivals(self, rows: np.ndarray, created_at: np.ndarray) -> None:
         """Queue new lead rows (sorted by creation time) at their arrival."""
-        self.arrival_rows = rows.tolist()
-        self.arrival_due = self.calendar.to_business(created_at).tolist()
-        self._take(self.arrival_rows)
+        self.arrival_rows = np.asarray(rows, dtype=np.int64)
+        self.arrival_due = self.calendar.to_business(created_at)
 
     def arrive_many(self, rows: np.ndarray, created_at: np.ndarray) -> None:
-        """Queue many rows that (re)appear at later calendar times."""
-        due = self.calendar.to_business(created_at).tolist()
-        self._take(rows.tolist())
-        for row, at in zip(rows.tolist(), due, strict=True):
-            self.sequence += 1
-            self.future.append((at, self.sequence, row))
-        heapq.heapify(self.future)
+        """Queue many rows that (re)appear at later calendar times (before the run)."""
+        sequence = self.sequence + np.arange(1, len(rows) + 1, dtype=np.int64)
+        self.sequence += len(rows)
+        self.later = _Later(np.concatenate([self.later.due, self.calendar.to_business(created_at)]),
+                            np.concatenate([self.later.sequence, sequence]),
+                            np.concatenate([self.later.rows, np.asarray(rows, dtype=np.int64)]))
 
     def arrive_at(self, row: int, created_at: float) -> None:
-        """Queue ``row`` when it (re)appears at calendar time ``created_at``."""
+        """Queue ``row`` when it (re)appears at calendar time ``created_at`` (during the
+        run)."""
         self.sequence += 1
         self._take([row])
         heapq.heappush(self.future, (self.calendar.business_at(created_at), self.sequence, row))
@@ -296,6 +375,9 @@ class SdrDesk:
         exactly; the loop is written flat, with local names, because it runs
         once per call attempt. During the run ``book.first_attempt_at`` holds
         business-clock times; :meth:`finalise` turns them into calendar times.
+
+        This is the reference version of the desk; :mod:`salesim.model.sdr_kernel` runs
+        the same loop compiled, with identical results.
         """
         calendar = self.calendar
         roster = self.roster
@@ -311,8 +393,11 @@ class SdrDesk:
         free = [(hired_b[seat], seat) for seat in range(len(roster))]
         heapq.heapify(free)
         idle: deque[int] = deque()
-        future = self.future
-        arrival_rows, arrival_due = self.arrival_rows, self.arrival_due
+        future = self.future = list(zip(self.later.due.tolist(), self.later.sequence.tolist(),
+                                        self.later.rows.tolist(), strict=True))
+        heapq.heapify(future)
+        arrival_rows, arrival_due = self.arrival_rows.tolist(), self.arrival_due.tolist()
+        self._take(arrival_rows + self.later.rows.tolist())
         next_arrival = 0
         arrivals = len(arrival_rows)
         priority = self.priority
@@ -320,13 +405,8 @@ class SdrDesk:
         stale_after = self.stale_after
         stale_heap: list[tuple[float, int]] = []  # (deadline on the business clock, row)
         stale_rows: set[int] = set()
-        created_of = book.created_at
-        scores = book.score
-        attempts = book.attempts
-        needed_of = book.attempts_needed
-        first_b = book.first_attempt_at  # business clock during the run, see run()
-        sdr_id = book.sdr_id
-        log = self.log.append
+        calls: list[tuple[int, float, bool, float]] = []
+        log = calls.append
         ready_fifo: deque[int] = deque()
         ready_heap: list[tuple[float, int, int]] = []
         slot_of, slot_handles = self.slot_of, self.slot_handles
@@ -349,7 +429,7 @@ class SdrDesk:
                 deadline, row = heappop(stale_heap)
                 if deadline >= horizon:
                     stale_heap.clear()
-                elif attempts[row] == 0:
+                elif book.attempts[row] == 0:
                     stale_rows.add(row)  # left in the ready queue; skipped when reached
                     self._disqualify(row, calendar_at(deadline), STALE,
                                      self.unreached_to_nurture)
@@ -372,20 +452,20 @@ class SdrDesk:
                     next_arrival += 1
                     if priority:
                         sequence += 1
-                        heappush(ready_heap, (-scores[row], sequence, row))
+                        heappush(ready_heap, (-book.score[row], sequence, row))
                     else:
                         ready_fifo.append(row)
                     if stale_after is not None:
-                        heappush(stale_heap, (self._stale_deadline(due, created_of[row]), row))
+                        heappush(stale_heap, (self._stale_deadline(due, book.created_at[row]), row))
                 while future and future[0][0] <= due:
                     row = heappop(future)[2]
                     if priority:
                         sequence += 1
-                        heappush(ready_heap, (-scores[row], sequence, row))
+                        heappush(ready_heap, (-book.score[row], sequence, row))
                     else:
                         ready_fifo.append(row)
-                    if stale_after is not None and attempts[row] == 0:
-                        heappush(stale_heap, (self._stale_deadline(due, created_of[row]), row))
+                    if stale_after is not None and book.attempts[row] == 0:
+                        heappush(stale_heap, (self._stale_deadline(due, book.created_at[row]), row))
                 while idle and left_b[idle[0]] <= due:
                     idle.popleft()
                 if not idle:
@@ -414,15 +494,15 @@ class SdrDesk:
             if idle and (ready_fifo or ready_heap):
                 # more calls waiting: the next idle seat takes one at the same moment
                 heappush(free, (now, idle.popleft()))
-            attempt = attempts[row] + 1
+            attempt = int(book.attempts[row]) + 1
             busy = slot_handles[slot_of[row] * max_attempts + attempt - 1] / productivity
             ended = now + busy
             heappush(free, (ended, seat))
-            attempts[row] = attempt
+            book.attempts[row] = attempt
             if attempt == 1:
-                first_b[row] = now
-                sdr_id[row] = rep_ids[seat]
-            needed = needed_of[row]
+                book.first_attempt_at[row] = now  # business clock during the run
+                book.sdr_id[row] = rep_ids[seat]
+            needed = int(book.attempts_needed[row])
             log((rep_ids[seat], now, attempt == needed, busy))
             if ended >= horizon:
                 continue  # the call is still going on at the horizon: the lead stays open
@@ -433,6 +513,7 @@ class SdrDesk:
                 heappush(future, (next_due, self.sequence, row))
             else:
                 finish(row, calendar_at(ended), attempt == needed)
+        self.calls = CallLog.of(calls)
 
     def _stale_deadline(self, due_b: float, created_at: float) -> float:
         """When a lead that could first be called at business time ``due_b`` goes stale."""
@@ -443,10 +524,9 @@ class SdrDesk:
 
     def finalise(self) -> None:
         """Convert what the run kept on the business clock to calendar times."""
-        first = np.asarray(self.book.first_attempt_at, dtype=float)
+        first = self.book.first_attempt_at[:len(self.book)]
         done = ~np.isnan(first)
         first[done] = self.calendar.to_calendar(first[done])
-        self.book.first_attempt_at = first.tolist()
 
     def speed_multiplier(self, minutes: float) -> float:
         index = bisect_left(self.speed_minutes, minutes)
@@ -458,17 +538,17 @@ class SdrDesk:
         """Settle the fate of a lead whose last needed call ended at calendar time ``now``."""
         book = self.book
         if not reached:
-            self._disqualify(row, now, "unreached", self.unreached_to_nurture)
+            self._disqualify(row, now, UNREACHED, self.unreached_to_nurture)
             return
         u = self._outcome_row(row)
         book.contacted_at[row] = now
         first = self.calendar.calendar_at(book.first_attempt_at[row])
         speed = (first - book.created_at[row]) * 1440
         if u[U_MEETING] >= self.meeting_rate * self.speed_multiplier(speed):
-            self._disqualify(row, now, "declined", self.disqualified_to_nurture)
+            self._disqualify(row, now, DECLINED, self.disqualified_to_nurture)
             return
         book.meeting_set_at[row] = now
-        lead_id, cycle = book.lead_id[row], book.cycle[row]
+        lead_id, cycle = int(book.lead_id[row]), int(book.cycle[row])
         waits = self.lead_times.values
         scheduled = self.calendar.next_working(now + waits(cycle, 0)[lead_id])
         reschedules = 0
@@ -482,7 +562,7 @@ class SdrDesk:
         if scheduled >= self.horizon:
             return  # the meeting is still ahead at the horizon: the lead stays open
         if u[U_NO_SHOW] < self.no_show_rate:
-            self._disqualify(row, scheduled, "no_show", self.disqualified_to_nurture)
+            self._disqualify(row, scheduled, NO_SHOW, self.disqualified_to_nurture)
             return
         book.meeting_held_at[row] = scheduled
         score = book.score[row]
@@ -494,9 +574,9 @@ class SdrDesk:
             book.ended_at[row] = scheduled
         else:
             book.valid[row] = 0.0
-            self._disqualify(row, scheduled, "invalid", self.disqualified_to_nurture)
+            self._disqualify(row, scheduled, INVALID, self.disqualified_to_nurture)
 
-    def _disqualify(self, row: int, at: float, reason: str, nurture_share: float) -> None:
+    def _disqualify(self, row: int, at: float, reason: int, nurture_share: float) -> None:
         if at >= self.horizon:
             return
         book = self.book
