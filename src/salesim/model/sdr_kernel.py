@@ -316,7 +316,7 @@ def _room(keys: np.ndarray, ties: np.ndarray, items: np.ndarray
 # ----------------------------------------------------------------------------- lead fates
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined: its arguments are many arrays
 def _nurture(row: int, at: float, book: Book, rules: Rules, draws: Draws, queued: Queued,
              state: np.ndarray) -> int:
     """:meth:`NurturePool.nurture`: row ``row`` entered the pool at calendar time ``at``.
@@ -349,7 +349,7 @@ def _nurture(row: int, at: float, book: Book, rules: Rules, draws: Draws, queued
     return new_row
 
 
-@njit(cache=True)  # reason: one type (np.int8), not one compiled copy per literal code
+@njit(cache=True, inline="always")  # reason: np.int8, one type for every code
 def _disqualify(row: int, at: float, reason: np.int8, nurture_share: float, book: Book,
                 rules: Rules, draws: Draws, queued: Queued, state: np.ndarray) -> int:
     """:meth:`SdrDesk._disqualify`; returns the row nurture added, -1 for none."""
@@ -364,7 +364,7 @@ def _disqualify(row: int, at: float, reason: np.int8, nurture_share: float, book
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _finish(row: int, now: float, reached: bool, book: Book, rules: Rules, clock: Clock,
             draws: Draws, queued: Queued, state: np.ndarray) -> int:
     """:meth:`SdrDesk.finish`: the last needed call of ``row`` ended at calendar ``now``.
