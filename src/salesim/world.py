@@ -12,8 +12,8 @@ the next kind takes each item:
    :class:`Meetings` (valid, held), routed to an AE team; the held meetings that
    proved invalid are routed the same way and, under the AE time model, take the
    time of an AE of that team (:class:`salesim.model.sales.InvalidMeetings`);
-4. each AE team works its opportunities, a simpy model on the calendar clock
-   (:mod:`salesim.model.sales`), and hands over :class:`WonDeals`, routed to a CS team;
+4. each AE team works its opportunities, a discrete-event model on the calendar
+   clock (:mod:`salesim.model.sales`), and hands over :class:`WonDeals`, routed to a CS team;
 5. each CS team serves its customers (:mod:`salesim.model.success`).
 
 Every team draws from random streams named after it (``<team>/outcomes``...), so a

@@ -8,7 +8,9 @@ on the cadence. A rep works from hire to leaving; a leaver's leads simply go
 back to the shared queue. The desk is the hot loop of the engine (one pass per
 call attempt), so it runs its own two-heap event loop rather than one simpy
 process per seat, which profiling showed spending 80% of a replication in event
-bookkeeping; field sales, with far fewer events and richer rules, stays in simpy.
+bookkeeping. The loop below is the readable reference; replications run the same
+loop compiled (:mod:`salesim.model.sdr_kernel`, identical records), and
+``simulate(..., engine="python")`` runs this one.
 
 When a lead's last needed attempt ends, its fate is settled in
 :func:`SdrDesk.finish`:
