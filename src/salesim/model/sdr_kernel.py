@@ -313,6 +313,16 @@ def _room(keys: np.ndarray, ties: np.ndarray, items: np.ndarray
     return _grown(keys), _grown(ties), _grown(items)
 
 
+@njit(cache=True)
+def _pushed(keys: np.ndarray, ties: np.ndarray, items: np.ndarray, size: int, key: float,
+            tie: int, item: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """:func:`_push`, first making room when the heap is full: the heap's arrays (new
+    ones if it grew) and its new size."""
+    if size == len(keys):
+        keys, ties, items = _room(keys, ties, items)
+    return keys, ties, items, _push(keys, ties, items, size, key, tie, item)
+
+
 # ----------------------------------------------------------------------------- lead fates
 
 
@@ -484,13 +494,10 @@ def run_desk(book: Book, rules: Rules, clock: Clock, seats: Seats, draws: Draws,
                                     rules.unreached_to_nurture, book, rules, draws, queued,
                                     state)
             if added >= 0:  # back from nurture later: SdrDesk.arrive_at
-                if future_size == len(future_key):
-                    future_key, future_tie, future_item = _room(future_key, future_tie,
-                                                                future_item)
                 state[SEQUENCE] += 1
-                future_size = _push(future_key, future_tie, future_item, future_size,
-                                    business_at(clock, book.created_at[added]),
-                                    state[SEQUENCE], added)
+                future_key, future_tie, future_item, future_size = _pushed(
+                    future_key, future_tie, future_item, future_size,
+                    business_at(clock, book.created_at[added]), state[SEQUENCE], added)
             continue
         if now <= due:
             if now >= horizon:
@@ -512,41 +519,31 @@ def run_desk(book: Book, rules: Rules, clock: Clock, seats: Seats, draws: Draws,
                 next_arrival += 1
                 if rules.priority:
                     sequence += 1
-                    if ready_size == len(ready_key):
-                        ready_key, ready_tie, ready_item = _room(ready_key, ready_tie,
-                                                                 ready_item)
-                    ready_size = _push(ready_key, ready_tie, ready_item, ready_size,
-                                       -book.score[row], sequence, row)
+                    ready_key, ready_tie, ready_item, ready_size = _pushed(
+                        ready_key, ready_tie, ready_item, ready_size,
+                        -book.score[row], sequence, row)
                 else:
                     ready[(ready_head + ready_count) % len(ready)] = row
                     ready_count += 1
                 if rules.stale != NEVER_STALE:
-                    if stale_size == len(stale_key):
-                        stale_key, stale_tie, stale_item = _room(stale_key, stale_tie,
-                                                                 stale_item)
-                    stale_size = _push(stale_key, stale_tie, stale_item, stale_size,
-                                       _stale_deadline(rules, clock, due, book.created_at[row]),
-                                       row, row)
+                    stale_key, stale_tie, stale_item, stale_size = _pushed(
+                        stale_key, stale_tie, stale_item, stale_size,
+                        _stale_deadline(rules, clock, due, book.created_at[row]), row, row)
             while future_size > 0 and future_key[0] <= due:
                 row = future_item[0]
                 future_size = _pop(future_key, future_tie, future_item, future_size)
                 if rules.priority:
                     sequence += 1
-                    if ready_size == len(ready_key):
-                        ready_key, ready_tie, ready_item = _room(ready_key, ready_tie,
-                                                                 ready_item)
-                    ready_size = _push(ready_key, ready_tie, ready_item, ready_size,
-                                       -book.score[row], sequence, row)
+                    ready_key, ready_tie, ready_item, ready_size = _pushed(
+                        ready_key, ready_tie, ready_item, ready_size,
+                        -book.score[row], sequence, row)
                 else:
                     ready[(ready_head + ready_count) % len(ready)] = row
                     ready_count += 1
                 if rules.stale != NEVER_STALE and book.attempts[row] == 0:
-                    if stale_size == len(stale_key):
-                        stale_key, stale_tie, stale_item = _room(stale_key, stale_tie,
-                                                                 stale_item)
-                    stale_size = _push(stale_key, stale_tie, stale_item, stale_size,
-                                       _stale_deadline(rules, clock, due, book.created_at[row]),
-                                       row, row)
+                    stale_key, stale_tie, stale_item, stale_size = _pushed(
+                        stale_key, stale_tie, stale_item, stale_size,
+                        _stale_deadline(rules, clock, due, book.created_at[row]), row, row)
             while idle_count > 0 and seats.left[idle[idle_head]] <= due:
                 idle_head = (idle_head + 1) % len(idle)
                 idle_count -= 1
@@ -613,22 +610,18 @@ def run_desk(book: Book, rules: Rules, clock: Clock, seats: Seats, draws: Draws,
                 next_due = ended + rules.gap[gap]
             else:
                 next_due = business_at(clock, calendar_at(clock, ended) + rules.gap[gap])
-            if future_size == len(future_key):
-                future_key, future_tie, future_item = _room(future_key, future_tie, future_item)
             state[SEQUENCE] += 1
-            future_size = _push(future_key, future_tie, future_item, future_size, next_due,
-                                state[SEQUENCE], row)
+            future_key, future_tie, future_item, future_size = _pushed(
+                future_key, future_tie, future_item, future_size,
+                next_due, state[SEQUENCE], row)
         else:
             added = _finish(row, calendar_at(clock, ended), attempt == needed, book, rules,
                             clock, draws, queued, state)
             if added >= 0:  # back from nurture later: SdrDesk.arrive_at
-                if future_size == len(future_key):
-                    future_key, future_tie, future_item = _room(future_key, future_tie,
-                                                                future_item)
                 state[SEQUENCE] += 1
-                future_size = _push(future_key, future_tie, future_item, future_size,
-                                    business_at(clock, book.created_at[added]),
-                                    state[SEQUENCE], added)
+                future_key, future_tie, future_item, future_size = _pushed(
+                    future_key, future_tie, future_item, future_size,
+                    business_at(clock, book.created_at[added]), state[SEQUENCE], added)
     return log_rep, log_start, log_reached, log_busy, calls
 
 
