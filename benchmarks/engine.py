@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 import statistics
 import sys
 import time
@@ -42,10 +41,10 @@ import simpy
 
 import salesim
 from machine_info import describe_machine
+from metrics import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "scenarios" / "reference.yaml"
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 TARGET_RATIO = 10.0
 
 
@@ -205,19 +204,6 @@ def main() -> int:
     if args.write:
         write_section("Engine", "\n".join(lines))
     return 0
-
-
-def write_section(title: str, body: str) -> None:
-    """Replace the ``## <title>`` section's figures in RESULTS.md, keeping other sections."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    marker = "<!-- figures -->"
-    pattern = re.compile(rf"(## {re.escape(title)}\n.*?{re.escape(marker)}\n)(.*?)(?=\n## |\Z)",
-                         re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda m: m.group(1) + body + "\n", text)
-    else:
-        text = text.rstrip() + f"\n\n## {title}\n\n{marker}\n{body}\n"
-    RESULTS.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
