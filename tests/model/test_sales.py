@@ -658,6 +658,55 @@ def test_with_territories_invalid_meetings_take_the_territory_holders_time() -> 
      "stages": {"deal": {"conversion": 0.5,
                          "duration": {"exponential": {"mean": "10 days"}}}}},
 ], ids=["time model", "slots"])
+def test_the_key_order_walk_picks_what_a_plain_scan_picks(
+        ae: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one queue, the least loaded AE with room comes from walking the AEs in
+    key order (and, under the time model, the AEs by free hours): at every choice it is
+    the AE a plain scan over all employed AEs picks, and the ranking of a waiting head
+    is the plain one."""
+    least_loaded, ranking = sales._AeState._least_loaded, sales._AeState._ranking
+    seen = {"choices": 0, "none": 0, "rankings": 0}
+
+    def checked_least_loaded(state: Any, index: int, among: list[int] | None = None
+                             ) -> int | None:
+        chosen = least_loaded(state, index, among)
+        if among is None:
+            assert chosen == least_loaded(state, index, list(state._routed(index)))
+            seen["choices"] += 1
+            seen["none"] += chosen is None
+        return chosen
+
+    def checked_ranking(state: Any, index: int) -> list[tuple[float, int]]:
+        ranked = ranking(state, index)
+        assert ranked == sorted(state._load_key(rep) for rep in state._candidates(index))
+        seen["rankings"] += 1
+        return ranked
+
+    monkeypatch.setattr(sales._AeState, "_least_loaded", checked_least_loaded)
+    monkeypatch.setattr(sales._AeState, "_ranking", checked_ranking)
+    run({"routing": "least_loaded", **ae}, seed=3)
+    # both outcomes of a choice, and waiting heads, were checked
+    assert seen["choices"] > seen["none"] > 10
+    assert seen["rankings"] > 10
+
+
+@pytest.mark.parametrize("ae", [
+    # the time model under wait: room in hours, ramping hires, leavers' deals handed on
+    # (skill spread: a deal's hours with its AE differ from its nominal hours)
+    timed({"selling_hours_per_week": 12, "first_meeting": "1 h", "per_stage": "3 h",
+           "per_deal": "1 h", "overload_from": 0.5},
+          headcount=8, attrition=0.9, max_open_opportunities=6, over_capacity="wait",
+          hiring=[{"month": "2027-04", "count": 2}], ramp={"linear": "3 months"},
+          skill={"lognormal": {"median": 1.0, "p90": 1.5}},
+          stages={"meet": {"conversion": 0.6, "duration": "3 days"},
+                  "deal": {"conversion": 0.5,
+                           "duration": {"exponential": {"mean": "12 days"}}}}),
+    # slots only
+    {"headcount": 8, "attrition": 0.9, "max_open_opportunities": 4,
+     "over_capacity": "wait",
+     "stages": {"deal": {"conversion": 0.5,
+                         "duration": {"exponential": {"mean": "10 days"}}}}},
+], ids=["time model", "slots"])
 def test_the_ranked_queue_head_is_the_least_loaded_by_a_full_scan(
         ae: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """The head of the one queue is looked at again only among the AEs who changed

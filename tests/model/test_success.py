@@ -12,9 +12,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from salesim.engine.random_streams import RandomStreams
+from salesim.model import success
 from salesim.model.success import Customers, serve_customers
 from salesim.model.workforce import build_roster
 from salesim.scenario.units import DAYS_PER_MONTH
@@ -250,3 +253,42 @@ def test_renewal_chance_with_health_noise() -> None:
     assert result.pvalue > 0.001
     # the noise matters: without clipping the share would be the base itself
     assert chance < base - 0.02
+
+
+# ------------------------------------------------------------- the team's books, kept up
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 10.0, 30.4375, 45.0, 91.3125]),
+                          st.sampled_from([math.inf, 40.0, 60.875, 200.0])),
+                min_size=1, max_size=6),
+       st.sampled_from([(), (0.5,), (0.0, 0.25, 0.5), (0.2, 0.2)]),
+       st.lists(st.tuples(st.floats(0, 20), st.integers(0, 5), st.integers(-1, 1)),
+                min_size=1, max_size=40))
+def test_kept_books_match_a_scan_at_every_customer(
+        spans: list[tuple[float, float]], ramp: tuple[float, ...],
+        steps: list[tuple[float, int, int]]) -> None:
+    """The employed CSMs, their capacity and the CSM with the lowest load for their
+    book (ties: the first) are at every customer what a scan of the team gives."""
+    starts = [start for start, _ in spans]
+    ends = [start + length for start, length in spans]
+    load = [0] * len(spans)
+    team = success._Books(starts, ends, ramp, 40.0, load)
+    now = 0.0
+    for gap, csm, change in steps:
+        now += gap
+        csm %= len(spans)
+        load[csm] = max(0, load[csm] + change)  # a customer arrives or churns
+        team.load_changed(csm)
+        team.advance(now)
+        active = [c for c in range(len(spans)) if starts[c] <= now < ends[c]]
+        books = [40.0 * success._ramped(ramp, (now - starts[c]) // DAYS_PER_MONTH)
+                 for c in active]
+        assert team.active == active
+        assert team.capacity == sum(books)
+        if sum(books) > 0:
+            lowest, chosen = math.inf, -1
+            for candidate, book in zip(active, books, strict=True):
+                if book > 0 and load[candidate] / book < lowest:
+                    chosen, lowest = candidate, load[candidate] / book
+            assert team.lowest_load_for_book() == chosen

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,12 +64,15 @@ from salesim.model.behaviour import (
     shift_close_times,
     timing_on,
 )
+from salesim.model.key_order import KeyOrder
 from salesim.model.start_state import OpenPipeline
 from salesim.model.workforce import Roster
 from salesim.scenario.schema import AE, Scenario
 
 NAN = math.nan
 MIN_WORK_DAYS = 7.0
+# hours per day: free hours this far below a deal's need surely fail the exact room test
+FREE_HOURS_MARGIN = 1e-6
 """Under the time model, an AE's work on a deal is spread over at least a week, even
 when the deal closes sooner. Under ``wait`` an AE takes a deal when at least half of
 its weekly hours fit in the room left (so the hours used average the room rather
@@ -540,6 +544,13 @@ class _AeState:
         self.active: list[int] = []
         self.active_by_segment: dict[int, list[int]] = {}
         self.is_active = [False] * len(roster)
+        # With one queue, the employed AEs by (key, rep) (see _load_key), brought up to
+        # date at each choice for those whose key or employment changed since (stale)
+        self.key_order = KeyOrder()
+        # and, under the time model with deals waiting for room, by free hours (most
+        # first), to see without a scan that nobody has room for a deal
+        self.free_order = KeyOrder()
+        self.stale: set[int] = set()
         # For the head of the one queue (:meth:`_head_choice`): its candidates by
         # (key, rep) when last ranked, and the AEs whose open deals, hours, capacity
         # or employment changed since
@@ -840,6 +851,7 @@ class _AeState:
             else:
                 employed.discard(rep)
         self.changed |= touched
+        self.stale |= touched
         self.dirty = True
         self.active = sorted(employed)
         by_segment: dict[int, list[int]] = {}
@@ -912,6 +924,7 @@ class _AeState:
     def _changed(self, rep: int) -> None:
         """``rep``'s open deals, hours or capacity just changed."""
         self.changed.add(rep)
+        self.stale.add(rep)
         self.dirty = True
         capacity = self.capacity[rep]
         self.utilisation[rep] = self.hours[rep] / capacity if capacity > 0 else math.inf
@@ -936,6 +949,18 @@ class _AeState:
         if roomy:
             half = self._expected_rate(index) / 2 - 1e-9
         room = self.room
+        if among is None and self.one_queue:
+            # every employed AE is routed to: the first in key order who may take it,
+            # once some AE is known to have room
+            if roomy and next(self._with_room(index), None) is None:
+                return None
+            for rep in self._in_key_order():
+                if limit is not None and load[rep] >= limit:
+                    continue
+                if roomy and not (load[rep] == 0 or hours[rep] + half <= room[rep]):
+                    continue
+                return rep
+            return None
         best, best_key = None, (math.inf, 0)
         for rep in self._routed(index) if among is None else among:
             if limit is not None and load[rep] >= limit:
@@ -946,6 +971,39 @@ class _AeState:
             if best is None or key < best_key:
                 best, best_key = rep, key
         return best
+
+    def _in_key_order(self) -> KeyOrder:
+        """The AEs employed now by ``_load_key``, leaving out those at the open-deal
+        limit when deals wait for room (one queue only)."""
+        self._active_at(self.env.now)
+        if self.stale:
+            timed, load, utilisation = self.timed, self.load, self.utilisation
+            limit = self.limit if self.limit is not None and self.wait_policy else math.inf
+            hours, room = self.hours, self.room
+            for rep in self.stale:
+                key = free = None
+                if self.is_active[rep] and load[rep] < limit:
+                    key = utilisation[rep] if timed else load[rep]
+                    free = -math.inf if load[rep] == 0 else hours[rep] - room[rep]
+                self.key_order.place(rep, key)
+                self.free_order.place(rep, free)
+            self.stale.clear()
+        return self.key_order
+
+    def _with_room(self, index: int) -> Iterator[int]:
+        """The AEs in :meth:`_candidates` (one queue, time model, ``wait``), most free
+        hours first: the AEs by free hours up to where these fall clearly short of the
+        room ``index`` needs, each decided by the exact test (the margin is far above
+        float rounding of hours per day)."""
+        self._in_key_order()
+        load, hours, room = self.load, self.hours, self.room
+        half = self._expected_rate(index) / 2 - 1e-9
+        cutoff = half - FREE_HOURS_MARGIN
+        for minus_free, rep in self.free_order.items():
+            if -minus_free < cutoff:
+                return
+            if load[rep] == 0 or hours[rep] + half <= room[rep]:
+                yield rep
 
     def _choose(self, index: int) -> tuple[int, _Plan] | None:
         """The AE who takes ``index`` now and how the deal will go with them; None when
@@ -1001,6 +1059,8 @@ class _AeState:
 
     def _ranking(self, index: int) -> list[tuple[float, int]]:
         """The AEs who may take ``index`` now (:meth:`_candidates`) by (key, rep)."""
+        if self.one_queue and self.timed and self.wait_policy:
+            return sorted(self._load_key(rep) for rep in self._with_room(index))
         return sorted(self._load_key(rep) for rep in self._candidates(index))
 
     def _adopt(self) -> None:

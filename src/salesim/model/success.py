@@ -23,6 +23,7 @@ each term end, whatever changed upstream.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from dataclasses import dataclass, field
@@ -31,11 +32,15 @@ import numpy as np
 from scipy import special
 
 from salesim.engine.random_streams import RandomStreams, per_lead_uniforms
+from salesim.model.key_order import KeyOrder
 from salesim.model.start_state import ExistingBook
 from salesim.model.workforce import Roster
 from salesim.scenario.schema import CS, Scenario
 from salesim.scenario.schema import Customers as CustomerTerms
 from salesim.scenario.units import DAYS_PER_MONTH
+
+# days: tenure-month edges are checked this much early, far above float rounding
+EDGE_MARGIN = 1e-6
 
 NAN = math.nan
 
@@ -101,7 +106,6 @@ def serve_customers(scenario: Scenario, cs: CS, name: str, roster: Roster,
 
     starts = roster.hired_at.tolist()
     ends = roster.left_at.tolist()
-    csms = range(len(roster))
     ramp = roster.ramp
     per_csm = cs.accounts_per_csm
     load = [0] * len(roster)
@@ -114,17 +118,22 @@ def serve_customers(scenario: Scenario, cs: CS, name: str, roster: Roster,
                             owner, churns)
         carried = sum(load)
 
+    team = _Books(starts, ends, ramp, per_csm, load)
+    churned_from: list[int] = []
     for position, index in enumerate(order.tolist()):
         now = float(start_at[index])
         while churns and churns[0][0] <= now:
             _, csm = heapq.heappop(churns)
             load[csm] -= 1
             carried -= 1
-        active = [c for c in csms if starts[c] <= now < ends[c]]
+            churned_from.append(csm)
+        for csm in churned_from:
+            team.load_changed(csm)
+        churned_from.clear()
         # each CSM on the team carries a book ramped with their tenure; the customers of
         # those who left stay and are carried by the team
-        books = [per_csm * _ramped(ramp, (now - starts[c]) // DAYS_PER_MONTH) for c in active]
-        capacity = sum(books)
+        team.advance(now)
+        active, capacity = team.active, team.capacity
         success = cs.onboarding_success
         if capacity <= 0:
             success = 0.0
@@ -134,14 +143,10 @@ def serve_customers(scenario: Scenario, cs: CS, name: str, roster: Roster,
         if active:
             # the lowest load for their ramped book (none for a CSM without a book while
             # a colleague has one); with no book on the team, the fewest customers
-            if capacity > 0:
-                lowest = math.inf
-                for candidate, book in zip(active, books, strict=True):
-                    if book > 0 and load[candidate] / book < lowest:
-                        csm, lowest = candidate, load[candidate] / book
-            else:
-                csm = min(active, key=load.__getitem__)
+            csm = (team.lowest_load_for_book() if capacity > 0
+                   else min(active, key=load.__getitem__))
             load[csm] += 1
+            team.load_changed(csm)
             carried += 1
             csm_id = int(roster.rep_ids[csm])
         owner.append(csm)
@@ -269,6 +274,79 @@ def _term_ends(customers: Customers, customer: int, value: float, ends: list[flo
             customers.event(customer, at, "contraction", -change)
             value -= change
     return renewals, NAN, value
+
+
+class _Books:
+    """The CSMs employed as customers arrive (times never go back): each one's ramped
+    book, the team's capacity (their sum, in CSM order) and the CSMs with a book by
+    (load / book, CSM), so the next customer's CSM is found without a scan of the team.
+
+    A book changes only at a hire, a leave or a tenure month's edge, so each is worked
+    out then, exactly as at every customer (the edges are checked a little early and
+    the month decided by the same arithmetic).
+    """
+
+    def __init__(self, starts: list[float], ends: list[float], ramp: tuple[float, ...],
+                 per_csm: float, load: list[int]) -> None:
+        self.starts, self.ramp, self.per_csm, self.load = starts, ramp, per_csm, load
+        self.changes = sorted((at, csm) for csm in range(len(starts))
+                              for at in (starts[csm], ends[csm]) if not math.isnan(at))
+        self.next_change = 0
+        self.ends = ends
+        self.active: list[int] = []
+        self.capacity = 0.0
+        self.month = [NAN] * len(starts)
+        self.book = [0.0] * len(starts)
+        self.edges: list[tuple[float, int]] = []  # (a little before a month edge, csm)
+        self.at_edge: set[int] = set()  # CSMs whose edge is due or within the margin
+        self.by_load = KeyOrder()
+
+    def advance(self, now: float) -> None:
+        """Bring the team up to ``now``."""
+        touched = False
+        changes = self.changes
+        while self.next_change < len(changes) and changes[self.next_change][0] <= now:
+            csm = changes[self.next_change][1]
+            self.next_change += 1
+            employed = self.starts[csm] <= now < self.ends[csm]
+            if employed and csm not in self.active:
+                bisect.insort(self.active, csm)
+                self.at_edge.add(csm)
+            elif not employed and csm in self.active:
+                self.active.remove(csm)
+                self.at_edge.discard(csm)
+                self.month[csm] = NAN
+            self.load_changed(csm)
+            touched = True
+        while self.edges and self.edges[0][0] <= now:
+            csm = heapq.heappop(self.edges)[1]
+            if not math.isnan(self.month[csm]):
+                self.at_edge.add(csm)
+        for csm in list(self.at_edge):
+            month = (now - self.starts[csm]) // DAYS_PER_MONTH
+            if month == self.month[csm]:
+                continue  # within the margin before the edge: looked at again next time
+            self.at_edge.discard(csm)
+            self.month[csm] = month
+            self.book[csm] = self.per_csm * _ramped(self.ramp, month)
+            self.load_changed(csm)
+            touched = True
+            if month < len(self.ramp):  # after the ramp the book stays as it is
+                edge = self.starts[csm] + (month + 1) * DAYS_PER_MONTH - EDGE_MARGIN
+                heapq.heappush(self.edges, (edge, csm))
+        if touched:
+            self.capacity = sum(self.book[csm] for csm in self.active)
+
+    def load_changed(self, csm: int) -> None:
+        """``csm``'s load, book or employment just changed."""
+        book = self.book[csm]
+        employed = not math.isnan(self.month[csm])
+        self.by_load.place(csm, self.load[csm] / book if employed and book > 0 else None)
+
+    def lowest_load_for_book(self) -> int:
+        """The employed CSM with a book with the lowest load for it (the first CSM of
+        those tied); only while some CSM has a book."""
+        return next(iter(self.by_load))
 
 
 def _ramped(ramp: tuple[float, ...], month: float) -> float:
