@@ -101,9 +101,9 @@ def bare_simpy(records: salesim.Records, scenario: salesim.Scenario, seed: int) 
 
 
 PHASES = {
-    "_inside_sales@salesim/world.py": "inside sales: SDR desks (one pass per call attempt) "
-                                      "and the nurture pool",
-    "_field_sales@salesim/world.py": "field sales (simpy, AE time model)",
+    "_inside_sales@salesim/world.py": "inside sales: SDR desks (compiled loop, its random "
+                                      "draws) and the nurture pool",
+    "_field_sales@salesim/world.py": "field sales (event queue, AE time model)",
     "_customer_success@salesim/world.py": "customer success",
     "generate_leads@salesim/model/marketing.py": "marketing (lead generation)",
     "_account_world@salesim/world.py": "accounts and territories",
