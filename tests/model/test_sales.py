@@ -641,7 +641,8 @@ def test_with_territories_invalid_meetings_take_the_territory_holders_time() -> 
 # ----------------------------------------------------------------------------- dispatch
 
 
-@pytest.mark.parametrize("ae", [
+# contended teams with one queue: under the time model and with slots only
+CONTENDED_ONE_QUEUE = pytest.mark.parametrize("ae", [
     # the time model under wait: room in hours, ramping hires, leavers' deals handed on
     # (skill spread: a deal's hours with its AE differ from its nominal hours)
     timed({"selling_hours_per_week": 12, "first_meeting": "1 h", "per_stage": "3 h",
@@ -658,6 +659,9 @@ def test_with_territories_invalid_meetings_take_the_territory_holders_time() -> 
      "stages": {"deal": {"conversion": 0.5,
                          "duration": {"exponential": {"mean": "10 days"}}}}},
 ], ids=["time model", "slots"])
+
+
+@CONTENDED_ONE_QUEUE
 def test_the_key_order_walk_picks_what_a_plain_scan_picks(
         ae: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """With one queue, the least loaded AE with room comes from walking the AEs in
@@ -690,23 +694,7 @@ def test_the_key_order_walk_picks_what_a_plain_scan_picks(
     assert seen["rankings"] > 10
 
 
-@pytest.mark.parametrize("ae", [
-    # the time model under wait: room in hours, ramping hires, leavers' deals handed on
-    # (skill spread: a deal's hours with its AE differ from its nominal hours)
-    timed({"selling_hours_per_week": 12, "first_meeting": "1 h", "per_stage": "3 h",
-           "per_deal": "1 h", "overload_from": 0.5},
-          headcount=8, attrition=0.9, max_open_opportunities=6, over_capacity="wait",
-          hiring=[{"month": "2027-04", "count": 2}], ramp={"linear": "3 months"},
-          skill={"lognormal": {"median": 1.0, "p90": 1.5}},
-          stages={"meet": {"conversion": 0.6, "duration": "3 days"},
-                  "deal": {"conversion": 0.5,
-                           "duration": {"exponential": {"mean": "12 days"}}}}),
-    # slots only
-    {"headcount": 8, "attrition": 0.9, "max_open_opportunities": 4,
-     "over_capacity": "wait",
-     "stages": {"deal": {"conversion": 0.5,
-                         "duration": {"exponential": {"mean": "10 days"}}}}},
-], ids=["time model", "slots"])
+@CONTENDED_ONE_QUEUE
 def test_the_ranked_queue_head_is_the_least_loaded_by_a_full_scan(
         ae: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """The head of the one queue is looked at again only among the AEs who changed
